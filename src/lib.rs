@@ -1,0 +1,21 @@
+//! shakedown: is this HTTP service ready to deploy?
+//!
+//! shakedown runs scenarios written in the Hurl file format against an HTTP
+//! service, over a transport that records every attempt, and answers with one
+//! verdict. The binary (`src/main.rs`) only calls [`cli::main`].
+//!
+//! # Layout
+//!
+//! - [`scenario`]: our own parser for the Hurl file format; text in, AST and diagnostics out.
+//! - [`runner`]: evaluates scenarios: templates, queries, filters, predicates, captures, the entry loop.
+//! - [`transport`]: sends one attempt over an instrumented connection and records what happened.
+//! - [`report`]: turns outcomes into JSON and JUnit documents and terminal lines.
+//! - [`cli`]: the command line; the only module that prints or picks an exit code.
+//! - [`exit_code`]: the documented exit codes.
+
+pub mod cli;
+pub mod exit_code;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod transport;

@@ -1,0 +1,1 @@
+//! Reports: outcomes in, documents out (JSON, JUnit, terminal lines).

@@ -1,0 +1,15 @@
+//! The Hurl file format: our own pure-Rust parser and syntax tree.
+//!
+//! **API boundary:** this is the only module that reads Hurl text; everything
+//! else sees the [`ast`]. It is pure: it never opens files, sockets or clocks.
+//! The entry point never fails halfway: [`parse`] returns the tree it could
+//! build together with every diagnostic it found.
+
+pub mod ast;
+pub mod diagnostic;
+mod parse;
+mod position;
+
+pub use diagnostic::ParseDiagnostic;
+pub use parse::parse;
+pub use position::LineIndex;

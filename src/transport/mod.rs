@@ -1,0 +1,6 @@
+//! Sends one HTTP attempt over an instrumented connection and records what happened.
+//!
+//! The transport records facts and decides nothing: it never retries and never
+//! follows redirects.
+
+pub mod request;
