@@ -16,19 +16,23 @@ pub const INPUT: u8 = 2;
 pub const RUNTIME: u8 = 3;
 /// An assert failed: the service answered, and the answer is wrong.
 pub const ASSERT: u8 = 4;
+/// Everything passed, but some only after a transport retry, and the run was
+/// told to treat that as failure (`--flaky-result fail`).
+pub const FLAKY: u8 = 5;
 
 /// The code for a run in which several of the above happened.
 ///
-/// Precedence, highest first: input (2), runtime (3), assert (4), success (0).
-/// Usage errors end the run before anything else can happen.
+/// Precedence, highest first: input (2), runtime (3), assert (4), flaky (5),
+/// success (0). Usage errors end the run before anything else can happen.
 pub fn combine(codes: impl IntoIterator<Item = u8>) -> u8 {
     let rank = |code: u8| match code {
         USAGE => 0,
         INPUT => 1,
         RUNTIME => 2,
         ASSERT => 3,
-        SUCCESS => 5,
-        _ => 4,
+        FLAKY => 4,
+        SUCCESS => 6,
+        _ => 5,
     };
     codes.into_iter().min_by_key(|code| rank(*code)).unwrap_or(SUCCESS)
 }
@@ -43,5 +47,7 @@ mod tests {
         assert_eq!(combine([SUCCESS, ASSERT]), ASSERT);
         assert_eq!(combine([]), SUCCESS);
         assert_eq!(combine([ASSERT, INPUT]), INPUT);
+        assert_eq!(combine([FLAKY, SUCCESS]), FLAKY);
+        assert_eq!(combine([FLAKY, ASSERT]), ASSERT);
     }
 }

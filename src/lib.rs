@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod exit_code;
 pub mod report;
+pub mod retry;
 pub mod runner;
 pub mod scenario;
 pub mod transport;

@@ -1,8 +1,58 @@
 //! The command line: parses arguments, runs the command, prints, picks the exit code.
+//!
+//! **Architecture invariant:** only `cli` prints or exits. Library modules return
+//! values and typed errors; they are rendered here, once, for people.
+
+mod args;
+mod check_cmd;
+mod files;
+mod output;
+mod test_cmd;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
 /// Runs `shakedown` with the process's arguments.
 pub fn main() -> ExitCode {
-    ExitCode::from(crate::exit_code::SUCCESS)
+    let command_line: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&command_line) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() {
+                crate::exit_code::USAGE
+            } else {
+                crate::exit_code::SUCCESS
+            };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match &cli.command {
+        Command::Test(args) => {
+            let color = if args.no_color {
+                Some(false)
+            } else if args.color {
+                Some(true)
+            } else {
+                None
+            };
+            let mut printer = output::Printer::new(color);
+            test_cmd::run(args, &command_line, &mut printer)
+        }
+        Command::Check(args) => {
+            let color = if args.no_color {
+                Some(false)
+            } else if args.color {
+                Some(true)
+            } else {
+                None
+            };
+            let mut printer = output::Printer::new(color);
+            check_cmd::run(args, &mut printer)
+        }
+    };
+    ExitCode::from(code)
 }

@@ -1,1 +1,9 @@
 //! Reports: outcomes in, documents out (JSON, JUnit, terminal lines).
+//!
+//! `report` is a pure function of the outcome tree: it writes to the `Write`
+//! it is handed and touches nothing else. Replacing report files atomically is
+//! the caller's job.
+
+pub mod human;
+pub mod json;
+pub mod junit;

@@ -3,4 +3,6 @@
 //! The transport records facts and decides nothing: it never retries and never
 //! follows redirects.
 
+pub mod client;
+pub mod facts;
 pub mod request;

@@ -1,0 +1,414 @@
+//! The command-line grammar: clap derive types for every subcommand.
+//!
+//! `shakedown test` accepts Hurl's flags with Hurl's meaning, so that scripts
+//! written around `hurl --test` keep their verdicts. Flags that name a Hurl
+//! feature shakedown does not have are still declared, so that using one is a
+//! clear usage error naming the flag rather than clap's generic "unexpected
+//! argument" (see [`TestArgs::unsupported_flags`]).
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// Is this HTTP service ready to deploy?
+#[derive(Debug, Parser)]
+#[command(name = "shakedown", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run .hurl files against a running service (Hurl-compatible flags).
+    Test(Box<TestArgs>),
+    /// Parse .hurl files and list their entries, sending nothing.
+    Check(CheckArgs),
+}
+
+/// `shakedown check FILE...`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories (searched recursively for *.hurl).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Colorize diagnostics.
+    #[arg(long, overrides_with = "no_color")]
+    pub color: bool,
+    /// Do not colorize output.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// How transport failures are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TransportRetryMode {
+    /// Retry only where the rules call a repeat safe.
+    Safe,
+    /// Never retry a transport failure.
+    Off,
+}
+
+/// What a flaky pass counts as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FlakyResult {
+    /// A flaky pass passes (with a warning).
+    Pass,
+    /// A flaky pass fails the run (exit code 5).
+    Fail,
+}
+
+/// `shakedown test [FILE|DIR]...`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Run")]
+pub struct TestArgs {
+    /// Files or directories (searched recursively for *.hurl).
+    pub files: Vec<PathBuf>,
+
+    /// Define a variable: name=value (repeatable).
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// Define variables from a file of name=value lines (repeatable).
+    #[arg(long = "variables-file", value_name = "FILE")]
+    pub variables_files: Vec<PathBuf>,
+    /// Define a secret variable, redacted from all output: name=value (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Define secrets from a file of name=value lines (repeatable).
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_files: Vec<PathBuf>,
+
+    /// Number of files run in parallel (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run files in parallel (the default in test mode; accepted for Hurl compatibility).
+    #[arg(long)]
+    pub parallel: bool,
+    /// Test mode (accepted for Hurl compatibility; always on).
+    #[arg(long)]
+    pub test: bool,
+    /// Stop at the first failed file.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Continue running entries of a file after an assert failure.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Ignore all asserts.
+    #[arg(long = "ignore-asserts", alias = "no-assert")]
+    pub ignore_asserts: bool,
+    /// Run from this 1-based entry on.
+    #[arg(long, value_name = "N")]
+    pub from_entry: Option<usize>,
+    /// Run up to this 1-based entry.
+    #[arg(long, value_name = "N")]
+    pub to_entry: Option<usize>,
+    /// Re-run a failing entry up to N times (-1: unlimited), as Hurl's --retry.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub retry: Option<i64>,
+    /// Time between Hurl retries (default 1000 ms; a bare number is ms).
+    #[arg(long, value_name = "DURATION")]
+    pub retry_interval: Option<String>,
+    /// Repeat each file N times (-1: forever).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub repeat: Option<i64>,
+    /// Delay before each request (a bare number is ms).
+    #[arg(long, value_name = "DURATION")]
+    pub delay: Option<String>,
+
+    /// Input: a glob of files to run (repeatable).
+    #[arg(long, value_name = "PATTERN", help_heading = "Input")]
+    pub glob: Vec<String>,
+    /// Root directory for `file,` bodies and multipart files.
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
+    pub file_root: Option<PathBuf>,
+
+    /// Write a report: junit=PATH or json=PATH (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
+    pub reports: Vec<String>,
+    /// Write a JUnit report (Hurl's spelling of --report junit=PATH).
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
+    pub report_junit: Option<PathBuf>,
+    /// Hurl's JSON report directory (not yet supported: use --report json=PATH).
+    #[arg(long, value_name = "DIR", help_heading = "Reports")]
+    pub report_json: Option<PathBuf>,
+    /// Hurl's HTML report (not yet supported).
+    #[arg(long, value_name = "DIR", help_heading = "Reports")]
+    pub report_html: Option<PathBuf>,
+    /// Hurl's TAP report (not yet supported).
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
+    pub report_tap: Option<PathBuf>,
+
+    /// Print a JSON result per file on stdout.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Include the response headers in the output.
+    #[arg(long, short = 'i', help_heading = "Output")]
+    pub include: bool,
+    /// Write the last response body to FILE ('-' for stdout).
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Colorize output.
+    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
+    pub color: bool,
+    /// Do not colorize output.
+    #[arg(long, help_heading = "Output")]
+    pub no_color: bool,
+    /// Print each request and response line, and every attempt.
+    #[arg(long, short = 'v', help_heading = "Output")]
+    pub verbose: bool,
+    /// Verbose, plus headers and bodies.
+    #[arg(long, help_heading = "Output")]
+    pub very_verbose: bool,
+
+    /// Follow redirects.
+    #[arg(long, short = 'L', help_heading = "HTTP")]
+    pub location: bool,
+    /// Follow redirects, sending credentials to other hosts too.
+    #[arg(long, help_heading = "HTTP")]
+    pub location_trusted: bool,
+    /// Maximum number of redirects (default 50; -1: unlimited).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, help_heading = "HTTP")]
+    pub max_redirs: Option<i64>,
+    /// Skip TLS certificate verification.
+    #[arg(long, short = 'k', help_heading = "HTTP")]
+    pub insecure: bool,
+    /// Trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE", help_heading = "HTTP")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM).
+    #[arg(long, short = 'E', value_name = "FILE", help_heading = "HTTP")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, value_name = "FILE", help_heading = "HTTP")]
+    pub key: Option<PathBuf>,
+    /// Connect timeout (default 300 s; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", help_heading = "HTTP")]
+    pub connect_timeout: Option<String>,
+    /// Maximum time for one request (default 300 s; a bare number is seconds).
+    #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
+    pub max_time: Option<String>,
+    /// Add a header to every request (repeatable).
+    #[arg(long, short = 'H', value_name = "HEADER", help_heading = "HTTP")]
+    pub header: Vec<String>,
+    /// Basic authentication user:password for every request.
+    #[arg(long, short = 'u', value_name = "USER:PASSWORD", help_heading = "HTTP")]
+    pub user: Option<String>,
+    /// User-Agent header.
+    #[arg(long, short = 'A', value_name = "NAME", help_heading = "HTTP")]
+    pub user_agent: Option<String>,
+    /// Read cookies from a Netscape cookie file.
+    #[arg(long, short = 'b', value_name = "FILE", help_heading = "HTTP")]
+    pub cookie: Option<PathBuf>,
+    /// Write the cookies of the last file run to a Netscape cookie file.
+    #[arg(long, short = 'c', value_name = "FILE", help_heading = "HTTP")]
+    pub cookie_jar: Option<PathBuf>,
+    /// Do not keep cookies between entries.
+    #[arg(long, help_heading = "HTTP")]
+    pub no_cookie_store: bool,
+    /// Ask for a compressed response and decompress it.
+    #[arg(long, help_heading = "HTTP")]
+    pub compressed: bool,
+    /// Use HTTP/1.0.
+    #[arg(long = "http1.0", short = '0', help_heading = "HTTP")]
+    pub http10: bool,
+    /// Use HTTP/1.1.
+    #[arg(long = "http1.1", help_heading = "HTTP")]
+    pub http11: bool,
+    /// Use HTTP/2 (ALPN over TLS).
+    #[arg(long = "http2", help_heading = "HTTP")]
+    pub http2: bool,
+    /// Use HTTP/2 without negotiation.
+    #[arg(long = "http2-prior-knowledge", help_heading = "HTTP")]
+    pub http2_prior_knowledge: bool,
+    /// Resolve only to IPv4 addresses.
+    #[arg(long, short = '4', help_heading = "HTTP")]
+    pub ipv4: bool,
+    /// Resolve only to IPv6 addresses.
+    #[arg(long, short = '6', help_heading = "HTTP")]
+    pub ipv6: bool,
+    /// Resolve HOST:PORT to ADDR (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR", help_heading = "HTTP")]
+    pub resolve: Vec<String>,
+    /// Connect to HOST2:PORT2 for HOST1:PORT1 (repeatable).
+    #[arg(long, value_name = "HOST1:PORT1:HOST2:PORT2", help_heading = "HTTP")]
+    pub connect_to: Vec<String>,
+    /// Send the URL path as written, without normalising `..`.
+    #[arg(long, help_heading = "HTTP")]
+    pub path_as_is: bool,
+
+    /// Retry transport failures only where safe (default), or never.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Transport")]
+    pub transport_retry: Option<TransportRetryMode>,
+    /// Methods considered idempotent for transport retries (default GET,HEAD,OPTIONS,TRACE).
+    #[arg(long, value_name = "METHODS", value_delimiter = ',', help_heading = "Transport")]
+    pub retry_methods: Option<Vec<String>>,
+    /// A request carrying this header may be retried (the server honours it).
+    #[arg(long, value_name = "NAME", help_heading = "Transport")]
+    pub idempotency_key_header: Option<String>,
+    /// Never reuse a connection.
+    #[arg(long, help_heading = "Transport")]
+    pub no_keepalive: bool,
+    /// Fail a close-delimited response that ended with a reset.
+    #[arg(long, help_heading = "Transport")]
+    pub strict_framing: bool,
+    /// Add X-Shakedown-Attempt and X-Shakedown-Txn-Id to every request.
+    #[arg(long, help_heading = "Transport")]
+    pub attempt_headers: bool,
+    /// What a pass that needed a transport retry counts as.
+    #[arg(long, value_enum, value_name = "RESULT", help_heading = "Transport")]
+    pub flaky_result: Option<FlakyResult>,
+
+    /// Out of scope: shakedown talks to the service directly.
+    #[arg(long, short = 'x', value_name = "PROXY", hide = true)]
+    pub proxy: Option<String>,
+    /// Out of scope.
+    #[arg(long, value_name = "HOSTS", hide = true)]
+    pub noproxy: Option<String>,
+    /// Out of scope.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub unix_socket: Option<String>,
+    /// Out of scope.
+    #[arg(long, hide = true, action = ArgAction::SetTrue)]
+    pub ntlm: bool,
+    /// Out of scope.
+    #[arg(long, hide = true, action = ArgAction::SetTrue)]
+    pub negotiate: bool,
+    /// Out of scope.
+    #[arg(long, hide = true, action = ArgAction::SetTrue)]
+    pub digest: bool,
+    /// Out of scope.
+    #[arg(long = "http3", hide = true, action = ArgAction::SetTrue)]
+    pub http3: bool,
+    /// Out of scope.
+    #[arg(long, value_name = "PROVIDER", hide = true)]
+    pub aws_sigv4: Option<String>,
+    /// Out of scope.
+    #[arg(long, short = 'n', hide = true, action = ArgAction::SetTrue)]
+    pub netrc: bool,
+    /// Out of scope.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub netrc_file: Option<String>,
+    /// Out of scope.
+    #[arg(long, hide = true, action = ArgAction::SetTrue)]
+    pub netrc_optional: bool,
+    /// Out of scope.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub curl: Option<String>,
+    /// Out of scope.
+    #[arg(long, value_name = "SPEED", hide = true)]
+    pub limit_rate: Option<String>,
+    /// Out of scope.
+    #[arg(long, value_name = "HASHES", hide = true)]
+    pub pinnedpubkey: Option<String>,
+}
+
+impl TestArgs {
+    /// The Hurl flags given that shakedown does not support, with the reason for each.
+    pub fn unsupported_flags(&self) -> Vec<(&'static str, &'static str)> {
+        let mut found = Vec::new();
+        let mut check = |given: bool, flag: &'static str, why: &'static str| {
+            if given {
+                found.push((flag, why));
+            }
+        };
+        const DIRECT: &str = "shakedown talks to the service under test directly";
+        const AUTH: &str = "only Basic authentication is supported";
+        check(self.proxy.is_some(), "--proxy", DIRECT);
+        check(self.noproxy.is_some(), "--noproxy", DIRECT);
+        check(self.unix_socket.is_some(), "--unix-socket", "only TCP connections are instrumented");
+        check(self.ntlm, "--ntlm", AUTH);
+        check(self.negotiate, "--negotiate", AUTH);
+        check(self.digest, "--digest", AUTH);
+        check(self.http3, "--http3", "HTTP/3 is not supported");
+        check(self.aws_sigv4.is_some(), "--aws-sigv4", AUTH);
+        check(self.netrc, "--netrc", AUTH);
+        check(self.netrc_file.is_some(), "--netrc-file", AUTH);
+        check(self.netrc_optional, "--netrc-optional", AUTH);
+        check(self.curl.is_some(), "--curl", "shakedown does not use curl");
+        check(self.limit_rate.is_some(), "--limit-rate", "rate limiting is not supported");
+        check(self.pinnedpubkey.is_some(), "--pinnedpubkey", "public key pinning is not supported");
+        check(
+            self.report_json.is_some(),
+            "--report-json",
+            "use --report json=PATH for shakedown's JSON report",
+        );
+        check(
+            self.report_html.is_some(),
+            "--report-html",
+            "the HTML report comes with the reports work",
+        );
+        check(
+            self.report_tap.is_some(),
+            "--report-tap",
+            "the TAP report comes with the reports work",
+        );
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn accepts_hurl_style_command_lines() {
+        let valid: &[&[&str]] = &[
+            &["shakedown", "test", "a.hurl"],
+            &["shakedown", "test", "--test", "--jobs", "1", "--variable", "a=1", "dir"],
+            &["shakedown", "test", "--retry", "-1", "--retry-interval", "100ms", "a.hurl"],
+            &[
+                "shakedown",
+                "test",
+                "--report",
+                "junit=out.xml",
+                "--report-junit",
+                "j.xml",
+                "a.hurl",
+            ],
+            &["shakedown", "test", "-L", "-k", "--max-redirs", "3", "--http1.1", "a.hurl"],
+            &[
+                "shakedown",
+                "test",
+                "--retry-methods",
+                "GET,PUT",
+                "--flaky-result",
+                "fail",
+                "a.hurl",
+            ],
+            &["shakedown", "check", "a.hurl"],
+        ];
+        for line in valid {
+            assert!(Cli::try_parse_from(*line).is_ok(), "{line:?}");
+        }
+        let invalid: &[&[&str]] = &[
+            &["shakedown"],
+            &["shakedown", "test", "--jobs", "x"],
+            &["shakedown", "test", "--transport-retry", "always"],
+            &["shakedown", "check"],
+            &["shakedown", "test", "--no-such-flag"],
+        ];
+        for line in invalid {
+            assert!(Cli::try_parse_from(*line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn out_of_scope_flags_are_named() {
+        let Ok(cli) = Cli::try_parse_from(["shakedown", "test", "--proxy", "p:1", "--http3", "a"])
+        else {
+            panic!("parses");
+        };
+        let Command::Test(args) = cli.command else { panic!("test") };
+        let flags: Vec<_> = args.unsupported_flags().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(flags, ["--proxy", "--http3"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! `shakedown check`: parse files and list their entries, sending nothing.
+
+use crate::cli::args::CheckArgs;
+use crate::cli::output::Printer;
+use crate::exit_code;
+use crate::report::human;
+use crate::scenario::{self, LineIndex};
+
+/// Runs `shakedown check`.
+pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
+    let files = match crate::cli::files::collect(&args.files, &[]) {
+        Ok(files) => files,
+        Err(error) => {
+            printer.error(&format!("error: {error}"));
+            return exit_code::USAGE;
+        }
+    };
+    let mut code = exit_code::SUCCESS;
+    for path in files {
+        let name = path.display().to_string();
+        let source = match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(source)) => source,
+            Ok(Err(_)) => {
+                printer.error(&format!("error: {name} is not valid UTF-8"));
+                code = exit_code::combine([code, exit_code::INPUT]);
+                continue;
+            }
+            Err(e) => {
+                printer.error(&format!("error: cannot read {name}: {e}"));
+                code = exit_code::combine([code, exit_code::INPUT]);
+                continue;
+            }
+        };
+        let (file, diagnostics) = scenario::parse(&source);
+        if !diagnostics.is_empty() {
+            for d in &diagnostics {
+                printer.err(&human::snippet(
+                    &name,
+                    &source,
+                    d.span,
+                    &d.message,
+                    &d.label,
+                    d.help.as_deref(),
+                    printer.style(),
+                ));
+            }
+            printer.err(&format!("{name}: {} error(s)", diagnostics.len()));
+            code = exit_code::combine([code, exit_code::INPUT]);
+            continue;
+        }
+        let lines = LineIndex::new(&source);
+        printer.out(&format!(
+            "{name}: {} entr{}",
+            file.entries.len(),
+            if file.entries.len() == 1 { "y" } else { "ies" }
+        ));
+        for (i, entry) in file.entries.iter().enumerate() {
+            let url = source
+                .get(entry.request.url.span.start..entry.request.url.span.end)
+                .unwrap_or_default();
+            printer.out(&format!(
+                "  {:>3}  line {:<4} {} {url}",
+                i + 1,
+                lines.line(entry.request.line_span.start),
+                entry.request.method.value
+            ));
+        }
+    }
+    code
+}

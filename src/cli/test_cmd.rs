@@ -1,0 +1,566 @@
+//! `shakedown test`: run .hurl files against a running service, Hurl-compatibly.
+//!
+//! Turns the command line into validated [`RunSettings`] once, runs files on
+//! `--jobs` worker threads (each with its own current-thread runtime and
+//! transport client, so a file's entries reuse connections), prints a line per
+//! finished file, the failures and the ledger, writes the reports, and returns
+//! the exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime};
+
+use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::exit_code;
+use crate::report::{human, json, junit};
+use crate::retry::{Budget, RetryPolicy};
+use crate::runner::cookies::CookieStore;
+use crate::runner::execute::{self, FileRun, RunSettings};
+use crate::runner::options::parse_duration;
+use crate::runner::outcome::{FileError, FileOutcome, Outcome};
+use crate::runner::variables::Variables;
+use crate::scenario::ast::DurationUnit;
+use crate::transport::client::{Client, ClientSettings};
+use crate::transport::request::{HttpVersionPreference, IpVersion};
+
+/// A report to write at the end of the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ReportTarget {
+    Junit(PathBuf),
+    Json(PathBuf),
+}
+
+/// Runs `shakedown test`.
+pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u8 {
+    match prepare(args) {
+        Ok(prepared) => execute(args, prepared, command_line, printer),
+        Err(error) => {
+            printer.error(&format!("error: {error}"));
+            exit_code::USAGE
+        }
+    }
+}
+
+struct Prepared {
+    files: Vec<PathBuf>,
+    settings: RunSettings,
+    reports: Vec<ReportTarget>,
+    jobs: usize,
+    flaky_result: FlakyResult,
+}
+
+fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
+    if let Some((flag, why)) = args.unsupported_flags().into_iter().next() {
+        return Err(UsageError(format!("`{flag}` is not supported by shakedown: {why}")));
+    }
+    let mut files = crate::cli::files::collect(&args.files, &args.glob)?;
+    if files.is_empty() {
+        return Err(UsageError(
+            "no .hurl file to run: give files, directories or --glob".to_owned(),
+        ));
+    }
+    files.dedup();
+
+    let mut variables = Variables::default();
+    for (name, value) in std::env::vars() {
+        if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
+            variables.insert(name.to_owned(), execute::typed_variable(&value));
+        }
+    }
+    for definition in &args.variables {
+        let (name, value) = split_definition(definition, "--variable")?;
+        variables.insert(name, execute::typed_variable(&value));
+    }
+    for path in &args.variables_files {
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, value) in read_definitions(path)? {
+            if !seen.insert(name.clone()) {
+                return Err(UsageError(format!(
+                    "variable `{name}` is defined twice in {}",
+                    path.display()
+                )));
+            }
+            variables.insert(name, execute::typed_variable(&value));
+        }
+    }
+    for (name, value) in std::env::vars() {
+        if let Some(name) = name.strip_prefix("HURL_SECRET_") {
+            variables.insert_secret(name.to_owned(), crate::runner::value::Value::String(value));
+        }
+    }
+    for definition in &args.secrets {
+        let (name, value) = split_definition(definition, "--secret")?;
+        variables.insert_secret(name, crate::runner::value::Value::String(value));
+    }
+    for path in &args.secrets_files {
+        for (name, value) in read_definitions(path)? {
+            variables.insert_secret(name, crate::runner::value::Value::String(value));
+        }
+    }
+
+    let mut settings = RunSettings { variables, ..RunSettings::default() };
+    let defaults = &mut settings.defaults;
+    defaults.location = args.location || args.location_trusted;
+    defaults.location_trusted = args.location_trusted;
+    if let Some(max) = args.max_redirs {
+        defaults.max_redirs = u64::try_from(max).ok();
+    }
+    defaults.insecure = args.insecure;
+    defaults.cacert.clone_from(&args.cacert);
+    defaults.cert.clone_from(&args.cert);
+    defaults.key.clone_from(&args.key);
+    if let Some(text) = &args.connect_timeout {
+        defaults.connect_timeout = duration_flag(text, DurationUnit::Second, "--connect-timeout")?;
+    }
+    if let Some(text) = &args.max_time {
+        defaults.max_time = duration_flag(text, DurationUnit::Second, "--max-time")?;
+    }
+    if let Some(retry) = args.retry {
+        defaults.retry = u64::try_from(retry).ok();
+    }
+    if let Some(text) = &args.retry_interval {
+        defaults.retry_interval =
+            duration_flag(text, DurationUnit::Millisecond, "--retry-interval")?;
+    }
+    if let Some(repeat) = args.repeat {
+        defaults.repeat = u64::try_from(repeat).ok();
+    }
+    if let Some(text) = &args.delay {
+        defaults.delay = duration_flag(text, DurationUnit::Millisecond, "--delay")?;
+    }
+    defaults.compressed = args.compressed;
+    defaults.http_version = if args.http2_prior_knowledge {
+        HttpVersionPreference::Http2PriorKnowledge
+    } else if args.http2 {
+        HttpVersionPreference::Http2
+    } else if args.http11 {
+        HttpVersionPreference::Http11
+    } else if args.http10 {
+        HttpVersionPreference::Http10
+    } else {
+        HttpVersionPreference::Default
+    };
+    defaults.ip_version = match (args.ipv4, args.ipv6) {
+        (true, false) => IpVersion::V4,
+        (false, true) => IpVersion::V6,
+        _ => IpVersion::Any,
+    };
+    defaults.user.clone_from(&args.user);
+    defaults.resolve.clone_from(&args.resolve);
+    defaults.connect_to.clone_from(&args.connect_to);
+    defaults.verbose = args.verbose || args.very_verbose;
+    defaults.very_verbose = args.very_verbose;
+    if args.path_as_is {
+        return Err(UsageError(
+            "`--path-as-is` is not supported by shakedown: URLs are always normalised".to_owned(),
+        ));
+    }
+
+    settings.file_root.clone_from(&args.file_root);
+    settings.continue_on_error = args.continue_on_error;
+    settings.ignore_asserts = args.ignore_asserts;
+    settings.from_entry = args.from_entry;
+    settings.to_entry = args.to_entry;
+    settings.extra_headers.clone_from(&args.header);
+    for header in &settings.extra_headers {
+        if !header.contains(':') {
+            return Err(UsageError(format!("invalid --header <{header}>: expected `Name: value`")));
+        }
+    }
+    settings.user_agent.clone_from(&args.user_agent);
+    settings.no_keepalive = args.no_keepalive;
+    settings.no_cookie_store = args.no_cookie_store;
+    if let Some(path) = &args.cookie {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("cannot read cookie file {}: {e}", path.display())))?;
+        let mut store = CookieStore::default();
+        let bad = store.read_netscape(&text);
+        if let Some(line) = bad.first() {
+            return Err(UsageError(format!(
+                "{}:{line}: not a Netscape cookie line",
+                path.display()
+            )));
+        }
+        settings.initial_cookies = store;
+    }
+    settings.retry_policy = RetryPolicy {
+        enabled: args.transport_retry != Some(TransportRetryMode::Off),
+        idempotency_key_header: args.idempotency_key_header.clone(),
+        ..RetryPolicy::default()
+    };
+    if let Some(methods) = &args.retry_methods {
+        settings.retry_policy.idempotent_methods = methods
+            .iter()
+            .map(|m| m.trim().to_ascii_uppercase())
+            .filter(|m| !m.is_empty())
+            .collect();
+    }
+
+    let mut reports = Vec::new();
+    for spec in &args.reports {
+        let Some((format, path)) = spec.split_once('=') else {
+            return Err(UsageError(format!(
+                "invalid --report <{spec}>: expected FORMAT=PATH (junit or json)"
+            )));
+        };
+        match format {
+            "junit" => reports.push(ReportTarget::Junit(PathBuf::from(path))),
+            "json" => reports.push(ReportTarget::Json(PathBuf::from(path))),
+            "html" | "tap" => {
+                return Err(UsageError(format!(
+                    "the {format} report is not supported yet: use junit or json"
+                )));
+            }
+            other => {
+                return Err(UsageError(format!(
+                    "unknown report format `{other}`: expected junit or json"
+                )));
+            }
+        }
+    }
+    if let Some(path) = &args.report_junit {
+        reports.push(ReportTarget::Junit(path.clone()));
+    }
+
+    let jobs = match args.jobs {
+        Some(0) => return Err(UsageError("--jobs must be at least 1".to_owned())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    };
+    Ok(Prepared {
+        files,
+        settings,
+        reports,
+        jobs,
+        flaky_result: args.flaky_result.unwrap_or(FlakyResult::Pass),
+    })
+}
+
+fn duration_flag(
+    text: &str,
+    unit: DurationUnit,
+    flag: &str,
+) -> Result<std::time::Duration, UsageError> {
+    parse_duration(text, unit).ok_or_else(|| {
+        UsageError(format!(
+            "invalid {flag} <{text}>: expected a number with an optional unit (ms, s, m, h)"
+        ))
+    })
+}
+
+fn split_definition(definition: &str, flag: &str) -> Result<(String, String), UsageError> {
+    match definition.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(UsageError(format!("invalid {flag} <{definition}>: expected NAME=VALUE"))),
+    }
+}
+
+fn read_definitions(path: &Path) -> Result<Vec<(String, String)>, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = split_definition(line, "variable").map_err(|_| {
+            UsageError(format!("{}:{}: expected NAME=VALUE", path.display(), i + 1))
+        })?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+fn execute(
+    args: &TestArgs,
+    prepared: Prepared,
+    command_line: &[String],
+    printer: &mut Printer,
+) -> u8 {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let Prepared { files, settings, reports, jobs, flaky_result } = prepared;
+    let settings = Arc::new(settings);
+    let budget = Arc::new(Budget::default());
+    let files = Arc::new(files);
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sender, receiver) = mpsc::channel::<(usize, FileRun)>();
+    let workers = jobs.min(files.len()).max(1);
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (settings, budget, files, next, stop, sender) = (
+            settings.clone(),
+            budget.clone(),
+            files.clone(),
+            next.clone(),
+            stop.clone(),
+            sender.clone(),
+        );
+        let fail_fast = args.fail_fast;
+        handles.push(std::thread::spawn(move || {
+            worker(&settings, &budget, &files, &next, &stop, fail_fast, &sender);
+        }));
+    }
+    drop(sender);
+
+    let mut results: Vec<(usize, FileRun)> = Vec::new();
+    for (index, run) in receiver {
+        report_file(args, &run, printer);
+        results.push((index, run));
+    }
+    for handle in handles {
+        if handle.join().is_err() {
+            printer.error("error: a worker thread panicked; this is a bug in shakedown");
+        }
+    }
+    results.sort_by_key(|(index, _)| *index);
+    let secrets: Vec<String> =
+        results.iter().flat_map(|(_, r)| r.secrets.iter().cloned()).collect();
+    let outcomes: Vec<FileOutcome> = results.iter().map(|(_, r)| r.outcome.clone()).collect();
+
+    if let Some(output) = &args.output
+        && let Some(response) = results.last().and_then(|(_, r)| r.last_response.as_ref())
+    {
+        let mut bytes = Vec::new();
+        if args.include {
+            bytes.extend_from_slice(
+                format!("{} {}\n", response.version.as_str(), response.status).as_bytes(),
+            );
+            for (name, value) in &response.headers {
+                bytes.extend_from_slice(format!("{name}: {value}\n").as_bytes());
+            }
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&response.body);
+        if output.as_os_str() == "-" {
+            printer.out_bytes(&bytes);
+        } else if let Err(e) = std::fs::write(output, &bytes) {
+            printer.error(&format!("error: cannot write {}: {e}", output.display()));
+        }
+    }
+    if let Some(jar) = &args.cookie_jar
+        && let Some((_, run)) = results.last()
+        && let Err(e) = write_atomically(jar, run.cookies.to_netscape().as_bytes())
+    {
+        printer.error(&format!("error: cannot write cookie jar {}: {e}", jar.display()));
+    }
+
+    let duration = clock.elapsed();
+    let totals = human::Totals::of(&outcomes);
+    printer.err(&redact(&human::summary(totals, duration), &secrets));
+    if totals.flaky > 0 {
+        let warning = match flaky_result {
+            FlakyResult::Pass => format!(
+                "warning: {} file(s) passed only after a transport retry (flaky); they count as passed (--flaky-result pass)",
+                totals.flaky
+            ),
+            FlakyResult::Fail => format!(
+                "error: {} file(s) passed only after a transport retry (flaky), and --flaky-result fail is set",
+                totals.flaky
+            ),
+        };
+        printer.err(&warning);
+    }
+    if budget.was_exhausted() {
+        printer.err(&format!(
+            "warning: the transport retry budget was exhausted ({} retries for {} requests); later failures were not retried",
+            budget.retries(),
+            budget.requests()
+        ));
+    }
+
+    let info = json::RunInfo {
+        command_line: command_line.iter().map(|a| redact(a, &secrets)).collect(),
+        options: effective_options(&settings),
+        policy: serde_json::json!({
+            "transport_retry": if settings.retry_policy.enabled { "safe" } else { "off" },
+            "retry_methods": settings.retry_policy.idempotent_methods,
+            "idempotency_key_header": settings.retry_policy.idempotency_key_header,
+            "max_extra_attempts": settings.retry_policy.max_extra_attempts,
+            "backoff": { "base_ms": settings.retry_policy.backoff.base.as_millis(), "cap_ms": settings.retry_policy.backoff.cap.as_millis() },
+            "budget": { "min_retries": 10, "percent_of_requests": 20 },
+            "flaky_result": match flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
+        }),
+        started,
+        duration,
+        learned_idle_limits: serde_json::Value::Array(Vec::new()),
+        retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
+    };
+    let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
+    for target in &reports {
+        let mut bytes = Vec::new();
+        let (path, written) = match target {
+            ReportTarget::Junit(path) => (path, junit::write(&outcomes, &mut bytes)),
+            ReportTarget::Json(path) => (
+                path,
+                json::write(
+                    &outcomes,
+                    &info,
+                    settings.retry_policy.max_extra_attempts + 1,
+                    false,
+                    &mut bytes,
+                ),
+            ),
+        };
+        let text = redact(&String::from_utf8_lossy(&bytes), &secrets);
+        if let Err(e) = written.and_then(|()| write_atomically(path, text.as_bytes())) {
+            printer.error(&format!("error: cannot write report {}: {e}", path.display()));
+            code = exit_code::combine([code, exit_code::RUNTIME]);
+        }
+    }
+    code
+}
+
+fn effective_options(settings: &RunSettings) -> serde_json::Value {
+    let d = &settings.defaults;
+    serde_json::json!({
+        "location": d.location,
+        "max_redirs": d.max_redirs,
+        "insecure": d.insecure,
+        "connect_timeout_ms": d.connect_timeout.as_millis(),
+        "max_time_ms": d.max_time.as_millis(),
+        "retry": d.retry,
+        "retry_interval_ms": d.retry_interval.as_millis(),
+        "repeat": d.repeat,
+        "delay_ms": d.delay.as_millis(),
+        "compressed": d.compressed,
+        "continue_on_error": settings.continue_on_error,
+        "ignore_asserts": settings.ignore_asserts,
+        "no_keepalive": settings.no_keepalive,
+    })
+}
+
+fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+    match file.outcome {
+        Outcome::Passed | Outcome::Skipped => exit_code::SUCCESS,
+        Outcome::Flaky => match flaky_result {
+            FlakyResult::Pass => exit_code::SUCCESS,
+            FlakyResult::Fail => exit_code::FLAKY,
+        },
+        Outcome::Failed => exit_code::ASSERT,
+        Outcome::Error | Outcome::Interrupted => match file.file_error {
+            Some(FileError::Parse(_)) => exit_code::INPUT,
+            _ => exit_code::RUNTIME,
+        },
+    }
+}
+
+fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
+    let secrets = &run.secrets;
+    let style = printer.style();
+    if args.verbose || args.very_verbose {
+        for line in &run.log {
+            printer.err(&redact(line, secrets));
+        }
+    }
+    for line in human::ledger_lines(&run.outcome) {
+        printer.err(&redact(&line, secrets));
+    }
+    let failures = human::failures(&run.outcome, style);
+    if !failures.is_empty() {
+        printer.err(&redact(failures.trim_end(), secrets));
+    }
+    if args.json {
+        let line = json::file_json(&run.outcome).to_string();
+        printer.out(&redact(&line, secrets));
+    }
+    printer.err(&redact(&human::file_line(&run.outcome), secrets));
+}
+
+fn worker(
+    settings: &RunSettings,
+    budget: &Budget,
+    files: &[PathBuf],
+    next: &AtomicUsize,
+    stop: &AtomicBool,
+    fail_fast: bool,
+    sender: &mpsc::Sender<(usize, FileRun)>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let index = next.fetch_add(1, Ordering::SeqCst);
+            if let Some(path) = files.get(index) {
+                let _ =
+                    sender.send((index, unreadable(path, format!("cannot start a runtime: {e}"))));
+            }
+            return;
+        }
+    };
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let index = next.fetch_add(1, Ordering::SeqCst);
+        let Some(path) = files.get(index) else { return };
+        let run = match std::fs::read(path) {
+            Err(e) => unreadable(path, e.to_string()),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(_) => unreadable(path, "the file is not valid UTF-8".to_owned()),
+                Ok(source) => runtime.block_on(async {
+                    match Client::new(ClientSettings::default()) {
+                        Ok(mut client) => {
+                            execute::run_file(path, source, settings, &mut client, budget).await
+                        }
+                        Err(e) => unreadable(path, e.to_string()),
+                    }
+                }),
+            },
+        };
+        if fail_fast && !run.outcome.outcome.is_pass() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        if sender.send((index, run)).is_err() {
+            return;
+        }
+    }
+}
+
+fn unreadable(path: &Path, message: String) -> FileRun {
+    FileRun {
+        outcome: FileOutcome {
+            path: path.to_path_buf(),
+            outcome: Outcome::Error,
+            entries: Vec::new(),
+            file_error: Some(FileError::Unreadable(message)),
+            started: SystemTime::now(),
+            duration: std::time::Duration::ZERO,
+            source: String::new(),
+        },
+        cookies: CookieStore::default(),
+        last_response: None,
+        log: Vec::new(),
+        secrets: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_need_a_name() {
+        assert_eq!(
+            split_definition("a=1=2", "--variable").ok(),
+            Some(("a".to_owned(), "1=2".to_owned()))
+        );
+        assert!(split_definition("=1", "--variable").is_err());
+        assert!(split_definition("novalue", "--variable").is_err());
+    }
+
+    #[test]
+    fn flaky_files_exit_zero_unless_told_otherwise() {
+        let file = unreadable(Path::new("a.hurl"), String::new()).outcome;
+        assert_eq!(file_exit_code(&file, FlakyResult::Pass), exit_code::RUNTIME);
+        let flaky = FileOutcome { outcome: Outcome::Flaky, file_error: None, ..file };
+        assert_eq!(file_exit_code(&flaky, FlakyResult::Pass), exit_code::SUCCESS);
+        assert_eq!(file_exit_code(&flaky, FlakyResult::Fail), exit_code::FLAKY);
+    }
+}

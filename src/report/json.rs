@@ -1,0 +1,360 @@
+//! The JSON report, `"schema": "shakedown.report/v1"`: an API boundary towards CI systems.
+//!
+//! The document is built from separate, versioned DTOs: domain types never
+//! derive `Serialize`, so changing the runner cannot change the format by
+//! accident. `docs/json-report.md` documents every field; a test checks the
+//! documented example against a real run.
+
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::runner::outcome::{
+    AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome, Poll,
+};
+use crate::scenario::LineIndex;
+use crate::transport::facts::AttemptFacts;
+
+/// The schema identifier of this format.
+pub const SCHEMA: &str = "shakedown.report/v1";
+
+/// Provenance of a run, supplied by the command line.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// The command line, secrets redacted.
+    pub command_line: Vec<String>,
+    /// The effective options, as a JSON object.
+    pub options: serde_json::Value,
+    /// The transport retry policy, as a JSON object.
+    pub policy: serde_json::Value,
+    /// When the run started.
+    pub started: SystemTime,
+    /// How long it took.
+    pub duration: Duration,
+    /// Idle limits the transport learned per origin, as a JSON array.
+    pub learned_idle_limits: serde_json::Value,
+    /// Requests started, retries taken, whether the budget ran out.
+    pub retry_budget: (u64, u64, bool),
+}
+
+/// The Hurl release whose semantics shakedown follows.
+pub const HURL_VERSION: &str = "8.1.0";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    outcome: &'static str,
+    partial: bool,
+    run: RunDto<'a>,
+    files: Vec<FileDto>,
+    ledger: Vec<LedgerDto>,
+}
+
+#[derive(Serialize)]
+struct RunDto<'a> {
+    shakedown_version: &'static str,
+    hurl_version: &'static str,
+    command_line: &'a [String],
+    options: &'a serde_json::Value,
+    policy: &'a serde_json::Value,
+    started_at: String,
+    duration_ms: u128,
+    seed: Option<u64>,
+    learned_idle_limits: &'a serde_json::Value,
+    retry_budget: BudgetDto,
+}
+
+#[derive(Serialize)]
+struct BudgetDto {
+    requests: u64,
+    retries: u64,
+    exhausted: bool,
+}
+
+#[derive(Serialize)]
+struct FileDto {
+    path: String,
+    outcome: &'static str,
+    duration_ms: u128,
+    error: Option<FileErrorDto>,
+    entries: Vec<EntryDto>,
+}
+
+#[derive(Serialize)]
+struct FileErrorDto {
+    kind: &'static str,
+    messages: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EntryDto {
+    index: usize,
+    line: usize,
+    method: String,
+    url: String,
+    outcome: &'static str,
+    iterations: Vec<IterationDto>,
+}
+
+#[derive(Serialize)]
+struct IterationDto {
+    n: usize,
+    polls: Vec<PollDto>,
+}
+
+#[derive(Serialize)]
+struct PollDto {
+    n: usize,
+    outcome: &'static str,
+    failure: Option<FailureDto>,
+    asserts: Vec<AssertDto>,
+    captures: Vec<String>,
+    attempts: Vec<AttemptDto>,
+}
+
+#[derive(Serialize)]
+struct FailureDto {
+    kind: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct AssertDto {
+    line: usize,
+    column: usize,
+    implicit: bool,
+    success: bool,
+    actual: Option<String>,
+    expected: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AttemptDto {
+    n: usize,
+    method: String,
+    url: String,
+    status: Option<u16>,
+    error: Option<String>,
+    started_at: String,
+    duration_ms: f64,
+    facts: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct LedgerDto {
+    file: String,
+    entry: LedgerEntryDto,
+    method: String,
+    url: String,
+    attempt: LedgerAttemptDto,
+    message: String,
+    facts: serde_json::Value,
+    decision: Option<DecisionDto>,
+    backoff_ms: Option<u128>,
+}
+
+#[derive(Serialize)]
+struct LedgerEntryDto {
+    index: usize,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct LedgerAttemptDto {
+    n: usize,
+    max: u32,
+}
+
+#[derive(Serialize)]
+struct DecisionDto {
+    retry: bool,
+    rule: &'static str,
+}
+
+fn timestamp(time: SystemTime) -> String {
+    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn ms(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// The raw facts of an attempt, as the report shows them.
+pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
+    serde_json::json!({
+        "bytes": { "written": facts.bytes_written, "read": facts.bytes_read },
+    })
+}
+
+fn failure_dto(failure: &EntryFailure) -> FailureDto {
+    let (kind, message) = match failure {
+        EntryFailure::Asserts => ("asserts", "at least one assert failed".to_owned()),
+        EntryFailure::Capture { message, .. } => ("capture", message.clone()),
+        EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
+        EntryFailure::Transport { message } => ("transport", message.clone()),
+    };
+    FailureDto { kind, message }
+}
+
+fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
+    AttemptDto {
+        n: attempt.n,
+        method: attempt.method.clone(),
+        url: attempt.url.clone(),
+        status: attempt.status,
+        error: attempt.error.clone(),
+        started_at: timestamp(attempt.started),
+        duration_ms: ms(attempt.duration),
+        facts: facts_json(&attempt.facts),
+    }
+}
+
+fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
+    PollDto {
+        n: poll.n,
+        outcome: poll.outcome.as_str(),
+        failure: poll.failure.as_ref().map(failure_dto),
+        asserts: poll
+            .asserts
+            .iter()
+            .map(|a| {
+                let (line, column) = lines.line_col(source, a.span.start);
+                AssertDto {
+                    line,
+                    column,
+                    implicit: a.implicit,
+                    success: a.success,
+                    actual: a.actual.clone(),
+                    expected: a.expected.clone(),
+                    message: a.message.clone(),
+                }
+            })
+            .collect(),
+        captures: poll.captures.clone(),
+        attempts: poll.attempts.iter().map(attempt_dto).collect(),
+    }
+}
+
+fn entry_dto(entry: &EntryOutcome, source: &str, lines: &LineIndex) -> EntryDto {
+    EntryDto {
+        index: entry.index,
+        line: entry.line,
+        method: entry.method.clone(),
+        url: entry.url.clone(),
+        outcome: entry.outcome.as_str(),
+        iterations: entry
+            .iterations
+            .iter()
+            .map(|i| IterationDto {
+                n: i.n,
+                polls: i.polls.iter().map(|p| poll_dto(p, source, lines)).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn file_dto(file: &FileOutcome) -> FileDto {
+    let lines = LineIndex::new(&file.source);
+    FileDto {
+        path: file.path.display().to_string(),
+        outcome: file.outcome.as_str(),
+        duration_ms: file.duration.as_millis(),
+        error: file.file_error.as_ref().map(|e| match e {
+            FileError::Unreadable(m) => {
+                FileErrorDto { kind: "unreadable", messages: vec![m.clone()] }
+            }
+            FileError::Parse(d) => FileErrorDto {
+                kind: "parse",
+                messages: d
+                    .iter()
+                    .map(|d| {
+                        let (line, column) = lines.line_col(&file.source, d.span.start);
+                        format!("{}:{line}:{column}: {}", file.path.display(), d.message)
+                    })
+                    .collect(),
+            },
+        }),
+        entries: file.entries.iter().map(|e| entry_dto(e, &file.source, &lines)).collect(),
+    }
+}
+
+fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
+    let mut records = Vec::new();
+    for file in files {
+        for entry in &file.entries {
+            for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
+                for attempt in poll.attempts.iter().filter(|a| a.error.is_some()) {
+                    records.push(LedgerDto {
+                        file: file.path.display().to_string(),
+                        entry: LedgerEntryDto { index: entry.index, line: entry.line },
+                        method: attempt.method.clone(),
+                        url: attempt.url.clone(),
+                        attempt: LedgerAttemptDto { n: attempt.n, max: max_attempts },
+                        message: attempt.error.clone().unwrap_or_default(),
+                        facts: facts_json(&attempt.facts),
+                        decision: attempt
+                            .decision
+                            .map(|d| DecisionDto { retry: d.retry, rule: d.rule.as_str() }),
+                        backoff_ms: attempt
+                            .decision
+                            .filter(|d| d.retry)
+                            .map(|d| d.backoff.as_millis()),
+                    });
+                }
+            }
+        }
+    }
+    records
+}
+
+/// The run's overall outcome.
+pub fn run_outcome(files: &[FileOutcome], interrupted: bool) -> Outcome {
+    if interrupted {
+        return Outcome::Interrupted;
+    }
+    let outcome = files.iter().map(|f| f.outcome).fold(Outcome::Skipped, Outcome::worst);
+    if outcome == Outcome::Skipped { Outcome::Passed } else { outcome }
+}
+
+/// Writes the JSON report.
+pub fn write(
+    files: &[FileOutcome],
+    info: &RunInfo,
+    max_attempts: u32,
+    interrupted: bool,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let document = Document {
+        schema: SCHEMA,
+        outcome: run_outcome(files, interrupted).as_str(),
+        partial: interrupted,
+        run: RunDto {
+            shakedown_version: env!("CARGO_PKG_VERSION"),
+            hurl_version: HURL_VERSION,
+            command_line: &info.command_line,
+            options: &info.options,
+            policy: &info.policy,
+            started_at: timestamp(info.started),
+            duration_ms: info.duration.as_millis(),
+            seed: None,
+            learned_idle_limits: &info.learned_idle_limits,
+            retry_budget: BudgetDto {
+                requests: info.retry_budget.0,
+                retries: info.retry_budget.1,
+                exhausted: info.retry_budget.2,
+            },
+        },
+        files: files.iter().map(file_dto).collect(),
+        ledger: ledger(files, max_attempts),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// One file's result as a JSON value (`--json` prints one per line).
+pub fn file_json(file: &FileOutcome) -> serde_json::Value {
+    serde_json::to_value(file_dto(file)).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,581 @@
+//! The entry loop of one file: options, skip, repeat, delay, Hurl `retry`, redirects and attempts.
+//!
+//! One file runs sequentially on one [`Client`] (so connections are reused
+//! between its entries, as in Hurl); files run in parallel on separate
+//! workers. For each entry the loop renders the request, sends it through the
+//! transport one attempt at a time, follows redirects when asked, evaluates
+//! captures and then asserts, and records everything in the outcome tree.
+//!
+//! Two kinds of repetition are kept apart:
+//! - a *poll* is Hurl's `retry`: the whole entry re-run while it fails, after
+//!   `retry-interval`. A poll never makes an entry flaky. After a transport
+//!   failure, a poll happens only if repeating the request is safe.
+//! - an *attempt* is one transport send. Transport retries are decided by the
+//!   pure `retry` module; a pass that needed one is flaky.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::retry::{self, Budget, RetryPolicy};
+use crate::runner::assert;
+use crate::runner::capture;
+use crate::runner::cookies::CookieStore;
+use crate::runner::options::{self, EntryOptions};
+use crate::runner::outcome::{
+    AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Iteration, Outcome, Poll,
+};
+use crate::runner::query::{QueryContext, Redirect};
+use crate::runner::request::{self, RenderError, RequestContext};
+use crate::runner::value::Value;
+use crate::runner::variables::Variables;
+use crate::scenario::ast::{Entry, HurlFile, RequestSectionKind};
+use crate::scenario::{self, LineIndex};
+use crate::transport::client::Client;
+use crate::transport::request::{RequestSpec, Response};
+
+/// Everything that shapes a run, validated at the edge (the command line).
+#[derive(Clone, Debug, Default)]
+pub struct RunSettings {
+    /// Variables defined before the first entry.
+    pub variables: Variables,
+    /// Entry options in force unless `[Options]` says otherwise.
+    pub defaults: EntryOptions,
+    /// Where `file,` paths are resolved (default: the file's directory).
+    pub file_root: Option<PathBuf>,
+    /// Keep running entries after a failed one.
+    pub continue_on_error: bool,
+    /// Do not evaluate asserts.
+    pub ignore_asserts: bool,
+    /// First entry to run (1-based).
+    pub from_entry: Option<usize>,
+    /// Last entry to run (1-based).
+    pub to_entry: Option<usize>,
+    /// `-H` headers.
+    pub extra_headers: Vec<String>,
+    /// `-A`.
+    pub user_agent: Option<String>,
+    /// `--no-keepalive`.
+    pub no_keepalive: bool,
+    /// Cookies to start each file with (`-b`).
+    pub initial_cookies: CookieStore,
+    /// `--no-cookie-store`.
+    pub no_cookie_store: bool,
+    /// The transport retry policy.
+    pub retry_policy: RetryPolicy,
+}
+
+/// A file's outcome, plus what the command line may still want from it.
+#[derive(Debug)]
+pub struct FileRun {
+    /// The outcome tree.
+    pub outcome: FileOutcome,
+    /// The cookie store after the last entry.
+    pub cookies: CookieStore,
+    /// The last response received, for `--output`.
+    pub last_response: Option<Response>,
+    /// Lines for `--verbose`.
+    pub log: Vec<String>,
+    /// Secret values to redact from everything printed about this file.
+    pub secrets: Vec<String>,
+}
+
+/// Parses and runs one file.
+pub async fn run_file(
+    path: &Path,
+    source: String,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+) -> FileRun {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let (file, diagnostics) = scenario::parse(&source);
+    let mut run = FileRun {
+        outcome: FileOutcome {
+            path: path.to_path_buf(),
+            outcome: Outcome::Passed,
+            entries: Vec::new(),
+            file_error: None,
+            started,
+            duration: Duration::ZERO,
+            source: String::new(),
+        },
+        cookies: settings.initial_cookies.clone(),
+        last_response: None,
+        log: Vec::new(),
+        secrets: settings.variables.secrets(),
+    };
+    if !diagnostics.is_empty() {
+        run.outcome.outcome = Outcome::Error;
+        run.outcome.file_error = Some(FileError::Parse(diagnostics));
+        run.outcome.source = source;
+        run.outcome.duration = clock.elapsed();
+        return run;
+    }
+    let file_root = settings
+        .file_root
+        .clone()
+        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let mut file_runner = FileRunner {
+        settings,
+        client,
+        budget,
+        variables: settings.variables.clone(),
+        file_root,
+        lines: LineIndex::new(&source),
+        source: &source,
+    };
+    file_runner.run(&file, &mut run).await;
+    run.secrets = file_runner.variables.secrets();
+    run.outcome.outcome =
+        run.outcome.entries.iter().map(|e| e.outcome).fold(Outcome::Skipped, Outcome::worst);
+    if run.outcome.entries.iter().all(|e| e.outcome == Outcome::Skipped) {
+        run.outcome.outcome = Outcome::Passed;
+    }
+    run.outcome.duration = clock.elapsed();
+    run.outcome.source = source;
+    run
+}
+
+struct FileRunner<'a> {
+    settings: &'a RunSettings,
+    client: &'a mut Client,
+    budget: &'a Budget,
+    variables: Variables,
+    file_root: PathBuf,
+    lines: LineIndex,
+    source: &'a str,
+}
+
+impl FileRunner<'_> {
+    async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
+        for (i, entry) in file.entries.iter().enumerate() {
+            let index = i + 1;
+            if self.settings.from_entry.is_some_and(|from| index < from)
+                || self.settings.to_entry.is_some_and(|to| index > to)
+            {
+                continue;
+            }
+            let outcome = self.run_entry(index, entry, run).await;
+            let failed = !outcome.outcome.is_pass();
+            run.outcome.entries.push(outcome);
+            if failed && !self.settings.continue_on_error {
+                break;
+            }
+        }
+    }
+
+    async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
+        let line = self.lines.line(entry.request.line_span.start);
+        let method = entry.request.method.value.clone();
+        let url_text = self
+            .source
+            .get(entry.request.url.span.start..entry.request.url.span.end)
+            .unwrap_or_default()
+            .to_owned();
+        let mut outcome = EntryOutcome {
+            index,
+            line,
+            method,
+            url: url_text,
+            outcome: Outcome::Passed,
+            iterations: Vec::new(),
+        };
+
+        let entry_options: Vec<_> = entry
+            .request
+            .sections
+            .iter()
+            .filter_map(|s| match &s.kind {
+                RequestSectionKind::Options(options) => Some(options.as_slice()),
+                _ => None,
+            })
+            .flatten()
+            .cloned()
+            .collect();
+        let options =
+            match options::apply(&self.settings.defaults, &entry_options, &mut self.variables) {
+                Ok(options) => options,
+                Err(error) => {
+                    outcome.outcome = Outcome::Error;
+                    outcome.iterations.push(Iteration {
+                        n: 1,
+                        polls: vec![failed_poll(EntryFailure::Runtime {
+                            message: error.message,
+                            span: Some(error.span),
+                        })],
+                    });
+                    return outcome;
+                }
+            };
+        if options.skip || options.repeat == Some(0) {
+            outcome.outcome = Outcome::Skipped;
+            return outcome;
+        }
+
+        let mut iteration_number = 0usize;
+        loop {
+            iteration_number += 1;
+            let iteration = self.run_iteration(iteration_number, entry, &options, run).await;
+            let iteration_outcome = iteration.polls.last().map_or(Outcome::Error, |p| p.outcome);
+            if let Some(first) = iteration.polls.first().and_then(|p| p.attempts.first())
+                && iteration_number == 1
+            {
+                outcome.url.clone_from(&first.url);
+            }
+            outcome.iterations.push(iteration);
+            outcome.outcome = if iteration_number == 1 {
+                iteration_outcome
+            } else {
+                outcome.outcome.worst(iteration_outcome)
+            };
+            let more = options.repeat.is_none_or(|n| (iteration_number as u64) < n);
+            if !iteration_outcome.is_pass() || !more {
+                break;
+            }
+        }
+        outcome
+    }
+
+    async fn run_iteration(
+        &mut self,
+        n: usize,
+        entry: &Entry,
+        options: &EntryOptions,
+        run: &mut FileRun,
+    ) -> Iteration {
+        let mut polls = Vec::new();
+        let mut poll_number = 0usize;
+        loop {
+            poll_number += 1;
+            if !options.delay.is_zero() {
+                tokio::time::sleep(options.delay).await;
+            }
+            let poll = self.run_poll(poll_number, entry, options, run).await;
+            let pollable = match &poll.failure {
+                None => false,
+                Some(EntryFailure::Asserts | EntryFailure::Capture { .. }) => true,
+                Some(EntryFailure::Runtime { .. }) => false,
+                Some(EntryFailure::Transport { .. }) => poll.attempts.last().is_some_and(|a| {
+                    retry::may_repeat(
+                        &a.facts,
+                        &a.method,
+                        &self.settings.retry_policy,
+                        has_key(entry, &self.settings.retry_policy),
+                    )
+                }),
+            };
+            let retries_left = options.retry.is_none_or(|max| (poll_number as u64) <= max);
+            polls.push(poll);
+            if !(pollable && retries_left) {
+                break;
+            }
+            run.log.push(format!(
+                "* Retry entry {} (poll {}/{}), interval {} ms",
+                entry_index_hint(entry, &self.lines),
+                poll_number + 1,
+                options.retry.map_or("∞".to_owned(), |m| (m + 1).to_string()),
+                options.retry_interval.as_millis()
+            ));
+            tokio::time::sleep(options.retry_interval).await;
+        }
+        Iteration { n, polls }
+    }
+
+    async fn run_poll(
+        &mut self,
+        n: usize,
+        entry: &Entry,
+        options: &EntryOptions,
+        run: &mut FileRun,
+    ) -> Poll {
+        let mut poll = Poll {
+            n,
+            attempts: Vec::new(),
+            asserts: Vec::new(),
+            captures: Vec::new(),
+            failure: None,
+            outcome: Outcome::Passed,
+        };
+        let context = RequestContext {
+            file_root: &self.file_root,
+            extra_headers: &self.settings.extra_headers,
+            user_agent: self.settings.user_agent.as_deref(),
+            no_keepalive: self.settings.no_keepalive,
+        };
+        let cookies = if self.settings.no_cookie_store {
+            CookieStore::default()
+        } else {
+            run.cookies.clone()
+        };
+        let mut spec =
+            match request::render(&entry.request, options, &self.variables, &cookies, &context) {
+                Ok(spec) => spec,
+                Err(RenderError { message, span }) => {
+                    poll.failure = Some(EntryFailure::Runtime { message, span });
+                    poll.outcome = Outcome::Error;
+                    return poll;
+                }
+            };
+        let idempotency_key = has_key(entry, &self.settings.retry_policy);
+        let mut redirects: Vec<Redirect> = Vec::new();
+        let mut retried = false;
+        let response = loop {
+            let response = match self
+                .send_with_retries(&spec, idempotency_key, &mut poll, &mut retried, run)
+                .await
+            {
+                Ok(response) => response,
+                Err(message) => {
+                    poll.failure = Some(EntryFailure::Transport { message });
+                    poll.outcome = Outcome::Error;
+                    return poll;
+                }
+            };
+            if !self.settings.no_cookie_store {
+                run.cookies.store_response_cookies(&spec.url, response.headers_named("set-cookie"));
+            }
+            let Some(next) = next_redirect(&spec, &response, options, redirects.len()) else {
+                break response;
+            };
+            match next {
+                Ok(next) => {
+                    redirects.push(Redirect { url: next.url.to_string(), status: response.status });
+                    spec = next;
+                    if !self.settings.no_cookie_store {
+                        refresh_cookie_header(&mut spec, &run.cookies);
+                    }
+                }
+                Err(message) => {
+                    poll.failure = Some(EntryFailure::Runtime { message, span: None });
+                    poll.outcome = Outcome::Error;
+                    return poll;
+                }
+            }
+        };
+        if let Some(output) = &options.output {
+            let path =
+                if output.is_absolute() { output.clone() } else { self.file_root.join(output) };
+            if let Err(e) = std::fs::write(&path, &response.body) {
+                poll.failure = Some(EntryFailure::Runtime {
+                    message: format!("cannot write output file {}: {e}", path.display()),
+                    span: None,
+                });
+                poll.outcome = Outcome::Error;
+                return poll;
+            }
+        }
+        let url = spec.url.to_string();
+        if let Some(response_spec) = &entry.response {
+            let query_context = QueryContext {
+                response: &response,
+                url: &url,
+                redirects: &redirects,
+                variables: &self.variables,
+            };
+            match capture::eval_captures(response_spec, &query_context) {
+                Ok(values) => {
+                    for captured in values {
+                        poll.captures.push(captured.name.clone());
+                        if captured.redact {
+                            self.variables.insert_secret(captured.name, captured.value);
+                        } else {
+                            self.variables.insert(captured.name, captured.value);
+                        }
+                    }
+                }
+                Err(error) => {
+                    poll.failure = Some(EntryFailure::Capture {
+                        message: error.to_string(),
+                        span: error.span,
+                    });
+                    poll.outcome = Outcome::Error;
+                    run.last_response = Some(response);
+                    return poll;
+                }
+            }
+            if !self.settings.ignore_asserts {
+                let query_context = QueryContext {
+                    response: &response,
+                    url: &url,
+                    redirects: &redirects,
+                    variables: &self.variables,
+                };
+                poll.asserts = assert::eval_asserts(response_spec, &query_context, &self.file_root);
+                if poll.asserts.iter().any(|a| !a.success) {
+                    poll.failure = Some(EntryFailure::Asserts);
+                    poll.outcome = Outcome::Failed;
+                }
+            }
+        }
+        if poll.failure.is_none() && retried {
+            poll.outcome = Outcome::Flaky;
+        }
+        run.last_response = Some(response);
+        poll
+    }
+
+    /// Sends `spec`, retrying transport failures where the policy says it is safe.
+    async fn send_with_retries(
+        &mut self,
+        spec: &RequestSpec,
+        idempotency_key: bool,
+        poll: &mut Poll,
+        retried: &mut bool,
+        run: &mut FileRun,
+    ) -> Result<Response, String> {
+        let mut attempt_in_request = 0u32;
+        loop {
+            attempt_in_request += 1;
+            let started = SystemTime::now();
+            let clock = Instant::now();
+            if attempt_in_request == 1 {
+                self.budget.request_started();
+            }
+            let exchange = self.client.send(spec).await;
+            let decision = match &exchange.result {
+                Ok(_) => None,
+                Err(_) => Some(retry::decide(
+                    &exchange.facts,
+                    &spec.method,
+                    idempotency_key,
+                    attempt_in_request,
+                    &self.settings.retry_policy,
+                    self.budget,
+                    rand::random::<f64>(),
+                )),
+            };
+            poll.attempts.push(AttemptRecord {
+                n: poll.attempts.len() + 1,
+                method: spec.method.clone(),
+                url: spec.url.to_string(),
+                status: exchange.result.as_ref().ok().map(|r| r.status),
+                error: exchange.result.as_ref().err().map(ToString::to_string),
+                facts: exchange.facts,
+                decision,
+                started,
+                duration: clock.elapsed(),
+            });
+            match (exchange.result, decision) {
+                (Ok(response), _) => return Ok(response),
+                (Err(failure), Some(decision)) if decision.retry => {
+                    *retried = true;
+                    run.log.push(format!("* {failure}; retrying ({})", decision.rule.as_str()));
+                    tokio::time::sleep(decision.backoff).await;
+                }
+                (Err(failure), _) => return Err(failure.to_string()),
+            }
+        }
+    }
+}
+
+fn entry_index_hint(entry: &Entry, lines: &LineIndex) -> String {
+    format!("at line {}", lines.line(entry.request.line_span.start))
+}
+
+fn has_key(entry: &Entry, policy: &RetryPolicy) -> bool {
+    policy.idempotency_key_header.as_deref().is_some_and(|name| {
+        entry
+            .request
+            .headers
+            .iter()
+            .any(|h| h.key.as_literal().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+    })
+}
+
+fn failed_poll(failure: EntryFailure) -> Poll {
+    Poll {
+        n: 1,
+        attempts: Vec::new(),
+        asserts: Vec::new(),
+        captures: Vec::new(),
+        failure: Some(failure),
+        outcome: Outcome::Error,
+    }
+}
+
+/// The next request of a redirect chain, if `response` is a redirect to follow.
+fn next_redirect(
+    spec: &RequestSpec,
+    response: &Response,
+    options: &EntryOptions,
+    followed: usize,
+) -> Option<Result<RequestSpec, String>> {
+    if !options.location || !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.header("location")?;
+    if options.max_redirs.is_some_and(|max| followed as u64 >= max) {
+        return Some(Err(format!(
+            "too many redirects (maximum {})",
+            options.max_redirs.unwrap_or_default()
+        )));
+    }
+    let url = match spec.url.join(location) {
+        Ok(url) => url,
+        Err(e) => return Some(Err(format!("invalid redirect location <{location}>: {e}"))),
+    };
+    let mut next = spec.clone();
+    // curl (and so Hurl) turns POST into GET for 301/302/303, and any method but HEAD into GET for 303.
+    let to_get = match response.status {
+        303 => spec.method != "HEAD",
+        301 | 302 => spec.method == "POST",
+        _ => false,
+    };
+    if to_get {
+        next.method = "GET".to_owned();
+        next.body = bytes::Bytes::new();
+        next.headers.retain(|(n, _)| {
+            !n.eq_ignore_ascii_case("content-type") && !n.eq_ignore_ascii_case("content-length")
+        });
+    }
+    let other_host = url.host_str() != spec.url.host_str()
+        || url.port_or_known_default() != spec.url.port_or_known_default();
+    if other_host && !options.location_trusted {
+        next.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    }
+    next.url = url;
+    Some(Ok(next))
+}
+
+fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore) {
+    spec.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
+    let pairs = cookies.cookies_for(&spec.url);
+    if !pairs.is_empty() {
+        let line = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        spec.headers.push(("Cookie".to_owned(), line));
+    }
+}
+
+/// The value of a variable given on the command line: Hurl types `true`, `false`, `null`, integers and floats.
+pub fn typed_variable(text: &str) -> Value {
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ => {
+            if let Ok(i) = text.parse::<i64>() {
+                Value::Integer(i)
+            } else if text.contains('.') && text.parse::<f64>().is_ok_and(f64::is_finite) {
+                Value::Float(text.parse().unwrap_or_default())
+            } else {
+                Value::String(text.to_owned())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_variables_are_typed_as_in_hurl() {
+        assert_eq!(typed_variable("42"), Value::Integer(42));
+        assert_eq!(typed_variable("1.5"), Value::Float(1.5));
+        assert_eq!(typed_variable("true"), Value::Bool(true));
+        assert_eq!(typed_variable("null"), Value::Null);
+        assert_eq!(typed_variable("abc"), Value::String("abc".to_owned()));
+        assert_eq!(typed_variable("1e5"), Value::String("1e5".to_owned()));
+    }
+}

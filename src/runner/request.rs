@@ -1,0 +1,368 @@
+//! Renders a Hurl request into the bytes the transport sends.
+//!
+//! Templates are rendered with the current variables; `[Query]` parameters are
+//! appended to the URL; `[Form]` and `[Multipart]` become bodies with their
+//! content types; `[Cookies]` and the file's cookie store become one `Cookie`
+//! header; `[BasicAuth]` (or `user`) becomes `Authorization`. Content types
+//! are added as Hurl adds them (JSON, XML, GraphQL, form, multipart), never
+//! over a `Content-Type` the file sets itself.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use bytes::Bytes;
+
+use crate::runner::cookies::CookieStore;
+use crate::runner::options::EntryOptions;
+use crate::runner::template;
+use crate::runner::variables::Variables;
+use crate::scenario::ast::{
+    Body, BodyKind, BytesLiteral, MultilineKind, MultipartParam, Request, RequestSectionKind, Span,
+};
+use crate::transport::request::{RequestOptions, RequestSpec};
+
+/// A request could not be rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Option<Span>,
+}
+
+impl From<crate::runner::error::EvalError> for RenderError {
+    fn from(error: crate::runner::error::EvalError) -> RenderError {
+        RenderError { message: error.to_string(), span: Some(error.span) }
+    }
+}
+
+/// Everything outside the entry that shapes its request.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestContext<'a> {
+    /// Where `file,` paths are resolved.
+    pub file_root: &'a Path,
+    /// `-H` headers from the command line.
+    pub extra_headers: &'a [String],
+    /// `-A`.
+    pub user_agent: Option<&'a str>,
+    /// `--no-keepalive`.
+    pub no_keepalive: bool,
+}
+
+/// Renders `request` into a [`RequestSpec`].
+pub fn render(
+    request: &Request,
+    options: &EntryOptions,
+    variables: &Variables,
+    cookies: &CookieStore,
+    context: &RequestContext<'_>,
+) -> Result<RequestSpec, RenderError> {
+    let url_text = template::render(&request.url, variables)?;
+    let mut url = url::Url::parse(url_text.trim()).map_err(|e| RenderError {
+        message: format!("invalid URL <{url_text}>: {e}"),
+        span: Some(request.url.span),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(RenderError {
+            message: format!("unsupported URL scheme `{}` (only http and https)", url.scheme()),
+            span: Some(request.url.span),
+        });
+    }
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for header in &request.headers {
+        headers.push((
+            template::render(&header.key, variables)?,
+            template::render(&header.value, variables)?,
+        ));
+    }
+    for line in options.headers.iter().chain(context.extra_headers) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(RenderError {
+                message: format!("invalid header <{line}>: expected `Name: value`"),
+                span: None,
+            });
+        };
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+
+    let mut body: Option<(Vec<u8>, Option<String>)> = None;
+    let mut request_cookies: Vec<(String, String)> = Vec::new();
+    let mut basic_auth: Option<String> = options.user.clone();
+    for section in &request.sections {
+        match &section.kind {
+            RequestSectionKind::Query(params) => {
+                let mut pairs = url.query_pairs_mut();
+                for param in params {
+                    pairs.append_pair(
+                        &template::render(&param.key, variables)?,
+                        &template::render(&param.value, variables)?,
+                    );
+                }
+            }
+            RequestSectionKind::Form(params) => {
+                let mut encoder = url::form_urlencoded::Serializer::new(String::new());
+                for param in params {
+                    encoder.append_pair(
+                        &template::render(&param.key, variables)?,
+                        &template::render(&param.value, variables)?,
+                    );
+                }
+                body = Some((
+                    encoder.finish().into_bytes(),
+                    Some("application/x-www-form-urlencoded".to_owned()),
+                ));
+            }
+            RequestSectionKind::Multipart(params) => {
+                body = Some(multipart(params, variables, context.file_root)?);
+            }
+            RequestSectionKind::Cookies(list) => {
+                for cookie in list {
+                    request_cookies.push((
+                        template::render(&cookie.key, variables)?,
+                        template::render(&cookie.value, variables)?,
+                    ));
+                }
+            }
+            RequestSectionKind::BasicAuth(Some(kv)) => {
+                basic_auth = Some(format!(
+                    "{}:{}",
+                    template::render(&kv.key, variables)?,
+                    template::render(&kv.value, variables)?
+                ));
+            }
+            RequestSectionKind::BasicAuth(None) | RequestSectionKind::Options(_) => {}
+        }
+    }
+    if let Some(request_body) = &request.body {
+        body = Some(render_body(request_body, variables, context.file_root)?);
+    }
+
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let (body_bytes, content_type) = body.unwrap_or_default();
+    if let Some(content_type) = content_type
+        && !has(&headers, "content-type")
+    {
+        headers.push(("Content-Type".to_owned(), content_type));
+    }
+    if let Some(credentials) = basic_auth
+        && !has(&headers, "authorization")
+    {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        headers.push(("Authorization".to_owned(), format!("Basic {encoded}")));
+    }
+    let mut all_cookies = cookies.cookies_for(&url);
+    all_cookies.extend(request_cookies);
+    if !all_cookies.is_empty() && !has(&headers, "cookie") {
+        let line =
+            all_cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        headers.push(("Cookie".to_owned(), line));
+    }
+    if options.compressed && !has(&headers, "accept-encoding") {
+        headers.push(("Accept-Encoding".to_owned(), "gzip, deflate, br".to_owned()));
+    }
+    if let Some(agent) = context.user_agent
+        && !has(&headers, "user-agent")
+    {
+        headers.push(("User-Agent".to_owned(), agent.to_owned()));
+    }
+
+    Ok(RequestSpec {
+        method: request.method.value.clone(),
+        url,
+        headers,
+        body: Bytes::from(body_bytes),
+        options: transport_options(options, context)?,
+    })
+}
+
+/// The transport options for an entry.
+pub fn transport_options(
+    options: &EntryOptions,
+    context: &RequestContext<'_>,
+) -> Result<RequestOptions, RenderError> {
+    let mut resolve = Vec::new();
+    for entry in &options.resolve {
+        let parts: Vec<&str> = entry.splitn(3, ':').collect();
+        let parsed = match parts[..] {
+            [host, port, addr] => port
+                .parse::<u16>()
+                .ok()
+                .zip(addr.trim_matches(['[', ']']).parse().ok())
+                .map(|(p, a)| (host.to_owned(), p, a)),
+            _ => None,
+        };
+        resolve.push(parsed.ok_or_else(|| RenderError {
+            message: format!("invalid --resolve <{entry}>: expected HOST:PORT:ADDR"),
+            span: None,
+        })?);
+    }
+    let mut connect_to = Vec::new();
+    for entry in &options.connect_to {
+        let parts: Vec<&str> = entry.split(':').collect();
+        let parsed = match parts[..] {
+            [h1, p1, h2, p2] => p1
+                .parse::<u16>()
+                .ok()
+                .zip(p2.parse::<u16>().ok())
+                .map(|(a, b)| (h1.to_owned(), a, h2.to_owned(), b)),
+            _ => None,
+        };
+        connect_to.push(parsed.ok_or_else(|| RenderError {
+            message: format!("invalid --connect-to <{entry}>: expected HOST1:PORT1:HOST2:PORT2"),
+            span: None,
+        })?);
+    }
+    Ok(RequestOptions {
+        http_version: options.http_version,
+        insecure: options.insecure,
+        ca_certificates: options
+            .cacert
+            .iter()
+            .map(|p| resolve_path(context.file_root, p))
+            .collect(),
+        client_certificate: options.cert.as_ref().map(|c| (c.clone(), options.key.clone())),
+        connect_timeout: options.connect_timeout,
+        max_time: options.max_time,
+        ip_version: options.ip_version,
+        resolve,
+        connect_to,
+        no_keepalive: context.no_keepalive,
+    })
+}
+
+fn resolve_path(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { root.join(path) }
+}
+
+fn read_file(root: &Path, name: &str, span: Span) -> Result<Vec<u8>, RenderError> {
+    let path = resolve_path(root, Path::new(name));
+    std::fs::read(&path).map_err(|e| RenderError {
+        message: format!("cannot read file {}: {e}", path.display()),
+        span: Some(span),
+    })
+}
+
+fn render_body(
+    body: &Body,
+    variables: &Variables,
+    root: &Path,
+) -> Result<(Vec<u8>, Option<String>), RenderError> {
+    Ok(match &body.kind {
+        BodyKind::Json(json) => (
+            template::render_json(json, variables)?.into_bytes(),
+            Some("application/json".to_owned()),
+        ),
+        BodyKind::Xml(xml) => (xml.value.clone().into_bytes(), Some("application/xml".to_owned())),
+        BodyKind::Oneline(text) => (template::render(text, variables)?.into_bytes(), None),
+        BodyKind::Multiline(multiline) => {
+            let text = template::render(&multiline.value, variables)?;
+            match &multiline.kind {
+                MultilineKind::Text => (text.into_bytes(), None),
+                MultilineKind::Json => (text.into_bytes(), Some("application/json".to_owned())),
+                MultilineKind::Xml => (text.into_bytes(), Some("application/xml".to_owned())),
+                MultilineKind::Graphql { variables: graphql_variables } => {
+                    let mut document = serde_json::Map::new();
+                    document.insert("query".to_owned(), serde_json::Value::String(text));
+                    if let Some(vars) = graphql_variables {
+                        let rendered = template::render_json(vars, variables)?;
+                        let value: serde_json::Value =
+                            serde_json::from_str(&rendered).map_err(|e| RenderError {
+                                message: format!("invalid GraphQL variables: {e}"),
+                                span: Some(multiline.span),
+                            })?;
+                        document.insert("variables".to_owned(), value);
+                    }
+                    (
+                        serde_json::Value::Object(document).to_string().into_bytes(),
+                        Some("application/json".to_owned()),
+                    )
+                }
+            }
+        }
+        BodyKind::Bytes(BytesLiteral::Base64(bytes) | BytesLiteral::Hex(bytes)) => {
+            (bytes.value.clone(), None)
+        }
+        BodyKind::Bytes(BytesLiteral::File(name)) => {
+            let name = template::render(name, variables)?;
+            (read_file(root, &name, body.span)?, None)
+        }
+    })
+}
+
+fn multipart(
+    params: &[MultipartParam],
+    variables: &Variables,
+    root: &Path,
+) -> Result<(Vec<u8>, Option<String>), RenderError> {
+    let boundary = format!("shakedown-boundary-{}", uuid::Uuid::new_v4().simple());
+    let mut out: Vec<u8> = Vec::new();
+    for param in params {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match param {
+            MultipartParam::Field(kv) => {
+                let name = template::render(&kv.key, variables)?;
+                let value = template::render(&kv.value, variables)?;
+                out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                );
+                out.extend_from_slice(value.as_bytes());
+            }
+            MultipartParam::File(file) => {
+                let name = template::render(&file.key, variables)?;
+                let filename = template::render(&file.filename, variables)?;
+                let content = read_file(root, &filename, file.span)?;
+                let content_type = match &file.content_type {
+                    Some(t) => template::render(t, variables)?,
+                    None => guess_content_type(&filename).to_owned(),
+                };
+                let base = Path::new(&filename)
+                    .file_name()
+                    .map_or(filename.clone(), |n| n.to_string_lossy().into_owned());
+                out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{base}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                        .as_bytes(),
+                );
+                out.extend_from_slice(&content);
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Ok((out, Some(format!("multipart/form-data; boundary={boundary}"))))
+}
+
+/// The content type Hurl (through curl) gives a multipart file by its extension.
+fn guess_content_type(filename: &str) -> &'static str {
+    let extension = Path::new(filename)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "txt" => "text/plain",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "pdf" => "application/pdf",
+        "csv" => "text/csv",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_follow_extensions() {
+        assert_eq!(guess_content_type("a/b.TXT"), "text/plain");
+        assert_eq!(guess_content_type("x.bin"), "application/octet-stream");
+        assert_eq!(guess_content_type("noext"), "application/octet-stream");
+    }
+}
