@@ -1,1 +1,11 @@
-//! Integration tests: the real binary against real services.
+//! Integration tests: the real `shakedown` binary against real services on loopback.
+//!
+//! One test binary (ripgrep's and nextest's layout) so there is one link step.
+//! Every test starts what it needs on `127.0.0.1:0` and stops it by PID.
+
+mod support;
+
+// The command line: flags, exit codes, usage errors.
+mod cli;
+// Repository rules as tests.
+mod tidy;
