@@ -194,13 +194,13 @@ pub fn apply(
             OptionName::Skip => out.skip = bool_value(option, variables)?,
             OptionName::Compressed => out.compressed = bool_value(option, variables)?,
             OptionName::Http10 => {
-                set_version(&mut out, option, variables, HttpVersionPreference::Http10)?
+                set_version(&mut out, option, variables, HttpVersionPreference::Http10)?;
             }
             OptionName::Http11 => {
-                set_version(&mut out, option, variables, HttpVersionPreference::Http11)?
+                set_version(&mut out, option, variables, HttpVersionPreference::Http11)?;
             }
             OptionName::Http2 => {
-                set_version(&mut out, option, variables, HttpVersionPreference::Http2)?
+                set_version(&mut out, option, variables, HttpVersionPreference::Http2)?;
             }
             OptionName::Http2PriorKnowledge => {
                 set_version(
