@@ -63,6 +63,24 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         ));
     }
     files.dedup();
+    // Hurl's --repeat repeats the whole sequence of files.
+    match args.repeat {
+        None | Some(1) => {}
+        Some(n) if n >= 0 => {
+            files = files
+                .iter()
+                .cycle()
+                .take(files.len() * usize::try_from(n).unwrap_or(0))
+                .cloned()
+                .collect()
+        }
+        Some(_) => {
+            return Err(UsageError(
+                "--repeat -1 (forever) is not supported: give a count so the run ends by itself"
+                    .to_owned(),
+            ));
+        }
+    }
 
     let mut variables = Variables::default();
     for (name, value) in std::env::vars() {
@@ -124,9 +142,6 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     if let Some(text) = &args.retry_interval {
         defaults.retry_interval =
             duration_flag(text, DurationUnit::Millisecond, "--retry-interval")?;
-    }
-    if let Some(repeat) = args.repeat {
-        defaults.repeat = u64::try_from(repeat).ok();
     }
     if let Some(text) = &args.delay {
         defaults.delay = duration_flag(text, DurationUnit::Millisecond, "--delay")?;

@@ -118,6 +118,8 @@ pub async fn run_file(
         .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
     let mut file_runner = FileRunner {
         settings,
+        verbose: settings.defaults.verbose,
+        very_verbose: settings.defaults.very_verbose,
         client,
         budget,
         variables: settings.variables.clone(),
@@ -139,6 +141,8 @@ pub async fn run_file(
 
 struct FileRunner<'a> {
     settings: &'a RunSettings,
+    verbose: bool,
+    very_verbose: bool,
     client: &'a mut Client,
     budget: &'a Budget,
     variables: Variables,
@@ -208,6 +212,8 @@ impl FileRunner<'_> {
                     return outcome;
                 }
             };
+        self.verbose = options.verbose || self.settings.defaults.verbose;
+        self.very_verbose = options.very_verbose || self.settings.defaults.very_verbose;
         if options.skip || options.repeat == Some(0) {
             outcome.outcome = Outcome::Skipped;
             return outcome;
@@ -456,6 +462,29 @@ impl FileRunner<'_> {
                 started,
                 duration: clock.elapsed(),
             });
+            if self.verbose {
+                run.log.push(format!("> {} {}", spec.method, spec.url));
+                if self.very_verbose {
+                    for (name, value) in &spec.headers {
+                        run.log.push(format!("> {name}: {value}"));
+                    }
+                }
+                match &exchange.result {
+                    Ok(response) => {
+                        run.log.push(format!(
+                            "< {} {}",
+                            response.version.as_str(),
+                            response.status
+                        ));
+                        if self.very_verbose {
+                            for (name, value) in &response.headers {
+                                run.log.push(format!("< {name}: {value}"));
+                            }
+                        }
+                    }
+                    Err(failure) => run.log.push(format!("* {failure}")),
+                }
+            }
             match (exchange.result, decision) {
                 (Ok(response), _) => return Ok(response),
                 (Err(failure), Some(decision)) if decision.retry => {
