@@ -1,3 +1,21 @@
 //! Runs scenarios: templates, queries, filters, predicates, captures and the entry loop.
+//!
+//! Everything here but the entry loop is a pure function of (response, variables):
+//! [`template`] renders `{{…}}`, [`query`] reads a response, [`filter`] transforms
+//! values, [`predicate`] tests them, and [`assert`] and [`capture`] put those
+//! together for one response specification.
 
+pub mod assert;
+pub mod body;
+pub mod capture;
+pub mod error;
+pub mod filter;
+pub mod predicate;
+pub mod query;
+pub mod template;
 pub mod value;
+pub mod variables;
+pub mod xpath;
+
+#[cfg(test)]
+mod test_support;

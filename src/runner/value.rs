@@ -72,7 +72,9 @@ impl Value {
                 }
             }
             serde_json::Value::String(s) => Value::String(s.clone()),
-            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(map) => {
                 Value::Object(map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
             }
@@ -133,5 +135,56 @@ impl fmt::Display for Value {
             Value::Null => f.write_str("null"),
             Value::Unit => f.write_str("unit"),
         }
+    }
+}
+
+impl Value {
+    /// The value as Hurl shows it in assert messages: `int <200>`, `string <abc>`, `[int <1>, int <2>]`.
+    pub fn repr(&self) -> String {
+        match self {
+            Value::Bool(b) => format!("bool <{b}>"),
+            Value::Integer(i) => format!("int <{i}>"),
+            Value::BigInteger(s) => format!("int <{s}>"),
+            Value::Float(x) => format!("float <{}>", format_float(*x)),
+            Value::String(s) => format!("string <{s}>"),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(Value::repr).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Object(_) => "object".to_owned(),
+            Value::Nodeset(n) => format!("nodeset of size <{n}>"),
+            Value::Bytes(bytes) => format!("byte array <{}>", hex::encode(bytes)),
+            Value::Date(d) => {
+                format!("date <{}>", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            }
+            Value::Null => "null".to_owned(),
+            Value::Unit => "unit".to_owned(),
+        }
+    }
+
+    /// The value as JSON, for lists and objects placed in a JSON body.
+    ///
+    /// Returns `None` for values JSON cannot hold (bytes, node-sets, unit, non-finite floats).
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        Some(match self {
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Integer(i) => serde_json::Value::from(*i),
+            Value::BigInteger(s) => serde_json::from_str(s).ok()?,
+            Value::Float(x) => serde_json::Value::Number(serde_json::Number::from_f64(*x)?),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Date(_) => serde_json::Value::String(self.render()?),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?)
+            }
+            Value::Object(members) => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in members {
+                    map.insert(k.clone(), v.to_json()?);
+                }
+                serde_json::Value::Object(map)
+            }
+            Value::Null => serde_json::Value::Null,
+            Value::Nodeset(_) | Value::Bytes(_) | Value::Unit => return None,
+        })
     }
 }
