@@ -5,7 +5,7 @@
 //! an undefined variable) is a failed result with a `message`, so one response
 //! reports all its failures. Implicit asserts carry plain values (`404`,
 //! `HTTP/2`, the header text), as Hurl prints them ("actual value is <404>");
-//! explicit ones carry Hurl's typed form (`int <404>`).
+//! explicit ones carry Hurl's typed form (`integer <404>`).
 
 use std::path::Path;
 
@@ -364,7 +364,7 @@ mod tests {
         assert!(results[1].success && !results[1].implicit);
         assert_eq!(
             (results[2].success, results[2].actual.as_deref(), results[2].expected.as_deref()),
-            (false, Some("int <2>"), Some("int <3>"))
+            (false, Some("integer <2>"), Some("integer <3>"))
         );
         assert_eq!(results[3].message.as_deref(), Some("invalid XML body"));
         assert_eq!(results[3].span, Span::new(51, 60));

@@ -91,7 +91,7 @@ pub fn apply_filter(
         }
         (FilterKind::Xpath { expr }, Value::String(text)) => {
             let expr_text = render(expr, variables)?;
-            let doc = Document::parse_html(text);
+            let doc = Document::parse_html(text)?;
             doc.eval(&expr_text).map_err(|mut e| {
                 e.span = expr.span;
                 e
@@ -375,7 +375,7 @@ mod tests {
             (
                 FilterKind::Count,
                 Value::Integer(1),
-                Err("filter `count` got invalid input int <1>".into()),
+                Err("filter `count` got invalid input integer <1>".into()),
             ),
             (FilterKind::Nth { index: 1 }, l.clone(), ok(s("b"))),
             (FilterKind::Nth { index: -1 }, l.clone(), ok(s("c"))),
@@ -440,7 +440,7 @@ mod tests {
             (
                 FilterKind::Regex { pattern: regex_lit(r"(\d+)") },
                 Value::Integer(1),
-                Err("filter `regex` got invalid input int <1>".into()),
+                Err("filter `regex` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::UrlQueryParam { param: tpl("x") },
@@ -479,7 +479,7 @@ mod tests {
             (
                 FilterKind::Replace { old: tpl("a"), new: tpl("b") },
                 Value::Integer(1),
-                Err("filter `replace` got invalid input int <1>".into()),
+                Err("filter `replace` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::ReplaceRegex { pattern: regex_lit(r"\s+"), new: tpl("-") },
@@ -507,7 +507,7 @@ mod tests {
             (
                 FilterKind::Split { separator: tpl(",") },
                 Value::Bool(true),
-                Err("filter `split` got invalid input bool <true>".into()),
+                Err("filter `split` got invalid input boolean <true>".into()),
             ),
             (
                 FilterKind::HtmlEscape,
@@ -517,7 +517,7 @@ mod tests {
             (
                 FilterKind::HtmlEscape,
                 Value::Integer(1),
-                Err("filter `htmlEscape` got invalid input int <1>".into()),
+                Err("filter `htmlEscape` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::HtmlUnescape,
@@ -527,7 +527,7 @@ mod tests {
             (
                 FilterKind::HtmlUnescape,
                 Value::Null,
-                Err("filter `htmlUnescape` got invalid input null".into()),
+                Err("filter `htmlUnescape` got invalid input null <null>".into()),
             ),
             (
                 FilterKind::UrlEncode,
@@ -537,7 +537,7 @@ mod tests {
             (
                 FilterKind::UrlEncode,
                 Value::Integer(1),
-                Err("filter `urlEncode` got invalid input int <1>".into()),
+                Err("filter `urlEncode` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::UrlDecode,
@@ -566,7 +566,7 @@ mod tests {
             (
                 FilterKind::ToInt,
                 Value::Bool(true),
-                Err("filter `toInt` got invalid input bool <true>".into()),
+                Err("filter `toInt` got invalid input boolean <true>".into()),
             ),
             (FilterKind::ToFloat, s("1.5"), ok(Value::Float(1.5))),
             (FilterKind::ToFloat, Value::Integer(2), ok(Value::Float(2.0))),
@@ -574,7 +574,11 @@ mod tests {
             (FilterKind::ToString, Value::Integer(42), ok(s("42"))),
             (FilterKind::ToString, Value::Float(1.0), ok(s("1.0"))),
             (FilterKind::ToString, Value::Bool(false), ok(s("false"))),
-            (FilterKind::ToString, list(&[]), Err("filter `toString` cannot convert []".into())),
+            (
+                FilterKind::ToString,
+                list(&[]),
+                Err("filter `toString` cannot convert list <[]>".into()),
+            ),
             (FilterKind::ToHex, Value::Bytes(vec![0xc4, 0xe3, 0xba]), ok(s("c4e3ba"))),
             (FilterKind::ToHex, s("x"), Err("filter `toHex` got invalid input string <x>".into())),
             (FilterKind::Base64Decode, s("YXBwbGU="), ok(Value::Bytes(b"apple".to_vec()))),
@@ -588,7 +592,7 @@ mod tests {
             (
                 FilterKind::Base64Encode,
                 Value::Integer(1),
-                Err("filter `base64Encode` got invalid input int <1>".into()),
+                Err("filter `base64Encode` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::Base64UrlSafeDecode,
@@ -614,13 +618,13 @@ mod tests {
             (
                 FilterKind::Utf8Decode,
                 Value::Bytes(vec![0xff]),
-                Err("filter `utf8Decode` cannot convert byte array <ff>".into()),
+                Err("filter `utf8Decode` cannot convert bytes <ff>".into()),
             ),
             (FilterKind::Utf8Encode, s("👋"), ok(Value::Bytes(vec![0xf0, 0x9f, 0x91, 0x8b]))),
             (
                 FilterKind::Utf8Encode,
                 Value::Integer(1),
-                Err("filter `utf8Encode` got invalid input int <1>".into()),
+                Err("filter `utf8Encode` got invalid input integer <1>".into()),
             ),
             (
                 FilterKind::CharsetDecode { encoding: tpl("gb2312") },
@@ -707,7 +711,7 @@ mod tests {
             (
                 FilterKind::DaysBeforeNow,
                 Value::Integer(1),
-                Err("filter `daysBeforeNow` got invalid input int <1>".into()),
+                Err("filter `daysBeforeNow` got invalid input integer <1>".into()),
             ),
         ];
         for (kind, input, expected) in cases {

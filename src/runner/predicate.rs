@@ -3,7 +3,7 @@
 //! Comparison is typed, as in Hurl: an integer equals a float of the same value,
 //! but a string never equals a number. A comparison between types that cannot
 //! be compared is a failure even under `not`. A missing value (`None`) fails
-//! every predicate but `not …`. Messages use Hurl's wording (`int <200>`).
+//! every predicate but `not …`. Messages use Hurl's wording (`integer <200>`).
 //!
 //! The only file access of the evaluation layer lives here: a `file,path;`
 //! operand is read relative to the file root ([`read_operand_file`]).
@@ -22,9 +22,9 @@ use crate::scenario::ast::{BytesLiteral, Predicate, PredicateFunc, PredicateValu
 pub struct PredicateOutcome {
     /// Whether the assert holds (`not` already applied).
     pub success: bool,
-    /// The tested value as Hurl shows it (`int <200>`, `none`).
+    /// The tested value as Hurl shows it (`integer <200>`, `none`).
     pub actual: String,
-    /// What was expected (`int <404>`, `not string <x>`, `greater than int <5>`).
+    /// What was expected (`integer <404>`, `not string <x>`, `greater than integer <5>`).
     pub expected: String,
 }
 
@@ -209,7 +209,15 @@ fn check(
             let e = operand(op)?;
             let word =
                 if matches!(func, PredicateFunc::Includes(_)) { "includes" } else { "contains" };
-            (format!("{word} {}", e.repr()), Box::new(move |v| from(contains(v, &e))))
+            let list_only = word == "includes";
+            (
+                format!("{word} {}", e.repr()),
+                Box::new(move |v| match v {
+                    Value::List(_) => from(contains(v, &e)),
+                    Value::String(_) | Value::Bytes(_) if !list_only => from(contains(v, &e)),
+                    _ => Check::TypeMismatch,
+                }),
+            )
         }
         PredicateFunc::Matches(op) => {
             let (pattern, pattern_span) = match op {
@@ -256,26 +264,18 @@ fn check(
         PredicateFunc::IsInteger => {
             kind("integer", |v| matches!(v, Value::Integer(_) | Value::BigInteger(_)))
         }
-        PredicateFunc::IsIpv4 => kind(
-            "ipv4",
-            |v| matches!(v, Value::String(s) if s.parse::<std::net::Ipv4Addr>().is_ok()),
-        ),
-        PredicateFunc::IsIpv6 => kind(
-            "ipv6",
-            |v| matches!(v, Value::String(s) if s.parse::<std::net::Ipv6Addr>().is_ok()),
-        ),
-        PredicateFunc::IsIsoDate => kind(
-            "date",
-            |v| matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-        ),
+        PredicateFunc::IsIpv4 => string_kind("ipv4", |s| s.parse::<std::net::Ipv4Addr>().is_ok()),
+        PredicateFunc::IsIpv6 => string_kind("ipv6", |s| s.parse::<std::net::Ipv6Addr>().is_ok()),
+        PredicateFunc::IsIsoDate => {
+            string_kind("date", |s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
+        }
         PredicateFunc::IsList => kind("list", |v| matches!(v, Value::List(_))),
         PredicateFunc::IsNumber => kind("number", is_number),
         PredicateFunc::IsObject => kind("object", |v| matches!(v, Value::Object(_))),
         PredicateFunc::IsString => kind("string", |v| matches!(v, Value::String(_))),
-        PredicateFunc::IsUuid => kind(
-            "uuid",
-            |v| matches!(v, Value::String(s) if s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()),
-        ),
+        PredicateFunc::IsUuid => {
+            string_kind("uuid", |s| s.len() == 36 && uuid::Uuid::try_parse(s).is_ok())
+        }
     };
     let result = match value {
         Some(v) => result(v),
@@ -297,6 +297,17 @@ fn from(comparison: Option<bool>) -> Check {
 
 fn kind(name: &str, test: fn(&Value) -> bool) -> (String, Test) {
     (name.to_owned(), Box::new(move |v| Check::Holds(test(v))))
+}
+
+/// A test of a string's format; any other value is a type mismatch (fails even under `not`).
+fn string_kind(name: &str, test: fn(&str) -> bool) -> (String, Test) {
+    (
+        name.to_owned(),
+        Box::new(move |v| match v {
+            Value::String(s) => Check::Holds(test(s)),
+            _ => Check::TypeMismatch,
+        }),
+    )
 }
 
 fn ordering(expected: Value, word: &str, accept: fn(Ordering) -> bool) -> (String, Test) {
@@ -403,7 +414,7 @@ mod tests {
     fn equality_is_typed() {
         assert_eq!(
             run(pred(PredicateFunc::Equal(pv_int(404))), Some(Value::Integer(200))),
-            (false, "int <200>".to_owned(), "int <404>".to_owned())
+            (false, "integer <200>".to_owned(), "integer <404>".to_owned())
         );
         assert!(ok(pred(PredicateFunc::Equal(pv_int(200))), Value::Integer(200)));
         assert!(ok(pred(PredicateFunc::Equal(pv_int(2))), Value::Float(2.0)));
@@ -434,7 +445,7 @@ mod tests {
         ));
         assert_eq!(
             run(pred(PredicateFunc::NotEqual(pv_int(200))), Some(Value::Integer(200))),
-            (false, "int <200>".to_owned(), "not int <200>".to_owned())
+            (false, "integer <200>".to_owned(), "not integer <200>".to_owned())
         );
         assert!(ok(pred(PredicateFunc::NotEqual(pv_int(200))), Value::Integer(404)));
         assert!(ok(pred(PredicateFunc::NotEqual(pv_str("200"))), Value::Integer(200)));
@@ -453,13 +464,13 @@ mod tests {
                 PredicateFunc::GreaterThan(pv_int(5)),
                 Value::Integer(6),
                 true,
-                "greater than int <5>",
+                "greater than integer <5>",
             ),
             (
                 PredicateFunc::GreaterThan(pv_int(5)),
                 Value::Integer(5),
                 false,
-                "greater than int <5>",
+                "greater than integer <5>",
             ),
             (
                 PredicateFunc::GreaterThan(pv_float(1.5)),
@@ -471,32 +482,37 @@ mod tests {
                 PredicateFunc::GreaterThanOrEqual(pv_int(5)),
                 Value::Float(5.0),
                 true,
-                "greater than or equals to int <5>",
+                "greater than or equals to integer <5>",
             ),
             (
                 PredicateFunc::GreaterThanOrEqual(pv_int(5)),
                 Value::Integer(4),
                 false,
-                "greater than or equals to int <5>",
+                "greater than or equals to integer <5>",
             ),
             (
                 PredicateFunc::LessThan(pv_int(1000)),
                 Value::Integer(12),
                 true,
-                "less than int <1000>",
+                "less than integer <1000>",
             ),
-            (PredicateFunc::LessThan(pv_int(10)), Value::Integer(12), false, "less than int <10>"),
+            (
+                PredicateFunc::LessThan(pv_int(10)),
+                Value::Integer(12),
+                false,
+                "less than integer <10>",
+            ),
             (
                 PredicateFunc::LessThanOrEqual(pv_int(12)),
                 Value::Integer(12),
                 true,
-                "less than or equals to int <12>",
+                "less than or equals to integer <12>",
             ),
             (
                 PredicateFunc::LessThanOrEqual(pv_int(11)),
                 Value::Integer(12),
                 false,
-                "less than or equals to int <11>",
+                "less than or equals to integer <11>",
             ),
             (PredicateFunc::LessThan(pv_str("b")), s("a"), true, "less than string <b>"),
             (
@@ -570,7 +586,7 @@ mod tests {
             Path::new("."),
         )
         .unwrap_err();
-        assert_eq!(err.to_string(), "predicate `matches` does not take int <1>");
+        assert_eq!(err.to_string(), "predicate `matches` does not take integer <1>");
     }
 
     #[test]
@@ -602,7 +618,6 @@ mod tests {
             (PredicateFunc::IsIsoDate, s("2020-03-09T22:18:26.625Z"), true),
             (PredicateFunc::IsIsoDate, s("2020-03-09T22:18:26+02:00"), true),
             (PredicateFunc::IsIsoDate, s("2020-03-09"), false),
-            (PredicateFunc::IsIsoDate, date.clone(), false),
             (PredicateFunc::IsList, Value::List(vec![]), true),
             (PredicateFunc::IsList, Value::Object(vec![]), false),
             (PredicateFunc::IsNumber, Value::Float(1.5), true),
@@ -624,7 +639,17 @@ mod tests {
                 "not {func:?} {value:?}"
             );
         }
-        // isEmpty on a value with no size is a type mismatch: fails either way.
+        // isEmpty on a value with no size, a format test on a non-string, and `includes`
+        // on a non-list are type mismatches: they fail either way.
+        for (func, value) in [
+            (PredicateFunc::IsIsoDate, date.clone()),
+            (PredicateFunc::IsUuid, Value::Integer(1)),
+            (PredicateFunc::IsIpv4, Value::Null),
+            (PredicateFunc::Includes(pv_str("a")), s("abc")),
+        ] {
+            assert!(!ok(pred(func.clone()), value.clone()), "{func:?}");
+            assert!(!ok(not_pred(func.clone()), value.clone()), "not {func:?}");
+        }
         assert!(!ok(pred(PredicateFunc::IsEmpty), Value::Integer(0)));
         assert!(!ok(not_pred(PredicateFunc::IsEmpty), Value::Integer(0)));
     }

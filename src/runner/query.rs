@@ -89,7 +89,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
             let text = render(expr, ctx.variables)?;
             let body = body::text(response).map_err(at)?;
             let doc = if body::is_html(response) {
-                Document::parse_html(&body)
+                Document::parse_html(&body).map_err(at)?
             } else {
                 Document::parse_xml(&body).map_err(at)?
             };

@@ -114,15 +114,13 @@ fn write_json(json: &JsonValue, variables: &Variables, out: &mut String) -> Resu
                 Value::Float(f) if f.is_finite() => out.push_str(&format_float(*f)),
                 Value::Null => out.push_str("null"),
                 Value::String(s) => push_json_string(s, out),
-                Value::Date(_) | Value::Unit => {
-                    push_json_string(&value.render().unwrap_or_default(), out);
-                }
+                Value::Date(_) => push_json_string(&value.render().unwrap_or_default(), out),
                 Value::List(_) | Value::Object(_) => {
                     let json =
                         value.to_json().ok_or_else(|| unrenderable(&placeholder.expr, &value))?;
                     out.push_str(&json.to_string());
                 }
-                Value::Float(_) | Value::Nodeset(_) | Value::Bytes(_) => {
+                Value::Float(_) | Value::Nodeset(_) | Value::Bytes(_) | Value::Unit => {
                     return Err(unrenderable(&placeholder.expr, &value));
                 }
             }

@@ -83,17 +83,21 @@ impl Value {
 
     /// The value as it is inserted into a rendered template (no quotes around strings).
     ///
-    /// Returns `None` for values that Hurl refuses to render (lists, objects, nodesets, bytes).
+    /// Returns `None` for values that Hurl refuses to render (lists, objects, nodesets, bytes, unit).
     pub fn render(&self) -> Option<String> {
         match self {
             Value::Bool(b) => Some(b.to_string()),
             Value::Integer(i) => Some(i.to_string()),
             Value::BigInteger(s) | Value::String(s) => Some(s.clone()),
             Value::Float(f) => Some(format_float(*f)),
-            Value::Date(d) => Some(d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            // Hurl renders dates as ISO 8601 UTC with microseconds.
+            Value::Date(d) => Some(d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
             Value::Null => Some("null".to_owned()),
-            Value::Unit => Some(String::new()),
-            Value::List(_) | Value::Object(_) | Value::Nodeset(_) | Value::Bytes(_) => None,
+            Value::List(_)
+            | Value::Object(_)
+            | Value::Nodeset(_)
+            | Value::Bytes(_)
+            | Value::Unit => None,
         }
     }
 }
@@ -139,26 +143,32 @@ impl fmt::Display for Value {
 }
 
 impl Value {
-    /// The value as Hurl shows it in assert messages: `int <200>`, `string <abc>`, `[int <1>, int <2>]`.
+    /// The value as Hurl shows it in assert messages: its type, then its text in angle
+    /// brackets (`integer <200>`, `string <abc>`, `list <[1,2]>`, `nodeset <Nodeset(size=2)>`).
     pub fn repr(&self) -> String {
         match self {
-            Value::Bool(b) => format!("bool <{b}>"),
-            Value::Integer(i) => format!("int <{i}>"),
-            Value::BigInteger(s) => format!("int <{s}>"),
-            Value::Float(x) => format!("float <{}>", format_float(*x)),
-            Value::String(s) => format!("string <{s}>"),
-            Value::List(items) => {
-                let items: Vec<String> = items.iter().map(Value::repr).collect();
-                format!("[{}]", items.join(", "))
-            }
-            Value::Object(_) => "object".to_owned(),
-            Value::Nodeset(n) => format!("nodeset of size <{n}>"),
-            Value::Bytes(bytes) => format!("byte array <{}>", hex::encode(bytes)),
-            Value::Date(d) => {
-                format!("date <{}>", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-            }
-            Value::Null => "null".to_owned(),
             Value::Unit => "unit".to_owned(),
+            other => format!("{} <{}>", other.type_name(), other.plain()),
+        }
+    }
+
+    /// Hurl's plain text of a value, as inside [`Value::repr`]'s brackets.
+    fn plain(&self) -> String {
+        match self {
+            Value::Bool(b) => b.to_string(),
+            Value::Integer(i) => i.to_string(),
+            Value::BigInteger(s) | Value::String(s) => s.clone(),
+            Value::Float(x) => format_float(*x),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(Value::plain).collect();
+                format!("[{}]", items.join(","))
+            }
+            Value::Object(_) => "Object()".to_owned(),
+            Value::Nodeset(n) => format!("Nodeset(size={n})"),
+            Value::Bytes(bytes) => hex::encode(bytes),
+            Value::Date(d) => d.to_string(),
+            Value::Null => "null".to_owned(),
+            Value::Unit => "Unit".to_owned(),
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Both parsers feed one arena tree ([`Document`]) that implements
 //! `xpath_eval`'s data model: `roxmltree` for XML (well-formedness required),
-//! `html5ever` for HTML (never fails, like a browser). HTML elements are put in
+//! `html5ever` for HTML (lenient, like a browser). HTML elements are put in
 //! no namespace, as libxml2's HTML parser (which Hurl uses) does, so `//p`
 //! matches. Namespace prefixes in expressions resolve against every `xmlns`
 //! declaration of the document; `_` names the first default namespace, as in Hurl.
@@ -133,12 +133,16 @@ impl Document {
         Ok(doc)
     }
 
-    /// Parses HTML the way a browser does; never fails.
-    pub fn parse_html(text: &str) -> Document {
+    /// Parses HTML the way a browser does; only an empty document is an error
+    /// (libxml2, which Hurl uses, rejects it).
+    pub fn parse_html(text: &str) -> Result<Document, EvalError> {
+        if text.trim().is_empty() {
+            return Err(EvalError::new(EvalErrorKind::InvalidXml, Span::default()));
+        }
         let sink = HtmlSink { nodes: RefCell::new(vec![NodeData::new(NodeKind::Root)]) };
         let mut doc = html5ever::parse_document(sink, Default::default()).one(text);
         doc.number_nodes();
-        doc
+        Ok(doc)
     }
 
     /// Evaluates an XPath 1.0 expression against the document root.
@@ -548,7 +552,7 @@ mod tests {
 
     #[test]
     fn html_queries() {
-        let doc = Document::parse_html(HTML);
+        let doc = Document::parse_html(HTML).unwrap();
         let cases: &[(&str, Value)] = &[
             ("string(/html/head/title)", s("Example Domain")),
             ("count(//p)", Value::Float(2.0)),
@@ -563,7 +567,8 @@ mod tests {
             assert_eq!(&doc.eval(expr).unwrap(), expected, "{expr}");
         }
         // Tag soup still parses: implied html/head/body.
-        let doc = Document::parse_html("<p>one<p>two");
+        let doc = Document::parse_html("<p>one<p>two").unwrap();
+        assert!(Document::parse_html("  ").is_err());
         assert_eq!(doc.eval("count(/html/body/p)").unwrap(), Value::Float(2.0));
         assert_eq!(doc.eval("string(//p[2])").unwrap(), s("two"));
     }
