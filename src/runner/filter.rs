@@ -430,6 +430,12 @@ mod tests {
                 s("<p/>"),
                 Err("xpath expression is invalid".into()),
             ),
+            (FilterKind::Xpath { expr: tpl("//p") }, s(""), Err("invalid XML body".into())),
+            (
+                FilterKind::Xpath { expr: tpl("//p") },
+                Value::Bytes(vec![1]),
+                Err("filter `xpath` got invalid input bytes <01>".into()),
+            ),
             (FilterKind::Regex { pattern: regex_lit(r"id=(\d+)") }, s("user id=42"), ok(s("42"))),
             (
                 FilterKind::Regex { pattern: RegexValue::Template(tpl(r"\d+")) },
