@@ -42,6 +42,8 @@ struct NodeData {
     parent: Option<usize>,
     children: Vec<usize>,
     attributes: Vec<usize>,
+    /// In-scope namespace nodes of an element (name: the prefix, value: the URI).
+    namespaces: Vec<usize>,
     /// Position in document order, assigned once the tree is complete.
     order: usize,
 }
@@ -56,6 +58,7 @@ impl NodeData {
             parent: None,
             children: Vec::new(),
             attributes: Vec::new(),
+            namespaces: Vec::new(),
             order: 0,
         }
     }
@@ -114,6 +117,17 @@ impl Document {
             };
             let id = doc.push(data, parent);
             if node.is_element() {
+                for ns in node.namespaces() {
+                    let mut data = NodeData::new(NodeKind::Namespace);
+                    data.name = ns.name().unwrap_or_default().to_owned();
+                    data.value = ns.uri().to_owned();
+                    data.parent = Some(id);
+                    let ns_id = doc.nodes.len();
+                    doc.nodes.push(data);
+                    if let Some(owner) = doc.nodes.get_mut(id) {
+                        owner.namespaces.push(ns_id);
+                    }
+                }
                 for attr in node.attributes() {
                     let mut data = NodeData::new(NodeKind::Attribute);
                     data.namespace = attr.namespace().map(str::to_owned);
@@ -184,13 +198,14 @@ impl Document {
         }
     }
 
-    /// Assigns document order: a node, then its attributes, then its children.
+    /// Assigns document order: a node, its namespaces, its attributes, then its children.
     fn number_nodes(&mut self) {
         let mut next = 0;
         let mut stack = vec![0usize];
         while let Some(id) = stack.pop() {
             let Some(node) = self.nodes.get(id) else { continue };
-            let attributes = node.attributes.clone();
+            let attributes: Vec<usize> =
+                node.namespaces.iter().chain(&node.attributes).copied().collect();
             let children = node.children.clone();
             if let Some(node) = self.nodes.get_mut(id) {
                 node.order = next;
@@ -256,19 +271,20 @@ impl<'a> xpath_eval::Node<'a> for XNode<'a> {
     }
 
     fn namespaces(self) -> impl Iterator<Item = Self> + 'a {
-        std::iter::empty()
+        self.ids(|d| &d.namespaces)
     }
 
     fn expanded_name(self) -> Option<ExpandedName> {
         let data = self.data()?;
         match data.kind {
-            NodeKind::Element | NodeKind::Attribute | NodeKind::ProcessingInstruction => {
-                Some(ExpandedName {
-                    namespace_uri: data.namespace.clone(),
-                    local_name: data.name.clone(),
-                })
-            }
-            NodeKind::Root | NodeKind::Namespace | NodeKind::Comment | NodeKind::Text => None,
+            NodeKind::Element
+            | NodeKind::Attribute
+            | NodeKind::ProcessingInstruction
+            | NodeKind::Namespace => Some(ExpandedName {
+                namespace_uri: data.namespace.clone(),
+                local_name: data.name.clone(),
+            }),
+            NodeKind::Root | NodeKind::Comment | NodeKind::Text => None,
         }
     }
 
@@ -276,7 +292,10 @@ impl<'a> xpath_eval::Node<'a> for XNode<'a> {
         self.data().is_some_and(|d| {
             matches!(
                 d.kind,
-                NodeKind::Element | NodeKind::Attribute | NodeKind::ProcessingInstruction
+                NodeKind::Element
+                    | NodeKind::Attribute
+                    | NodeKind::ProcessingInstruction
+                    | NodeKind::Namespace
             ) && d.name == local_name
                 && d.namespace.as_deref() == namespace_uri
         })
@@ -578,9 +597,16 @@ mod tests {
         let doc = Document::parse_xml(XML).unwrap();
         assert_eq!(doc.eval("string(//bk:book/bk:title)").unwrap(), s("Cheaper by the Dozen"));
         assert_eq!(
-            doc.eval("string(//*[local-name()='title'])").unwrap(),
+            doc.eval("string(//*[local-name()='book']/*[local-name()='title'])").unwrap(),
             s("Cheaper by the Dozen")
         );
+        assert_eq!(
+            doc.eval("string(//*[name()='bk:book']/*[name()='bk:title'])").unwrap(),
+            s("Cheaper by the Dozen")
+        );
+        assert_eq!(doc.eval("name(/*)").unwrap(), s("bk:book"));
+        // The implicit `xml` namespace node is not listed (libxml2 would count 3).
+        assert_eq!(doc.eval("count(/*/namespace::*)").unwrap(), Value::Float(2.0));
         assert_eq!(doc.eval("string(//isbn:number)").unwrap(), s("1568491379"));
         assert_eq!(doc.eval("number(//isbn:number)").unwrap(), Value::Float(1568491379.0));
         let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><text>Hi</text></svg>"#;
