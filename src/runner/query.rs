@@ -497,5 +497,32 @@ mod tests {
         let mut r = response(&[], b"");
         r.peer_certificate = Some(vec![0x30, 0x01]);
         assert!(run(QueryKind::Certificate(CertificateAttribute::Subject), &r).is_err());
+
+        // A self-signed test certificate (P-256), valid 2026-12-01T18:33:57Z to 2036-11-28T18:33:57Z.
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.decode(TEST_CERT).unwrap();
+        r.peer_certificate = Some(der.clone());
+        let cert = |a| run(QueryKind::Certificate(a), &r).unwrap().unwrap();
+        let date = |y, m, d| {
+            use chrono::TimeZone;
+            Value::Date(Utc.with_ymd_and_hms(y, m, d, 18, 33, 57).unwrap())
+        };
+        assert_eq!(cert(CertificateAttribute::Subject), s("C=US, O=Shakedown, CN=localhost"));
+        assert_eq!(cert(CertificateAttribute::Issuer), s("C=US, O=Shakedown, CN=localhost"));
+        assert_eq!(cert(CertificateAttribute::StartDate), date(2026, 12, 1));
+        assert_eq!(cert(CertificateAttribute::ExpireDate), date(2036, 11, 28));
+        assert_eq!(
+            cert(CertificateAttribute::SerialNumber),
+            s("1e:e8:b1:7f:1b:64:d8:d6:b3:de:87:01:03:d2:a4:f5:33:53:5a:b0")
+        );
+        assert_eq!(
+            cert(CertificateAttribute::SubjectAltName),
+            s("DNS:localhost, IP Address:127.0.0.1")
+        );
+        let Value::String(pem) = cert(CertificateAttribute::Value) else { panic!() };
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\nMIIB2jCCAYGgAwIBAgIUHuixfxtk"));
+        assert!(pem.ends_with("-----END CERTIFICATE-----\n"));
     }
+
+    const TEST_CERT: &str = "MIIB2jCCAYGgAwIBAgIUHuixfxtk2Naz3ocBA9Kk9TNTWrAwCgYIKoZIzj0EAwIwNTELMAkGA1UEBhMCVVMxEjAQBgNVBAoMCVNoYWtlZG93bjESMBAGA1UEAwwJbG9jYWxob3N0MB4XDTI2MTIwMTE4MzM1N1oXDTM2MTEyODE4MzM1N1owNTELMAkGA1UEBhMCVVMxEjAQBgNVBAoMCVNoYWtlZG93bjESMBAGA1UEAwwJbG9jYWxob3N0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXQzO7kBn5kwiQHQ39gm5gOkmlHb/aWSYECxiald7rrkFIhgyn448DsxA87+S2WuhAYDvAp/0sW7TlOvH/T2N6aNvMG0wHQYDVR0OBBYEFBdHx2yMbyso68N2nnPyc6sKbCwEMB8GA1UdIwQYMBaAFBdHx2yMbyso68N2nnPyc6sKbCwEMA8GA1UdEwEB/wQFMAMBAf8wGgYDVR0RBBMwEYIJbG9jYWxob3N0hwR/AAABMAoGCCqGSM49BAMCA0cAMEQCIB7eYVNLfKIXUdDLCvsh7g+Z4y7zcOqUEI8T/djZsWzJAiB3UqjpIqPm1A16xGFf8sD/RjhUTf9pzcH7Ec8qAKe27g==";
 }
