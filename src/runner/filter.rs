@@ -738,4 +738,11 @@ mod tests {
         assert_eq!(err.to_string(), "filter `split` has no input");
         assert_eq!(apply_filters(&[], None, &Variables::new()), Ok(None));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn html_unescape_never_panics(text in "(&|#|x|[a-zA-Z0-9]|;|é|\\PC){0,24}") {
+            let _ = html_unescape(&text);
+        }
+    }
 }

@@ -625,4 +625,22 @@ mod tests {
         assert!(matches!(doc.eval("unknown-fn()").unwrap_err().kind, EvalErrorKind::XpathEval(_)));
         assert!(doc.eval("$x").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_and_evaluating_never_panic(
+            body in "(<[a-z:]{0,3}( [a-z]{1,2}=\"[^\"]{0,3}\")?/?>|</[a-z]{0,2}>|[^<]{0,4}|<!--|-->|&[a-z#0-9]{0,4};?){0,12}",
+            expr in "[a-z/@*\\[\\]().:=' 0-9|$-]{0,16}",
+        ) {
+            let html = Document::parse_html(&body);
+            if let Ok(doc) = &html {
+                let _ = doc.eval(&expr);
+                let _ = doc.eval("count(//*)");
+            }
+            if let Ok(doc) = Document::parse_xml(&body) {
+                let _ = doc.eval(&expr);
+                let _ = doc.eval("string(/)");
+            }
+        }
+    }
 }
