@@ -185,7 +185,11 @@ pub fn apply_filter(
         ),
         (FilterKind::UrlQueryParam { param }, Value::String(text)) => {
             let param = render(param, variables)?;
-            let url = url::Url::parse(text).map_err(|_| invalid(&input))?;
+            // As Hurl, only absolute http(s) URLs (`localhost:8000/x` would parse with scheme `localhost`).
+            let url = url::Url::parse(text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| invalid(&input))?;
             return Ok(url
                 .query_pairs()
                 .find(|(k, _)| *k == param)
@@ -455,6 +459,17 @@ mod tests {
                 FilterKind::UrlQueryParam { param: tpl("z") },
                 s("not a url"),
                 Err("filter `urlQueryParam` got invalid input string <not a url>".into()),
+            ),
+            (
+                FilterKind::UrlQueryParam { param: tpl("text") },
+                s("localhost:8000/api?text=1"),
+                Err("filter `urlQueryParam` got invalid input string <localhost:8000/api?text=1>"
+                    .into()),
+            ),
+            (
+                FilterKind::UrlQueryParam { param: tpl("text") },
+                s("http://localhost:8000/api/v1/doc?text=你好世界"),
+                ok(s("你好世界")),
             ),
             (
                 FilterKind::Location,
