@@ -2,7 +2,7 @@
 //!
 //! Everything here but the entry loop is a pure function of (response, variables):
 //! [`template`] renders `{{…}}`, [`query`] reads a response, [`filter`] transforms
-//! values, [`predicate`] tests them, and [`assert`] and [`capture`] put those
+//! values, [`predicate`] tests them, and [`assert`](mod@assert) and [`capture`] put those
 //! together for one response specification.
 
 pub mod assert;
