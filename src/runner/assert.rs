@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use crate::runner::body;
-use crate::runner::error::EvalError;
+use crate::runner::error::{EvalError, EvalErrorKind};
 use crate::runner::filter::apply_filters;
 use crate::runner::predicate::{eval_predicate, read_operand_file};
 use crate::runner::query::{QueryContext, eval_query};
@@ -143,6 +143,9 @@ fn version_text(version: VersionSpec) -> Option<&'static str> {
 }
 
 /// `Name: value` under the status line: some header of that name has exactly that value.
+///
+/// As Hurl: with several values, `actual` is the matching one, or all of them as a list;
+/// a missing header is an error underlined at the name, a wrong value at the value.
 fn implicit_header(header: &KeyValue, ctx: &QueryContext<'_>) -> AssertResult {
     let rendered = render(&header.key, ctx.variables)
         .and_then(|name| Ok((name, render(&header.value, ctx.variables)?)));
@@ -151,8 +154,23 @@ fn implicit_header(header: &KeyValue, ctx: &QueryContext<'_>) -> AssertResult {
         Err(e) => return AssertResult::error(&e, header.span, true),
     };
     let values: Vec<&str> = ctx.response.headers_named(&name).collect();
-    let actual = if values.is_empty() { "none".to_owned() } else { values.join(", ") };
-    AssertResult::compared(header.span, values.contains(&expected.as_str()), actual, expected, true)
+    let found = values.iter().any(|v| *v == expected);
+    let actual = match values.as_slice() {
+        [] => {
+            let error = EvalError::new(EvalErrorKind::HeaderNotFound(name), header.key.span);
+            let mut result = AssertResult::error(&error, header.span, true);
+            result.expected = Some(expected);
+            return result;
+        }
+        [one] => (*one).to_owned(),
+        _ if found => expected.clone(),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|v| format!("\"{v}\"")).collect();
+            format!("[{}]", quoted.join(", "))
+        }
+    };
+    let span = if header.value.span == Span::default() { header.span } else { header.value.span };
+    AssertResult::compared(span, found, actual, expected, true)
 }
 
 /// The body after the response specification: JSON compared as JSON values, text exactly, bytes exactly.
@@ -260,6 +278,7 @@ mod tests {
         let mut s = spec(VersionSpec::Http2, StatusSpec::Code(200));
         s.headers.push(header("content-type", tpl_var("application/", "ct")));
         s.headers.push(header("Vary", tpl("B")));
+        s.headers.push(header("Vary", tpl("C")));
         s.headers.push(header("X-Missing", tpl("1")));
         s.headers.push(header("X-Bad", tpl_var("", "undefined")));
         let results = eval(&s, &r);
@@ -276,8 +295,9 @@ mod tests {
                 (false, some("HTTP/1.1"), some("HTTP/2"), None, true),
                 (false, some("404"), some("200"), None, true),
                 (true, some("application/json"), some("application/json"), None, true),
-                (true, some("A, B"), some("B"), None, true),
-                (false, some("none"), some("1"), None, true),
+                (true, some("B"), some("B"), None, true),
+                (false, some(r#"["A", "B"]"#), some("C"), None, true),
+                (false, None, some("1"), some("header `X-Missing` not found"), true),
                 (false, None, None, some("undefined variable `undefined`"), true),
             ]
         );

@@ -128,6 +128,9 @@ pub enum EvalErrorKind {
     /// A `file,path;` operand outside the file root.
     #[error("unauthorized access to file `{0}`, check --file-root option")]
     UnauthorizedFileAccess(String),
+    /// An implicit header assert names a header the response does not have.
+    #[error("header `{0}` not found")]
+    HeaderNotFound(String),
     /// A capture whose query or filters gave no value.
     #[error("capture `{0}` has no value")]
     CaptureNoValue(String),
