@@ -198,3 +198,39 @@ impl Value {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn repr_as_hurl_prints_it() {
+        let date = Value::Date(Utc.with_ymd_and_hms(2000, 1, 1, 12, 0, 0).unwrap());
+        let cases = [
+            (Value::Bool(true), "boolean <true>"),
+            (Value::Integer(200), "integer <200>"),
+            (Value::BigInteger("18446744073709551616".into()), "integer <18446744073709551616>"),
+            (Value::Float(1.0), "float <1.0>"),
+            (Value::String("Hello".into()), "string <Hello>"),
+            (Value::List(vec![Value::Integer(1), Value::String("a".into())]), "list <[1,a]>"),
+            (Value::Object(vec![]), "object <Object()>"),
+            (Value::Nodeset(5), "nodeset <Nodeset(size=5)>"),
+            (Value::Bytes(vec![1, 2, 3]), "bytes <010203>"),
+            (date.clone(), "date <2000-01-01 12:00:00 UTC>"),
+            (Value::Null, "null <null>"),
+            (Value::Unit, "unit"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(value.repr(), expected);
+        }
+        assert_eq!(date.render().as_deref(), Some("2000-01-01T12:00:00.000000Z"));
+        assert_eq!(Value::Unit.render(), None);
+        assert_eq!(
+            Value::List(vec![Value::Integer(1), Value::Null]).to_json(),
+            Some(serde_json::json!([1, null]))
+        );
+        assert_eq!(Value::Bytes(vec![1]).to_json(), None);
+    }
+}
