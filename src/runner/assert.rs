@@ -1,43 +1,393 @@
-//! Contract stub (replaced by the evaluation work): asserts.
+//! Asserts of one response specification: the implicit ones (version, status,
+//! header lines, body) and then each `[Asserts]` line, in Hurl's order.
+//!
+//! Every assert gives an [`AssertResult`]; an evaluation error (a bad JSON body,
+//! an undefined variable) is a failed result with a `message`, so one response
+//! reports all its failures. Implicit asserts carry plain values (`404`,
+//! `HTTP/2`, the header text), as Hurl prints them ("actual value is <404>");
+//! explicit ones carry Hurl's typed form (`integer <404>`).
 
 use std::path::Path;
 
-use crate::runner::query::QueryContext;
-use crate::scenario::ast::{self, Span};
+use crate::runner::body;
+use crate::runner::error::{EvalError, EvalErrorKind};
+use crate::runner::filter::apply_filters;
+use crate::runner::predicate::{eval_predicate, read_operand_file};
+use crate::runner::query::{QueryContext, eval_query};
+use crate::runner::template::{render, render_json};
+use crate::scenario::ast::{
+    self, Assert, BodyKind, BytesLiteral, KeyValue, ResponseSectionKind, Span, StatusSpec,
+    VersionSpec,
+};
+use crate::transport::request::HttpVersion;
 
-/// The result of one assert.
-#[derive(Clone, Debug, PartialEq)]
+/// The outcome of one assert.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssertResult {
-    /// What to underline.
+    /// What to underline: the status code, the header line, the assert line, or the error's place.
     pub span: Span,
-    /// Whether it passed.
+    /// Whether the assert holds.
     pub success: bool,
-    /// The actual value.
+    /// The value found, when the assert could be evaluated.
     pub actual: Option<String>,
-    /// The expected value.
+    /// What was expected, when known.
     pub expected: Option<String>,
-    /// An evaluation error.
+    /// The evaluation error, when the assert could not be evaluated.
     pub message: Option<String>,
-    /// An implicit assert (status line, header line, body).
+    /// An implicit assert (version, status, header line or body) rather than an `[Asserts]` line.
     pub implicit: bool,
 }
 
-/// Evaluates every assert of a response spec.
+impl AssertResult {
+    fn compared(
+        span: Span,
+        success: bool,
+        actual: String,
+        expected: String,
+        implicit: bool,
+    ) -> AssertResult {
+        AssertResult {
+            span,
+            success,
+            actual: Some(actual),
+            expected: Some(expected),
+            message: None,
+            implicit,
+        }
+    }
+
+    fn error(error: &EvalError, fallback: Span, implicit: bool) -> AssertResult {
+        AssertResult {
+            span: if error.span == Span::default() { fallback } else { error.span },
+            success: false,
+            actual: None,
+            expected: None,
+            message: Some(error.to_string()),
+            implicit,
+        }
+    }
+}
+
+/// Evaluates every assert of a response specification, implicit ones first.
 pub fn eval_asserts(
     spec: &ast::Response,
-    context: &QueryContext<'_>,
-    _file_root: &Path,
+    ctx: &QueryContext<'_>,
+    file_root: &Path,
 ) -> Vec<AssertResult> {
     let mut results = Vec::new();
-    if let ast::StatusSpec::Code(code) = spec.status.value {
-        results.push(AssertResult {
-            span: spec.status.span,
-            success: code == context.response.status,
-            actual: Some(context.response.status.to_string()),
-            expected: Some(code.to_string()),
-            message: None,
-            implicit: true,
-        });
+    if let Some(expected) = version_text(spec.version.value) {
+        let actual = ctx.response.version.as_str();
+        let success = match spec.version.value {
+            VersionSpec::Http10 => ctx.response.version == HttpVersion::Http10,
+            VersionSpec::Http11 => ctx.response.version == HttpVersion::Http11,
+            VersionSpec::Http2 => ctx.response.version == HttpVersion::Http2,
+            VersionSpec::Http3 => ctx.response.version == HttpVersion::Http3,
+            VersionSpec::Any => true,
+        };
+        results.push(AssertResult::compared(
+            spec.version.span,
+            success,
+            actual.to_owned(),
+            expected.to_owned(),
+            true,
+        ));
+    }
+    if let StatusSpec::Code(code) = spec.status.value {
+        results.push(AssertResult::compared(
+            spec.status.span,
+            ctx.response.status == code,
+            ctx.response.status.to_string(),
+            code.to_string(),
+            true,
+        ));
+    }
+    for header in &spec.headers {
+        results.push(implicit_header(header, ctx));
+    }
+    if let Some(body) = &spec.body {
+        results.push(implicit_body(body, ctx, file_root));
+    }
+    for section in &spec.sections {
+        if let ResponseSectionKind::Asserts(asserts) = &section.kind {
+            results.extend(asserts.iter().map(|a| explicit(a, ctx, file_root)));
+        }
     }
     results
+}
+
+/// Evaluates one `[Asserts]` line: query, filters, predicate.
+pub fn eval_assert(assert: &Assert, ctx: &QueryContext<'_>, file_root: &Path) -> AssertResult {
+    explicit(assert, ctx, file_root)
+}
+
+fn explicit(assert: &Assert, ctx: &QueryContext<'_>, file_root: &Path) -> AssertResult {
+    let outcome = eval_query(&assert.query, ctx)
+        .and_then(|value| apply_filters(&assert.filters, value, ctx.variables))
+        .and_then(|value| {
+            eval_predicate(&assert.predicate, value.as_ref(), ctx.variables, file_root)
+        });
+    match outcome {
+        Ok(o) => AssertResult::compared(assert.span, o.success, o.actual, o.expected, false),
+        Err(e) => AssertResult::error(&e, assert.span, false),
+    }
+}
+
+fn version_text(version: VersionSpec) -> Option<&'static str> {
+    match version {
+        VersionSpec::Any => None,
+        VersionSpec::Http10 => Some("HTTP/1.0"),
+        VersionSpec::Http11 => Some("HTTP/1.1"),
+        VersionSpec::Http2 => Some("HTTP/2"),
+        VersionSpec::Http3 => Some("HTTP/3"),
+    }
+}
+
+/// `Name: value` under the status line: some header of that name has exactly that value.
+///
+/// As Hurl: with several values, `actual` is the matching one, or all of them as a list;
+/// a missing header is an error underlined at the name, a wrong value at the value.
+fn implicit_header(header: &KeyValue, ctx: &QueryContext<'_>) -> AssertResult {
+    let rendered = render(&header.key, ctx.variables)
+        .and_then(|name| Ok((name, render(&header.value, ctx.variables)?)));
+    let (name, expected) = match rendered {
+        Ok(pair) => pair,
+        Err(e) => return AssertResult::error(&e, header.span, true),
+    };
+    let values: Vec<&str> = ctx.response.headers_named(&name).collect();
+    let found = values.iter().any(|v| *v == expected);
+    let actual = match values.as_slice() {
+        [] => {
+            let error = EvalError::new(EvalErrorKind::HeaderNotFound(name), header.key.span);
+            let mut result = AssertResult::error(&error, header.span, true);
+            result.expected = Some(expected);
+            return result;
+        }
+        [one] => (*one).to_owned(),
+        _ if found => expected.clone(),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|v| format!("\"{v}\"")).collect();
+            format!("[{}]", quoted.join(", "))
+        }
+    };
+    let span = if header.value.span == Span::default() { header.span } else { header.value.span };
+    AssertResult::compared(span, found, actual, expected, true)
+}
+
+/// The body after the response specification: JSON compared as JSON values, text exactly, bytes exactly.
+fn implicit_body(body: &ast::Body, ctx: &QueryContext<'_>, file_root: &Path) -> AssertResult {
+    match implicit_body_check(body, ctx, file_root) {
+        Ok((success, actual, expected)) => {
+            AssertResult::compared(body.span, success, actual, expected, true)
+        }
+        Err(e) => AssertResult::error(&e, body.span, true),
+    }
+}
+
+fn implicit_body_check(
+    body: &ast::Body,
+    ctx: &QueryContext<'_>,
+    file_root: &Path,
+) -> Result<(bool, String, String), EvalError> {
+    let compare_text = |expected: String| -> Result<(bool, String, String), EvalError> {
+        let actual = body::text(ctx.response)?;
+        Ok((actual == expected, actual, expected))
+    };
+    let compare_bytes = |expected: &[u8]| -> Result<(bool, String, String), EvalError> {
+        let actual = body::decompressed(ctx.response)?;
+        Ok((actual == expected, bytes_text(&actual), bytes_text(expected)))
+    };
+    match &body.kind {
+        BodyKind::Json(json) => {
+            let expected = render_json(json, ctx.variables)?;
+            let actual = body::text(ctx.response)?;
+            let parsed_expected = serde_json::from_str::<serde_json::Value>(&expected).ok();
+            let parsed_actual = serde_json::from_str::<serde_json::Value>(&actual).ok();
+            let success = match (parsed_actual, parsed_expected) {
+                (Some(a), Some(e)) => a == e,
+                _ => actual == expected,
+            };
+            Ok((success, actual, expected))
+        }
+        BodyKind::Xml(xml) => compare_text(xml.value.clone()),
+        BodyKind::Multiline(m) => compare_text(render(&m.value, ctx.variables)?),
+        BodyKind::Oneline(t) => compare_text(render(t, ctx.variables)?),
+        BodyKind::Bytes(BytesLiteral::Base64(b) | BytesLiteral::Hex(b)) => compare_bytes(&b.value),
+        BodyKind::Bytes(BytesLiteral::File(name)) => {
+            let name_text = render(name, ctx.variables)?;
+            let expected = read_operand_file(file_root, &name_text, name.span)?;
+            compare_bytes(&expected)
+        }
+    }
+}
+
+fn bytes_text(bytes: &[u8]) -> String {
+    format!("hex, {};", hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::test_support::{
+        S, context, pred, pv_int, pv_str, query, response, tpl, tpl_var,
+    };
+    use crate::runner::value::Value;
+    use crate::runner::variables::Variables;
+    use crate::scenario::ast::{
+        Body, JsonValue, PredicateFunc, QueryKind, ResponseSection, Spanned,
+    };
+
+    fn spec(version: VersionSpec, status: StatusSpec) -> ast::Response {
+        ast::Response {
+            version: Spanned { value: version, span: Span::new(0, 4) },
+            status: Spanned { value: status, span: Span::new(5, 8) },
+            headers: Vec::new(),
+            sections: Vec::new(),
+            body: None,
+            span: S,
+        }
+    }
+
+    fn header(name: &str, value: ast::Template) -> KeyValue {
+        KeyValue { key: tpl(name), value, span: Span::new(10, 20) }
+    }
+
+    fn asserts(lines: Vec<Assert>) -> ResponseSection {
+        ResponseSection {
+            kind: ResponseSectionKind::Asserts(lines),
+            name: Spanned { value: "Asserts".to_owned(), span: S },
+            span: S,
+        }
+    }
+
+    fn assert_line(kind: QueryKind, func: PredicateFunc, span: Span) -> Assert {
+        Assert { query: query(kind), filters: Vec::new(), predicate: pred(func), span }
+    }
+
+    fn eval(spec: &ast::Response, r: &crate::transport::request::Response) -> Vec<AssertResult> {
+        let mut vars = Variables::new();
+        vars.insert("ct", Value::String("json".to_owned()));
+        vars.insert("id", Value::Integer(1));
+        eval_asserts(spec, &context(r, &[], &vars), Path::new("/nonexistent"))
+    }
+
+    #[test]
+    fn implicit_version_status_and_headers() {
+        let mut r =
+            response(&[("Content-Type", "application/json"), ("Vary", "A"), ("Vary", "B")], b"{}");
+        r.status = 404;
+        let mut s = spec(VersionSpec::Http2, StatusSpec::Code(200));
+        s.headers.push(header("content-type", tpl_var("application/", "ct")));
+        s.headers.push(header("Vary", tpl("B")));
+        s.headers.push(header("Vary", tpl("C")));
+        s.headers.push(header("X-Missing", tpl("1")));
+        s.headers.push(header("X-Bad", tpl_var("", "undefined")));
+        let results = eval(&s, &r);
+        let summary: Vec<_> = results
+            .iter()
+            .map(|a| {
+                (a.success, a.actual.clone(), a.expected.clone(), a.message.clone(), a.implicit)
+            })
+            .collect();
+        let some = |x: &str| Some(x.to_owned());
+        assert_eq!(
+            summary,
+            vec![
+                (false, some("HTTP/1.1"), some("HTTP/2"), None, true),
+                (false, some("404"), some("200"), None, true),
+                (true, some("application/json"), some("application/json"), None, true),
+                (true, some("B"), some("B"), None, true),
+                (false, some(r#"["A", "B"]"#), some("C"), None, true),
+                (false, None, some("1"), some("header `X-Missing` not found"), true),
+                (false, None, None, some("undefined variable `undefined`"), true),
+            ]
+        );
+        assert_eq!(results[1].span, Span::new(5, 8));
+        let any = spec(VersionSpec::Any, StatusSpec::Any);
+        assert!(eval(&any, &r).is_empty());
+        let ok = spec(VersionSpec::Http11, StatusSpec::Code(404));
+        assert!(eval(&ok, &r).iter().all(|a| a.success));
+    }
+
+    #[test]
+    fn implicit_bodies() {
+        let r = response(&[("Content-Type", "application/json")], br#"{ "id": 1, "tags": ["a"] }"#);
+        let mut s = spec(VersionSpec::Any, StatusSpec::Any);
+        let json = |id: JsonValue| JsonValue::Object {
+            members: vec![
+                (
+                    tpl("tags"),
+                    JsonValue::Array { elements: vec![JsonValue::String(tpl("a"))], span: S },
+                ),
+                (tpl("id"), id),
+            ],
+            span: S,
+        };
+        s.body = Some(Body {
+            kind: BodyKind::Json(json(crate::runner::test_support::json_placeholder("id"))),
+            span: S,
+        });
+        assert!(eval(&s, &r)[0].success);
+        s.body = Some(Body {
+            kind: BodyKind::Json(json(JsonValue::Number(Spanned { value: "2".into(), span: S }))),
+            span: S,
+        });
+        let result = &eval(&s, &r)[0];
+        assert!(!result.success);
+        assert_eq!(result.expected.as_deref(), Some(r#"{"tags":["a"],"id":2}"#));
+
+        let text = response(&[], b"Hello World!");
+        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello World!")), span: S });
+        assert!(eval(&s, &text)[0].success);
+        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello")), span: S });
+        assert!(!eval(&s, &text)[0].success);
+        s.body = Some(Body {
+            kind: BodyKind::Bytes(BytesLiteral::Hex(Spanned {
+                value: b"Hello World!".to_vec(),
+                span: S,
+            })),
+            span: S,
+        });
+        assert!(eval(&s, &text)[0].success);
+        s.body =
+            Some(Body { kind: BodyKind::Bytes(BytesLiteral::File(tpl("missing.bin"))), span: S });
+        assert_eq!(
+            eval(&s, &text)[0].message.as_deref(),
+            Some("file `missing.bin` can not be read")
+        );
+    }
+
+    #[test]
+    fn explicit_asserts_in_order() {
+        let r = response(&[("Content-Type", "application/json")], br#"{"count": 2}"#);
+        let mut s = spec(VersionSpec::Any, StatusSpec::Code(200));
+        s.sections.push(asserts(vec![
+            assert_line(
+                QueryKind::Jsonpath(tpl("$.count")),
+                PredicateFunc::Equal(pv_int(2)),
+                Span::new(30, 40),
+            ),
+            assert_line(
+                QueryKind::Jsonpath(tpl("$.count")),
+                PredicateFunc::Equal(pv_int(3)),
+                Span::new(41, 50),
+            ),
+            assert_line(QueryKind::Xpath(tpl("//a")), PredicateFunc::Exists, Span::new(51, 60)),
+            assert_line(
+                QueryKind::Header(tpl("X")),
+                PredicateFunc::Equal(pv_str("y")),
+                Span::new(61, 70),
+            ),
+        ]));
+        let results = eval(&s, &r);
+        assert_eq!(results.len(), 5);
+        assert!(results[0].implicit && results[0].success);
+        assert!(results[1].success && !results[1].implicit);
+        assert_eq!(
+            (results[2].success, results[2].actual.as_deref(), results[2].expected.as_deref()),
+            (false, Some("integer <2>"), Some("integer <3>"))
+        );
+        assert_eq!(results[3].message.as_deref(), Some("invalid XML body"));
+        assert_eq!(results[3].span, Span::new(51, 60));
+        assert_eq!(results[4].actual.as_deref(), Some("none"));
+    }
 }

@@ -83,17 +83,21 @@ impl Value {
 
     /// The value as it is inserted into a rendered template (no quotes around strings).
     ///
-    /// Returns `None` for values that Hurl refuses to render (lists, objects, nodesets, bytes).
+    /// Returns `None` for values that Hurl refuses to render (lists, objects, nodesets, bytes, unit).
     pub fn render(&self) -> Option<String> {
         match self {
             Value::Bool(b) => Some(b.to_string()),
             Value::Integer(i) => Some(i.to_string()),
             Value::BigInteger(s) | Value::String(s) => Some(s.clone()),
             Value::Float(f) => Some(format_float(*f)),
-            Value::Date(d) => Some(d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            // Hurl renders dates as ISO 8601 UTC with microseconds.
+            Value::Date(d) => Some(d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
             Value::Null => Some("null".to_owned()),
-            Value::Unit => Some(String::new()),
-            Value::List(_) | Value::Object(_) | Value::Nodeset(_) | Value::Bytes(_) => None,
+            Value::List(_)
+            | Value::Object(_)
+            | Value::Nodeset(_)
+            | Value::Bytes(_)
+            | Value::Unit => None,
         }
     }
 }
@@ -135,5 +139,98 @@ impl fmt::Display for Value {
             Value::Null => f.write_str("null"),
             Value::Unit => f.write_str("unit"),
         }
+    }
+}
+
+impl Value {
+    /// The value as Hurl shows it in assert messages: its type, then its text in angle
+    /// brackets (`integer <200>`, `string <abc>`, `list <[1,2]>`, `nodeset <Nodeset(size=2)>`).
+    pub fn repr(&self) -> String {
+        match self {
+            Value::Unit => "unit".to_owned(),
+            other => format!("{} <{}>", other.type_name(), other.plain()),
+        }
+    }
+
+    /// Hurl's plain text of a value, as inside [`Value::repr`]'s brackets.
+    fn plain(&self) -> String {
+        match self {
+            Value::Bool(b) => b.to_string(),
+            Value::Integer(i) => i.to_string(),
+            Value::BigInteger(s) | Value::String(s) => s.clone(),
+            Value::Float(x) => format_float(*x),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(Value::plain).collect();
+                format!("[{}]", items.join(","))
+            }
+            Value::Object(_) => "Object()".to_owned(),
+            Value::Nodeset(n) => format!("Nodeset(size={n})"),
+            Value::Bytes(bytes) => hex::encode(bytes),
+            Value::Date(d) => d.to_string(),
+            Value::Null => "null".to_owned(),
+            Value::Unit => "Unit".to_owned(),
+        }
+    }
+
+    /// The value as JSON, for lists and objects placed in a JSON body.
+    ///
+    /// Returns `None` for values JSON cannot hold (bytes, node-sets, unit, non-finite floats).
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        Some(match self {
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Integer(i) => serde_json::Value::from(*i),
+            Value::BigInteger(s) => serde_json::from_str(s).ok()?,
+            Value::Float(x) => serde_json::Value::Number(serde_json::Number::from_f64(*x)?),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Date(_) => serde_json::Value::String(self.render()?),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?)
+            }
+            Value::Object(members) => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in members {
+                    map.insert(k.clone(), v.to_json()?);
+                }
+                serde_json::Value::Object(map)
+            }
+            Value::Null => serde_json::Value::Null,
+            Value::Nodeset(_) | Value::Bytes(_) | Value::Unit => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn repr_as_hurl_prints_it() {
+        let date = Value::Date(Utc.with_ymd_and_hms(2000, 1, 1, 12, 0, 0).unwrap());
+        let cases = [
+            (Value::Bool(true), "boolean <true>"),
+            (Value::Integer(200), "integer <200>"),
+            (Value::BigInteger("18446744073709551616".into()), "integer <18446744073709551616>"),
+            (Value::Float(1.0), "float <1.0>"),
+            (Value::String("Hello".into()), "string <Hello>"),
+            (Value::List(vec![Value::Integer(1), Value::String("a".into())]), "list <[1,a]>"),
+            (Value::Object(vec![]), "object <Object()>"),
+            (Value::Nodeset(5), "nodeset <Nodeset(size=5)>"),
+            (Value::Bytes(vec![1, 2, 3]), "bytes <010203>"),
+            (date.clone(), "date <2000-01-01 12:00:00 UTC>"),
+            (Value::Null, "null <null>"),
+            (Value::Unit, "unit"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(value.repr(), expected);
+        }
+        assert_eq!(date.render().as_deref(), Some("2000-01-01T12:00:00.000000Z"));
+        assert_eq!(Value::Unit.render(), None);
+        assert_eq!(
+            Value::List(vec![Value::Integer(1), Value::Null]).to_json(),
+            Some(serde_json::json!([1, null]))
+        );
+        assert_eq!(Value::Bytes(vec![1]).to_json(), None);
     }
 }
