@@ -72,7 +72,7 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
                 .cycle()
                 .take(files.len() * usize::try_from(n).unwrap_or(0))
                 .cloned()
-                .collect()
+                .collect();
         }
         Some(_) => {
             return Err(UsageError(
