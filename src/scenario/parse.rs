@@ -1,17 +1,731 @@
-//! The lexer and recursive-descent parser for the Hurl grammar.
+//! The recursive-descent parser for the Hurl grammar: file, entries, request
+//! and response lines, headers, sections, and the error recovery between them.
+//!
+//! The parser works line by line at the top: each line is classified (method
+//! line, section header, response line, other) and handed to the matching
+//! sub-parser in `parse/`. An error inside a section line skips that line only;
+//! an error in a multi-line construct resynchronises at the next line that
+//! starts (at column 1) an entry, a section or a response, so one mistake gives
+//! one diagnostic.
 
-use crate::scenario::ast::{HurlFile, Span};
+mod body;
+mod cursor;
+mod options;
+mod query;
+mod strings;
+mod xml;
+
+use crate::scenario::ast::{
+    Assert, Body, Capture, Entry, FileParam, HurlFile, KeyValue, MultipartParam, Request,
+    RequestSection, RequestSectionKind, Response, ResponseSection, ResponseSectionKind, Span,
+    Spanned, StatusSpec, Template, VersionSpec,
+};
 use crate::scenario::diagnostic::ParseDiagnostic;
+use crate::scenario::did_you_mean::did_you_mean;
+use cursor::{PResult, Parser};
+use strings::{StrKind, is_key_char};
 
 /// Parses a whole `.hurl` file.
 ///
 /// Spans index into `source` itself; a leading UTF-8 BOM is skipped, not removed.
+/// Never panics; every problem found is returned as a diagnostic, in file order.
 pub fn parse(source: &str) -> (HurlFile, Vec<ParseDiagnostic>) {
-    let diagnostic = ParseDiagnostic {
-        message: "the parser is not written yet".to_owned(),
-        span: Span::new(0, source.len().min(1)),
-        label: "here".to_owned(),
-        help: None,
-    };
-    (HurlFile::default(), vec![diagnostic])
+    let mut parser = Parser::new(source);
+    parser.eat("\u{feff}");
+    let mut file = HurlFile::default();
+    loop {
+        parser.skip_blank_lines();
+        if parser.eof() {
+            break;
+        }
+        let before = parser.pos;
+        if let Some(entry) = parser.entry() {
+            file.entries.push(entry);
+        }
+        if parser.pos == before {
+            parser.skip_line();
+        }
+    }
+    let mut diags = parser.diags;
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    (file, diags)
 }
+
+/// The section names of the grammar, aliases included.
+const SECTION_NAMES: [&str; 11] = [
+    "Query",
+    "QueryStringParams",
+    "Form",
+    "FormParams",
+    "Multipart",
+    "MultipartFormData",
+    "Cookies",
+    "BasicAuth",
+    "Options",
+    "Captures",
+    "Asserts",
+];
+
+/// What a line starts, judged from its first characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineKind {
+    Eof,
+    Method,
+    Section,
+    Response,
+    Other,
+}
+
+/// Where a run of lines stands: headers first, then sections, then the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Headers,
+    Sections,
+    AfterBody,
+}
+
+/// Whether the lines belong to a request or to a response specification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Request,
+    Response,
+}
+
+/// Headers, sections and body of a request or a response, before they are typed.
+struct Parts {
+    headers: Vec<KeyValue>,
+    request_sections: Vec<RequestSection>,
+    response_sections: Vec<ResponseSection>,
+    body: Option<Body>,
+}
+
+impl Parser<'_> {
+    /// What the line at `at` starts; with `strict`, only at column 1.
+    fn line_kind_at(&self, at: usize, strict: bool) -> LineKind {
+        let mut i = at;
+        if !strict {
+            while matches!(self.byte_at(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+        }
+        let Some(first) = self.byte_at(i) else { return LineKind::Eof };
+        let rest = self.src.get(i..).unwrap_or("");
+        if first == b'[' {
+            let name_len = rest.bytes().skip(1).take_while(u8::is_ascii_alphabetic).count();
+            if name_len > 0 && rest.as_bytes().get(name_len + 1) == Some(&b']') {
+                let after = i + name_len + 2;
+                if matches!(self.byte_at(after), Some(b' ' | b'\t' | b'#'))
+                    || self.is_newline_at(after)
+                {
+                    return LineKind::Section;
+                }
+            }
+            return LineKind::Other;
+        }
+        if rest.starts_with("HTTP") {
+            let after = i + 4;
+            match self.byte_at(after) {
+                Some(b'/') => return LineKind::Response,
+                Some(b' ' | b'\t') => {
+                    let mut j = after;
+                    while matches!(self.byte_at(j), Some(b' ' | b'\t')) {
+                        j += 1;
+                    }
+                    if self.byte_at(j) != Some(b':') {
+                        return LineKind::Response;
+                    }
+                }
+                _ if self.is_newline_at(after) => return LineKind::Response,
+                _ => {}
+            }
+        }
+        let method_len = rest.bytes().take_while(u8::is_ascii_uppercase).count();
+        if method_len > 0 {
+            let mut j = i + method_len;
+            if matches!(self.byte_at(j), Some(b' ' | b'\t')) {
+                while matches!(self.byte_at(j), Some(b' ' | b'\t')) {
+                    j += 1;
+                }
+                if self.byte_at(j) != Some(b':') && !self.is_newline_at(j) {
+                    return LineKind::Method;
+                }
+            }
+        }
+        LineKind::Other
+    }
+
+    fn line_kind(&self) -> LineKind {
+        self.line_kind_at(self.pos, false)
+    }
+
+    /// Skips to the next line that starts an entry at column 1.
+    fn resync_entry(&mut self) {
+        self.skip_line();
+        while !self.eof() && self.line_kind_at(self.pos, true) != LineKind::Method {
+            self.skip_line();
+        }
+    }
+
+    /// Skips to the next line that starts an entry, a section or a response at column 1.
+    fn resync_in_entry(&mut self) {
+        self.skip_line();
+        while !self.eof() && matches!(self.line_kind_at(self.pos, true), LineKind::Other) {
+            self.skip_line();
+        }
+    }
+
+    /// The offset before trailing whitespace in `start..end`.
+    fn trim_end(&self, start: usize, end: usize) -> usize {
+        let mut end = end;
+        while end > start && matches!(self.byte_at(end - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            end -= 1;
+        }
+        end
+    }
+
+    /// One entry, or `None` after reporting why its request line is invalid.
+    fn entry(&mut self) -> Option<Entry> {
+        self.skip_sp();
+        let start = self.pos;
+        let Some((method, url)) = self.request_line() else {
+            self.resync_entry();
+            return None;
+        };
+        let line_span = Span::new(start, url.span.end.max(method.span.end));
+        let parts = self.parts(Part::Request);
+        let request = Request {
+            method,
+            url,
+            headers: parts.headers,
+            sections: parts.request_sections,
+            body: parts.body,
+            line_span,
+        };
+        self.skip_blank_lines();
+        let response = if self.line_kind() == LineKind::Response { self.response() } else { None };
+        let end = self.trim_end(start, self.pos);
+        Some(Entry { request, response, span: Span::new(start, end) })
+    }
+
+    /// `method sp url lt`; reports and returns `None` when it is invalid.
+    fn request_line(&mut self) -> Option<(Spanned<String>, Template)> {
+        let start = self.pos;
+        let (word, word_span) = self.read_while(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        let fail = |parser: &mut Parser<'_>, diag: ParseDiagnostic| {
+            parser.report(diag);
+            None
+        };
+        if word.is_empty() {
+            let span = self.rest_of_line_span(start);
+            let span = if span.start == span.end { self.char_span(start) } else { span };
+            let mut diag =
+                ParseDiagnostic::new("expecting a request", span, "expected a method, e.g. `GET`");
+            diag = match self.line_kind_at(start, false) {
+                LineKind::Section => diag.with_help("sections belong to an entry: write the request line (e.g. `GET https://…`) before them"),
+                LineKind::Response => diag.with_help("a response line comes after a request line"),
+                _ => diag.with_help("an entry starts with a method and a URL, e.g. `GET https://example.org`"),
+            };
+            return fail(self, diag);
+        }
+        if !word.bytes().all(|b| b.is_ascii_uppercase()) {
+            let diag = if word.starts_with("HTTP") {
+                ParseDiagnostic::new(
+                    "expecting a request",
+                    word_span,
+                    "expected a method, e.g. `GET`",
+                )
+                .with_help("a response line comes after a request line")
+            } else {
+                ParseDiagnostic::new("invalid method", word_span, "methods are uppercase letters")
+                    .with_help(format!("did you mean `{}`?", word.to_uppercase()))
+            };
+            return fail(self, diag);
+        }
+        let method = Spanned { value: word.to_owned(), span: word_span };
+        if self.skip_sp() == 0 || self.at_newline() || self.peek_byte() == Some(b'#') {
+            let diag = ParseDiagnostic::new(
+                "missing URL",
+                self.char_span(self.pos),
+                "expected a space and a URL",
+            )
+            .with_help(format!("write `{} https://…`", method.value));
+            return fail(self, diag);
+        }
+        let url = match self.template(StrKind::Value) {
+            Ok(url) if url.span.start < url.span.end => url,
+            Ok(_) => {
+                let diag =
+                    ParseDiagnostic::new("missing URL", self.char_span(self.pos), "expected a URL");
+                return fail(self, diag);
+            }
+            Err(diag) => return fail(self, diag),
+        };
+        if let Err(diag) = self.expect_lt() {
+            self.report(diag);
+            self.skip_line();
+        }
+        Some((method, url))
+    }
+
+    /// `version sp status lt` then headers, sections and body.
+    fn response(&mut self) -> Option<Response> {
+        self.skip_sp();
+        let start = self.pos;
+        let line = self.response_line();
+        if line.is_err() {
+            self.skip_line();
+        }
+        let parts = self.parts(Part::Response);
+        let (version, status) = match line {
+            Ok(line) => line,
+            Err(diag) => {
+                self.report(diag);
+                return None;
+            }
+        };
+        let end = self.trim_end(start, self.pos);
+        Some(Response {
+            version,
+            status,
+            headers: parts.headers,
+            sections: parts.response_sections,
+            body: parts.body,
+            span: Span::new(start, end),
+        })
+    }
+
+    fn response_line(&mut self) -> PResult<(Spanned<VersionSpec>, Spanned<StatusSpec>)> {
+        let start = self.pos;
+        self.eat("HTTP");
+        let version = if self.eat("/") {
+            let (number, _) = self.read_while(|c| c.is_ascii_alphanumeric() || c == '.');
+            match number {
+                "1.0" => VersionSpec::Http10,
+                "1.1" => VersionSpec::Http11,
+                "2" => VersionSpec::Http2,
+                "3" => VersionSpec::Http3,
+                _ => {
+                    return Err(ParseDiagnostic::new(
+                        "invalid HTTP version",
+                        Span::new(start, self.pos),
+                        "unknown version",
+                    )
+                    .with_help("write `HTTP`, `HTTP/1.0`, `HTTP/1.1`, `HTTP/2` or `HTTP/3`"));
+                }
+            }
+        } else {
+            VersionSpec::Any
+        };
+        let version = Spanned { value: version, span: Span::new(start, self.pos) };
+        let has_space = self.skip_sp() > 0;
+        if !has_space || self.at_newline() || self.peek_byte() == Some(b'#') {
+            let span = if has_space || self.at_newline() {
+                Span::new(start, version.span.end)
+            } else {
+                self.char_span(self.pos)
+            };
+            return Err(ParseDiagnostic::new(
+                "missing status code",
+                span,
+                "expected a status code after the version",
+            )
+            .with_help("write a status, e.g. `HTTP 200`, or `HTTP *` for any status"));
+        }
+        let status_start = self.pos;
+        let status = if self.eat("*") {
+            StatusSpec::Any
+        } else {
+            let (digits, span) = self.read_while(|c| !c.is_whitespace() && c != '#');
+            let code = if digits.bytes().all(|b| b.is_ascii_digit()) {
+                digits.parse::<u16>().ok()
+            } else {
+                None
+            };
+            match code {
+                Some(code) => StatusSpec::Code(code),
+                None => {
+                    return Err(ParseDiagnostic::new(
+                        "invalid status code",
+                        span,
+                        "expected a number or `*`",
+                    )
+                    .with_help("write a status, e.g. `HTTP 200`, or `HTTP *` for any status"));
+                }
+            }
+        };
+        let status = Spanned { value: status, span: Span::new(status_start, self.pos) };
+        self.expect_lt()?;
+        Ok((version, status))
+    }
+
+    /// The lines after a request or response line, up to the next entry or response.
+    fn parts(&mut self, part: Part) -> Parts {
+        let mut parts = Parts {
+            headers: Vec::new(),
+            request_sections: Vec::new(),
+            response_sections: Vec::new(),
+            body: None,
+        };
+        let mut stage = Stage::Headers;
+        loop {
+            self.skip_blank_lines();
+            match self.line_kind() {
+                LineKind::Eof | LineKind::Method => break,
+                LineKind::Response if part == Part::Request => break,
+                LineKind::Response => {
+                    self.skip_sp();
+                    let diag = ParseDiagnostic::new(
+                        "unexpected response line",
+                        self.rest_of_line_span(self.pos),
+                        "a second response line",
+                    )
+                    .with_help(
+                        "an entry has one response line; start a new entry with a request line",
+                    );
+                    self.report(diag);
+                    self.resync_in_entry();
+                }
+                LineKind::Section => {
+                    if stage == Stage::AfterBody {
+                        self.skip_sp();
+                        let diag = ParseDiagnostic::new(
+                            "section after the body",
+                            self.rest_of_line_span(self.pos),
+                            "sections come before the body",
+                        )
+                        .with_help("move this section above the body");
+                        self.report(diag);
+                        self.resync_in_entry();
+                        continue;
+                    }
+                    stage = Stage::Sections;
+                    self.section(part, &mut parts);
+                }
+                LineKind::Other => {
+                    self.skip_sp();
+                    let line_start = self.pos;
+                    if stage == Stage::Headers && self.looks_like_key_value() {
+                        match self.key_value().and_then(|kv| self.expect_lt().map(|()| kv)) {
+                            Ok(kv) => parts.headers.push(kv),
+                            Err(diag) => {
+                                self.report(diag);
+                                self.skip_line();
+                            }
+                        }
+                    } else if stage != Stage::AfterBody && self.is_body_start() {
+                        stage = Stage::AfterBody;
+                        match self.body() {
+                            Ok(body) => parts.body = Some(body),
+                            Err(diag) => {
+                                self.report(diag);
+                                self.resync_in_entry();
+                            }
+                        }
+                    } else {
+                        self.report(self.unexpected_line(line_start, stage));
+                        self.skip_line();
+                    }
+                }
+            }
+        }
+        parts
+    }
+
+    fn unexpected_line(&self, at: usize, stage: Stage) -> ParseDiagnostic {
+        let span = self.rest_of_line_span(at);
+        match stage {
+            Stage::Headers => {
+                let key_end = self
+                    .src
+                    .get(at..span.end)
+                    .and_then(|l| l.find([' ', '\t']))
+                    .map_or(span.end, |i| at + i);
+                ParseDiagnostic::new("invalid header", Span::new(at, key_end.max(at)), "expected `name: value`")
+                    .with_help("a header is `Name: value`; a body starts with `{`, `[`, `<`, `\"`, a backtick, `base64,`, `hex,` or `file,`")
+            }
+            Stage::Sections | Stage::AfterBody => {
+                ParseDiagnostic::new("unexpected content", span, "not part of any section or body")
+                    .with_help("start a new entry with a request line, or a section with `[Name]`")
+            }
+        }
+    }
+
+    /// Whether the cursor starts a body.
+    fn is_body_start(&self) -> bool {
+        let rest = self.rest();
+        let Some(first) = rest.chars().next() else { return false };
+        if matches!(first, '{' | '[' | '"' | '<' | '`' | '-') || first.is_ascii_digit() {
+            return true;
+        }
+        if rest.starts_with("base64,") || rest.starts_with("hex,") || rest.starts_with("file,") {
+            return true;
+        }
+        let line = self.src.get(self.pos..self.line_end(self.pos)).unwrap_or("");
+        let word = line.split('#').next().unwrap_or("").trim_end();
+        matches!(word, "true" | "false" | "null")
+    }
+
+    /// Whether the line from the cursor is `key-string sp* :`.
+    fn looks_like_key_value(&self) -> bool {
+        let mut rest = self.rest();
+        let mut key_len = 0;
+        loop {
+            if rest.starts_with("{{") {
+                let line = rest.split('\n').next().unwrap_or("");
+                let Some(close) = line.find("}}") else { return false };
+                rest = rest.get(close + 2..).unwrap_or("");
+                key_len += 1;
+                continue;
+            }
+            let mut chars = rest.chars();
+            match chars.next() {
+                Some('\\') => match chars.next() {
+                    Some(c) if c != '\n' => {
+                        rest = rest.get(1 + c.len_utf8()..).unwrap_or("");
+                        key_len += 1;
+                    }
+                    _ => return false,
+                },
+                Some(c) if is_key_char(c) => {
+                    rest = rest.get(c.len_utf8()..).unwrap_or("");
+                    key_len += 1;
+                }
+                _ => break,
+            }
+        }
+        key_len > 0 && rest.trim_start_matches([' ', '\t']).starts_with(':')
+    }
+
+    /// `key sp* : sp* value`, without the line terminator.
+    fn key_value(&mut self) -> PResult<KeyValue> {
+        let start = self.pos;
+        let key = self.key_colon()?;
+        let value = self.template(StrKind::Value)?;
+        let end = value.span.end.max(key.span.end);
+        Ok(KeyValue { key, value, span: Span::new(start, end) })
+    }
+
+    /// A key string, spaces, `:` and spaces.
+    fn key_colon(&mut self) -> PResult<Template> {
+        let key = self.key_string()?;
+        self.skip_sp();
+        if !self.eat(":") {
+            return Err(ParseDiagnostic::new(
+                "expecting `:`",
+                self.char_span(self.pos),
+                "expected `:` after the name",
+            )
+            .with_help("write `name: value`; escape special characters in names with `\\`"));
+        }
+        self.skip_sp();
+        Ok(key)
+    }
+
+    /// A `[Name]` line and the lines of its section.
+    fn section(&mut self, part: Part, parts: &mut Parts) {
+        self.skip_sp();
+        let start = self.pos;
+        self.eat("[");
+        let (name, name_span) = self.read_while(|c| c.is_ascii_alphabetic());
+        let name = Spanned { value: name.to_owned(), span: name_span };
+        self.eat("]");
+        if let Err(diag) = self.expect_lt() {
+            self.report(diag);
+            self.skip_line();
+        }
+        let is_response_section = matches!(name.value.as_str(), "Captures" | "Asserts");
+        let known = SECTION_NAMES.contains(&name.value.as_str());
+        if !known {
+            let diag = ParseDiagnostic::new(
+                "invalid section",
+                name.span,
+                format!("unknown section `[{}]`", name.value),
+            );
+            let diag = match did_you_mean(&name.value, &SECTION_NAMES) {
+                Some(s) => diag.with_help(format!("did you mean `[{s}]`?")),
+                None => diag.with_help(format!(
+                    "valid sections are {}",
+                    SECTION_NAMES.map(|s| format!("[{s}]")).join(", ")
+                )),
+            };
+            self.report(diag);
+            self.resync_in_entry();
+            return;
+        }
+        if is_response_section != (part == Part::Response) {
+            let diag = if is_response_section {
+                ParseDiagnostic::new(
+                    "response section in a request",
+                    name.span,
+                    format!("`[{}]` checks a response", name.value),
+                )
+                .with_help(format!(
+                    "write the response line (e.g. `HTTP 200`) before `[{}]`",
+                    name.value
+                ))
+            } else {
+                ParseDiagnostic::new(
+                    "request section in a response",
+                    name.span,
+                    format!("`[{}]` belongs to the request", name.value),
+                )
+                .with_help(format!("move `[{}]` above the `HTTP` line", name.value))
+            };
+            self.report(diag);
+            self.resync_in_entry();
+            return;
+        }
+        match name.value.as_str() {
+            "Captures" => {
+                let kind = ResponseSectionKind::Captures(self.items(Parser::capture));
+                let span = Span::new(start, self.trim_end(start, self.pos));
+                parts.response_sections.push(ResponseSection { kind, name, span });
+            }
+            "Asserts" => {
+                let kind = ResponseSectionKind::Asserts(self.items(Parser::assert));
+                let span = Span::new(start, self.trim_end(start, self.pos));
+                parts.response_sections.push(ResponseSection { kind, name, span });
+            }
+            other => {
+                let kind = match other {
+                    "Query" | "QueryStringParams" => {
+                        RequestSectionKind::Query(self.items(Parser::key_value))
+                    }
+                    "Form" | "FormParams" => {
+                        RequestSectionKind::Form(self.items(Parser::key_value))
+                    }
+                    "Multipart" | "MultipartFormData" => {
+                        RequestSectionKind::Multipart(self.items(Parser::multipart_param))
+                    }
+                    "Cookies" => RequestSectionKind::Cookies(self.items(Parser::key_value)),
+                    "BasicAuth" => {
+                        let mut lines = self.items(Parser::key_value);
+                        if let Some(extra) = lines.get(1) {
+                            self.report(
+                                ParseDiagnostic::new(
+                                    "too many lines in [BasicAuth]",
+                                    extra.span,
+                                    "a second user",
+                                )
+                                .with_help("[BasicAuth] holds one `user: password` line"),
+                            );
+                        }
+                        lines.truncate(1);
+                        RequestSectionKind::BasicAuth(lines.pop())
+                    }
+                    _ => RequestSectionKind::Options(self.items(Parser::option)),
+                };
+                let span = Span::new(start, self.trim_end(start, self.pos));
+                parts.request_sections.push(RequestSection { kind, name, span });
+            }
+        }
+    }
+
+    /// The lines of a section, each read by `item` and ended by `lt`; a bad line is reported and skipped.
+    fn items<T>(&mut self, item: fn(&mut Self) -> PResult<T>) -> Vec<T> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_blank_lines();
+            if self.line_kind() != LineKind::Other {
+                break;
+            }
+            let save = self.pos;
+            self.skip_sp();
+            if self.is_body_start() && !self.looks_like_key_value() {
+                self.pos = save;
+                break;
+            }
+            match item(self).and_then(|value| self.expect_lt().map(|()| value)) {
+                Ok(value) => items.push(value),
+                Err(diag) => {
+                    self.report(diag);
+                    self.skip_line();
+                }
+            }
+        }
+        items
+    }
+
+    fn multipart_param(&mut self) -> PResult<MultipartParam> {
+        let start = self.pos;
+        let key = self.key_colon()?;
+        if !self.eat("file,") {
+            let value = self.template(StrKind::Value)?;
+            let end = value.span.end.max(key.span.end);
+            return Ok(MultipartParam::Field(KeyValue { key, value, span: Span::new(start, end) }));
+        }
+        self.skip_sp();
+        let filename = self.template(StrKind::Filename)?;
+        if filename.span.start == filename.span.end {
+            return Err(ParseDiagnostic::new(
+                "missing filename",
+                self.char_span(self.pos),
+                "expected a file name",
+            ));
+        }
+        self.skip_sp();
+        if !self.eat(";") {
+            return Err(ParseDiagnostic::new(
+                "expecting `;`",
+                self.char_span(self.pos),
+                "expected `;` after the file name",
+            )
+            .with_help(
+                "write `name: file,path; content/type`; escape spaces in the path with `\\ `",
+            ));
+        }
+        self.skip_sp();
+        let (content_type, content_span) = self.read_while(|c| !c.is_whitespace() && c != '#');
+        let content_type =
+            (!content_type.is_empty()).then(|| Template::literal(content_type, content_span));
+        let end = content_type.as_ref().map_or(self.pos, |t| t.span.end);
+        Ok(MultipartParam::File(FileParam {
+            key,
+            filename,
+            content_type,
+            span: Span::new(start, end),
+        }))
+    }
+
+    fn capture(&mut self) -> PResult<Capture> {
+        let start = self.pos;
+        let name = self.key_colon()?;
+        let query = self.query()?;
+        let filters = self.filters()?;
+        let mut end = self.pos;
+        let save = self.pos;
+        let mut redact = false;
+        if self.skip_sp() > 0 {
+            if self.eat_word("redact") {
+                redact = true;
+                end = self.pos;
+            } else if self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                return Err(self.filter_error());
+            } else {
+                self.pos = save;
+            }
+        }
+        Ok(Capture { name, query, filters, redact, span: Span::new(start, end) })
+    }
+
+    fn assert(&mut self) -> PResult<Assert> {
+        let start = self.pos;
+        let query = self.query()?;
+        let filters = self.filters()?;
+        if self.skip_sp() == 0 || self.at_newline() || self.peek_byte() == Some(b'#') {
+            return Err(ParseDiagnostic::new(
+                "missing predicate",
+                self.char_span(self.pos),
+                "expected a predicate",
+            )
+            .with_help(
+                "an assert is `query [filters] [not] predicate [value]`, e.g. `status == 200`",
+            ));
+        }
+        let predicate = self.predicate()?;
+        Ok(Assert { query, filters, predicate, span: Span::new(start, self.pos) })
+    }
+}
+
+#[cfg(test)]
+mod tests;
