@@ -51,8 +51,23 @@ impl ParseDiagnostic {
 
     fn to_diagnostic(&self, file_name: &str, source: &str) -> HurlDiagnostic {
         let len = source.len();
-        let start = self.span.start.min(len);
-        let end = self.span.end.clamp(start, len);
+        let mut start = self.span.start.min(len);
+        let mut end = self.span.end.clamp(start, len);
+        // An empty span at the very end would point after the last line: show it at the end of that line.
+        if start == len && end == len {
+            let trimmed = source.trim_end_matches(['\n', '\r']).len();
+            start = trimmed;
+            end = trimmed;
+        }
+        // miette draws no caret for an empty span at a line end: underline the char before it.
+        let at_line_end = matches!(source.as_bytes().get(start), None | Some(b'\n' | b'\r'));
+        if start == end
+            && at_line_end
+            && let Some(previous) = source.get(..start).and_then(|s| s.chars().next_back())
+            && previous != '\n'
+        {
+            start -= previous.len_utf8();
+        }
         HurlDiagnostic {
             message: self.message.clone(),
             source: HurlSource::new(file_name, source),
@@ -66,7 +81,8 @@ impl ParseDiagnostic {
 pub fn render_plain(diags: &[ParseDiagnostic], file_name: &str, source: &str) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(0);
     let mut out = String::new();
     for diag in diags {
         let diagnostic = diag.to_diagnostic(file_name, source);
@@ -133,19 +149,33 @@ impl SourceCode for HurlSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
-        let column = if context_lines_before == 0 {
-            self.index.line_col(&self.text, span.offset()).1.saturating_sub(1)
-        } else {
-            inner.column()
-        };
+        if context_lines_before > 0 || context_lines_after > 0 {
+            return self.text.read_span(span, context_lines_before, context_lines_after);
+        }
+        // Without context, show whole lines (miette would start at the span) and count
+        // the column in characters (miette counts bytes).
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        let before = self.text.get(..start).ok_or(MietteError::OutOfBounds)?;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let after = self.text.get(end..).ok_or(MietteError::OutOfBounds)?;
+        let line_end = after.find('\n').map_or(self.text.len(), |i| end + i);
+        let line_end =
+            if line_end > line_start && self.text.as_bytes().get(line_end - 1) == Some(&b'\r') {
+                line_end - 1
+            } else {
+                line_end
+            };
+        let data = self.text.get(line_start..line_end).ok_or(MietteError::OutOfBounds)?;
+        let (line, column) = self.index.line_col(&self.text, start);
+        let line_count = data.matches('\n').count();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
-            column,
-            inner.line_count(),
+            data.as_bytes(),
+            SourceSpan::from((line_start, line_end - line_start)),
+            line.saturating_sub(1),
+            column.saturating_sub(1),
+            line_count,
         )))
     }
 }

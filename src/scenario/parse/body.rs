@@ -27,13 +27,28 @@ impl Parser<'_> {
                 if let Some(bytes) = self.bytes_literal()? {
                     BodyKind::Bytes(bytes)
                 } else {
-                    BodyKind::Json(self.json_value(0)?)
+                    BodyKind::Json(
+                        self.json_value(0).map_err(|diag| self.unterminated_json(start, diag))?,
+                    )
                 }
             }
         };
         let span = Span::new(start, self.pos);
         self.expect_lt()?;
         Ok(Body { kind, span })
+    }
+
+    /// A JSON error at the end of the input means the body was never closed: point at its start.
+    fn unterminated_json(&self, start: usize, diag: ParseDiagnostic) -> ParseDiagnostic {
+        if self.eof() && !diag.message.starts_with("unterminated") {
+            return ParseDiagnostic::new(
+                "unterminated JSON",
+                self.char_span(start),
+                "this JSON value is never closed",
+            )
+            .with_help("check that every `{`, `[` and `\"` is closed");
+        }
+        diag
     }
 
     fn xml(&mut self) -> PResult<Spanned<String>> {
