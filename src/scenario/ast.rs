@@ -728,9 +728,11 @@ pub enum Function {
     NewUuid,
     /// `newDate`: the current time, RFC 3339 UTC.
     NewDate,
-    /// `getEnv "NAME"`: an environment variable.
-    GetEnv(Template),
 }
+
+/// Names that cannot be used as variables (Hurl 8.1 `is_variable_reserved`): the
+/// functions, and `getEnv`, which Hurl reserves without defining it yet.
+pub const RESERVED_VARIABLE_NAMES: [&str; 3] = ["getEnv", "newDate", "newUuid"];
 
 /// One line of an `[Options]` section.
 #[derive(Clone, Debug, PartialEq)]

@@ -251,6 +251,7 @@ impl Parser<'_> {
             .with_help(format!("write `{} https://…`", method.value));
             return fail(self, diag);
         }
+        let url_start = self.pos;
         let url = match self.template(StrKind::Value) {
             Ok(url) if url.span.start < url.span.end => url,
             Ok(_) => {
@@ -258,7 +259,14 @@ impl Parser<'_> {
                     ParseDiagnostic::new("missing URL", self.char_span(self.pos), "expected a URL");
                 return fail(self, diag);
             }
-            Err(diag) => return fail(self, diag),
+            Err(diag) => {
+                // A bad escape or placeholder in the URL spoils only this line: keep the entry.
+                self.report(diag);
+                let span = self.rest_of_line_span(url_start);
+                let text = self.src.get(span.start..span.end).unwrap_or("");
+                self.skip_line();
+                return Some((method, Template::literal(text, span)));
+            }
         };
         if let Err(diag) = self.expect_lt() {
             self.report(diag);

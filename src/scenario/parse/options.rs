@@ -2,7 +2,8 @@
 
 use crate::scenario::ast::{
     BoolOption, CountOption, DurationOption, DurationUnit, EntryOption, FloatLiteral, OptionName,
-    OptionValue, OptionValueKind, Span, Spanned, VariableDefinition, VariableValue,
+    OptionValue, OptionValueKind, RESERVED_VARIABLE_NAMES, Span, Spanned, VariableDefinition,
+    VariableValue,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
@@ -155,6 +156,14 @@ impl Parser<'_> {
             self.read_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
             return Err(self.bad_value(start, "expected `name=value`"));
+        }
+        if RESERVED_VARIABLE_NAMES.contains(&name) {
+            return Err(ParseDiagnostic::new(
+                "reserved name",
+                name_span,
+                format!("`{name}` is reserved"),
+            )
+            .with_help("`getEnv`, `newDate` and `newUuid` cannot be variable names"));
         }
         let name = Spanned { value: name.to_owned(), span: name_span };
         if !self.eat("=") {

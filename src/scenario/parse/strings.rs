@@ -238,6 +238,16 @@ impl Parser<'_> {
         let kind = match name {
             "newUuid" => ExprKind::Function(Function::NewUuid),
             "newDate" => ExprKind::Function(Function::NewDate),
+            "getEnv" => {
+                return Err(ParseDiagnostic::new(
+                    "reserved name",
+                    name_span,
+                    "`getEnv` is reserved",
+                )
+                .with_help(
+                    "Hurl 8.1 reserves `getEnv` without defining it; use another variable name",
+                ));
+            }
             other => ExprKind::Variable(other.to_owned()),
         };
         Ok(Placeholder { expr: Expr { kind, span: name_span }, span: Span::new(start, self.pos) })

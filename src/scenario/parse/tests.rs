@@ -946,3 +946,236 @@ fn error_section_after_body() {
 "##,
     );
 }
+
+#[test]
+fn error_reserved_names() {
+    check_error(
+        "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
+        r##"
+  × reserved name
+   ╭─[test.hurl:1:16]
+ 1 │ GET http://a/{{getEnv}}
+   ·                ───┬──
+   ·                   ╰── `getEnv` is reserved
+   ╰────
+  help: Hurl 8.1 reserves `getEnv` without defining it; use another variable name
+  × reserved name
+   ╭─[test.hurl:3:11]
+ 3 │ variable: newUuid=1
+   ·           ───┬───
+   ·              ╰── `newUuid` is reserved
+   ╰────
+  help: `getEnv`, `newDate` and `newUuid` cannot be variable names
+"##,
+    );
+}
+
+// ---------- fixtures ----------
+
+const FULL: &str = include_str!("../../../fixtures/scenarios/parse/full.hurl");
+const BODIES: &str = include_str!("../../../fixtures/scenarios/parse/bodies.hurl");
+const THREE_ERRORS: &str = include_str!("../../../fixtures/scenarios/parse/three_errors.hurl");
+
+#[test]
+fn fixture_full() {
+    let file = parse_ok(FULL);
+    assert_eq!(file.entries.len(), 4);
+    let methods: Vec<_> = file.entries.iter().map(|e| e.request.method.value.as_str()).collect();
+    assert_eq!(methods, ["GET", "POST", "PUT", "DELETE"]);
+    let response = file.entries[0].response.as_ref().unwrap();
+    let counts: Vec<_> = response
+        .sections
+        .iter()
+        .map(|s| match &s.kind {
+            ResponseSectionKind::Captures(c) => c.len(),
+            ResponseSectionKind::Asserts(a) => a.len(),
+        })
+        .collect();
+    assert_eq!(counts, [2, 7]);
+}
+
+#[test]
+fn fixture_bodies() {
+    let file = parse_ok(BODIES);
+    let kinds: Vec<_> = file
+        .entries
+        .iter()
+        .map(|e| match e.request.body.as_ref().map(|b| &b.kind) {
+            Some(BodyKind::Json(_)) => "json",
+            Some(BodyKind::Xml(_)) => "xml",
+            Some(BodyKind::Multiline(_)) => "multiline",
+            Some(BodyKind::Oneline(_)) => "oneline",
+            Some(BodyKind::Bytes(_)) => "bytes",
+            None => "none",
+        })
+        .collect();
+    assert_eq!(kinds, ["xml", "multiline", "multiline", "bytes", "bytes", "bytes", "oneline"]);
+    let last = file.entries.last().unwrap().response.as_ref().unwrap();
+    assert!(
+        matches!(&last.body.as_ref().unwrap().kind, BodyKind::Multiline(m) if m.kind == MultilineKind::Json)
+    );
+}
+
+#[test]
+fn fixture_with_three_errors_reports_all_three() {
+    let (file, diags) = parse(THREE_ERRORS);
+    assert_eq!(diags.len(), 3, "{diags:#?}");
+    // The entries around the errors are still parsed.
+    assert_eq!(file.entries.len(), 3);
+    check_error(
+        THREE_ERRORS,
+        r##"
+  × invalid option
+   ╭─[test.hurl:3:1]
+ 3 │ retri: 3
+   · ──┬──
+   ·   ╰── the option name is not valid
+   ╰────
+  help: did you mean `retry`?
+  × invalid filter
+   ╭─[test.hurl:8:20]
+ 8 │ jsonpath "$.users" cont == 2
+   ·                    ──┬─
+   ·                      ╰── unknown filter `cont`
+   ╰────
+  help: did you mean `count`?
+  × missing status code
+    ╭─[test.hurl:12:1]
+ 12 │ HTTP/1.1
+    · ────┬───
+    ·     ╰── expected a status code after the version
+    ╰────
+  help: write a status, e.g. `HTTP 200`, or `HTTP *` for any status
+"##,
+    );
+}
+
+// ---------- properties ----------
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{BODIES, FULL, THREE_ERRORS};
+    use crate::scenario::diagnostic::render_plain;
+    use crate::scenario::parse::parse;
+
+    const SAMPLES: [&str; 4] = [
+        FULL,
+        BODIES,
+        THREE_ERRORS,
+        "GET http://a\r\nHTTP 200\r\n[Asserts]\r\nbody == ```\r\nx\r\n```\r\n",
+    ];
+
+    /// Characters that matter to the grammar, plus multi-byte ones.
+    const INTERESTING: [char; 24] = [
+        '{', '}', '[', ']', '"', '`', '\\', '#', ':', '\n', '\r', '/', '<', '>', ';', ',', ' ',
+        '\t', 'é', '🙂', '\u{feff}', '=', '*', '-',
+    ];
+
+    fn assert_spans_valid(input: &str) {
+        let (_, diags) = parse(input);
+        for diag in &diags {
+            let span = diag.span;
+            assert!(span.start <= span.end && span.end <= input.len(), "{diag:?} in {input:?}");
+            assert!(
+                input.is_char_boundary(span.start) && input.is_char_boundary(span.end),
+                "{diag:?} in {input:?}"
+            );
+        }
+        let _ = render_plain(&diags, "p.hurl", input);
+    }
+
+    /// Applies `(position, operation, char)` edits to `sample`, on char boundaries.
+    fn mutate(sample: &str, edits: &[(usize, u8, usize)]) -> String {
+        let mut chars: Vec<char> = sample.chars().collect();
+        for &(at, op, which) in edits {
+            let c = INTERESTING[which % INTERESTING.len()];
+            if chars.is_empty() {
+                chars.push(c);
+                continue;
+            }
+            let at = at % chars.len();
+            match op % 4 {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => chars.insert(at, c),
+                2 => chars[at] = c,
+                _ => {
+                    let end = (at + 1 + which % 40).min(chars.len());
+                    chars.drain(at..end);
+                }
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    /// Fragments of the grammar, glued together in any order.
+    const TOKENS: [&str; 40] = [
+        "GET http://a",
+        "POST {{u}}",
+        "\n",
+        "\r\n",
+        "HTTP 200",
+        "HTTP/1.1 *",
+        "[Asserts]",
+        "[Captures]",
+        "[Options]",
+        "[Query]",
+        "[Multipart]",
+        "[BasicAuth]",
+        "x: ",
+        "jsonpath \"$.a\" ",
+        "count ",
+        "nth -1 ",
+        "== ",
+        "not ",
+        "matches /a\\/b/",
+        "```",
+        "```graphql\n",
+        "variables {",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "<a>",
+        "</a>",
+        "<![CDATA[",
+        "base64,QQ==;",
+        "hex,4",
+        "file,a;",
+        "retry: ",
+        "delay: 3",
+        "ms",
+        "# c",
+        "{{",
+        "}}",
+        "\\u{",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn token_soup_never_panics(tokens in proptest::collection::vec(0..TOKENS.len(), 0..40)) {
+            let input: String = tokens.iter().map(|&i| TOKENS[i]).collect();
+            assert_spans_valid(&input);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let input = String::from_utf8_lossy(&bytes);
+            assert_spans_valid(&input);
+        }
+
+        #[test]
+        fn mutated_samples_never_panic(
+            sample in 0..SAMPLES.len(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<usize>()), 1..8),
+        ) {
+            let input = mutate(SAMPLES[sample], &edits);
+            assert_spans_valid(&input);
+        }
+    }
+}
