@@ -41,7 +41,14 @@ impl Parser<'_> {
             OptionValueKind::Count => OptionValue::Count(self.integer_option(-1)?),
             OptionValueKind::Natural => OptionValue::Natural(self.integer_option(0)?),
             OptionValueKind::Duration(_) => OptionValue::Duration(self.duration_option()?),
-            OptionValueKind::Template => OptionValue::Template(self.template(StrKind::Value)?),
+            OptionValueKind::Template => {
+                let kind = match option {
+                    OptionName::CaCert => StrKind::Filename,
+                    OptionName::Cert => StrKind::FilenamePassword,
+                    _ => StrKind::Value,
+                };
+                OptionValue::Template(self.template(kind)?)
+            }
             OptionValueKind::Variable => OptionValue::Variable(self.variable_definition()?),
         };
         Ok(EntryOption {

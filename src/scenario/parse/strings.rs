@@ -20,6 +20,8 @@ pub(super) enum StrKind {
     Backtick,
     /// `filename`: up to `;`, `#`, a space or the end of the line.
     Filename,
+    /// `filename-password` (the `cert` option): a filename where `\:` escapes the separator.
+    FilenamePassword,
 }
 
 impl StrKind {
@@ -29,7 +31,8 @@ impl StrKind {
             StrKind::Value => "#\\bfnrtu",
             StrKind::Quoted => "\"\\bfnrtu",
             StrKind::Backtick => "`#\\bfnrtu",
-            StrKind::Filename => ";# \\",
+            StrKind::Filename => ";# {}\\bfnrtu",
+            StrKind::FilenamePassword => ";# {}:\\bfnrtu",
         }
     }
 
@@ -149,7 +152,9 @@ impl Parser<'_> {
         match kind {
             StrKind::Key => c != '\\' && !is_key_char(c),
             StrKind::Value => c == '#' || self.at_newline(),
-            StrKind::Filename => matches!(c, ';' | '#' | ' ' | '\t') || self.at_newline(),
+            StrKind::Filename | StrKind::FilenamePassword => {
+                matches!(c, ';' | '#' | ' ' | '\t') || self.at_newline()
+            }
             StrKind::Quoted | StrKind::Backtick => false,
         }
     }

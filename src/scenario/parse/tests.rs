@@ -197,7 +197,7 @@ fn every_option_name_parses() {
             crate::scenario::ast::OptionValueKind::Count => "-1",
             crate::scenario::ast::OptionValueKind::Natural => "1000",
             crate::scenario::ast::OptionValueKind::Duration(_) => "5s",
-            crate::scenario::ast::OptionValueKind::Template => "some text {{x}}",
+            crate::scenario::ast::OptionValueKind::Template => "path/{{x}}.pem",
             crate::scenario::ast::OptionValueKind::Variable => "name=value",
         };
         input.push_str(&format!("{option}: {value}\n"));
@@ -231,6 +231,11 @@ fn option_values_by_kind() {
     check(input, r#"Variable(VariableDefinition { name: "e", value: String("some text") })"#);
     check(input, r#"Variable(VariableDefinition { name: "f", value: String("quoted") })"#);
     check(input, r#"Template("bob:secret")"#);
+    check(
+        "GET http://a\n[Options]\ncert: my\\ cert.pem\\:pass\ncacert: ca\\;.pem\n",
+        r#"Template("my cert.pem:pass")"#,
+    );
+    check("GET http://a\n[Options]\ncacert: ca\\;.pem\n", r#"Template("ca;.pem")"#);
 }
 
 // ---------- bodies ----------
@@ -943,6 +948,22 @@ fn error_section_after_body() {
    ·    ╰── sections come before the body
    ╰────
   help: move this section above the body
+"##,
+    );
+}
+
+#[test]
+fn error_unterminated_string() {
+    check_error(
+        "GET http://a\nHTTP 200\n[Asserts]\nheader \"Location == 1\nstatus == 200\n",
+        r##"
+  × unterminated string
+   ╭─[test.hurl:4:8]
+ 4 │ header "Location == 1
+   ·        ───────┬──────
+   ·               ╰── missing the closing `"`
+   ╰────
+  help: close the string with `"` on the same line
 "##,
     );
 }
