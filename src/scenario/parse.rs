@@ -23,6 +23,7 @@ use crate::scenario::ast::{
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
 use cursor::{PResult, Parser};
+use query::QUERY_NAMES;
 use strings::{StrKind, is_key_char};
 
 /// Parses a whole `.hurl` file.
@@ -430,7 +431,7 @@ impl Parser<'_> {
                             }
                         }
                     } else {
-                        self.report(self.unexpected_line(line_start, stage));
+                        self.report(self.unexpected_line(line_start, stage, part));
                         self.skip_line();
                     }
                 }
@@ -439,9 +440,15 @@ impl Parser<'_> {
         parts
     }
 
-    fn unexpected_line(&self, at: usize, stage: Stage) -> ParseDiagnostic {
+    fn unexpected_line(&self, at: usize, stage: Stage, part: Part) -> ParseDiagnostic {
         let span = self.rest_of_line_span(at);
+        let line = self.src.get(span.start..span.end).unwrap_or("");
+        let first_word = line.split([' ', '\t']).next().unwrap_or("");
         match stage {
+            Stage::Headers if part == Part::Response && QUERY_NAMES.contains(&first_word) => {
+                ParseDiagnostic::new("assert outside [Asserts]", span, "this looks like an assert")
+                    .with_help("write `[Asserts]` on the line before the asserts")
+            }
             Stage::Headers => {
                 let key_end = self
                     .src

@@ -183,6 +183,14 @@ impl Parser<'_> {
                 )
                 .with_help("remove `escape`: multiline strings are sent as written"));
             }
+            other if other.contains(',') => {
+                return Err(ParseDiagnostic::new(
+                    "unsupported multiline attribute",
+                    hint_span,
+                    "attributes were removed in Hurl 8",
+                )
+                .with_help("write only the type after ```: json, xml or graphql"));
+            }
             other => {
                 let diag = ParseDiagnostic::new(
                     "invalid multiline string type",

@@ -969,6 +969,29 @@ fn error_unterminated_string() {
 }
 
 #[test]
+fn error_assert_outside_section_and_multiline_attribute() {
+    check_error(
+        "GET http://a\nHTTP 200\nstatus == 200\n\nPOST http://b\n```json,novariable\n{}\n```\n",
+        r##"
+  × assert outside [Asserts]
+   ╭─[test.hurl:3:1]
+ 3 │ status == 200
+   · ──────┬──────
+   ·       ╰── this looks like an assert
+   ╰────
+  help: write `[Asserts]` on the line before the asserts
+  × unsupported multiline attribute
+   ╭─[test.hurl:6:4]
+ 6 │ ```json,novariable
+   ·    ───────┬───────
+   ·           ╰── attributes were removed in Hurl 8
+   ╰────
+  help: write only the type after ```: json, xml or graphql
+"##,
+    );
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
