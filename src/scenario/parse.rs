@@ -413,6 +413,10 @@ impl Parser<'_> {
                 LineKind::Other => {
                     self.skip_sp();
                     let line_start = self.pos;
+                    if self.looks_like_request_line() {
+                        // A misspelled request line starts the next entry, which reports it.
+                        break;
+                    }
                     if stage == Stage::Headers && self.looks_like_key_value() {
                         match self.key_value().and_then(|kv| self.expect_lt().map(|()| kv)) {
                             Ok(kv) => parts.headers.push(kv),
@@ -463,6 +467,18 @@ impl Parser<'_> {
                     .with_help("start a new entry with a request line, or a section with `[Name]`")
             }
         }
+    }
+
+    /// Whether the line from the cursor is a request line with a method in the wrong case,
+    /// e.g. `get https://…`: a word, spaces, and a URL or a placeholder.
+    fn looks_like_request_line(&self) -> bool {
+        let rest = self.rest();
+        let word_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let Some(after) = rest.get(word_len..) else { return false };
+        let url = after.trim_start_matches([' ', '\t']);
+        word_len > 0
+            && url.len() < after.len()
+            && (url.starts_with("http://") || url.starts_with("https://") || url.starts_with("{{"))
     }
 
     /// Whether the cursor starts a body.
@@ -646,7 +662,9 @@ impl Parser<'_> {
             }
             let save = self.pos;
             self.skip_sp();
-            if self.is_body_start() && !self.looks_like_key_value() {
+            if self.looks_like_request_line()
+                || (self.is_body_start() && !self.looks_like_key_value())
+            {
                 self.pos = save;
                 break;
             }

@@ -992,6 +992,29 @@ fn error_assert_outside_section_and_multiline_attribute() {
 }
 
 #[test]
+fn error_lowercase_method_in_second_entry() {
+    check_error(
+        "GET http://a\nHTTP 200\n[Asserts]\nstatus == 200\n\nget http://b\nHTTP 200\n[Asserts]\nstatus == 200\n\nPOST http://c\nHTTP 2OO\n",
+        r##"
+  × invalid method
+   ╭─[test.hurl:6:1]
+ 6 │ get http://b
+   · ─┬─
+   ·  ╰── methods are uppercase letters
+   ╰────
+  help: did you mean `GET`?
+  × invalid status code
+    ╭─[test.hurl:12:6]
+ 12 │ HTTP 2OO
+    ·      ─┬─
+    ·       ╰── expected a number or `*`
+    ╰────
+  help: write a status, e.g. `HTTP 200`, or `HTTP *` for any status
+"##,
+    );
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
