@@ -107,13 +107,13 @@ impl Parser<'_> {
                 trailing_spaces = 0;
                 continue;
             }
-            let Some(c) = self.peek() else { break };
+            let c = self.peek();
             if let Some(close) = delimiter {
-                if c == close {
+                if c == Some(close) {
                     self.bump();
                     break;
                 }
-                if c == '\n' || self.at_newline() {
+                if self.at_newline() {
                     let what = if close == '"' { "string" } else { "backtick string" };
                     return Err(ParseDiagnostic::new(
                         format!("unterminated {what}"),
@@ -122,7 +122,9 @@ impl Parser<'_> {
                     )
                     .with_help(format!("close the string with `{close}` on the same line")));
                 }
-            } else if self.stops(kind, c) {
+            }
+            let Some(c) = c else { break };
+            if delimiter.is_none() && self.stops(kind, c) {
                 break;
             }
             if c == '\\' {

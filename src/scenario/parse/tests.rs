@@ -1015,6 +1015,19 @@ fn error_lowercase_method_in_second_entry() {
 }
 
 #[test]
+fn error_unterminated_strings_at_end_of_file() {
+    for input in [
+        "GET http://a\nHTTP 200\n[Asserts]\nbody == \"abc",
+        "POST http://a\n`abc",
+        "POST http://a\n{\"a\": \"x",
+    ] {
+        let (_, diags) = parse(input);
+        assert_eq!(diags.len(), 1, "{input:?}: {diags:?}");
+        assert!(diags[0].message.starts_with("unterminated"), "{input:?}: {diags:?}");
+    }
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
