@@ -78,9 +78,10 @@ impl Parser<'_> {
             });
             let content_end = self.pos;
             if !self.eat(";") {
+                let end = start + self.src.get(start..self.pos).unwrap_or("").trim_end().len();
                 return Err(ParseDiagnostic::new(
                     "unterminated base64 literal",
-                    Span::new(start, self.pos),
+                    Span::new(start, end),
                     "expected `;`",
                 )
                 .with_help("write `base64,<data>;`"));
