@@ -1152,8 +1152,23 @@ mod properties {
         '\t', 'é', '🙂', '\u{feff}', '=', '*', '-',
     ];
 
+    static SPAN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"Span \{ start: (\d+), end: (\d+) \}").unwrap()
+    });
+
     fn assert_spans_valid(input: &str) {
-        let (_, diags) = parse(input);
+        let (file, diags) = parse(input);
+        // Every span in the tree too, read back from its debug form.
+        let tree = format!("{file:?}");
+        for caps in SPAN.captures_iter(&tree) {
+            let start: usize = caps[1].parse().unwrap();
+            let end: usize = caps[2].parse().unwrap();
+            assert!(start <= end && end <= input.len(), "node span {start}..{end} in {input:?}");
+            assert!(
+                input.is_char_boundary(start) && input.is_char_boundary(end),
+                "node span {start}..{end} in {input:?}"
+            );
+        }
         for diag in &diags {
             let span = diag.span;
             assert!(span.start <= span.end && span.end <= input.len(), "{diag:?} in {input:?}");
