@@ -1274,3 +1274,26 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn large_files_parse_in_linear_time() {
+    let entry = "GET http://a/{{x}}\nAccept: */*\n[Options]\nretry: 3\nHTTP 200\n[Asserts]\njsonpath \"$.a\" count == 2\n\n";
+    let input = entry.repeat(5000);
+    let started = std::time::Instant::now();
+    let file = parse_ok(&input);
+    assert_eq!(file.entries.len(), 5000);
+    let broken =
+        "GET http://a\n{\"a\": [1,\n".repeat(2000) + &"x\n".repeat(5000) + &"<a>".repeat(2000);
+    let (_, diags) = parse(&broken);
+    assert!(!diags.is_empty());
+    for unclosed in [
+        "POST http://a\n<a>\n",
+        "POST http://a\n```\n",
+        "POST http://a\n[\"a\",\n",
+        "GET http://a/{{\n",
+    ] {
+        let (_, diags) = parse(&unclosed.repeat(3001));
+        assert!(!diags.is_empty(), "{unclosed:?}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}

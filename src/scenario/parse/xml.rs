@@ -172,11 +172,18 @@ pub(super) fn scan_xml(src: &str, start: usize) -> Result<usize, XmlError> {
             return Err(error(open, format!("element `<{name}>` is never closed")));
         };
         if b != b'<' {
-            // Text: up to the next markup.
-            match scanner.rest().find('<') {
-                Some(i) => scanner.pos += i,
-                None => scanner.pos = src.len(),
+            // Text: up to the next markup. A line of Hurl in the text means the element
+            // was never closed; stopping there keeps recovery linear.
+            let text_end = scanner.rest().find('<').map_or(src.len(), |i| scanner.pos + i);
+            let text = src.get(scanner.pos..text_end).unwrap_or("");
+            let hurl_line = text
+                .match_indices('\n')
+                .any(|(i, _)| looks_like_hurl_line(text.get(i + 1..).unwrap_or("")));
+            if hurl_line {
+                let (name, open) = stack.last().cloned().unwrap_or_default();
+                return Err(error(open, format!("element `<{name}>` is never closed")));
             }
+            scanner.pos = text_end;
             continue;
         }
         let rest = scanner.rest();
@@ -220,6 +227,20 @@ pub(super) fn scan_xml(src: &str, start: usize) -> Result<usize, XmlError> {
     }
 }
 
+/// Whether `line` starts like a request line (`GET http…`), a response line or a section header.
+fn looks_like_hurl_line(line: &str) -> bool {
+    let method_len = line.bytes().take_while(u8::is_ascii_uppercase).count();
+    let after = line.get(method_len..).unwrap_or("");
+    let request = method_len > 0 && after.starts_with(' ') && !after.trim_start().starts_with(':');
+    let response =
+        line.starts_with("HTTP/") || line.starts_with("HTTP ") || line.starts_with("HTTP\n");
+    let section = line.starts_with('[')
+        && line.get(1..).and_then(|l| l.split_once(']')).is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+    request || response || section
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +265,7 @@ mod tests {
         assert!(end("<!-- x").is_err());
         assert!(end("< a/>").is_err());
         assert!(end("<a><![CDATA[x</a>").is_err());
+        assert_eq!(end("<a>\ntext\nGET http://b\n</a>").map_err(|e| e.at), Err(0));
+        assert_eq!(end("<a>\nGET: not hurl\n</a>"), Ok(22));
     }
 }
