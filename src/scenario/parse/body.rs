@@ -216,7 +216,10 @@ impl Parser<'_> {
             )
             .with_help("close it with ``` on its own line"));
         };
-        let value = raw_template(self, content_end)?;
+        let value = raw_template(self, content_end).inspect_err(|_| {
+            // The end is known: skip the whole string so its lines are not read as Hurl.
+            self.pos = if variables_start.is_some() { content_end } else { content_end + 3 };
+        })?;
         let kind = match variables_start {
             Some(at) => {
                 self.pos = at;

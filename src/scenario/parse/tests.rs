@@ -1028,6 +1028,14 @@ fn error_unterminated_strings_at_end_of_file() {
 }
 
 #[test]
+fn error_bad_placeholder_in_multiline_is_one_error() {
+    let input = "POST http://a\n```\nline {{ bad\n[Asserts]\nnot hurl\n```\nHTTP 200\n";
+    let (file, diags) = parse(input);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(file.entries[0].response.is_some());
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
