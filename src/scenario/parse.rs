@@ -708,9 +708,11 @@ impl Parser<'_> {
             ));
         }
         self.skip_sp();
-        let (content_type, content_span) = self.read_while(|c| !c.is_whitespace() && c != '#');
-        let content_type =
-            (!content_type.is_empty()).then(|| Template::literal(content_type, content_span));
+        let content_type = if self.at_newline() || self.peek_byte() == Some(b'#') {
+            None
+        } else {
+            Some(self.template(StrKind::Value)?)
+        };
         let end = content_type.as_ref().map_or(self.pos, |t| t.span.end);
         Ok(MultipartParam::File(FileParam {
             key,
