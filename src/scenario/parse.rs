@@ -67,6 +67,10 @@ const SECTION_NAMES: [&str; 11] = [
     "Asserts",
 ];
 
+/// The methods of RFC 9110 and RFC 5789, suggested for a lowercase method.
+const STANDARD_METHODS: [&str; 9] =
+    ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
 /// What a line starts, judged from its first characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LineKind {
@@ -162,7 +166,10 @@ impl Parser<'_> {
     /// Skips to the next line that starts an entry at column 1.
     fn resync_entry(&mut self) {
         self.skip_line();
-        while !self.eof() && self.line_kind_at(self.pos, true) != LineKind::Method {
+        while !self.eof()
+            && self.line_kind_at(self.pos, true) != LineKind::Method
+            && !self.looks_like_request_line()
+        {
             self.skip_line();
         }
     }
@@ -170,7 +177,10 @@ impl Parser<'_> {
     /// Skips to the next line that starts an entry, a section or a response at column 1.
     fn resync_in_entry(&mut self) {
         self.skip_line();
-        while !self.eof() && matches!(self.line_kind_at(self.pos, true), LineKind::Other) {
+        while !self.eof()
+            && self.line_kind_at(self.pos, true) == LineKind::Other
+            && !self.looks_like_request_line()
+        {
             self.skip_line();
         }
     }
@@ -237,8 +247,17 @@ impl Parser<'_> {
                 )
                 .with_help("a response line comes after a request line")
             } else {
-                ParseDiagnostic::new("invalid method", word_span, "methods are uppercase letters")
-                    .with_help(format!("did you mean `{}`?", word.to_uppercase()))
+                let upper = word.to_uppercase();
+                let diag = ParseDiagnostic::new(
+                    "invalid method",
+                    word_span,
+                    "methods are uppercase letters",
+                );
+                if STANDARD_METHODS.contains(&upper.as_str()) {
+                    diag.with_help(format!("did you mean `{upper}`?"))
+                } else {
+                    diag.with_help("an entry starts with an uppercase method and a URL, e.g. `GET https://example.org`")
+                }
             };
             return fail(self, diag);
         }
@@ -436,7 +455,13 @@ impl Parser<'_> {
                         }
                     } else {
                         self.report(self.unexpected_line(line_start, stage, part));
-                        self.skip_line();
+                        if stage == Stage::Headers {
+                            // Header lines stand alone: the next one may be fine.
+                            self.skip_line();
+                        } else {
+                            // After the body, one diagnostic covers the stray lines.
+                            self.resync_in_entry();
+                        }
                     }
                 }
             }

@@ -358,6 +358,7 @@ impl Parser<'_> {
             members.push((key, value));
             self.skip_json_ws();
             if self.eat(",") {
+                self.reject_trailing_comma('}')?;
                 continue;
             }
             if self.eat("}") {
@@ -380,6 +381,7 @@ impl Parser<'_> {
             elements.push(self.json_value(depth + 1)?);
             self.skip_json_ws();
             if self.eat(",") {
+                self.reject_trailing_comma(']')?;
                 continue;
             }
             if self.eat("]") {
@@ -387,6 +389,24 @@ impl Parser<'_> {
             }
             return Err(self.json_unclosed(start, "expected `,` or `]`", ']'));
         }
+    }
+
+    /// After a `,`: a closing bracket next means a trailing comma.
+    fn reject_trailing_comma(&mut self, close: char) -> PResult<()> {
+        let comma = self.pos.saturating_sub(1);
+        let save = self.pos;
+        self.skip_json_ws();
+        let trailing = self.peek() == Some(close);
+        self.pos = save;
+        if trailing {
+            return Err(ParseDiagnostic::new(
+                "invalid JSON",
+                Span::new(comma, comma + 1),
+                "trailing comma is not allowed",
+            )
+            .with_help("remove the comma"));
+        }
+        Ok(())
     }
 
     fn json_unclosed(&self, open: usize, label: &str, close: char) -> ParseDiagnostic {

@@ -1036,6 +1036,36 @@ fn error_bad_placeholder_in_multiline_is_one_error() {
 }
 
 #[test]
+fn error_json_trailing_comma_and_garbage_line() {
+    check_error(
+        "POST http://a\n{\n    \"a\": \"b\",\n    \"c\": \"d\",\n}\n\nPOST http://b\n{}\nxxx\nyyy\n\nget http://c\n",
+        r##"
+  × invalid JSON
+   ╭─[test.hurl:4:13]
+ 4 │     "c": "d",
+   ·             ┬
+   ·             ╰── trailing comma is not allowed
+   ╰────
+  help: remove the comma
+  × unexpected content
+   ╭─[test.hurl:9:1]
+ 9 │ xxx
+   · ─┬─
+   ·  ╰── not part of any section or body
+   ╰────
+  help: start a new entry with a request line, or a section with `[Name]`
+  × invalid method
+    ╭─[test.hurl:12:1]
+ 12 │ get http://c
+    · ─┬─
+    ·  ╰── methods are uppercase letters
+    ╰────
+  help: did you mean `GET`?
+"##,
+    );
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
