@@ -2,8 +2,8 @@
 
 use crate::scenario::ast::{
     BoolOption, CountOption, DurationOption, DurationUnit, EntryOption, FloatLiteral, OptionName,
-    OptionValue, OptionValueKind, RESERVED_VARIABLE_NAMES, Span, Spanned, VariableDefinition,
-    VariableValue,
+    OptionValue, OptionValueKind, RESERVED_VARIABLE_NAMES, Span, Spanned, Template,
+    VariableDefinition, VariableValue,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
@@ -47,7 +47,11 @@ impl Parser<'_> {
                     OptionName::Cert => StrKind::FilenamePassword,
                     _ => StrKind::Value,
                 };
-                OptionValue::Template(self.template(kind)?)
+                let value = self.template(kind)?;
+                if option == OptionName::Verbosity {
+                    check_verbosity(&value)?;
+                }
+                OptionValue::Template(value)
             }
             OptionValueKind::Variable => OptionValue::Variable(self.variable_definition()?),
         };
@@ -99,11 +103,8 @@ impl Parser<'_> {
         }
         self.eat("-");
         let (digits, _) = self.read_while(|c| c.is_ascii_digit());
-        let label = if min < 0 {
-            "expected an integer (-1 for infinite)"
-        } else {
-            "expected a non-negative integer"
-        };
+        let label =
+            if min < 0 { "expected an integer >= -1" } else { "expected a non-negative integer" };
         let ends_cleanly =
             self.peek().is_none_or(|c| c == ' ' || c == '\t' || c == '#' || self.at_newline());
         if digits.is_empty() || !ends_cleanly {
@@ -113,7 +114,11 @@ impl Parser<'_> {
         let span = Span::new(start, self.pos);
         match self.src.get(start..self.pos).unwrap_or("").parse::<i64>() {
             Ok(value) if value >= min => Ok(CountOption::Literal(Spanned { value, span })),
-            _ => Err(ParseDiagnostic::new("invalid option value", span, label.to_owned())),
+            _ => {
+                Err(ParseDiagnostic::new("invalid option value", span, label.to_owned()).with_help(
+                    if min < 0 { "-1 means infinite" } else { "the value cannot be negative" },
+                ))
+            }
         }
     }
 
@@ -202,6 +207,24 @@ impl Parser<'_> {
         };
         Ok(VariableDefinition { name, value })
     }
+}
+
+/// `verbosity` takes `brief`, `verbose` or `debug` (or a placeholder).
+fn check_verbosity(value: &Template) -> PResult<()> {
+    const LEVELS: [&str; 3] = ["brief", "verbose", "debug"];
+    let Some(text) = value.as_literal() else { return Ok(()) };
+    if LEVELS.contains(&text.as_str()) {
+        return Ok(());
+    }
+    let diag = ParseDiagnostic::new(
+        "invalid option value",
+        value.span,
+        "expected `brief`, `verbose` or `debug`",
+    );
+    Err(match did_you_mean(&text, &LEVELS) {
+        Some(level) => diag.with_help(format!("did you mean `{level}`?")),
+        None => diag.with_help("verbosity is `brief`, `verbose` or `debug`"),
+    })
 }
 
 fn typed_number(text: &str) -> Option<VariableValue> {

@@ -197,6 +197,9 @@ fn every_option_name_parses() {
             crate::scenario::ast::OptionValueKind::Count => "-1",
             crate::scenario::ast::OptionValueKind::Natural => "1000",
             crate::scenario::ast::OptionValueKind::Duration(_) => "5s",
+            crate::scenario::ast::OptionValueKind::Template if option == OptionName::Verbosity => {
+                "debug"
+            }
             crate::scenario::ast::OptionValueKind::Template => "path/{{x}}.pem",
             crate::scenario::ast::OptionValueKind::Variable => "name=value",
         };
@@ -1061,6 +1064,43 @@ fn error_json_trailing_comma_and_garbage_line() {
     ·  ╰── methods are uppercase letters
     ╰────
   help: did you mean `GET`?
+"##,
+    );
+}
+
+#[test]
+fn error_option_values() {
+    check_error(
+        "GET http://a\n[Options]\nverbosity: verbos\nretry: -24\ndelay: 10mms\nlimit-rate: -1\n",
+        r##"
+  × invalid option value
+   ╭─[test.hurl:3:12]
+ 3 │ verbosity: verbos
+   ·            ───┬──
+   ·               ╰── expected `brief`, `verbose` or `debug`
+   ╰────
+  help: did you mean `verbose`?
+  × invalid option value
+   ╭─[test.hurl:4:8]
+ 4 │ retry: -24
+   ·        ─┬─
+   ·         ╰── expected an integer >= -1
+   ╰────
+  help: -1 means infinite
+  × invalid duration unit
+   ╭─[test.hurl:5:10]
+ 5 │ delay: 10mms
+   ·          ─┬─
+   ·           ╰── unknown unit `mms`
+   ╰────
+  help: did you mean `ms`? valid units are ms, s, m and h
+  × invalid option value
+   ╭─[test.hurl:6:13]
+ 6 │ limit-rate: -1
+   ·             ─┬
+   ·              ╰── expected a non-negative integer
+   ╰────
+  help: the value cannot be negative
 "##,
     );
 }
