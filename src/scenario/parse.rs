@@ -18,7 +18,7 @@ mod xml;
 use crate::scenario::ast::{
     Assert, Body, Capture, Entry, FileParam, HurlFile, KeyValue, MultipartParam, Request,
     RequestSection, RequestSectionKind, Response, ResponseSection, ResponseSectionKind, Span,
-    Spanned, StatusSpec, Template, VersionSpec,
+    Spanned, StatusSpec, Template, TemplateElement, VersionSpec,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
@@ -288,6 +288,19 @@ impl Parser<'_> {
                 return Some((method, Template::literal(text, span)));
             }
         };
+        let scheme_ok = match url.elements.first() {
+            Some(TemplateElement::Literal(text)) => {
+                text.starts_with("http://") || text.starts_with("https://")
+            }
+            Some(TemplateElement::Placeholder(_)) => true,
+            None => false,
+        };
+        if !scheme_ok {
+            self.report(
+                ParseDiagnostic::new("invalid URL", self.char_span(url.span.start), "expecting http://, https:// or {{")
+                    .with_help("write an absolute URL, e.g. `https://example.org/path`, or start with a placeholder"),
+            );
+        }
         if let Err(diag) = self.expect_lt() {
             self.report(diag);
             self.skip_line();

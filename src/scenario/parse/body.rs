@@ -487,13 +487,22 @@ impl Parser<'_> {
             't' => '\t',
             'u' => {
                 let high = self.json_hex4().ok_or_else(|| invalid(self))?;
-                if (0xD800..0xDC00).contains(&high) && self.eat("\\u") {
+                let unicode_error = |p: &Parser<'_>| {
+                    ParseDiagnostic::new("invalid unicode literal", Span::new(start, p.pos), "not a valid code point")
+                        .with_help("a surrogate pair is a high `\\uD800`–`\\uDBFF` then a low `\\uDC00`–`\\uDFFF`")
+                };
+                if (0xD800..0xDC00).contains(&high) {
+                    if !self.eat("\\u") {
+                        return Err(unicode_error(self));
+                    }
                     let low = self.json_hex4().ok_or_else(|| invalid(self))?;
-                    let code =
-                        0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
-                    return char::from_u32(code).ok_or_else(|| invalid(self));
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(unicode_error(self));
+                    }
+                    let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    return char::from_u32(code).ok_or_else(|| unicode_error(self));
                 }
-                return Ok(char::from_u32(high).unwrap_or('\u{FFFD}'));
+                return char::from_u32(high).ok_or_else(|| unicode_error(self));
             }
             _ => return Err(invalid(self)),
         };

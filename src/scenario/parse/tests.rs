@@ -1106,6 +1106,33 @@ fn error_option_values() {
 }
 
 #[test]
+fn error_url_scheme_and_unicode_surrogates() {
+    check_error(
+        "GET localhost:8000\n\nPOST {{host}}/a\n{\n \"foo\": \"\\ud800\\ud800\"\n}\n",
+        r##"
+  × invalid URL
+   ╭─[test.hurl:1:5]
+ 1 │ GET localhost:8000
+   ·     ┬
+   ·     ╰── expecting http://, https:// or {{
+   ╰────
+  help: write an absolute URL, e.g. `https://example.org/path`, or start with a placeholder
+  × invalid unicode literal
+   ╭─[test.hurl:5:10]
+ 5 │  "foo": "\ud800\ud800"
+   ·          ──────┬─────
+   ·                ╰── not a valid code point
+   ╰────
+  help: a surrogate pair is a high `\uD800`–`\uDBFF` then a low `\uDC00`–`\uDFFF`
+"##,
+    );
+    let request = first_request("POST http://a\n\"\\ud83d\\ude00 \\u00e9\"\n");
+    assert!(
+        matches!(request.body.unwrap().kind, BodyKind::Json(JsonValue::String(t)) if t.as_literal().as_deref() == Some("😀 é"))
+    );
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
