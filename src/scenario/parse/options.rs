@@ -170,12 +170,14 @@ impl Parser<'_> {
             return Err(self.bad_value(start, "expected `name=value`"));
         }
         if RESERVED_VARIABLE_NAMES.contains(&name) {
-            return Err(ParseDiagnostic::new(
-                "reserved name",
-                name_span,
-                format!("`{name}` is reserved"),
-            )
-            .with_help("`getEnv`, `newDate` and `newUuid` cannot be variable names"));
+            let label = if name == "getEnv" {
+                "`getEnv` is reserved".to_owned()
+            } else {
+                format!("conflicts with the {name} function")
+            };
+            return Err(ParseDiagnostic::new("reserved name", name_span, label).with_help(
+                "`getEnv`, `newDate` and `newUuid` cannot be variable names; use a different name",
+            ));
         }
         let name = Spanned { value: name.to_owned(), span: name_span };
         if !self.eat("=") {

@@ -1,9 +1,9 @@
 //! Queries, filters, predicates and predicate values: the parts of captures and asserts.
 
 use crate::scenario::ast::{
-    CertificateAttribute, CookieAttribute, CookiePath, Filter, FilterKind, FloatLiteral, Predicate,
-    PredicateFunc, PredicateValue, Query, QueryKind, RegexValue, Span, Spanned, Template,
-    TemplateElement,
+    BytesLiteral, CertificateAttribute, CookieAttribute, CookiePath, Filter, FilterKind,
+    FloatLiteral, Predicate, PredicateFunc, PredicateValue, Query, QueryKind, RegexValue, Span,
+    Spanned, Template, TemplateElement,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
@@ -119,6 +119,63 @@ fn unknown(what: &str, name: &str, span: Span, candidates: &[&str]) -> ParseDiag
         Some(suggestion) => diag.with_help(format!("did you mean `{suggestion}`?")),
         None => diag.with_help(format!("valid {what} names are: {}", candidates.join(", "))),
     }
+}
+
+/// The span of a predicate value.
+fn value_span(value: &PredicateValue) -> Span {
+    match value {
+        PredicateValue::String(t) => t.span,
+        PredicateValue::MultilineString(m) => m.span,
+        PredicateValue::Integer(v) => v.span,
+        PredicateValue::BigInteger(v) => v.span,
+        PredicateValue::Float(v) => v.span,
+        PredicateValue::Bool(v) => v.span,
+        PredicateValue::Null(span) => *span,
+        PredicateValue::Bytes(BytesLiteral::Base64(b) | BytesLiteral::Hex(b)) => b.span,
+        PredicateValue::Bytes(BytesLiteral::File(t)) => t.span,
+        PredicateValue::Placeholder(p) => p.span,
+        PredicateValue::Regex(r) => r.span,
+    }
+}
+
+/// Rejects operands a predicate cannot take (the grammar types them per predicate).
+fn check_operand(name: &str, value: &PredicateValue) -> PResult<()> {
+    use PredicateValue as V;
+    let (ok, expected) = match name {
+        "startsWith" | "endsWith" => (
+            matches!(
+                value,
+                V::String(_)
+                    | V::MultilineString(_)
+                    | V::Placeholder(_)
+                    | V::Bytes(BytesLiteral::Hex(_) | BytesLiteral::Base64(_))
+            ),
+            "a string, hex,…; or base64,…;",
+        ),
+        "matches" => (
+            matches!(value, V::String(_) | V::Regex(_) | V::Placeholder(_)),
+            "a string or a /regex/",
+        ),
+        ">" | ">=" | "<" | "<=" => (
+            matches!(
+                value,
+                V::Integer(_) | V::BigInteger(_) | V::Float(_) | V::String(_) | V::Placeholder(_)
+            ),
+            "a number or a string",
+        ),
+        _ => (
+            !matches!(value, V::Regex(_)),
+            "a value that is not a regex (regexes go with `matches`)",
+        ),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(ParseDiagnostic::new(
+        "invalid predicate value",
+        value_span(value),
+        format!("`{name}` expects {expected}"),
+    ))
 }
 
 impl Parser<'_> {
@@ -489,7 +546,9 @@ impl Parser<'_> {
                 "write a space and a value: a string in quotes, a number, true, false, null, ...",
             ));
         }
-        self.predicate_value()
+        let value = self.predicate_value()?;
+        check_operand(name, &value)?;
+        Ok(value)
     }
 
     /// A predicate value at the cursor.

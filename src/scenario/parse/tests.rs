@@ -1133,6 +1133,39 @@ fn error_url_scheme_and_unicode_surrogates() {
 }
 
 #[test]
+fn error_predicate_operand_types() {
+    check_error(
+        "GET http://a\nHTTP 200\n[Asserts]\nheader \"toto\" startsWith 1\nbody matches 12\nduration < true\nbody == /x/\nbody contains null\n",
+        r##"
+  × invalid predicate value
+   ╭─[test.hurl:4:26]
+ 4 │ header "toto" startsWith 1
+   ·                          ┬
+   ·                          ╰── `startsWith` expects a string, hex,…; or base64,…;
+   ╰────
+  × invalid predicate value
+   ╭─[test.hurl:5:14]
+ 5 │ body matches 12
+   ·              ─┬
+   ·               ╰── `matches` expects a string or a /regex/
+   ╰────
+  × invalid predicate value
+   ╭─[test.hurl:6:12]
+ 6 │ duration < true
+   ·            ──┬─
+   ·              ╰── `<` expects a number or a string
+   ╰────
+  × invalid predicate value
+   ╭─[test.hurl:7:9]
+ 7 │ body == /x/
+   ·         ─┬─
+   ·          ╰── `==` expects a value that is not a regex (regexes go with `matches`)
+   ╰────
+"##,
+    );
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
@@ -1148,9 +1181,9 @@ fn error_reserved_names() {
    ╭─[test.hurl:3:11]
  3 │ variable: newUuid=1
    ·           ───┬───
-   ·              ╰── `newUuid` is reserved
+   ·              ╰── conflicts with the newUuid function
    ╰────
-  help: `getEnv`, `newDate` and `newUuid` cannot be variable names
+  help: `getEnv`, `newDate` and `newUuid` cannot be variable names; use a different name
 "##,
     );
 }
