@@ -12,8 +12,8 @@ use crate::scenario::parse::cursor::{PResult, Parser};
 use crate::scenario::parse::strings::{StrKind, raw_template};
 use crate::scenario::parse::xml::scan_xml;
 
-/// How deep JSON may nest before the parser gives up (keeps the stack bounded).
-const MAX_JSON_DEPTH: usize = 256;
+/// How deep JSON may nest, as in Hurl (it also keeps the parser's stack bounded).
+const MAX_JSON_DEPTH: usize = 128;
 
 impl Parser<'_> {
     /// A body at the cursor, with its line terminator.
@@ -302,11 +302,11 @@ impl Parser<'_> {
 
     /// A JSON value with templates.
     pub(super) fn json_value(&mut self, depth: usize) -> PResult<JsonValue> {
-        if depth > MAX_JSON_DEPTH {
+        if depth >= MAX_JSON_DEPTH {
             return Err(ParseDiagnostic::new(
-                "JSON nested too deeply",
+                "invalid JSON",
                 self.char_span(self.pos),
-                "too deep",
+                format!("maximum nesting depth of {MAX_JSON_DEPTH} exceeded"),
             ));
         }
         let start = self.pos;

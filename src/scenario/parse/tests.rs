@@ -1166,6 +1166,17 @@ fn error_predicate_operand_types() {
 }
 
 #[test]
+fn json_nesting_is_limited_to_128() {
+    let ok = format!("POST http://a\n{}{}\n", "[".repeat(128), "]".repeat(128));
+    parse_ok(&ok);
+    let too_deep = format!("POST http://a\n{}{}\n", "[".repeat(129), "]".repeat(129));
+    let (_, diags) = parse(&too_deep);
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].label, "maximum nesting depth of 128 exceeded");
+    assert_eq!(diags[0].span.start, "POST http://a\n".len() + 128);
+}
+
+#[test]
 fn error_reserved_names() {
     check_error(
         "GET http://a/{{getEnv}}\n[Options]\nvariable: newUuid=1\n",
