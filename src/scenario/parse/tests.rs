@@ -1205,6 +1205,35 @@ const FULL: &str = include_str!("../../../fixtures/scenarios/parse/full.hurl");
 const BODIES: &str = include_str!("../../../fixtures/scenarios/parse/bodies.hurl");
 const THREE_ERRORS: &str = include_str!("../../../fixtures/scenarios/parse/three_errors.hurl");
 
+/// The compact form of each entry, one per line, as kept in the `.ast` golden files.
+fn compact_entries(file: &HurlFile) -> String {
+    let mut out = String::new();
+    for entry in &file.entries {
+        let one = compact(&HurlFile { entries: vec![entry.clone()] });
+        let one = one
+            .strip_prefix("HurlFile { entries: [")
+            .and_then(|s| s.strip_suffix("] }"))
+            .unwrap_or(&one);
+        out.push_str(one);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn fixture_ast_goldens() {
+    for (input, expected) in [
+        (FULL, include_str!("../../../fixtures/scenarios/parse/full.ast")),
+        (BODIES, include_str!("../../../fixtures/scenarios/parse/bodies.ast")),
+    ] {
+        let actual = compact_entries(&parse_ok(input));
+        for (line, (a, e)) in actual.lines().zip(expected.lines()).enumerate() {
+            assert_eq!(a, e, "entry {}", line + 1);
+        }
+        assert_eq!(actual.lines().count(), expected.lines().count());
+    }
+}
+
 #[test]
 fn fixture_full() {
     let file = parse_ok(FULL);
