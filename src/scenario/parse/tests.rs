@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::scenario::ast::{
-    BodyKind, BytesLiteral, FilterKind, JsonValue, MultilineKind, OptionName, PredicateFunc,
-    PredicateValue, TemplateElement,
+    Assert, BodyKind, BytesLiteral, FilterKind, JsonValue, MultilineKind, OptionName,
+    PredicateFunc, PredicateValue, RequestSectionKind, ResponseSectionKind,
 };
 use crate::scenario::parse::query::{FILTER_NAMES, PREDICATE_NAMES, QUERY_NAMES};
 
