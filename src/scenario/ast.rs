@@ -1,7 +1,7 @@
 //! shakedown's own syntax tree for the Hurl file format.
 //!
 //! Every node carries a [`Span`] (a byte range into the source the parser was
-//! given, after BOM removal), so that any later stage — evaluation, reports,
+//! given; a leading BOM is skipped, not removed, so offsets count it), so that any later stage — evaluation, reports,
 //! diagnostics — can point at the exact text it is talking about. Lines and
 //! columns are derived from spans only when something is printed (1-based,
 //! columns counting characters, as Hurl prints them).
@@ -64,7 +64,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The 1-based line number of the request line, given the source's line index.
+    /// The span of the request line (method and URL); [`crate::scenario::LineIndex`] turns it into a line.
     pub fn request_span(&self) -> Span {
         self.request.line_span
     }
@@ -728,9 +728,11 @@ pub enum Function {
     NewUuid,
     /// `newDate`: the current time, RFC 3339 UTC.
     NewDate,
-    /// `getEnv "NAME"`: an environment variable.
-    GetEnv(Template),
 }
+
+/// Names that cannot be used as variables (Hurl 8.1 `is_variable_reserved`): the
+/// functions, and `getEnv`, which Hurl reserves without defining it yet.
+pub const RESERVED_VARIABLE_NAMES: [&str; 3] = ["getEnv", "newDate", "newUuid"];
 
 /// One line of an `[Options]` section.
 #[derive(Clone, Debug, PartialEq)]

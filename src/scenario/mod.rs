@@ -7,9 +7,10 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod did_you_mean;
 mod parse;
 mod position;
 
-pub use diagnostic::ParseDiagnostic;
+pub use diagnostic::{ParseDiagnostic, render_plain};
 pub use parse::parse;
 pub use position::LineIndex;

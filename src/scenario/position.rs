@@ -28,8 +28,12 @@ impl LineIndex {
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
         let end = offset.min(source.len());
-        let column =
+        let mut column =
             source.get(start..end).map_or(end.saturating_sub(start), |s| s.chars().count());
+        // Hurl strips a leading BOM before parsing: it takes no column.
+        if start == 0 && end >= 3 && source.starts_with('\u{feff}') {
+            column = column.saturating_sub(1);
+        }
         (line + 1, column + 1)
     }
 
@@ -57,5 +61,13 @@ mod tests {
         let x = src.find('x').unwrap();
         assert_eq!(index.line_col(src, x), (3, 3));
         assert_eq!(index.line(x), 3);
+    }
+
+    #[test]
+    fn a_leading_bom_takes_no_column() {
+        let src = "\u{feff}GET http://a\n";
+        let index = LineIndex::new(src);
+        assert_eq!(index.line_col(src, 3), (1, 1));
+        assert_eq!(index.line_col(src, 7), (1, 5));
     }
 }
