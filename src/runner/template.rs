@@ -37,12 +37,6 @@ pub fn eval_expr(expr: &Expr, variables: &Variables) -> Result<Value, EvalError>
             Ok(Value::String(uuid::Uuid::new_v4().hyphenated().to_string()))
         }
         ExprKind::Function(Function::NewDate) => Ok(Value::Date(chrono::Utc::now())),
-        ExprKind::Function(Function::GetEnv(name)) => {
-            let name = render(name, variables)?;
-            std::env::var(&name)
-                .map(Value::String)
-                .map_err(|_| EvalError::new(EvalErrorKind::UndefinedEnvVariable(name), expr.span))
-        }
     }
 }
 
@@ -69,7 +63,6 @@ fn unrenderable(expr: &Expr, value: &Value) -> EvalError {
         ExprKind::Variable(name) => name.clone(),
         ExprKind::Function(Function::NewUuid) => "newUuid".to_owned(),
         ExprKind::Function(Function::NewDate) => "newDate".to_owned(),
-        ExprKind::Function(Function::GetEnv(_)) => "getEnv".to_owned(),
     };
     EvalError::new(
         EvalErrorKind::UnrenderableVariable { name, type_name: value.type_name() },
@@ -176,12 +169,6 @@ mod tests {
         assert!(uuid::Uuid::parse_str(&uuid).is_ok());
         let date = eval_expr(&placeholder_expr(ExprKind::Function(Function::NewDate)), &vars());
         assert!(matches!(date, Ok(Value::Date(_))));
-        let env = ExprKind::Function(Function::GetEnv(tpl("SHAKEDOWN_SURELY_UNDEFINED_VAR")));
-        let err = eval_expr(&placeholder_expr(env), &vars()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "environment variable `SHAKEDOWN_SURELY_UNDEFINED_VAR` is not defined"
-        );
     }
 
     #[test]
