@@ -28,7 +28,8 @@ impl LineIndex {
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
         let end = offset.min(source.len());
-        let column = source.get(start..end).map_or(end.saturating_sub(start), |s| s.chars().count());
+        let column =
+            source.get(start..end).map_or(end.saturating_sub(start), |s| s.chars().count());
         (line + 1, column + 1)
     }
 
