@@ -179,21 +179,24 @@ impl Client {
             tokio::time::timeout_at(deadline, self.attempt(request, &mut attempt, deadline)).await;
         let result = match outcome {
             Ok(result) => result,
-            Err(_elapsed) => Err(FailureFacts {
-                phase: attempt.facts.phase_reached,
-                kind: ErrorKind::Timeout,
-                os: None,
-                operation: if attempt.facts.phase_reached <= Phase::Write
-                    && attempt.dispatched_at.is_none()
-                {
-                    Operation::Connect
-                } else {
-                    Operation::Read
-                },
-                message: format!(
-                    "the attempt did not complete within the maximum time of {max_time:?}"
-                ),
-            }),
+            Err(_elapsed) => {
+                let phase = timeout_phase(&attempt);
+                attempt.facts.phase_reached = phase;
+                Err(FailureFacts {
+                    phase,
+                    kind: ErrorKind::Timeout,
+                    os: None,
+                    operation: match phase {
+                        Phase::Connect => Operation::Connect,
+                        Phase::Tls => Operation::Handshake,
+                        Phase::Checkout | Phase::Write => Operation::Write,
+                        _ => Operation::Read,
+                    },
+                    message: format!(
+                        "the attempt did not complete within the maximum time of {max_time:?}"
+                    ),
+                })
+            }
         };
         self.finish(attempt, result, request)
     }
@@ -289,7 +292,9 @@ impl Client {
             Err((handed_back, error)) => {
                 let io = conn.io.attempt();
                 let total = io.head_end.map(|h| h + att.request_body_len);
-                let phase = if handed_back { Phase::Checkout } else { send_phase(&io, total) };
+                let http2 = matches!(conn.sender, Sender::H2(_));
+                let phase =
+                    if handed_back { Phase::Checkout } else { send_phase(&io, total, http2) };
                 att.facts.phase_reached = phase;
                 if let Some(h2) = att.facts.h2.as_mut() {
                     h2.reason = h2_reason(&error);
@@ -595,11 +600,26 @@ fn request_says_close(request: &RequestSpec) -> bool {
     })
 }
 
+/// The phase an attempt was in when `max_time` cut it short.
+fn timeout_phase(att: &Attempt) -> Phase {
+    if att.head_at.is_some() {
+        return Phase::ReadBody;
+    }
+    match (&att.conn, att.dispatched_at) {
+        (Some(conn), Some(_)) => {
+            let io = conn.io.attempt();
+            let total = io.head_end.map(|h| h + att.request_body_len);
+            send_phase(&io, total, matches!(conn.sender, Sender::H2(_)))
+        }
+        _ => att.facts.phase_reached,
+    }
+}
+
 /// Where a request that hyper did not hand back failed, from the wrapper's counters.
-fn send_phase(io: &AttemptIo, total: Option<u64>) -> Phase {
+/// Over HTTP/2 the counters are per connection, so only a write error means `write`.
+fn send_phase(io: &AttemptIo, total: Option<u64>, http2: bool) -> Phase {
     let write_failed = io.error.as_ref().is_some_and(|e| e.operation == Operation::Write);
-    let short =
-        if cfg!(feature = "ledger") { total.is_none_or(|total| io.written < total) } else { false };
+    let short = cfg!(feature = "ledger") && !http2 && total.is_none_or(|total| io.written < total);
     if write_failed || short {
         Phase::Write
     } else if io.read == 0 {
