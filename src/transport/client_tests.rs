@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::transport::request::RequestOptions;
+use crate::transport::request::{IpVersion, RequestOptions};
 
 fn spec(method: &str, url: &str) -> RequestSpec {
     RequestSpec {
@@ -336,6 +336,114 @@ async fn idle_rst_is_recorded_with_its_errno() {
     server.await.unwrap();
 }
 
+/// A server that answers the first request, then waits until the client's second
+/// request has arrived and closes: with the request unread (an RST), or after reading
+/// it (a FIN). This is the keep-alive race made deterministic.
+fn racing_server(listener: TcpListener, read_second: bool) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        read_head(&mut stream).await.unwrap();
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await.unwrap();
+        if read_second {
+            read_head(&mut stream).await.unwrap();
+            stream.shutdown().await.unwrap();
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+        } else {
+            stream.readable().await.unwrap();
+            let mut byte = [0u8; 1];
+            assert_eq!(stream.peek(&mut byte).await.unwrap(), 1);
+            // Closing with unread data sends an RST.
+            drop(stream);
+        }
+    })
+}
+
+#[tokio::test]
+async fn keep_alive_race_with_the_request_buffered_is_a_reset_on_a_reused_connection() {
+    let (listener, addr) = listener().await;
+    let server = racing_server(listener, false);
+    let mut client = client();
+    let url = format!("http://{addr}/");
+    assert!(client.send(&spec("GET", &url)).await.facts.returned_to_pool);
+    let exchange = client.send(&spec("GET", &url)).await;
+    server.await.unwrap();
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.phase, Phase::AwaitResponse, "{failure}");
+    assert_eq!(failure.kind, ErrorKind::ConnectionReset);
+    assert_eq!(failure.os.and_then(|os| os.errno), Some(104));
+    assert!(failure.to_string().contains("on a connection reused after"), "{failure}");
+    let facts = exchange.facts;
+    let conn = facts.connection.unwrap();
+    assert!(conn.reused);
+    assert_eq!(conn.reuse_count, 1);
+    assert_eq!(facts.bytes_read, 0);
+    #[cfg(feature = "ledger")]
+    assert_eq!(facts.bytes_total, Some(facts.bytes_written));
+    assert!(!facts.returned_to_pool);
+}
+
+#[tokio::test]
+async fn keep_alive_race_with_a_fin_is_an_eof_on_a_reused_connection() {
+    let (listener, addr) = listener().await;
+    let server = racing_server(listener, true);
+    let mut client = client();
+    let url = format!("http://{addr}/");
+    assert!(client.send(&spec("GET", &url)).await.facts.returned_to_pool);
+    let exchange = client.send(&spec("GET", &url)).await;
+    drop(client);
+    server.await.unwrap();
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.phase, Phase::AwaitResponse, "{failure}");
+    assert_eq!(failure.kind, ErrorKind::Eof);
+    assert_eq!(failure.os, None);
+    let facts = exchange.facts;
+    assert!(facts.connection.unwrap().reused);
+    assert_eq!(facts.ended_with, End::Fin);
+    assert_eq!(facts.bytes_read, 0);
+    #[cfg(feature = "ledger")]
+    assert_eq!(facts.bytes_total, Some(facts.bytes_written));
+}
+
+#[tokio::test]
+async fn fin_between_checkout_and_dispatch_is_checkout_or_a_fresh_connection() {
+    let (listener, addr) = listener().await;
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        read_head(&mut stream).await.unwrap();
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await.unwrap();
+        go_rx.await.unwrap();
+        stream.shutdown().await.unwrap();
+        closed_tx.send(()).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+    });
+    let mut client = client();
+    let url = format!("http://{addr}/");
+    let first = client.send(&spec("GET", &url)).await;
+    assert!(first.result.is_ok());
+    assert!(first.facts.returned_to_pool);
+    go_tx.send(()).unwrap();
+    closed_rx.await.unwrap();
+    let second = client.send(&spec("GET", &url)).await;
+    match &second.result {
+        Err(failure) => {
+            assert_eq!(failure.phase, Phase::Checkout, "{failure}");
+            assert_eq!(second.facts.bytes_written, 0);
+            assert!(second.facts.connection.as_ref().unwrap().reused);
+        }
+        Ok(_) => {
+            // The idle EOF was seen first; the pool discarded the connection.
+            assert_eq!(second.facts.discarded.len(), 1);
+            assert!(!second.facts.connection.as_ref().unwrap().reused);
+        }
+    }
+    drop(client);
+    server.abort();
+}
+
 #[tokio::test]
 async fn rst_before_the_response_is_await_response_econnreset() {
     let (listener, addr) = listener().await;
@@ -549,10 +657,11 @@ async fn http10_response_without_keep_alive_is_not_reused() {
     let (listener, addr) = listener().await;
     let server = tokio::spawn(async move {
         let (mut stream, _) = listener.accept().await.unwrap();
-        read_head(&mut stream).await.unwrap();
+        let head = read_head(&mut stream).await.unwrap();
         stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok").await.unwrap();
         let mut rest = Vec::new();
         let _ = stream.read_to_end(&mut rest).await;
+        head
     });
     let mut client = client();
     let mut request = spec("GET", &format!("http://{addr}/"));
@@ -562,7 +671,7 @@ async fn http10_response_without_keep_alive_is_not_reused() {
     assert_eq!(response.version, HttpVersion::Http10);
     assert!(!exchange.facts.returned_to_pool);
     drop(client);
-    server.await.unwrap();
+    assert!(server.await.unwrap().starts_with("GET / HTTP/1.0\r\n"));
 }
 
 #[tokio::test]
@@ -750,4 +859,58 @@ fn failure_sentence_for_a_reused_connection() {
         failure.to_string(),
         "connection reset by peer (ECONNRESET, errno 104) while waiting for the response on a connection reused after 1.2 s idle"
     );
+}
+
+#[tokio::test]
+async fn connect_to_keeps_the_host_header_and_resolve_overrides_dns() {
+    let (listener, addr) = listener().await;
+    let server = keep_alive_server(listener, b"HTTP/1.1 204 No Content\r\n\r\n", 2);
+    let mut client = client();
+    let mut request = spec("GET", "http://service.invalid/x");
+    request.options.connect_to =
+        vec![("service.invalid".to_owned(), 80, "127.0.0.1".to_owned(), addr.port())];
+    // The server serves one connection at a time: close each after its request.
+    request.options.no_keepalive = true;
+    let first = client.send(&request).await;
+    assert_eq!(first.result.unwrap().status, 204);
+    assert_eq!(first.facts.framing, Some(Framing::None));
+
+    let mut request = spec("GET", &format!("http://other.invalid:{}/y", addr.port()));
+    request.options.resolve = vec![("other.invalid".to_owned(), addr.port(), addr.ip())];
+    request.options.no_keepalive = true;
+    let second = client.send(&request).await;
+    assert_eq!(second.result.unwrap().remote_addr, Some(addr));
+    drop(client);
+    let heads = server.await.unwrap();
+    assert!(heads[0].contains("Host: service.invalid\r\n"), "{}", heads[0]);
+    let expected = format!("Host: other.invalid:{}\r\n", addr.port());
+    assert!(heads[1].contains(&expected), "{}", heads[1]);
+}
+
+#[tokio::test]
+async fn ip_version_filters_addresses() {
+    let mut client = client();
+    let mut request = spec("GET", "http://127.0.0.1:9/");
+    request.options.ip_version = IpVersion::V6;
+    let exchange = client.send(&request).await;
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.phase, Phase::Connect);
+    assert_eq!(failure.kind, ErrorKind::Dns);
+    assert!(failure.to_string().contains("no address of the requested family"), "{failure}");
+}
+
+#[tokio::test]
+async fn unsupported_scheme_is_an_error_not_a_panic() {
+    let mut client = client();
+    let exchange = client.send(&spec("GET", "ftp://127.0.0.1/")).await;
+    assert_eq!(exchange.result.unwrap_err().kind, ErrorKind::Other);
+}
+
+#[test]
+fn the_send_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let mut client = client();
+    let request = spec("GET", "http://127.0.0.1:9/");
+    let future = client.send(&request);
+    assert_send(&future);
 }
