@@ -24,7 +24,7 @@ use crate::transport::connector::{ConnectError, Connector, kind_of_io};
 use crate::transport::counting_io::{AttemptIo, CountingIo, IoState, elapsed_between};
 use crate::transport::facts::{
     AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
-    Framing, H2Facts, Operation, OsError, Phase, Timings,
+    Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
 };
 use crate::transport::pool::{Pool, PoolKey, PooledConnection, Sender};
 use crate::transport::request::{HttpVersion, HttpVersionPreference, RequestSpec, Response};
@@ -79,8 +79,10 @@ pub struct TransportFailure {
     pub operation: Operation,
     /// The message of the layer that reported it.
     pub message: String,
-    /// Whether the connection was reused, and after how long idle; `None` without a connection.
-    pub reused_after: Option<Option<Duration>>,
+    /// Whether the connection was reused; `None` when no connection was established.
+    pub reused: Option<bool>,
+    /// How long a reused connection had been idle.
+    pub idle: Option<Duration>,
 }
 
 impl fmt::Display for TransportFailure {
@@ -90,12 +92,13 @@ impl fmt::Display for TransportFailure {
             write!(f, " ({os})")?;
         }
         write!(f, " while {}", self.phase.describe())?;
-        match self.reused_after {
-            Some(Some(idle)) => {
+        match (self.reused, self.idle) {
+            (Some(true), Some(idle)) => {
                 write!(f, " on a connection reused after {:.1} s idle", idle.as_secs_f64())?;
             }
-            Some(None) => f.write_str(" on a fresh connection")?,
-            None => {}
+            (Some(true), None) => f.write_str(" on a reused connection")?,
+            (Some(false), _) => f.write_str(" on a fresh connection")?,
+            (None, _) => {}
         }
         if matches!(
             self.kind,
@@ -502,8 +505,11 @@ impl Client {
             facts.bytes_written = io.written;
             facts.bytes_read = io.read;
             facts.bytes_total = io.head_end.map(|h| h + att.request_body_len);
-            facts.socket_error =
-                io.error.as_ref().map(|e| (e.operation, e.os.unwrap_or(os_name_for(e.kind))));
+            facts.socket_error = io.error.as_ref().map(|e| SocketError {
+                operation: e.operation,
+                kind: kind_of_io(e.kind),
+                os: e.os,
+            });
             facts.ended_with = if timed_out {
                 End::Timeout
             } else if let Some(e) = &io.error {
@@ -557,7 +563,8 @@ impl Client {
             }
         }
 
-        let reused_after = facts.connection.as_ref().map(|c| if c.reused { c.idle } else { None });
+        let reused = facts.connection.as_ref().map(|c| c.reused);
+        let idle = facts.connection.as_ref().and_then(|c| c.idle);
         let result = result.map_err(|failure| {
             let out = TransportFailure {
                 kind: failure.kind,
@@ -565,7 +572,8 @@ impl Client {
                 os: failure.os,
                 operation: failure.operation,
                 message: failure.message.clone(),
-                reused_after,
+                reused,
+                idle,
             };
             facts.phase_reached = failure.phase;
             facts.error = Some(failure);
@@ -746,15 +754,6 @@ fn error_chain(error: &(dyn StdError + 'static)) -> String {
 /// The `h2::Reason` in hyper's error, if any.
 fn h2_reason(error: &hyper::Error) -> Option<u32> {
     find_source::<h2::Error>(error).and_then(h2::Error::reason).map(u32::from)
-}
-
-fn os_name_for(kind: io::ErrorKind) -> OsError {
-    let name = match kind {
-        io::ErrorKind::UnexpectedEof => "EOF",
-        io::ErrorKind::InvalidData => "INVALID_DATA",
-        _ => "NONE",
-    };
-    OsError { name, errno: None }
 }
 
 async fn read_body(

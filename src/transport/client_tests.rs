@@ -550,8 +550,9 @@ async fn early_413_with_a_large_unread_body_is_returned() {
     let facts = exchange.facts;
     assert!(!facts.returned_to_pool);
     if facts.early_response_after_write_error {
-        let (operation, os) = facts.socket_error.unwrap();
-        assert_eq!(operation, Operation::Write);
+        let socket_error = facts.socket_error.unwrap();
+        assert_eq!(socket_error.operation, Operation::Write);
+        let os = socket_error.os.unwrap();
         assert!(matches!(os.name, "ECONNRESET" | "EPIPE"), "{os}");
         #[cfg(feature = "ledger")]
         assert!(facts.bytes_written < facts.bytes_total.unwrap());
@@ -853,7 +854,8 @@ fn failure_sentence_for_a_reused_connection() {
         os: Some(OsError::from_errno(104)),
         operation: Operation::Read,
         message: "connection error".to_owned(),
-        reused_after: Some(Some(Duration::from_millis(1200))),
+        reused: Some(true),
+        idle: Some(Duration::from_millis(1200)),
     };
     assert_eq!(
         failure.to_string(),

@@ -331,6 +331,17 @@ pub struct FailureFacts {
     pub message: String,
 }
 
+/// A socket error the wrapper saw, whether or not the attempt failed because of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketError {
+    /// Read or write.
+    pub operation: Operation,
+    /// What kind of error.
+    pub kind: ErrorKind,
+    /// The OS error, when the error carried an errno (TLS errors and EOFs do not).
+    pub os: Option<OsError>,
+}
+
 /// Time spent in each phase. A phase that did not happen is `None` (connect and TLS
 /// on a reused connection) or zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -395,7 +406,7 @@ pub struct AttemptFacts {
     pub error: Option<FailureFacts>,
     /// The first socket error seen during the attempt, even when the attempt succeeded
     /// (e.g. a write error after which an early response was still read).
-    pub socket_error: Option<(Operation, OsError)>,
+    pub socket_error: Option<SocketError>,
     /// Time per phase.
     pub timings: Timings,
     /// HTTP/2 stream facts, on an HTTP/2 connection.

@@ -21,7 +21,7 @@ pub mod request;
 pub use client::{Client, ClientSettings, Exchange, TransportError, TransportFailure};
 pub use facts::{
     AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
-    Framing, H2Facts, Operation, OsError, Phase, Timings,
+    Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
 };
 pub use pool::{SOURCE_KEEP_ALIVE_HEADER, SOURCE_OBSERVED_IDLE_CLOSE};
 pub use request::{
