@@ -507,7 +507,7 @@ impl Client {
             facts.bytes_total = io.head_end.map(|h| h + att.request_body_len);
             facts.socket_error = io.error.as_ref().map(|e| SocketError {
                 operation: e.operation,
-                kind: kind_of_io(e.kind),
+                kind: e.failure_kind(),
                 os: e.os,
             });
             facts.ended_with = if timed_out {
@@ -517,6 +517,8 @@ impl Client {
                     io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
                     | io::ErrorKind::BrokenPipe => End::Rst,
+                    // TLS reports a peer's close without close_notify this way.
+                    io::ErrorKind::UnexpectedEof => End::Fin,
                     _ => End::Error,
                 }
             } else if io.eof {
@@ -678,7 +680,7 @@ fn failure_from(
     if let Some(e) = &io.error {
         return FailureFacts {
             phase,
-            kind: kind_of_io(e.kind),
+            kind: e.failure_kind(),
             os: e.os,
             operation: e.operation,
             message,
@@ -706,7 +708,11 @@ fn failure_from(
         };
         return FailureFacts {
             phase,
-            kind: kind_of_io(e.kind()),
+            kind: if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+                ErrorKind::Tls
+            } else {
+                kind_of_io(e.kind())
+            },
             os: e.raw_os_error().map(OsError::from_errno),
             operation,
             message,

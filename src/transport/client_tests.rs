@@ -916,3 +916,78 @@ fn the_send_future_is_send() {
     let future = client.send(&request);
     assert_send(&future);
 }
+
+#[tokio::test]
+async fn tls_client_certificate_is_presented() {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut client_params = rcgen::CertificateParams::new(vec!["client.test".to_owned()]).unwrap();
+    client_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert_path = dir.path().join("client.pem");
+    let key_path = dir.path().join("client.key");
+    std::fs::write(&cert_path, client_cert.pem()).unwrap();
+    std::fs::write(&key_path, client_key.serialize_pem()).unwrap();
+
+    let server_cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_cert.der().clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(&provider),
+    )
+    .build()
+    .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![server_cert.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(server_cert.signing_key.serialize_der())
+                .unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (listener, addr) = listener().await;
+    let server = tokio::spawn(async move {
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().await.unwrap();
+            let Ok(mut tls) = acceptor.accept(stream).await else { continue };
+            let presented = tls.get_ref().1.peer_certificates().map_or(0, <[_]>::len);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && tls.read(&mut byte).await.unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{presented}"
+            );
+            tls.write_all(response.as_bytes()).await.unwrap();
+            tls.shutdown().await.unwrap();
+        }
+    });
+
+    let mut client = client();
+    let mut request = spec("GET", &format!("https://127.0.0.1:{}/", addr.port()));
+    request.options.insecure = true;
+    let without = client.send(&request).await;
+    // TLS 1.3: the server rejects the missing certificate after the client's handshake
+    // finished, with an alert the client reads while waiting for the response.
+    let failure = without.result.unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Tls, "{failure}");
+    assert!(failure.message.contains("CertificateRequired"), "{failure}");
+
+    request.options.client_certificate = Some((cert_path, Some(key_path)));
+    let with = client.send(&request).await;
+    let response = with.result.unwrap();
+    assert_eq!(&response.body[..], b"1");
+    drop(client);
+    server.await.unwrap();
+}

@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::transport::facts::{Operation, OsError};
+use crate::transport::connector::kind_of_io;
+use crate::transport::facts::{ErrorKind, Operation, OsError};
 
 /// An `io::Error` as the wrapper saw it.
 #[derive(Clone, Debug)]
@@ -38,6 +39,8 @@ pub(crate) struct IoErrorRecord {
     pub(crate) kind: io::ErrorKind,
     /// `raw_os_error()`, named.
     pub(crate) os: Option<OsError>,
+    /// The error came from TLS (an alert, a bad record), not from the socket.
+    pub(crate) tls: bool,
     /// The error's message.
     pub(crate) message: String,
     /// When it was seen.
@@ -45,11 +48,17 @@ pub(crate) struct IoErrorRecord {
 }
 
 impl IoErrorRecord {
+    /// The failure kind of this error.
+    pub(crate) fn failure_kind(&self) -> ErrorKind {
+        if self.tls { ErrorKind::Tls } else { kind_of_io(self.kind) }
+    }
+
     fn new(operation: Operation, error: &io::Error) -> IoErrorRecord {
         IoErrorRecord {
             operation,
             kind: error.kind(),
             os: error.raw_os_error().map(OsError::from_errno),
+            tls: error.get_ref().is_some_and(|e| e.is::<rustls::Error>()),
             message: error.to_string(),
             at: Instant::now(),
         }
