@@ -299,10 +299,12 @@ impl Client {
                 let phase =
                     if handed_back { Phase::Checkout } else { send_phase(&io, total, http2) };
                 att.facts.phase_reached = phase;
+                let mut failure = failure_from(phase, &io, &error, handed_back);
                 if let Some(h2) = att.facts.h2.as_mut() {
                     h2.reason = h2_reason(&error);
+                    refine_h2(&mut failure, &io, h2.stream_id);
                 }
-                return Err(failure_from(phase, &io, &error, handed_back));
+                return Err(failure);
             }
         };
         att.head_at = Some(Instant::now());
@@ -352,10 +354,12 @@ impl Client {
                 Framing::CloseDelimited => None,
                 _ => Some(false),
             };
+            let mut failure = failure_from(Phase::ReadBody, &io, &error, false);
             if let Some(h2) = att.facts.h2.as_mut() {
                 h2.reason = h2_reason(&error);
+                refine_h2(&mut failure, &io, h2.stream_id);
             }
-            return Err(failure_from(Phase::ReadBody, &io, &error, false));
+            return Err(failure);
         }
         att.facts.body_complete = match framing {
             Framing::CloseDelimited => None,
@@ -632,7 +636,7 @@ fn send_phase(io: &AttemptIo, total: Option<u64>, http2: bool) -> Phase {
     let short = cfg!(feature = "ledger") && !http2 && total.is_none_or(|total| io.written < total);
     if write_failed || short {
         Phase::Write
-    } else if io.read == 0 {
+    } else if io.read == 0 || http2 {
         Phase::AwaitResponse
     } else {
         Phase::ReadHeaders
@@ -676,17 +680,8 @@ fn failure_from(
     handed_back: bool,
 ) -> FailureFacts {
     let message = error_chain(error);
-    // 1. The wrapper's first socket error: the kernel reports an error only once.
-    if let Some(e) = &io.error {
-        return FailureFacts {
-            phase,
-            kind: e.failure_kind(),
-            os: e.os,
-            operation: e.operation,
-            message,
-        };
-    }
-    // 2. An HTTP/2 stream or connection error.
+    // 1. An HTTP/2 stream or connection error (RST_STREAM, GOAWAY) explains more than the
+    //    socket error that may follow it.
     if let Some(h2) = find_source::<h2::Error>(error)
         && !h2.is_io()
     {
@@ -699,6 +694,16 @@ fn failure_from(
         };
         return FailureFacts { phase, kind, os: None, operation: Operation::Read, message };
     }
+    // 2. The wrapper's first socket error: the kernel reports an error only once.
+    if let Some(e) = &io.error {
+        return FailureFacts {
+            phase,
+            kind: e.failure_kind(),
+            os: e.os,
+            operation: e.operation,
+            message,
+        };
+    }
     // 3. An io::Error in the source chain.
     if let Some(e) = find_source::<io::Error>(error) {
         let operation = if error.is_body_write_aborted() || phase == Phase::Write {
@@ -706,13 +711,18 @@ fn failure_from(
         } else {
             Operation::Read
         };
+        let kind = if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+            ErrorKind::Tls
+        } else if e.raw_os_error().is_none() && io.eof {
+            // A kind made up above the socket (h2 says "broken pipe" for an EOF): the
+            // wrapper saw a plain EOF.
+            ErrorKind::Eof
+        } else {
+            kind_of_io(e.kind())
+        };
         return FailureFacts {
             phase,
-            kind: if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
-                ErrorKind::Tls
-            } else {
-                kind_of_io(e.kind())
-            },
+            kind,
             os: e.raw_os_error().map(OsError::from_errno),
             operation,
             message,
@@ -755,6 +765,21 @@ fn error_chain(error: &(dyn StdError + 'static)) -> String {
         current = e.source();
     }
     out
+}
+
+/// HTTP/2 frames the wrapper saw explain a failure better than the error hyper gives
+/// once the connection is gone: a RST_STREAM(REFUSED_STREAM) for this stream, or a GOAWAY.
+fn refine_h2(failure: &mut FailureFacts, io: &AttemptIo, stream_id: Option<u32>) {
+    const REFUSED_STREAM: u32 = 0x7;
+    let refused =
+        io.h2_resets.iter().any(|(s, code)| Some(*s) == stream_id && *code == REFUSED_STREAM);
+    if refused {
+        failure.kind = ErrorKind::H2RefusedStream;
+    } else if io.h2_goaway.is_some()
+        && !matches!(failure.kind, ErrorKind::H2RefusedStream | ErrorKind::H2Other)
+    {
+        failure.kind = ErrorKind::H2Goaway;
+    }
 }
 
 /// The `h2::Reason` in hyper's error, if any.

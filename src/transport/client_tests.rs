@@ -991,3 +991,61 @@ async fn tls_client_certificate_is_presented() {
     drop(client);
     server.await.unwrap();
 }
+
+/// An h2 server that accepts one stream and then does `misbehave` to it.
+fn h2_server(listener: TcpListener, refuse: bool) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut connection = h2::server::handshake(stream).await.unwrap();
+        if let Some(Ok((_request, mut respond))) = connection.accept().await {
+            if refuse {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
+            } else {
+                connection.abrupt_shutdown(h2::Reason::INTERNAL_ERROR);
+            }
+            // Drive the connection until the client goes away, so the frames are sent.
+            while let Some(Ok(_)) = connection.accept().await {}
+            drop(respond);
+        }
+    })
+}
+
+fn h2_spec(addr: SocketAddr) -> RequestSpec {
+    let mut request = spec("GET", &format!("http://{addr}/"));
+    request.options.http_version = HttpVersionPreference::Http2PriorKnowledge;
+    request
+}
+
+#[tokio::test]
+async fn http2_refused_stream_is_recorded_with_the_stream_facts() {
+    let (listener, addr) = listener().await;
+    let server = h2_server(listener, true);
+    let mut client = client();
+    let exchange = client.send(&h2_spec(addr)).await;
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::H2RefusedStream, "{failure}");
+    assert_eq!(failure.phase, Phase::AwaitResponse);
+    let h2 = exchange.facts.h2.unwrap();
+    assert_eq!(h2.stream_id, Some(1));
+    assert_eq!(h2.rst_code, Some(7));
+    assert_eq!(h2.reason, Some(7));
+    assert!(!exchange.facts.returned_to_pool);
+    drop(client);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn http2_goaway_is_recorded_with_the_last_stream_id() {
+    let (listener, addr) = listener().await;
+    let server = h2_server(listener, false);
+    let mut client = client();
+    let exchange = client.send(&h2_spec(addr)).await;
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::H2Goaway, "{failure}");
+    let h2 = exchange.facts.h2.unwrap();
+    assert_eq!(h2.stream_id, Some(1));
+    assert_eq!(h2.goaway_code, Some(2));
+    assert_eq!(h2.goaway_last_stream_id, Some(1));
+    drop(client);
+    server.await.unwrap();
+}
