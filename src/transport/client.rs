@@ -137,6 +137,7 @@ struct Attempt {
     head_at: Option<Instant>,
     request_body_len: u64,
     response_is_close: bool,
+    request: Option<http::Request<Full<Bytes>>>,
 }
 
 impl Client {
@@ -177,6 +178,7 @@ impl Client {
             head_at: None,
             request_body_len: request.body.len() as u64,
             response_is_close: false,
+            request: None,
         };
         let outcome =
             tokio::time::timeout_at(deadline, self.attempt(request, &mut attempt, deadline)).await;
@@ -219,6 +221,9 @@ impl Client {
                 format!("unsupported URL scheme `{}`", request.url.scheme()),
             ));
         }
+        att.request = Some(build_request(request, &self.user_agent).map_err(|message| {
+            plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
+        })?);
         let key = PoolKey::new(&request.url, options);
 
         // Checkout.
@@ -270,9 +275,19 @@ impl Client {
         }
         conn.uses += 1;
 
-        let http_request = build_request(request, http2, &self.user_agent).map_err(|message| {
-            plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
-        })?;
+        let Some(mut http_request) = att.request.take() else {
+            return Err(plain_failure(
+                Phase::Write,
+                ErrorKind::Other,
+                Operation::Write,
+                "no request".to_owned(),
+            ));
+        };
+        if http2 {
+            into_h2(&mut http_request, request).map_err(|message| {
+                plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
+            })?;
+        }
 
         // Send.
         att.facts.phase_reached = Phase::Write;
@@ -849,33 +864,27 @@ fn parse_keep_alive_timeout(value: &str) -> Option<Duration> {
     })
 }
 
-/// The request as hyper gets it: `Host`, `User-Agent`, `Accept` first unless given
-/// (curl's order), then the user's headers in order, then `Content-Length`.
+/// The request as hyper gets it over HTTP/1: `Host`, `User-Agent`, `Accept` first
+/// unless given (curl's order), then the user's headers in order, then
+/// `Content-Length`. Built before checkout, so that an invalid request costs no connection.
 fn build_request(
     spec: &RequestSpec,
-    http2: bool,
     user_agent: &HeaderValue,
 ) -> Result<http::Request<Full<Bytes>>, String> {
     let method = http::Method::from_bytes(spec.method.as_bytes())
         .map_err(|_| format!("invalid method `{}`", spec.method))?;
     let url = &spec.url;
-    let target = if http2 {
-        url[..url::Position::AfterQuery].to_owned()
-    } else {
-        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        if path.is_empty() { "/".to_owned() } else { path.to_owned() }
-    };
+    let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let target = if path.is_empty() { "/" } else { path };
     let uri = http::Uri::try_from(target).map_err(|e| format!("invalid request target: {e}"))?;
-    let version = if http2 {
-        http::Version::HTTP_2
-    } else if spec.options.http_version == HttpVersionPreference::Http10 {
+    let version = if spec.options.http_version == HttpVersionPreference::Http10 {
         http::Version::HTTP_10
     } else {
         http::Version::HTTP_11
     };
     let has = |name: &str| spec.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let mut headers = HeaderMap::new();
-    if !http2 && !has("host") {
+    let mut headers = HeaderMap::with_capacity(spec.headers.len() + 4);
+    if !has("host") {
         let host = url.host_str().unwrap_or_default();
         let value = match url.port() {
             Some(port) => format!("{host}:{port}"),
@@ -910,6 +919,19 @@ fn build_request(
     *request.version_mut() = version;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// Turns the HTTP/1 request into its HTTP/2 form: absolute URI (`:scheme`,
+/// `:authority`), no `Host` header unless the user gave one.
+fn into_h2(request: &mut http::Request<Full<Bytes>>, spec: &RequestSpec) -> Result<(), String> {
+    let url = &spec.url;
+    *request.uri_mut() = http::Uri::try_from(&url[..url::Position::AfterQuery])
+        .map_err(|e| format!("invalid request target: {e}"))?;
+    *request.version_mut() = http::Version::HTTP_2;
+    if !spec.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        request.headers_mut().remove(header::HOST);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

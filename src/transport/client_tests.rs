@@ -1049,3 +1049,22 @@ async fn http2_goaway_is_recorded_with_the_last_stream_id() {
     drop(client);
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_invalid_header_fails_before_any_connection() {
+    let (listener, addr) = listener().await;
+    let server = keep_alive_server(listener, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1);
+    let mut client = client();
+    let url = format!("http://{addr}/");
+    assert!(client.send(&spec("GET", &url)).await.facts.returned_to_pool);
+    let mut bad = spec("GET", &url);
+    bad.headers = vec![("Bad Name".to_owned(), "x".to_owned())];
+    let exchange = client.send(&bad).await;
+    let failure = exchange.result.unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Other);
+    assert!(failure.message.contains("invalid header name"), "{failure}");
+    assert!(exchange.facts.connection.is_none());
+    assert_eq!(client.idle_connections(), 1, "the pooled connection stays");
+    drop(client);
+    server.await.unwrap();
+}
