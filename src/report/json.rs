@@ -182,10 +182,72 @@ fn ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
+fn ms_opt(d: Option<Duration>) -> serde_json::Value {
+    d.map_or(serde_json::Value::Null, |d| serde_json::json!(ms(d)))
+}
+
+/// The connection part of an attempt's facts.
+fn connection_json(facts: &AttemptFacts) -> serde_json::Value {
+    facts.connection.as_ref().map_or(serde_json::Value::Null, |c| {
+        serde_json::json!({
+            "id": c.id.0,
+            "reused": c.reused,
+            "reuse_count": c.reuse_count,
+            "idle_ms": ms_opt(c.idle),
+            "age_ms": ms(c.age),
+            "idle_eof_seen_before_checkout": c.idle_eof_seen_before_checkout,
+            "last_connection_header": c.last_connection_header,
+            "last_keep_alive_timeout_ms": ms_opt(c.last_keep_alive_timeout),
+            "http2": c.http2,
+            "tls": c.tls,
+        })
+    })
+}
+
+/// The error part of an attempt's facts.
+fn error_json(facts: &AttemptFacts) -> serde_json::Value {
+    facts.error.as_ref().map_or(serde_json::Value::Null, |e| {
+        let os = e.os.as_ref().or_else(|| facts.socket_error.as_ref().and_then(|s| s.os.as_ref()));
+        serde_json::json!({
+            "kind": e.kind.as_str(),
+            "errno": os.and_then(|o| o.errno),
+            "name": os.map(|o| o.name),
+            "operation": e.operation.as_str(),
+            "message": e.message,
+        })
+    })
+}
+
 /// The raw facts of an attempt, as the report shows them.
 pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
+    let t = &facts.timings;
     serde_json::json!({
-        "bytes": { "written": facts.bytes_written, "read": facts.bytes_read },
+        "phase_reached": facts.phase_reached.as_str(),
+        "phase": facts.error.as_ref().map(|e| e.phase.as_str()),
+        "connection": connection_json(facts),
+        "discarded_connections": facts.discarded.iter().map(|d| serde_json::json!({
+            "id": d.id.0,
+            "idle_ms": ms(d.idle),
+            "reason": d.reason,
+            "closed_after_idle_ms": ms_opt(d.closed_after_idle),
+            "errno": d.os.as_ref().and_then(|o| o.errno),
+            "name": d.os.as_ref().map(|o| o.name),
+        })).collect::<Vec<_>>(),
+        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes },
+        "framing": facts.framing.map(|f| f.as_str()),
+        "body_complete": facts.body_complete,
+        "ended_with": facts.ended_with.as_str(),
+        "error": error_json(facts),
+        "h2": facts.h2.map(|h| serde_json::json!({
+            "stream_id": h.stream_id, "rst_code": h.rst_code, "goaway_code": h.goaway_code,
+            "goaway_last_stream_id": h.goaway_last_stream_id, "reason": h.reason,
+        })),
+        "early_response_after_write_error": facts.early_response_after_write_error,
+        "complete_then_reset": facts.complete_then_reset,
+        "timings_ms": {
+            "queue": ms(t.queue), "connect": ms_opt(t.connect), "tls": ms_opt(t.tls),
+            "send": ms(t.send), "wait": ms(t.wait), "receive": ms(t.receive), "total": ms(t.total),
+        },
     })
 }
 

@@ -145,10 +145,18 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::facts::FailureFacts;
+    use crate::transport::facts::{FailureFacts, Operation};
 
     fn failed(phase: Phase, kind: ErrorKind) -> AttemptFacts {
-        AttemptFacts { error: Some(FailureFacts { phase, kind }), ..AttemptFacts::default() }
+        let mut facts = AttemptFacts::new();
+        facts.error = Some(FailureFacts {
+            phase,
+            kind,
+            os: None,
+            operation: Operation::Read,
+            message: String::new(),
+        });
+        facts
     }
 
     #[test]

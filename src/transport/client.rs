@@ -1,54 +1,939 @@
-//! Contract stub (replaced by the transport work): one attempt at a time.
+//! The transport's entry point: [`Client::send`] performs exactly one HTTP attempt
+//! (checkout or connect, send, read the whole body) and returns an [`Exchange`]
+//! with the response or a typed [`TransportFailure`], plus the attempt's facts.
+//!
+//! HTTP/1.0 and 1.1 go through `hyper::client::conn::http1`, HTTP/2 through
+//! `hyper::client::conn::http2` (ALPN or prior knowledge). The failure phase, the
+//! errno and the byte counts come from the counting wrapper first and from hyper's
+//! error source chain second; hyper's error kinds alone are never trusted (the
+//! forensics reference, gaps 2 to 4). No retries, no redirects, no decisions.
 
-use crate::transport::facts::{AttemptFacts, Phase};
-use crate::transport::request::{RequestSpec, Response};
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::{Duration, Instant};
 
-/// Settings shared by every request of a client.
-#[derive(Clone, Debug, Default)]
-pub struct ClientSettings {}
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 
-/// A client: one per file worker.
-#[derive(Debug)]
-pub struct Client {}
+use crate::transport::connector::{ConnectError, Connector, kind_of_io};
+use crate::transport::counting_io::{AttemptIo, CountingIo, IoState, elapsed_between};
+use crate::transport::facts::{
+    AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
+    Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
+};
+use crate::transport::pool::{Pool, PoolKey, PooledConnection, Sender};
+use crate::transport::request::{HttpVersion, HttpVersionPreference, RequestSpec, Response};
 
-/// A failed attempt.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct TransportFailure {
-    /// Where it failed.
-    pub phase: Phase,
-    /// A sentence for people.
-    pub message: String,
+/// Settings of a [`Client`] that hold for all its requests.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// The `User-Agent` sent when the request has none.
+    pub user_agent: String,
+    /// The idle limit of a pooled connection when the server gave no `Keep-Alive` hint.
+    pub default_idle_timeout: Duration,
 }
 
-/// A client could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("failed to build the HTTP client")]
-pub struct TransportError {}
+impl Default for ClientSettings {
+    fn default() -> ClientSettings {
+        ClientSettings {
+            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION")).to_owned(),
+            default_idle_timeout: Duration::from_secs(1),
+        }
+    }
+}
 
-/// The result and facts of one attempt.
+/// The client could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The user agent is not a valid header value.
+    #[error("use `{0}` as a User-Agent header value")]
+    InvalidUserAgent(String),
+}
+
+/// The outcome of one attempt: the response or the failure, and the facts either way.
 #[derive(Debug)]
 pub struct Exchange {
     /// The response, or why there is none.
     pub result: Result<Response, TransportFailure>,
-    /// What was observed.
+    /// What was observed during the attempt.
     pub facts: AttemptFacts,
 }
 
-impl Client {
-    /// A new client.
-    pub fn new(_settings: ClientSettings) -> Result<Client, TransportError> {
-        Ok(Client {})
-    }
+/// A failed attempt, as a typed error that renders as one human sentence, e.g.
+/// "connection reset by peer (ECONNRESET, errno 104) while waiting for the response
+/// on a connection reused after 1.2 s idle".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct TransportFailure {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The phase it happened in.
+    pub phase: Phase,
+    /// The OS error, if a syscall failed.
+    pub os: Option<OsError>,
+    /// The operation that failed.
+    pub operation: Operation,
+    /// The message of the layer that reported it.
+    pub message: String,
+    /// Whether the connection was reused; `None` when no connection was established.
+    pub reused: Option<bool>,
+    /// How long a reused connection had been idle.
+    pub idle: Option<Duration>,
+}
 
-    /// Sends one attempt.
-    pub async fn send(&mut self, _request: &RequestSpec) -> Exchange {
-        Exchange {
-            result: Err(TransportFailure {
-                phase: Phase::Connect,
-                message: "the transport is not written yet".to_owned(),
-            }),
-            facts: AttemptFacts::default(),
+impl fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.describe())?;
+        if let Some(os) = self.os {
+            write!(f, " ({os})")?;
         }
+        write!(f, " while {}", self.phase.describe())?;
+        match (self.reused, self.idle) {
+            (Some(true), Some(idle)) => {
+                write!(f, " on a connection reused after {:.1} s idle", idle.as_secs_f64())?;
+            }
+            (Some(true), None) => f.write_str(" on a reused connection")?,
+            (Some(false), _) => f.write_str(" on a fresh connection")?,
+            (None, _) => {}
+        }
+        if matches!(
+            self.kind,
+            ErrorKind::Tls
+                | ErrorKind::Dns
+                | ErrorKind::Other
+                | ErrorKind::H2Other
+                | ErrorKind::Timeout
+        ) && !self.message.is_empty()
+        {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
     }
 }
+
+/// One per file worker; used from a current-thread tokio runtime. Owns the pool.
+#[derive(Debug)]
+pub struct Client {
+    settings: ClientSettings,
+    user_agent: HeaderValue,
+    connector: Connector,
+    pool: Pool,
+    next_id: u64,
+}
+
+/// The state of the attempt in progress, kept outside the future so that a timeout
+/// still finds it.
+#[derive(Debug)]
+struct Attempt {
+    start: Instant,
+    facts: AttemptFacts,
+    conn: Option<PooledConnection>,
+    key: Option<PoolKey>,
+    dispatched_at: Option<Instant>,
+    head_at: Option<Instant>,
+    request_body_len: u64,
+    response_is_close: bool,
+    request: Option<http::Request<Full<Bytes>>>,
+}
+
+impl Client {
+    /// A client with an empty pool.
+    pub fn new(settings: ClientSettings) -> Result<Client, TransportError> {
+        let user_agent = HeaderValue::from_str(&settings.user_agent)
+            .map_err(|_| TransportError::InvalidUserAgent(settings.user_agent.clone()))?;
+        Ok(Client {
+            settings,
+            user_agent,
+            connector: Connector::default(),
+            pool: Pool::default(),
+            next_id: 1,
+        })
+    }
+
+    /// Every learned idle limit: (origin, limit, source), where the source is
+    /// `keep_alive_header` or `observed_idle_close`.
+    pub fn learned_idle_limits(&self) -> Vec<(String, Duration, &'static str)> {
+        self.pool.learned_idle_limits()
+    }
+
+    /// How many idle connections the pool holds.
+    pub fn idle_connections(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Performs exactly one attempt.
+    pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
+        let max_time = request.options.max_time;
+        let deadline = tokio::time::Instant::now() + max_time;
+        let mut attempt = Attempt {
+            start: Instant::now(),
+            facts: AttemptFacts::new(),
+            conn: None,
+            key: None,
+            dispatched_at: None,
+            head_at: None,
+            request_body_len: request.body.len() as u64,
+            response_is_close: false,
+            request: None,
+        };
+        let outcome =
+            tokio::time::timeout_at(deadline, self.attempt(request, &mut attempt, deadline)).await;
+        let result = match outcome {
+            Ok(result) => result,
+            Err(_elapsed) => {
+                let phase = timeout_phase(&attempt);
+                attempt.facts.phase_reached = phase;
+                Err(FailureFacts {
+                    phase,
+                    kind: ErrorKind::Timeout,
+                    os: None,
+                    operation: match phase {
+                        Phase::Connect => Operation::Connect,
+                        Phase::Tls => Operation::Handshake,
+                        Phase::Checkout | Phase::Write => Operation::Write,
+                        _ => Operation::Read,
+                    },
+                    message: format!(
+                        "the attempt did not complete within the maximum time of {max_time:?}"
+                    ),
+                })
+            }
+        };
+        self.finish(attempt, result, request)
+    }
+
+    async fn attempt(
+        &mut self,
+        request: &RequestSpec,
+        att: &mut Attempt,
+        deadline: tokio::time::Instant,
+    ) -> Result<Response, FailureFacts> {
+        let options = &request.options;
+        if !matches!(request.url.scheme(), "http" | "https") {
+            return Err(plain_failure(
+                Phase::Connect,
+                ErrorKind::Other,
+                Operation::Connect,
+                format!("unsupported URL scheme `{}`", request.url.scheme()),
+            ));
+        }
+        att.request = Some(build_request(request, &self.user_agent).map_err(|message| {
+            plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
+        })?);
+        let key = PoolKey::new(&request.url, options);
+
+        // Checkout.
+        att.facts.phase_reached = Phase::Checkout;
+        let checkout_start = Instant::now();
+        if !options.no_keepalive {
+            att.conn = self.checkout(&key, &mut att.facts.discarded).await;
+        }
+        att.facts.timings.queue = checkout_start.elapsed();
+        let reused = att.conn.is_some();
+
+        if att.conn.is_none() {
+            att.facts.phase_reached = Phase::Connect;
+            let conn = self.open(request, &mut att.facts, deadline).await?;
+            att.conn = Some(conn);
+        }
+        att.key = Some(key);
+        let Some(conn) = att.conn.as_mut() else {
+            return Err(plain_failure(
+                Phase::Connect,
+                ErrorKind::Other,
+                Operation::Connect,
+                "no connection".to_owned(),
+            ));
+        };
+
+        let now = Instant::now();
+        let idle = conn.io.idle();
+        let http2 = matches!(conn.sender, Sender::H2(_));
+        att.facts.connection = Some(ConnectionFacts {
+            id: conn.id,
+            reused,
+            reuse_count: conn.uses,
+            age: now.saturating_duration_since(conn.ready_at),
+            idle: if reused {
+                conn.idle_since.map(|t| now.saturating_duration_since(t))
+            } else {
+                None
+            },
+            idle_eof_seen_before_checkout: idle.eof_at.is_some() || idle.error.is_some(),
+            last_connection_header: conn.last_connection_header.clone(),
+            last_keep_alive_timeout: conn.last_keep_alive_timeout,
+            http2,
+            tls: conn.tls,
+        });
+        if http2 {
+            att.facts.h2 =
+                Some(H2Facts { stream_id: Some(2 * conn.h2_streams + 1), ..H2Facts::default() });
+        }
+        conn.uses += 1;
+
+        let Some(mut http_request) = att.request.take() else {
+            return Err(plain_failure(
+                Phase::Write,
+                ErrorKind::Other,
+                Operation::Write,
+                "no request".to_owned(),
+            ));
+        };
+        if http2 {
+            into_h2(&mut http_request, request).map_err(|message| {
+                plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
+            })?;
+        }
+
+        // Send.
+        att.facts.phase_reached = Phase::Write;
+        conn.io.begin_attempt();
+        att.dispatched_at = Some(Instant::now());
+        let sent = match &mut conn.sender {
+            Sender::H1(s) => s
+                .try_send_request(http_request)
+                .await
+                .map_err(|e| (e.message().is_some(), e.into_error())),
+            Sender::H2(s) => {
+                conn.h2_streams += 1;
+                s.try_send_request(http_request)
+                    .await
+                    .map_err(|e| (e.message().is_some(), e.into_error()))
+            }
+        };
+        let response = match sent {
+            Ok(response) => response,
+            Err((handed_back, error)) => {
+                let io = conn.io.attempt();
+                let total = io.head_end.map(|h| h + att.request_body_len);
+                let http2 = matches!(conn.sender, Sender::H2(_));
+                let phase =
+                    if handed_back { Phase::Checkout } else { send_phase(&io, total, http2) };
+                att.facts.phase_reached = phase;
+                let mut failure = failure_from(phase, &io, &error, handed_back);
+                if let Some(h2) = att.facts.h2.as_mut() {
+                    h2.reason = h2_reason(&error);
+                    refine_h2(&mut failure, &io, h2.stream_id);
+                }
+                return Err(failure);
+            }
+        };
+        att.head_at = Some(Instant::now());
+        att.facts.phase_reached = Phase::ReadBody;
+
+        // Head.
+        let (parts, mut body) = response.into_parts();
+        let version = match parts.version {
+            http::Version::HTTP_10 => HttpVersion::Http10,
+            http::Version::HTTP_2 => HttpVersion::Http2,
+            http::Version::HTTP_3 => HttpVersion::Http3,
+            _ => HttpVersion::Http11,
+        };
+        let status = parts.status.as_u16();
+        let framing = framing_of(request, status, &parts.headers, http2);
+        att.facts.framing = Some(framing);
+        let connection_header = header_str(&parts.headers, &header::CONNECTION);
+        let keep_alive_timeout = header_str(&parts.headers, &HeaderName::from_static("keep-alive"))
+            .as_deref()
+            .and_then(parse_keep_alive_timeout);
+        let has_token = |token: &str| {
+            connection_header
+                .as_deref()
+                .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        };
+        att.response_is_close =
+            has_token("close") || (version == HttpVersion::Http10 && !has_token("keep-alive"));
+        conn.last_connection_header = connection_header;
+        if keep_alive_timeout.is_some() {
+            conn.last_keep_alive_timeout = keep_alive_timeout;
+        }
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), header_value_string(value)))
+            .collect();
+
+        // Body.
+        let mut data = BytesMut::new();
+        let body_result = read_body(&mut body, &mut data, &mut att.facts.body_bytes).await;
+        // Let the connection task run once, so that a reset already queued behind the
+        // last body byte is seen during this attempt (no timer is involved).
+        tokio::task::yield_now().await;
+        let io = conn.io.attempt();
+        if let Err(error) = body_result {
+            att.facts.body_complete = match framing {
+                Framing::CloseDelimited => None,
+                _ => Some(false),
+            };
+            let mut failure = failure_from(Phase::ReadBody, &io, &error, false);
+            if let Some(h2) = att.facts.h2.as_mut() {
+                h2.reason = h2_reason(&error);
+                refine_h2(&mut failure, &io, h2.stream_id);
+            }
+            return Err(failure);
+        }
+        att.facts.body_complete = match framing {
+            Framing::CloseDelimited => None,
+            _ => Some(true),
+        };
+        if let Some(e) = &io.error
+            && matches!(e.kind, io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted)
+            && e.operation == Operation::Read
+        {
+            if framing == Framing::CloseDelimited {
+                // A reset ends a close-delimited body: the body may be truncated.
+                return Err(failure_from_io(
+                    Phase::ReadBody,
+                    e.operation,
+                    e.kind,
+                    e.os,
+                    e.message.clone(),
+                ));
+            }
+            att.facts.complete_then_reset = true;
+        }
+        Ok(Response {
+            version,
+            status,
+            headers,
+            body: data.freeze(),
+            remote_addr: Some(conn.remote_addr),
+            peer_certificate: conn.peer_certificate.clone(),
+            duration: att.start.elapsed(),
+        })
+    }
+
+    async fn checkout(
+        &mut self,
+        key: &PoolKey,
+        discarded: &mut Vec<DiscardedConnection>,
+    ) -> Option<PooledConnection> {
+        loop {
+            let (found, mut dead) = self.pool.checkout(key);
+            discarded.append(&mut dead);
+            let mut conn = found?;
+            let ready = match &mut conn.sender {
+                Sender::H1(s) => s.ready().await,
+                Sender::H2(s) => s.ready().await,
+            };
+            if ready.is_ok() {
+                return Some(conn);
+            }
+            let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
+            discarded.push(DiscardedConnection {
+                id: conn.id,
+                idle: idle_since.elapsed(),
+                reason: "closed",
+                closed_after_idle: None,
+                os: None,
+            });
+        }
+    }
+
+    async fn open(
+        &mut self,
+        request: &RequestSpec,
+        facts: &mut AttemptFacts,
+        deadline: tokio::time::Instant,
+    ) -> Result<PooledConnection, FailureFacts> {
+        let options = &request.options;
+        let connected = match self.connector.connect(&request.url, options, deadline).await {
+            Ok(c) => c,
+            Err(e) => {
+                facts.timings.connect = e.connect_time;
+                facts.timings.tls = e.tls_time;
+                facts.phase_reached = e.phase;
+                return Err(connect_failure(e));
+            }
+        };
+        facts.timings.connect = Some(connected.connect_time);
+        facts.timings.tls = connected.tls_time;
+        let id = ConnectionId(self.next_id);
+        self.next_id += 1;
+        let state = IoState::new();
+        let use_h2 =
+            connected.alpn_h2 || options.http_version == HttpVersionPreference::Http2PriorKnowledge;
+        if use_h2 {
+            state.watch_h2_frames();
+        }
+        let tls = connected.tls_time.is_some();
+        let io = TokioIo::new(CountingIo::new(connected.stream, std::sync::Arc::clone(&state)));
+        let handshake_failed = |e: hyper::Error| FailureFacts {
+            phase: Phase::Tls,
+            kind: if use_h2 { ErrorKind::H2Other } else { ErrorKind::Other },
+            os: None,
+            operation: Operation::Handshake,
+            message: error_chain(&e),
+        };
+        let (sender, task) = if use_h2 {
+            let (sender, connection) =
+                http2::Builder::new(TokioExecutor::new()).handshake(io).await.map_err(|e| {
+                    facts.phase_reached = Phase::Tls;
+                    handshake_failed(e)
+                })?;
+            (Sender::H2(sender), tokio::spawn(connection).abort_handle())
+        } else {
+            let (sender, connection) = http1::Builder::new()
+                // curl sends its own headers in title case; hyper would lower-case them all.
+                .title_case_headers(true)
+                .handshake(io)
+                .await
+                .map_err(|e| {
+                    facts.phase_reached = Phase::Tls;
+                    handshake_failed(e)
+                })?;
+            (Sender::H1(sender), tokio::spawn(connection).abort_handle())
+        };
+        Ok(PooledConnection {
+            id,
+            sender,
+            io: state,
+            task,
+            ready_at: Instant::now(),
+            idle_since: None,
+            uses: 0,
+            last_connection_header: None,
+            last_keep_alive_timeout: None,
+            idle_limit: self.settings.default_idle_timeout,
+            remote_addr: connected.remote_addr,
+            peer_certificate: connected.peer_certificate,
+            tls,
+            h2_streams: 0,
+        })
+    }
+
+    /// Fills in the facts the wrapper holds, decides whether the connection goes back
+    /// into the pool, and builds the exchange.
+    fn finish(
+        &mut self,
+        mut att: Attempt,
+        result: Result<Response, FailureFacts>,
+        request: &RequestSpec,
+    ) -> Exchange {
+        let end = Instant::now();
+        let mut facts = att.facts;
+        facts.timings.total = end.saturating_duration_since(att.start);
+        let timed_out = matches!(&result, Err(f) if f.kind == ErrorKind::Timeout);
+        if let Some(conn) = att.conn.as_ref() {
+            let io = conn.io.attempt();
+            conn.io.end_attempt();
+            facts.bytes_written = io.written;
+            facts.bytes_read = io.read;
+            facts.bytes_total = io.head_end.map(|h| h + att.request_body_len);
+            facts.socket_error = io.error.as_ref().map(|e| SocketError {
+                operation: e.operation,
+                kind: e.failure_kind(),
+                os: e.os,
+            });
+            facts.ended_with = if timed_out {
+                End::Timeout
+            } else if let Some(e) = &io.error {
+                match e.kind {
+                    io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe => End::Rst,
+                    // TLS reports a peer's close without close_notify this way.
+                    io::ErrorKind::UnexpectedEof => End::Fin,
+                    _ => End::Error,
+                }
+            } else if io.eof {
+                End::Fin
+            } else {
+                End::Clean
+            };
+            facts.early_response_after_write_error = result.is_ok()
+                && io.error.as_ref().is_some_and(|e| e.operation == Operation::Write)
+                && att.head_at.is_some();
+            if let Some(h2) = facts.h2.as_mut() {
+                if let Some(stream) = h2.stream_id {
+                    h2.rst_code =
+                        io.h2_resets.iter().rev().find(|(s, _)| *s == stream).map(|(_, c)| *c);
+                }
+                if let Some((last, code)) = io.h2_goaway {
+                    h2.goaway_last_stream_id = Some(last);
+                    h2.goaway_code = Some(code);
+                }
+            }
+            facts.timings = timings(att.dispatched_at, att.head_at, &io, end, facts.timings);
+        }
+        // Pool decision: reuse only a connection that saw no error, no EOF, no close.
+        if let (Some(mut conn), Some(key)) = (att.conn.take(), att.key.take()) {
+            let io = conn.io.attempt();
+            let clean = result.is_ok()
+                && io.error.is_none()
+                && !io.eof
+                && !conn.io.is_dead()
+                && !conn.sender.is_closed()
+                && !att.response_is_close
+                && !request_says_close(request)
+                && facts.framing != Some(Framing::CloseDelimited);
+            if clean && !request.options.no_keepalive {
+                let limit = match conn.last_keep_alive_timeout {
+                    Some(timeout) => self.pool.learn_keep_alive(&key.origin(), timeout),
+                    None => self.settings.default_idle_timeout,
+                };
+                if !limit.is_zero() {
+                    conn.idle_limit = limit;
+                    self.pool.checkin(key, conn);
+                    facts.returned_to_pool = true;
+                }
+            }
+        }
+
+        let reused = facts.connection.as_ref().map(|c| c.reused);
+        let idle = facts.connection.as_ref().and_then(|c| c.idle);
+        let result = result.map_err(|failure| {
+            let out = TransportFailure {
+                kind: failure.kind,
+                phase: failure.phase,
+                os: failure.os,
+                operation: failure.operation,
+                message: failure.message.clone(),
+                reused,
+                idle,
+            };
+            facts.phase_reached = failure.phase;
+            facts.error = Some(failure);
+            out
+        });
+        Exchange { result, facts }
+    }
+}
+
+fn timings(
+    dispatched_at: Option<Instant>,
+    head_at: Option<Instant>,
+    io: &AttemptIo,
+    end: Instant,
+    mut t: Timings,
+) -> Timings {
+    let Some(dispatched) = dispatched_at else {
+        return t;
+    };
+    let first_byte = io.first_read.or(head_at).unwrap_or(end);
+    let last_write = io.last_write.map(|w| w.min(first_byte)).unwrap_or(dispatched);
+    t.send = elapsed_between(dispatched, last_write);
+    t.wait = elapsed_between(last_write, first_byte);
+    t.receive = elapsed_between(first_byte, end);
+    t
+}
+
+fn request_says_close(request: &RequestSpec) -> bool {
+    request.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("connection")
+            && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+    })
+}
+
+/// The phase an attempt was in when `max_time` cut it short.
+fn timeout_phase(att: &Attempt) -> Phase {
+    if att.head_at.is_some() {
+        return Phase::ReadBody;
+    }
+    match (&att.conn, att.dispatched_at) {
+        (Some(conn), Some(_)) => {
+            let io = conn.io.attempt();
+            let total = io.head_end.map(|h| h + att.request_body_len);
+            send_phase(&io, total, matches!(conn.sender, Sender::H2(_)))
+        }
+        _ => att.facts.phase_reached,
+    }
+}
+
+/// Where a request that hyper did not hand back failed, from the wrapper's counters.
+/// Over HTTP/2 the counters are per connection, so only a write error means `write`.
+fn send_phase(io: &AttemptIo, total: Option<u64>, http2: bool) -> Phase {
+    let write_failed = io.error.as_ref().is_some_and(|e| e.operation == Operation::Write);
+    let short = cfg!(feature = "ledger") && !http2 && total.is_none_or(|total| io.written < total);
+    if write_failed || short {
+        Phase::Write
+    } else if io.read == 0 || http2 {
+        Phase::AwaitResponse
+    } else {
+        Phase::ReadHeaders
+    }
+}
+
+fn plain_failure(
+    phase: Phase,
+    kind: ErrorKind,
+    operation: Operation,
+    message: String,
+) -> FailureFacts {
+    FailureFacts { phase, kind, os: None, operation, message }
+}
+
+fn connect_failure(e: ConnectError) -> FailureFacts {
+    FailureFacts {
+        phase: e.phase,
+        kind: e.kind,
+        os: e.os,
+        operation: e.operation,
+        message: e.message,
+    }
+}
+
+fn failure_from_io(
+    phase: Phase,
+    operation: Operation,
+    kind: io::ErrorKind,
+    os: Option<OsError>,
+    message: String,
+) -> FailureFacts {
+    FailureFacts { phase, kind: kind_of_io(kind), os, operation, message }
+}
+
+/// A failure from hyper's error, preferring what the wrapper saw.
+fn failure_from(
+    phase: Phase,
+    io: &AttemptIo,
+    error: &hyper::Error,
+    handed_back: bool,
+) -> FailureFacts {
+    let message = error_chain(error);
+    // 1. An HTTP/2 stream or connection error (RST_STREAM, GOAWAY) explains more than the
+    //    socket error that may follow it.
+    if let Some(h2) = find_source::<h2::Error>(error)
+        && !h2.is_io()
+    {
+        let kind = if h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+            ErrorKind::H2RefusedStream
+        } else if h2.is_go_away() {
+            ErrorKind::H2Goaway
+        } else {
+            ErrorKind::H2Other
+        };
+        return FailureFacts { phase, kind, os: None, operation: Operation::Read, message };
+    }
+    // 2. The wrapper's first socket error: the kernel reports an error only once.
+    if let Some(e) = &io.error {
+        return FailureFacts {
+            phase,
+            kind: e.failure_kind(),
+            os: e.os,
+            operation: e.operation,
+            message,
+        };
+    }
+    // 3. An io::Error in the source chain.
+    if let Some(e) = find_source::<io::Error>(error) {
+        let operation = if error.is_body_write_aborted() || phase == Phase::Write {
+            Operation::Write
+        } else {
+            Operation::Read
+        };
+        let kind = if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+            ErrorKind::Tls
+        } else if e.raw_os_error().is_none() && io.eof {
+            // A kind made up above the socket (h2 says "broken pipe" for an EOF): the
+            // wrapper saw a plain EOF.
+            ErrorKind::Eof
+        } else {
+            kind_of_io(e.kind())
+        };
+        return FailureFacts {
+            phase,
+            kind,
+            os: e.raw_os_error().map(OsError::from_errno),
+            operation,
+            message,
+        };
+    }
+    // 4. A clean EOF.
+    if io.eof || error.is_incomplete_message() || handed_back && error.is_canceled() {
+        return FailureFacts {
+            phase,
+            kind: ErrorKind::Eof,
+            os: None,
+            operation: Operation::Read,
+            message,
+        };
+    }
+    FailureFacts { phase, kind: ErrorKind::Other, os: None, operation: Operation::Read, message }
+}
+
+fn find_source<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// hyper's `Display` leaves out the cause; join the whole chain.
+fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut current = error.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        current = e.source();
+    }
+    out
+}
+
+/// HTTP/2 frames the wrapper saw explain a failure better than the error hyper gives
+/// once the connection is gone: a RST_STREAM(REFUSED_STREAM) for this stream, or a GOAWAY.
+fn refine_h2(failure: &mut FailureFacts, io: &AttemptIo, stream_id: Option<u32>) {
+    const REFUSED_STREAM: u32 = 0x7;
+    let refused =
+        io.h2_resets.iter().any(|(s, code)| Some(*s) == stream_id && *code == REFUSED_STREAM);
+    if refused {
+        failure.kind = ErrorKind::H2RefusedStream;
+    } else if io.h2_goaway.is_some()
+        && !matches!(failure.kind, ErrorKind::H2RefusedStream | ErrorKind::H2Other)
+    {
+        failure.kind = ErrorKind::H2Goaway;
+    }
+}
+
+/// The `h2::Reason` in hyper's error, if any.
+fn h2_reason(error: &hyper::Error) -> Option<u32> {
+    find_source::<h2::Error>(error).and_then(h2::Error::reason).map(u32::from)
+}
+
+async fn read_body(
+    body: &mut Incoming,
+    data: &mut BytesMut,
+    count: &mut u64,
+) -> Result<(), hyper::Error> {
+    while let Some(frame) = body.frame().await {
+        if let Ok(chunk) = frame?.into_data() {
+            *count += chunk.len() as u64;
+            data.extend_from_slice(&chunk);
+        }
+    }
+    Ok(())
+}
+
+fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bool) -> Framing {
+    if request.method.eq_ignore_ascii_case("HEAD")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
+        Framing::None
+    } else if http2 {
+        Framing::H2Stream
+    } else if headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("chunked")))
+    {
+        Framing::Chunked
+    } else if headers.contains_key(header::CONTENT_LENGTH) {
+        Framing::ContentLength
+    } else {
+        Framing::CloseDelimited
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let mut values = headers.get_all(name).iter().map(header_value_string).peekable();
+    values.peek()?;
+    Some(values.collect::<Vec<_>>().join(", "))
+}
+
+/// UTF-8 where it is, Latin-1 otherwise.
+fn header_value_string(value: &HeaderValue) -> String {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(s) => s.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// `timeout=N` from a `Keep-Alive` header value.
+fn parse_keep_alive_timeout(value: &str) -> Option<Duration> {
+    value.split(',').find_map(|part| {
+        let (k, v) = part.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case("timeout") {
+            v.trim().parse::<u64>().ok().map(Duration::from_secs)
+        } else {
+            None
+        }
+    })
+}
+
+/// The request as hyper gets it over HTTP/1: `Host`, `User-Agent`, `Accept` first
+/// unless given (curl's order), then the user's headers in order, then
+/// `Content-Length`. Built before checkout, so that an invalid request costs no connection.
+fn build_request(
+    spec: &RequestSpec,
+    user_agent: &HeaderValue,
+) -> Result<http::Request<Full<Bytes>>, String> {
+    let method = http::Method::from_bytes(spec.method.as_bytes())
+        .map_err(|_| format!("invalid method `{}`", spec.method))?;
+    let url = &spec.url;
+    let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let target = if path.is_empty() { "/" } else { path };
+    let uri = http::Uri::try_from(target).map_err(|e| format!("invalid request target: {e}"))?;
+    let version = if spec.options.http_version == HttpVersionPreference::Http10 {
+        http::Version::HTTP_10
+    } else {
+        http::Version::HTTP_11
+    };
+    let has = |name: &str| spec.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut headers = HeaderMap::with_capacity(spec.headers.len() + 4);
+    if !has("host") {
+        let host = url.host_str().unwrap_or_default();
+        let value = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        headers.insert(
+            header::HOST,
+            HeaderValue::from_str(&value).map_err(|_| format!("invalid host `{value}`"))?,
+        );
+    }
+    if !has("user-agent") {
+        headers.insert(header::USER_AGENT, user_agent.clone());
+    }
+    if !has("accept") {
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    for (name, value) in &spec.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        let value = HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| format!("invalid value for header `{name}`"))?;
+        headers.append(name, value);
+    }
+    let needs_length = !spec.body.is_empty()
+        || matches!(method, http::Method::POST | http::Method::PUT | http::Method::PATCH);
+    if needs_length && !has("content-length") && !has("transfer-encoding") {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(spec.body.len()));
+    }
+    let mut request = http::Request::new(Full::new(spec.body.clone()));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = version;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// Turns the HTTP/1 request into its HTTP/2 form: absolute URI (`:scheme`,
+/// `:authority`), no `Host` header unless the user gave one.
+fn into_h2(request: &mut http::Request<Full<Bytes>>, spec: &RequestSpec) -> Result<(), String> {
+    let url = &spec.url;
+    *request.uri_mut() = http::Uri::try_from(&url[..url::Position::AfterQuery])
+        .map_err(|e| format!("invalid request target: {e}"))?;
+    *request.version_mut() = http::Version::HTTP_2;
+    if !spec.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        request.headers_mut().remove(header::HOST);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -2,7 +2,28 @@
 //!
 //! The transport records facts and decides nothing: it never retries and never
 //! follows redirects.
+//!
+//! - [`client`]: [`Client::send`] performs exactly one attempt and returns an [`Exchange`].
+//! - [`facts`]: the raw facts of an attempt, plain data that `retry` and `diagnosis` read.
+//! - `connector`: resolution, the TCP connect (the only one in shakedown) and TLS.
+//! - `counting_io`: the IO wrapper between TLS and hyper, the source of truth for bytes,
+//!   errnos and EOFs.
+//! - `pool`: the project's own connection pool and its learned idle limits.
+//! - [`request`]: the contract types between `runner` and `transport`.
 
 pub mod client;
+mod connector;
+mod counting_io;
 pub mod facts;
+mod pool;
 pub mod request;
+
+pub use client::{Client, ClientSettings, Exchange, TransportError, TransportFailure};
+pub use facts::{
+    AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
+    Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
+};
+pub use pool::{SOURCE_KEEP_ALIVE_HEADER, SOURCE_OBSERVED_IDLE_CLOSE};
+pub use request::{
+    HttpVersion, HttpVersionPreference, IpVersion, RequestOptions, RequestSpec, Response,
+};

@@ -2,8 +2,8 @@
 //!
 //! These types are the contract between `runner` and `transport`: the runner
 //! renders a Hurl entry into a [`RequestSpec`], the transport performs exactly
-//! one attempt and returns an [`Exchange`] holding either a [`Response`] or a
-//! [`TransportFailure`], plus the raw facts of the attempt. The transport never
+//! one attempt and returns an [`Exchange`](super::Exchange) holding either a [`Response`] or a
+//! [`TransportFailure`](super::TransportFailure), plus the raw facts of the attempt. The transport never
 //! retries and never follows redirects; the runner does, by rule.
 
 use std::net::SocketAddr;

@@ -1,0 +1,312 @@
+//! The project's own connection pool: idle connections per origin, the idle limits
+//! that keep shakedown out of the keep-alive race, and what was learned about each
+//! origin's idle timeout.
+//!
+//! # Design A: pooled `SendRequest`, spawned `Connection`
+//!
+//! Each TCP connection gets one hyper handshake; its `Connection` future runs in a
+//! spawned task and the pool holds the `SendRequest`. This was chosen over design B
+//! (reclaiming the socket with `without_shutdown` and a handshake per attempt)
+//! because hyper keeps a read pending on an idle HTTP/1 connection: a server's FIN
+//! or RST on an idle connection reaches the counting wrapper within about a
+//! millisecond, lands in its *idle* bucket with the errno, and flips
+//! `SendRequest::is_closed()`, without the pool ever touching the socket (the
+//! forensics reference, recommendation 5). It also works unchanged for HTTP/2, and
+//! hyper makes the HTTP/1 keep-alive decision itself; the pool only adds its own
+//! rules on top. A connection is aborted (its task and socket dropped) whenever it
+//! leaves the pool without being reused.
+//!
+//! # Idle limits
+//!
+//! - 1 s by default, when the server gave no hint;
+//! - with `Keep-Alive: timeout=N`, N − 1 s (zero or less: never reused);
+//! - after an idle close observed at idle time T on an origin, idle time on that
+//!   origin stays below T: the limit becomes T − min(T/2, 1 s).
+//!
+//! The pool never reuses a connection after `Connection: close`, an HTTP/1.0
+//! response without keep-alive, or any error: the client does not check those in.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::{http1, http2};
+
+use crate::transport::connector::{TlsSettings, url_host};
+use crate::transport::counting_io::{IoState, elapsed_between};
+use crate::transport::facts::{ConnectionId, DiscardedConnection};
+use crate::transport::request::{HttpVersionPreference, IpVersion, RequestOptions};
+
+/// Where the idle limit of an origin came from.
+pub const SOURCE_KEEP_ALIVE_HEADER: &str = "keep_alive_header";
+/// The idle limit was lowered after the server closed an idle connection.
+pub const SOURCE_OBSERVED_IDLE_CLOSE: &str = "observed_idle_close";
+
+/// How many idle connections one key may keep.
+const MAX_IDLE_PER_KEY: usize = 4;
+
+/// What a pooled connection is keyed by: scheme, host, port, TLS settings, HTTP
+/// version preference and the connect-time overrides.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    scheme: String,
+    host: String,
+    port: u16,
+    tls: Option<TlsSettings>,
+    version: u8,
+    ip_version: u8,
+    resolve: Vec<(String, u16, IpAddr)>,
+    connect_to: Vec<(String, u16, String, u16)>,
+}
+
+impl PoolKey {
+    pub(crate) fn new(url: &url::Url, options: &RequestOptions) -> PoolKey {
+        let tls = url.scheme() == "https";
+        PoolKey {
+            scheme: url.scheme().to_owned(),
+            host: url_host(url).to_ascii_lowercase(),
+            port: url.port_or_known_default().unwrap_or(0),
+            tls: tls.then(|| TlsSettings::from_options(options)),
+            version: match options.http_version {
+                HttpVersionPreference::Default => 0,
+                HttpVersionPreference::Http10 => 1,
+                HttpVersionPreference::Http11 => 2,
+                HttpVersionPreference::Http2 => 3,
+                HttpVersionPreference::Http2PriorKnowledge => 4,
+            },
+            ip_version: match options.ip_version {
+                IpVersion::Any => 0,
+                IpVersion::V4 => 4,
+                IpVersion::V6 => 6,
+            },
+            resolve: options.resolve.clone(),
+            connect_to: options.connect_to.clone(),
+        }
+    }
+
+    /// The origin as reported: `scheme://host:port`.
+    pub(crate) fn origin(&self) -> String {
+        if self.host.contains(':') {
+            format!("{}://[{}]:{}", self.scheme, self.host, self.port)
+        } else {
+            format!("{}://{}:{}", self.scheme, self.host, self.port)
+        }
+    }
+}
+
+/// The request side of a hyper connection.
+#[derive(Debug)]
+pub(crate) enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+}
+
+/// One connection, owned by the pool while idle and by the client during an attempt.
+#[derive(Debug)]
+pub(crate) struct PooledConnection {
+    pub(crate) id: ConnectionId,
+    pub(crate) sender: Sender,
+    pub(crate) io: Arc<IoState>,
+    pub(crate) task: tokio::task::AbortHandle,
+    /// When the connection became ready for HTTP (the age counts from here).
+    pub(crate) ready_at: Instant,
+    /// When it was last put back into the pool.
+    pub(crate) idle_since: Option<Instant>,
+    /// How many attempts used it so far.
+    pub(crate) uses: u32,
+    pub(crate) last_connection_header: Option<String>,
+    pub(crate) last_keep_alive_timeout: Option<Duration>,
+    /// How long it may stay idle before it is not reused.
+    pub(crate) idle_limit: Duration,
+    pub(crate) remote_addr: SocketAddr,
+    pub(crate) peer_certificate: Option<Vec<u8>>,
+    pub(crate) tls: bool,
+    /// HTTP/2 streams opened so far.
+    pub(crate) h2_streams: u32,
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        // The connection leaves shakedown's hands: stop hyper's task, which closes the socket.
+        self.task.abort();
+    }
+}
+
+/// Idle connections per key, and learned idle limits per origin.
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    idle: HashMap<PoolKey, Vec<PooledConnection>>,
+    learned: BTreeMap<String, (Duration, &'static str)>,
+}
+
+impl Pool {
+    /// Takes the most recently used live connection for `key`, closing the dead and
+    /// expired ones on the way; returns the discarded ones' facts too.
+    pub(crate) fn checkout(
+        &mut self,
+        key: &PoolKey,
+    ) -> (Option<PooledConnection>, Vec<DiscardedConnection>) {
+        let mut discarded = Vec::new();
+        let origin = key.origin();
+        let Some(list) = self.idle.get_mut(key) else {
+            return (None, discarded);
+        };
+        let mut found = None;
+        let mut learned_close = None;
+        while let Some(conn) = list.pop() {
+            let now = Instant::now();
+            let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
+            let idle = now.saturating_duration_since(idle_since);
+            let seen = conn.io.idle();
+            let limit = match self.learned.get(&origin) {
+                Some((learned, _)) => conn.idle_limit.min(*learned),
+                None => conn.idle_limit,
+            };
+            let closed_at = seen.error.as_ref().map(|e| e.at).or(seen.eof_at);
+            let reason = if seen.error.is_some() {
+                Some("idle_error")
+            } else if seen.eof_at.is_some() {
+                Some("idle_eof")
+            } else if conn.sender.is_closed() || conn.io.is_dead() {
+                Some("closed")
+            } else if idle >= limit {
+                Some("idle_timeout")
+            } else {
+                None
+            };
+            match reason {
+                None => {
+                    found = Some(conn);
+                    break;
+                }
+                Some(reason) => {
+                    let closed_after_idle = closed_at.map(|at| elapsed_between(idle_since, at));
+                    if let Some(t) = closed_after_idle {
+                        learned_close = Some(learned_close.map_or(t, |old: Duration| old.min(t)));
+                    }
+                    discarded.push(DiscardedConnection {
+                        id: conn.id,
+                        idle,
+                        reason,
+                        closed_after_idle,
+                        os: seen.error.as_ref().and_then(|e| e.os),
+                    });
+                }
+            }
+        }
+        if let Some(t) = learned_close {
+            self.learn_idle_close(&origin, t);
+        }
+        (found, discarded)
+    }
+
+    /// Puts a connection back, idle from now.
+    pub(crate) fn checkin(&mut self, key: PoolKey, mut conn: PooledConnection) {
+        conn.idle_since = Some(Instant::now());
+        let list = self.idle.entry(key).or_default();
+        list.push(conn);
+        if list.len() > MAX_IDLE_PER_KEY {
+            list.remove(0);
+        }
+    }
+
+    /// Records a `Keep-Alive: timeout=N` hint: the origin's limit becomes N − 1 s
+    /// (returned; zero means no reuse).
+    pub(crate) fn learn_keep_alive(&mut self, origin: &str, timeout: Duration) -> Duration {
+        let limit = timeout.saturating_sub(Duration::from_secs(1));
+        let entry =
+            self.learned.entry(origin.to_owned()).or_insert((limit, SOURCE_KEEP_ALIVE_HEADER));
+        if entry.1 == SOURCE_KEEP_ALIVE_HEADER || limit < entry.0 {
+            *entry = (limit, SOURCE_KEEP_ALIVE_HEADER);
+        }
+        limit
+    }
+
+    /// Records that the server closed an idle connection after `idle`: keep below it.
+    pub(crate) fn learn_idle_close(&mut self, origin: &str, idle: Duration) {
+        let limit = idle.saturating_sub((idle / 2).min(Duration::from_secs(1)));
+        match self.learned.get_mut(origin) {
+            Some(entry) if entry.0 <= limit => {}
+            Some(entry) => *entry = (limit, SOURCE_OBSERVED_IDLE_CLOSE),
+            None => {
+                self.learned.insert(origin.to_owned(), (limit, SOURCE_OBSERVED_IDLE_CLOSE));
+            }
+        }
+    }
+
+    /// Every learned idle limit: (origin, limit, source), ordered by origin.
+    pub(crate) fn learned_idle_limits(&self) -> Vec<(String, Duration, &'static str)> {
+        self.learned
+            .iter()
+            .map(|(origin, (limit, source))| (origin.clone(), *limit, *source))
+            .collect()
+    }
+
+    /// Whether any pooled connection has seen an EOF or error while idle.
+    #[cfg(test)]
+    pub(crate) fn any_idle_close_seen(&self) -> bool {
+        self.idle.values().flatten().any(|c| {
+            let idle = c.io.idle();
+            idle.eof_at.is_some() || idle.error.is_some()
+        })
+    }
+
+    /// How many idle connections are pooled (all keys).
+    pub(crate) fn idle_count(&self) -> usize {
+        self.idle.values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_alive_hint_is_one_second_less() {
+        let mut pool = Pool::default();
+        assert_eq!(
+            pool.learn_keep_alive("http://a:80", Duration::from_secs(2)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(pool.learn_keep_alive("http://b:80", Duration::from_secs(1)), Duration::ZERO);
+        assert_eq!(
+            pool.learned_idle_limits(),
+            vec![
+                ("http://a:80".to_owned(), Duration::from_secs(1), SOURCE_KEEP_ALIVE_HEADER),
+                ("http://b:80".to_owned(), Duration::ZERO, SOURCE_KEEP_ALIVE_HEADER),
+            ]
+        );
+    }
+
+    #[test]
+    fn observed_idle_close_keeps_below_it_and_only_lowers() {
+        let mut pool = Pool::default();
+        pool.learn_idle_close("http://a:80", Duration::from_millis(300));
+        assert_eq!(pool.learned_idle_limits()[0].1, Duration::from_millis(150));
+        pool.learn_idle_close("http://a:80", Duration::from_secs(5));
+        assert_eq!(pool.learned_idle_limits()[0].1, Duration::from_millis(150));
+        pool.learn_idle_close("http://b:80", Duration::from_secs(5));
+        assert_eq!(
+            pool.learned_idle_limits()[1],
+            ("http://b:80".to_owned(), Duration::from_secs(4), SOURCE_OBSERVED_IDLE_CLOSE)
+        );
+    }
+
+    #[test]
+    fn origin_brackets_ipv6() {
+        let url = url::Url::parse("http://[::1]:8080/x").unwrap();
+        assert_eq!(PoolKey::new(&url, &RequestOptions::default()).origin(), "http://[::1]:8080");
+    }
+}
