@@ -65,7 +65,9 @@ impl Value {
             serde_json::Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
                     Value::Integer(i)
-                } else if n.is_u64() {
+                } else if n.to_string().bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    // An integer beyond i64 keeps all its digits (serde_json's
+                    // `arbitrary_precision`), as Hurl keeps big integers.
                     Value::BigInteger(n.to_string())
                 } else {
                     Value::Float(n.as_f64().unwrap_or(f64::NAN))

@@ -36,7 +36,7 @@ fn run_corpus(files: &[PathBuf], extra: &[&str]) -> (crate::support::RunOutput, 
         "--variable".into(),
         format!("port={}", fixture.port),
         "--file-root".into(),
-        repo_root().join("tests/scenarios/data").display().to_string(),
+        repo_root().join("tests/scenarios").display().to_string(),
         "--report".into(),
         format!("json={}", report.display()),
     ];
