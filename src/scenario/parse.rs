@@ -1,9 +1,12 @@
 //! The recursive-descent parser for the Hurl grammar: file, entries, request
-//! and response lines, headers, sections, and the error recovery between them.
+//! and response lines, headers, and the error recovery between them. The
+//! sub-parsers live in `parse/`: `sections` (section lines), `query` (queries,
+//! filters, predicates), `options`, `body` (JSON, multiline, bytes), `xml`
+//! (the end of a raw XML body), `strings` (templates and escapes), `cursor`.
 //!
 //! The parser works line by line at the top: each line is classified (method
 //! line, section header, response line, other) and handed to the matching
-//! sub-parser in `parse/`. An error inside a section line skips that line only;
+//! sub-parser. An error inside a section line skips that line only;
 //! an error in a multi-line construct resynchronises at the next line that
 //! starts (at column 1) an entry, a section or a response, so one mistake gives
 //! one diagnostic.
