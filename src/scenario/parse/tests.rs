@@ -142,6 +142,20 @@ fn crlf_line_ends() {
 }
 
 #[test]
+fn empty_sections_then_response_body() {
+    let file = parse_ok(
+        "GET http://a/hello\n[Options]\n[QueryStringParams]\n# [BasicAuth]\n[FormParams]\n[MultipartFormData]\n[Cookies]\nHTTP 200\n`Hello World!`\n",
+    );
+    assert_eq!(file.entries[0].request.sections.len(), 5);
+    let response = file.entries[0].response.as_ref().unwrap();
+    assert!(matches!(&response.body.as_ref().unwrap().kind, BodyKind::Oneline(_)));
+    let response = first_response(
+        "GET http://a\nHTTP 200\nSet-Cookie: LSID=DQ; Expires=Wed, 13 Jan 2021 22:23:01 GMT; Secure\n[Asserts]\ncookie \"LSID[Expires]\" dateFormat \"%a, %d %b %Y\" == \"Wed, 13 Jan 2021\"\ncookie \"c\" == \"\"\n",
+    );
+    assert_eq!(response.headers.len(), 1);
+}
+
+#[test]
 fn several_entries() {
     let file = parse_ok("GET http://a\n\nPOST http://b\n{}\nHTTP 201\n\nDELETE http://c\nHTTP *\n");
     let methods: Vec<_> = file.entries.iter().map(|e| e.request.method.value.as_str()).collect();
