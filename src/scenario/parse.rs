@@ -187,9 +187,13 @@ impl Parser<'_> {
         }
     }
 
-    /// The offset before trailing whitespace in `start..end`.
-    fn trim_end(&self, start: usize, end: usize) -> usize {
-        let mut end = end;
+    /// Where a node that began at `start` ends: after the last content read since, without
+    /// the trailing comments and blank lines.
+    fn node_end(&self, start: usize) -> usize {
+        if self.content_end > start {
+            return self.content_end;
+        }
+        let mut end = self.pos;
         while end > start && matches!(self.byte_at(end - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             end -= 1;
         }
@@ -216,7 +220,7 @@ impl Parser<'_> {
         };
         self.skip_blank_lines();
         let response = if self.line_kind() == LineKind::Response { self.response() } else { None };
-        let end = self.trim_end(start, self.pos);
+        let end = self.node_end(start);
         Some(Entry { request, response, span: Span::new(start, end) })
     }
 
@@ -326,7 +330,7 @@ impl Parser<'_> {
                 return None;
             }
         };
-        let end = self.trim_end(start, self.pos);
+        let end = self.node_end(start);
         Some(Response {
             version,
             status,

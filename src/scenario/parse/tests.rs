@@ -117,7 +117,13 @@ fn comments_and_blank_lines_everywhere() {
     assert_eq!(entry.request.sections.len(), 1);
     let response = entry.response.as_ref().unwrap();
     assert_eq!(response.sections.len(), 1);
-    assert_eq!(&input[entry.span.start..entry.span.end].lines().last(), &Some("# trailing"));
+    assert_eq!(&input[entry.span.start..entry.span.end].lines().last(), &Some("status == 200"));
+    assert_eq!(
+        &input[response.span.start..response.span.end].lines().next(),
+        &Some("HTTP 200 # c")
+    );
+    let section = &entry.request.sections[0];
+    assert_eq!(&input[section.span.start..section.span.end], "[Query] # c\n# c\na: 1");
 }
 
 #[test]
