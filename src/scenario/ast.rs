@@ -1,8 +1,9 @@
 //! shakedown's own syntax tree for the Hurl file format.
 //!
 //! Every node carries a [`Span`] (a byte range into the source the parser was
-//! given; a leading BOM is skipped, not removed, so offsets count it), so that any later stage — evaluation, reports,
-//! diagnostics — can point at the exact text it is talking about. Lines and
+//! given; a leading BOM is skipped, not removed, so offsets count it), so that
+//! any later stage — evaluation, reports, diagnostics — can point at the exact
+//! text it is talking about. Lines and
 //! columns are derived from spans only when something is printed (1-based,
 //! columns counting characters, as Hurl prints them).
 //!
@@ -64,7 +65,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The span of the request line (method and URL); [`crate::scenario::LineIndex`] turns it into a line.
+    /// The span of the request line (method and URL);
+    /// [`crate::scenario::LineIndex`] turns it into a line number.
     pub fn request_span(&self) -> Span {
         self.request.line_span
     }

@@ -205,6 +205,22 @@ mod tests {
     }
 
     #[test]
+    fn report_renders_with_context_lines_too() {
+        let source = "GET http://é\n[Options]\nretri: 3\n";
+        let start = source.find("retri").unwrap();
+        let diag = ParseDiagnostic::new("invalid option", Span::new(start, start + 5), "here")
+            .with_help("did you mean `retry`?");
+        let report = diag.to_report("f.hurl", source);
+        let mut out = String::new();
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, report.as_ref())
+            .unwrap();
+        assert!(out.contains("f.hurl:3:1"), "{out}");
+        assert!(out.contains("[Options]"), "{out}");
+        assert!(out.contains("did you mean `retry`?"), "{out}");
+    }
+
+    #[test]
     fn report_has_the_message() {
         let diag = ParseDiagnostic::new("invalid option", Span::new(0, 1), "here");
         let report = diag.to_report("f.hurl", "x");

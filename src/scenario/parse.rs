@@ -1,9 +1,12 @@
 //! The recursive-descent parser for the Hurl grammar: file, entries, request
-//! and response lines, headers, sections, and the error recovery between them.
+//! and response lines, headers, and the error recovery between them. The
+//! sub-parsers live in `parse/`: `sections` (section lines), `query` (queries,
+//! filters, predicates), `options`, `body` (JSON, multiline, bytes), `xml`
+//! (the end of a raw XML body), `strings` (templates and escapes), `cursor`.
 //!
 //! The parser works line by line at the top: each line is classified (method
 //! line, section header, response line, other) and handed to the matching
-//! sub-parser in `parse/`. An error inside a section line skips that line only;
+//! sub-parser. An error inside a section line skips that line only;
 //! an error in a multi-line construct resynchronises at the next line that
 //! starts (at column 1) an entry, a section or a response, so one mistake gives
 //! one diagnostic.
@@ -184,9 +187,13 @@ impl Parser<'_> {
         }
     }
 
-    /// The offset before trailing whitespace in `start..end`.
-    fn trim_end(&self, start: usize, end: usize) -> usize {
-        let mut end = end;
+    /// Where a node that began at `start` ends: after the last content read since, without
+    /// the trailing comments and blank lines.
+    fn node_end(&self, start: usize) -> usize {
+        if self.content_end > start {
+            return self.content_end;
+        }
+        let mut end = self.pos;
         while end > start && matches!(self.byte_at(end - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             end -= 1;
         }
@@ -213,7 +220,7 @@ impl Parser<'_> {
         };
         self.skip_blank_lines();
         let response = if self.line_kind() == LineKind::Response { self.response() } else { None };
-        let end = self.trim_end(start, self.pos);
+        let end = self.node_end(start);
         Some(Entry { request, response, span: Span::new(start, end) })
     }
 
@@ -323,7 +330,7 @@ impl Parser<'_> {
                 return None;
             }
         };
-        let end = self.trim_end(start, self.pos);
+        let end = self.node_end(start);
         Some(Response {
             version,
             status,

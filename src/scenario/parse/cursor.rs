@@ -15,11 +15,13 @@ pub(super) struct Parser<'a> {
     pub(super) src: &'a str,
     pub(super) pos: usize,
     pub(super) diags: Vec<ParseDiagnostic>,
+    /// The end of the last content ended by a line terminator (comments and blank lines excluded).
+    pub(super) content_end: usize,
 }
 
 impl<'a> Parser<'a> {
     pub(super) fn new(src: &'a str) -> Parser<'a> {
-        Parser { src, pos: 0, diags: Vec::new() }
+        Parser { src, pos: 0, diags: Vec::new(), content_end: 0 }
     }
 
     /// The text from the cursor on.
@@ -120,12 +122,18 @@ impl<'a> Parser<'a> {
 
     /// `lt`: spaces, an optional comment, then a newline (consumed) or the end of input.
     pub(super) fn expect_lt(&mut self) -> PResult<()> {
+        // Trailing spaces may already be consumed (value strings read them, then trim them).
+        let mut content_end = self.pos;
+        while content_end > 0 && matches!(self.byte_at(content_end - 1), Some(b' ' | b'\t')) {
+            content_end -= 1;
+        }
         self.skip_sp();
         if self.peek_byte() == Some(b'#') {
             self.pos = self.line_end(self.pos);
         }
         if self.at_newline() {
             self.skip_line();
+            self.content_end = self.content_end.max(content_end);
             return Ok(());
         }
         let span = self.rest_of_line_span(self.pos);

@@ -94,12 +94,12 @@ impl Parser<'_> {
         match name.value.as_str() {
             "Captures" => {
                 let kind = ResponseSectionKind::Captures(self.items(Parser::capture));
-                let span = Span::new(start, self.trim_end(start, self.pos));
+                let span = Span::new(start, self.node_end(start));
                 parts.response_sections.push(ResponseSection { kind, name, span });
             }
             "Asserts" => {
                 let kind = ResponseSectionKind::Asserts(self.items(Parser::assert));
-                let span = Span::new(start, self.trim_end(start, self.pos));
+                let span = Span::new(start, self.node_end(start));
                 parts.response_sections.push(ResponseSection { kind, name, span });
             }
             other => {
@@ -131,7 +131,7 @@ impl Parser<'_> {
                     }
                     _ => RequestSectionKind::Options(self.items(Parser::option)),
                 };
-                let span = Span::new(start, self.trim_end(start, self.pos));
+                let span = Span::new(start, self.node_end(start));
                 parts.request_sections.push(RequestSection { kind, name, span });
             }
         }

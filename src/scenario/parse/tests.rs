@@ -117,7 +117,13 @@ fn comments_and_blank_lines_everywhere() {
     assert_eq!(entry.request.sections.len(), 1);
     let response = entry.response.as_ref().unwrap();
     assert_eq!(response.sections.len(), 1);
-    assert_eq!(&input[entry.span.start..entry.span.end].lines().last(), &Some("# trailing"));
+    assert_eq!(&input[entry.span.start..entry.span.end].lines().last(), &Some("status == 200"));
+    assert_eq!(
+        &input[response.span.start..response.span.end].lines().next(),
+        &Some("HTTP 200 # c")
+    );
+    let section = &entry.request.sections[0];
+    assert_eq!(&input[section.span.start..section.span.end], "[Query] # c\n# c\na: 1");
 }
 
 #[test]
@@ -139,6 +145,20 @@ fn crlf_line_ends() {
         BodyKind::Multiline(m) => assert_eq!(m.value.as_literal().as_deref(), Some("x\r\n")),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn empty_sections_then_response_body() {
+    let file = parse_ok(
+        "GET http://a/hello\n[Options]\n[QueryStringParams]\n# [BasicAuth]\n[FormParams]\n[MultipartFormData]\n[Cookies]\nHTTP 200\n`Hello World!`\n",
+    );
+    assert_eq!(file.entries[0].request.sections.len(), 5);
+    let response = file.entries[0].response.as_ref().unwrap();
+    assert!(matches!(&response.body.as_ref().unwrap().kind, BodyKind::Oneline(_)));
+    let response = first_response(
+        "GET http://a\nHTTP 200\nSet-Cookie: LSID=DQ; Expires=Wed, 13 Jan 2021 22:23:01 GMT; Secure\n[Asserts]\ncookie \"LSID[Expires]\" dateFormat \"%a, %d %b %Y\" == \"Wed, 13 Jan 2021\"\ncookie \"c\" == \"\"\n",
+    );
+    assert_eq!(response.headers.len(), 1);
 }
 
 #[test]
