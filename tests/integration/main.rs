@@ -7,5 +7,7 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// The scenario corpus: every query, filter and predicate, passing and failing.
+mod scenarios;
 // Repository rules as tests.
 mod tidy;

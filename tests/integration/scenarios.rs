@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use shakedown::scenario::ast::{Assert, Capture, FilterKind, PredicateFunc, QueryKind, ResponseSectionKind};
+use shakedown::scenario::ast::{
+    Assert, Capture, FilterKind, PredicateFunc, QueryKind, ResponseSectionKind,
+};
 
 use crate::support::{Fixture, ShakedownCmd, repo_root, temp_dir};
 
@@ -43,7 +45,8 @@ fn run_corpus(files: &[PathBuf], extra: &[&str]) -> (crate::support::RunOutput, 
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args.extend(files.iter().map(|f| f.display().to_string()));
     let out = ShakedownCmd::new(&args).current_dir(&repo_root()).output();
-    let text = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no report ({e}): {out:?}"));
+    let text =
+        std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no report ({e}): {out:?}"));
     let json: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
     (out, json)
 }
@@ -69,7 +72,11 @@ fn every_failing_scenario_fails_with_an_assert_failure() {
     let (out, report) = run_corpus(&files, &[]);
     assert_eq!(out.code(), 4, "{out:?}");
     for file in report["files"].as_array().expect("files") {
-        assert_eq!(file["outcome"], "failed", "{} should fail with an assert failure\n{out:?}", file["path"]);
+        assert_eq!(
+            file["outcome"], "failed",
+            "{} should fail with an assert failure\n{out:?}",
+            file["path"]
+        );
     }
 }
 
@@ -120,19 +127,85 @@ fn predicate_word(func: &PredicateFunc) -> &'static str {
 /// Every keyword of the three AST enums. The arrays are checked against the enums'
 /// own `keyword()` by the parser round trip below, so a renamed variant is caught.
 const QUERIES: [&str; 18] = [
-    "status", "version", "url", "ip", "header", "cookie", "body", "xpath", "jsonpath", "regex", "variable", "duration", "bytes",
-    "rawbytes", "sha256", "md5", "certificate", "redirects",
+    "status",
+    "version",
+    "url",
+    "ip",
+    "header",
+    "cookie",
+    "body",
+    "xpath",
+    "jsonpath",
+    "regex",
+    "variable",
+    "duration",
+    "bytes",
+    "rawbytes",
+    "sha256",
+    "md5",
+    "certificate",
+    "redirects",
 ];
 const FILTERS: [&str; 31] = [
-    "base64Decode", "base64Encode", "base64UrlSafeDecode", "base64UrlSafeEncode", "charsetDecode", "count", "dateFormat",
-    "daysAfterNow", "daysBeforeNow", "first", "htmlEscape", "htmlUnescape", "jsonpath", "last", "location", "nth", "regex",
-    "replace", "replaceRegex", "split", "toDate", "toFloat", "toHex", "toInt", "toString", "urlDecode", "urlEncode",
-    "urlQueryParam", "utf8Decode", "utf8Encode", "xpath",
+    "base64Decode",
+    "base64Encode",
+    "base64UrlSafeDecode",
+    "base64UrlSafeEncode",
+    "charsetDecode",
+    "count",
+    "dateFormat",
+    "daysAfterNow",
+    "daysBeforeNow",
+    "first",
+    "htmlEscape",
+    "htmlUnescape",
+    "jsonpath",
+    "last",
+    "location",
+    "nth",
+    "regex",
+    "replace",
+    "replaceRegex",
+    "split",
+    "toDate",
+    "toFloat",
+    "toHex",
+    "toInt",
+    "toString",
+    "urlDecode",
+    "urlEncode",
+    "urlQueryParam",
+    "utf8Decode",
+    "utf8Encode",
+    "xpath",
 ];
 const PREDICATES: [&str; 26] = [
-    "==", "!=", ">", ">=", "<", "<=", "startsWith", "endsWith", "contains", "includes", "matches", "exists", "isBoolean",
-    "isCollection", "isDate", "isEmpty", "isFloat", "isInteger", "isIpv4", "isIpv6", "isIsoDate", "isList", "isNumber",
-    "isObject", "isString", "isUuid",
+    "==",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "includes",
+    "matches",
+    "exists",
+    "isBoolean",
+    "isCollection",
+    "isDate",
+    "isEmpty",
+    "isFloat",
+    "isInteger",
+    "isIpv4",
+    "isIpv6",
+    "isIsoDate",
+    "isList",
+    "isNumber",
+    "isObject",
+    "isString",
+    "isUuid",
 ];
 
 /// Keywords that need a TLS connection (covered by the TLS tests instead of the corpus).
@@ -152,7 +225,11 @@ fn corpus_covers_every_query_filter_and_predicate_passing_and_failing() {
     let mut failing: BTreeSet<&str> = BTreeSet::new();
     for (path, file) in fail_files.iter().zip(report["files"].as_array().expect("files")) {
         let lines = lines_of(path);
-        for assert in file["entries"].as_array().into_iter().flatten().flat_map(|e| e["iterations"].as_array().into_iter().flatten())
+        for assert in file["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e["iterations"].as_array().into_iter().flatten())
             .flat_map(|i| i["polls"].as_array().into_iter().flatten())
             .flat_map(|p| p["asserts"].as_array().into_iter().flatten())
             .filter(|a| a["success"] == false)
@@ -178,7 +255,8 @@ fn corpus_covers_every_query_filter_and_predicate_passing_and_failing() {
     }
     assert!(missing.is_empty(), "coverage gaps:\n{}", missing.join("\n"));
     // Every keyword the corpus uses is one the arrays know, so the arrays match the enums.
-    let known: BTreeSet<&str> = QUERIES.iter().chain(&FILTERS).chain(&PREDICATES).copied().collect();
+    let known: BTreeSet<&str> =
+        QUERIES.iter().chain(&FILTERS).chain(&PREDICATES).copied().collect();
     let unknown: Vec<_> = passing.union(&failing).filter(|w| !known.contains(*w)).collect();
     assert!(unknown.is_empty(), "keywords missing from the coverage arrays: {unknown:?}");
 }
