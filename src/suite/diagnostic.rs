@@ -1,0 +1,232 @@
+//! Suite errors as diagnostics: what is wrong, the exact span, a label, a hint.
+//!
+//! [`render`] draws them with miette's graphical handler, the way scenario
+//! errors look: a title, `file:line:col`, the source line, a caret under the
+//! span, the label and the help. It returns text; the caller prints it.
+//! This module also turns `toml`'s errors into diagnostics, adding a
+//! did-you-mean to serde's "unknown field" message.
+
+use std::fmt;
+use std::ops::Range;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+/// One problem in a suite file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuiteDiagnostic {
+    /// What is wrong, as a short sentence fragment.
+    pub message: String,
+    /// The byte range of the text to underline.
+    pub span: Range<usize>,
+    /// The label under the caret.
+    pub label: String,
+    /// A suggestion, such as "did you mean `command`?".
+    pub help: Option<String>,
+}
+
+impl SuiteDiagnostic {
+    pub(crate) fn new(
+        message: impl Into<String>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
+        Self { message: message.into(), span, label: label.into(), help: None }
+    }
+
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub(crate) fn with_help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+}
+
+/// Renders every diagnostic against `source`, one after another, each ending
+/// with a newline. `file_name` is shown as given (say, relative to the
+/// current directory). Without `color`, the output is plain Unicode text.
+pub fn render(diags: &[SuiteDiagnostic], file_name: &str, source: &str, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    // A fixed width keeps the output the same in every terminal and in tests.
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let code = NamedSource::new(file_name, source.to_owned());
+    let mut out = String::new();
+    for diag in diags {
+        let start = diag.span.start.min(source.len());
+        let end = diag.span.end.clamp(start, source.len());
+        let report = Report { diag, span: start..end, code: &code };
+        let mut one = String::new();
+        if handler.render_report(&mut one, &report).is_err() {
+            one = format!("error: {}\n  --> {file_name} (byte {start})\n", diag.message);
+        }
+        out.push_str(&one);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// One diagnostic as miette sees it.
+struct Report<'a> {
+    diag: &'a SuiteDiagnostic,
+    span: Range<usize>,
+    code: &'a NamedSource<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diag, f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl Diagnostic for Report<'_> {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.code)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_with_span(Some(self.diag.label.clone()), self.span.clone());
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// A `toml` error (syntax, or a shape serde rejected) as a diagnostic.
+pub(crate) fn from_toml(error: &toml::de::Error, source: &str) -> SuiteDiagnostic {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message().trim_end();
+    if let Some(diag) = unknown_name(message, "field", "key", span.clone()) {
+        return diag;
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        return SuiteDiagnostic::new(
+            format!("wrong type: found {found}"),
+            span,
+            format!("expected {expected}"),
+        );
+    }
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return SuiteDiagnostic::new(format!("missing key {field}"), span, "in this table");
+    }
+    // A syntax error: toml's message names what it expected; an empty span
+    // (end of line, end of file) still gets a caret.
+    let span = if span.is_empty() && span.start < source.len() {
+        span.start..span.start + 1
+    } else {
+        span
+    };
+    SuiteDiagnostic::new(format!("invalid TOML: {message}"), span, message.to_owned())
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" as a diagnostic with
+/// a did-you-mean over the listed names.
+fn unknown_name(
+    message: &str,
+    serde_word: &str,
+    our_word: &str,
+    span: Range<usize>,
+) -> Option<SuiteDiagnostic> {
+    let rest = message.strip_prefix(&format!("unknown {serde_word} `"))?;
+    let (name, rest) = rest.split_once('`')?;
+    let known: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let help = match (did_you_mean(name, &known), known.is_empty()) {
+        (Some(best), _) => Some(format!("did you mean `{best}`? {}", known_list(&known))),
+        (None, false) => Some(known_list(&known)),
+        (None, true) => None,
+    };
+    Some(
+        SuiteDiagnostic::new(
+            format!("unknown {our_word} `{name}`"),
+            span,
+            format!("unknown {our_word}"),
+        )
+        .with_help_opt(help),
+    )
+}
+
+/// "expected one of: `a`, `b`, `c`".
+pub(crate) fn known_list(known: &[&str]) -> String {
+    let names: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    match names.as_slice() {
+        [] => "nothing is expected here".to_owned(),
+        [one] => format!("expected {one}"),
+        _ => format!("expected one of: {}", names.join(", ")),
+    }
+}
+
+/// The known name closest to `name`, if it is close enough to be a typo.
+pub(crate) fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (name.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|k| (levenshtein(&lower, &k.to_lowercase()), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Edit distance between two strings, counted in characters.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("comand", "command"), 1);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggests_only_close_names() {
+        let known = ["command", "cwd", "env", "ready", "stop", "url"];
+        assert_eq!(did_you_mean("comand", &known), Some("command"));
+        assert_eq!(did_you_mean("READY", &known), Some("ready"));
+        assert_eq!(did_you_mean("banana", &known), None);
+    }
+
+    #[test]
+    fn renders_file_line_column_snippet_and_help() {
+        let source = "[server]\ncomand = [\"x\"]\n";
+        let diag = SuiteDiagnostic::new("unknown key `comand`", 9..15, "unknown key")
+            .with_help("did you mean `command`?");
+        let out = render(&[diag], "shakedown.toml", source, false);
+        assert!(out.contains("shakedown.toml:2:1"), "{out}");
+        assert!(out.contains("comand = [\"x\"]"), "{out}");
+        assert!(out.contains("did you mean `command`?"), "{out}");
+        assert!(!out.contains('\u{1b}'), "no colour codes: {out}");
+    }
+}
