@@ -55,7 +55,10 @@ pub fn render(diags: &[SuiteDiagnostic], file_name: &str, source: &str, color: b
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let code = NamedSource::new(file_name, source.to_owned());
     let mut out = String::new();
-    for diag in diags {
+    for (i, diag) in diags.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
         let start = diag.span.start.min(source.len());
         let end = diag.span.end.clamp(start, source.len());
         let report = Report { diag, span: start..end, code: &code };
@@ -116,11 +119,17 @@ pub(crate) fn from_toml(error: &toml::de::Error, source: &str) -> SuiteDiagnosti
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let help =
+            (found.starts_with("string") && expected.contains("one per argument")).then(|| {
+                "write each argument as its own string: shakedown runs the program without a shell"
+                    .to_owned()
+            });
         return SuiteDiagnostic::new(
             format!("wrong type: found {found}"),
             span,
             format!("expected {expected}"),
-        );
+        )
+        .with_help_opt(help);
     }
     if let Some(field) = message.strip_prefix("missing field ") {
         return SuiteDiagnostic::new(format!("missing key {field}"), span, "in this table");
@@ -183,20 +192,27 @@ pub(crate) fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str>
         .map(|(_, k)| k)
 }
 
-/// Edit distance between two strings, counted in characters.
+/// Edit distance between two strings, counted in characters, where swapping
+/// two neighbours counts as one edit (`prot` is one edit from `port`).
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+    // Three rows of the optimal-string-alignment table: two back, one back, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
         }
+        before = std::mem::replace(&mut previous, current);
     }
-    row[b.len()]
+    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -208,6 +224,8 @@ mod tests {
         assert_eq!(levenshtein("comand", "command"), 1);
         assert_eq!(levenshtein("", "abc"), 3);
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("prot", "port"), 1);
+        assert_eq!(levenshtein("abc", ""), 3);
     }
 
     #[test]

@@ -86,3 +86,6 @@ pub use model::{
 };
 pub use resolve::{DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, parse_suite};
 pub use template::{Part, Placeholder, Template, UnresolvedPlaceholder};
+
+#[cfg(test)]
+mod tests;

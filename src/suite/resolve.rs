@@ -1167,7 +1167,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => n.checked_mul(3_600_000),
         "" => return Err("missing unit".to_owned()),
         _ if unit.starts_with('.') => return Err("expected a whole number".to_owned()),
-        _ => return Err(format!("unknown unit `{unit}`")),
+        _ if matches!(unit.trim_start(), "ms" | "s" | "m" | "h") => {
+            return Err("no space between the number and the unit".to_owned());
+        }
+        _ => return Err(format!("unknown unit `{}`", unit.trim_start())),
     };
     millis.map(Duration::from_millis).ok_or_else(|| "too long".to_owned())
 }
