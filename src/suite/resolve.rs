@@ -111,14 +111,12 @@ impl Resolver<'_> {
 
         let main_scope =
             Scope { declared: &declared, started: declared.len(), own_name: None, has_own: true };
-        let (server, server_ok) = match &file.server {
-            Some(s) => {
-                let def = self.server(ServerId::Main, s.span(), s.get_ref(), &main_scope);
-                let ok = def.is_some();
-                (def, ok)
-            }
-            None => (None, true),
-        };
+        let mut ok = true;
+        let server = file
+            .server
+            .as_ref()
+            .map(|s| self.server(ServerId::Main, s.span(), s.get_ref(), &main_scope));
+        let server = settle(server, &mut ok);
 
         let variables = match &file.variables {
             Some(v) => self.variables(v.get_ref(), &declared),
@@ -137,7 +135,7 @@ impl Resolver<'_> {
             None => Some(RunSettings::default()),
         };
 
-        if !server_ok {
+        if !ok {
             return None;
         }
         Some(Suite {
@@ -399,10 +397,10 @@ impl Resolver<'_> {
     fn pattern(&mut self, text: &Spanned<String>) -> Option<ReadyKind> {
         match Regex::new(text.get_ref()) {
             Ok(pattern) => {
-                let mut names = pattern.capture_names().flatten();
-                let address = if pattern.capture_names().flatten().any(|n| n == "url") {
+                let has_group = |group: &str| pattern.capture_names().flatten().any(|n| n == group);
+                let address = if has_group("url") {
                     Some(AddressGroup::Url)
-                } else if names.any(|n| n == "port") {
+                } else if has_group("port") {
                     Some(AddressGroup::Port)
                 } else {
                     None
@@ -1202,4 +1200,237 @@ fn value_offset(source: &str, span: Range<usize>, value: &str) -> Option<usize> 
     let quote = raw.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let inner = raw.strip_prefix(quote)?.strip_suffix(quote)?;
     (inner == value).then_some(span.start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: &str = "[server]\ncommand = [\"app\", \"{port}\"]\nready = { tcp = true }\n";
+
+    /// Each diagnostic as (message, the text under the caret, help).
+    fn errors(source: &str) -> Vec<(String, String, Option<String>)> {
+        match parse_suite(source, Path::new("/s")) {
+            Ok(suite) => panic!("expected errors, got {suite:#?}"),
+            Err(diags) => {
+                diags.into_iter().map(|d| (d.message, source[d.span].to_owned(), d.help)).collect()
+            }
+        }
+    }
+
+    fn messages(source: &str) -> Vec<String> {
+        errors(source).into_iter().map(|(m, ..)| m).collect()
+    }
+
+    #[test]
+    fn durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_duration("500ms"), Ok(ms(500)));
+        assert_eq!(parse_duration("10s"), Ok(ms(10_000)));
+        assert_eq!(parse_duration("2m"), Ok(ms(120_000)));
+        assert_eq!(parse_duration("1h"), Ok(ms(3_600_000)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("10"), Err("missing unit".to_owned()));
+        assert_eq!(parse_duration("1.5s"), Err("expected a whole number".to_owned()));
+        assert_eq!(parse_duration("s"), Err("expected a number and a unit".to_owned()));
+        assert_eq!(parse_duration("10sec"), Err("unknown unit `sec`".to_owned()));
+        assert_eq!(parse_duration("99999999999999999999s"), Err("number too large".to_owned()));
+        assert_eq!(parse_duration("18446744073709551615h"), Err("too long".to_owned()));
+    }
+
+    #[test]
+    fn zero_timeouts_are_rejected_but_zero_grace_is_not() {
+        let src = "[server]\ncommand = [\"app\"]\nready = { tcp = true, timeout = \"0s\" }\nstop = { grace = \"0ms\" }\n";
+        assert_eq!(messages(src), ["`timeout` must be greater than zero"]);
+    }
+
+    #[test]
+    fn a_server_refers_to_itself_with_port_not_its_name() {
+        let src = "[servers.a]\ncommand = [\"a\", \"{servers.a.port}\"]\nready = { tcp = true }\n";
+        let errs = errors(src);
+        assert_eq!(errs[0].0, "server `a` refers to itself by name");
+        assert_eq!(errs[0].1, "{servers.a.port}");
+        assert_eq!(errs[0].2.as_deref(), Some("write `{port}` for the server's own port"));
+    }
+
+    #[test]
+    fn undeclared_servers_get_a_did_you_mean() {
+        let src = "[servers.pricing]\ncommand = [\"p\"]\nready = { tcp = true }\n[server]\ncommand = [\"app\", \"{servers.prcing.url}\"]\nready = { tcp = true }\n";
+        let errs = errors(src);
+        assert_eq!(errs[0].0, "no server named `prcing`");
+        assert_eq!(errs[0].2.as_deref(), Some("did you mean `{servers.pricing.url}`?"));
+    }
+
+    #[test]
+    fn the_main_server_and_layers_may_use_every_named_server() {
+        let src = "[server]\ncommand = [\"app\", \"{servers.z.url}\"]\nready = { tcp = true }\n[servers.z]\ncommand = [\"z\"]\nready = { tcp = true }\n[[layer]]\nname = \"l\"\ncommand = [\"t\", \"{url}\", \"{servers.z.port}\"]\n";
+        assert!(parse_suite(src, Path::new("/s")).is_ok());
+    }
+
+    #[test]
+    fn port_in_a_layer_needs_a_main_server() {
+        let src = "[[layer]]\nname = \"l\"\ncommand = [\"t\", \"--port={port}\"]\n";
+        let errs = errors(src);
+        assert_eq!(errs[0].0, "`{port}` refers to the main server, and there is no `[server]`");
+        assert_eq!(errs[0].1, "{port}");
+    }
+
+    #[test]
+    fn stray_braces_point_at_the_brace() {
+        let src = "[server]\ncommand = [\"app\", \"a{port\", \"b}\"]\nready = { tcp = true }\n";
+        let errs = errors(src);
+        assert_eq!(
+            (errs[0].0.as_str(), errs[0].1.as_str()),
+            ("unclosed `{` in a placeholder", "{")
+        );
+        assert_eq!((errs[1].0.as_str(), errs[1].1.as_str()), ("unmatched `}`", "}"));
+    }
+
+    #[test]
+    fn placeholders_in_escaped_strings_point_at_the_whole_string() {
+        let src = "[server]\ncommand = [\"app\", \"\\t{nope}\"]\nready = { tcp = true }\n";
+        assert_eq!(errors(src)[0].1, "\"\\t{nope}\"");
+        let src = "[server]\ncommand = [\"app\", '{nope}']\nready = { tcp = true }\n";
+        assert_eq!(errors(src)[0].1, "{nope}");
+    }
+
+    #[test]
+    fn server_shape_errors() {
+        let both = "[server]\ncommand = [\"app\"]\nurl = \"http://x\"\nready = { tcp = true }\n";
+        assert_eq!(messages(both), ["a server has either `command` or `url`, not both"]);
+        let neither = "[server]\nready = { tcp = true }\n";
+        assert_eq!(messages(neither), ["the server has neither `command` nor `url`"]);
+        let no_ready = "[server]\ncommand = [\"app\"]\n";
+        assert_eq!(errors(no_ready)[0].1, "[server]");
+        let empty = "[server]\ncommand = []\nready = { tcp = true }\n";
+        assert_eq!(messages(empty), ["the command is empty"]);
+        let program = "[server]\ncommand = [\"{url}/bin\"]\nready = { tcp = true }\n";
+        assert_eq!(messages(program), ["the program name cannot contain placeholders or braces"]);
+        let external = "[server]\nurl = \"https://x.example\"\ncwd = \"a\"\nstop = { grace = \"1s\" }\nready = { stdout = \"up\" }\n";
+        assert_eq!(
+            messages(external),
+            [
+                "`cwd` has no effect on an external target",
+                "`stop` has no effect on an external target",
+                "`stdout` readiness needs a launched server",
+            ]
+        );
+        let bad_url = "[server]\nurl = \"ftp://x\"\nready = { tcp = true }\n";
+        assert_eq!(messages(bad_url), ["unsupported URL `ftp://x`"]);
+        let bad_name = "[servers.\"a b\"]\ncommand = [\"a\"]\nready = { tcp = true }\n";
+        assert_eq!(messages(bad_name), ["invalid server name `a b`"]);
+    }
+
+    #[test]
+    fn readiness_errors() {
+        let check =
+            |ready: &str| messages(&format!("[server]\ncommand = [\"app\"]\nready = {ready}\n"));
+        assert_eq!(check("{ timeout = \"1s\" }"), ["`ready` names no readiness kind"]);
+        assert_eq!(check("{ tcp = false }"), ["`tcp = false` checks nothing"]);
+        assert_eq!(
+            check("{ tcp = true, status = 200 }"),
+            ["`status` applies to `http` readiness only"]
+        );
+        assert_eq!(check("{ http = \"health\" }"), ["the readiness path must start with `/`"]);
+        assert_eq!(check("{ http = \"/\", status = 99 }"), ["invalid HTTP status 99"]);
+        assert_eq!(check("{ stdout = \"(unclosed\" }"), ["invalid regular expression"]);
+        let Ok(suite) = parse_suite(
+            "[server]\ncommand = [\"app\"]\nready = { stdout = 'port (?P<port>\\d+)' }\n",
+            Path::new("/s"),
+        ) else {
+            panic!()
+        };
+        let Some(Readiness::Stdout { address, .. }) = suite.server().map(ServerDef::ready) else {
+            panic!()
+        };
+        assert_eq!(*address, Some(AddressGroup::Port));
+    }
+
+    #[test]
+    fn layer_errors() {
+        let src = format!(
+            "{SERVER}[[layer]]\ncommand = [\"t\"]\nisolation = \"shared\"\n[[layer]]\nname = \" \"\nscenarios = []\njunit = \"x.xml\"\n[[layer]]\nname = \"r\"\nscenarios = [\"a.hurl\", \"[\"]\nisolation = \"restart\"\nreset = [\"reload\"]\n[[layer]]\nname = \"n\"\n"
+        );
+        assert_eq!(
+            messages(&src),
+            [
+                "the layer has no `name`",
+                "`isolation` applies to scenario layers only",
+                "the layer name is empty",
+                "`scenarios` is empty",
+                "`junit` applies to command layers only",
+                "invalid glob `[`",
+                "`reset` is for `isolation = \"shared\"`",
+                "the layer has neither `command` nor `scenarios`",
+            ]
+        );
+    }
+
+    #[test]
+    fn scenario_layers_need_a_server() {
+        let src = "[[layer]]\nname = \"i\"\nscenarios = [\"*.hurl\"]\n";
+        assert_eq!(messages(src), ["a scenario layer needs a `[server]` to test"]);
+    }
+
+    #[test]
+    fn variable_and_run_errors() {
+        let src = "[servers.db]\ncommand = [\"db\"]\nready = { tcp = true }\n[variables]\nbase_url = \"x\"\ndb_port = 1\n\"a b\" = 2\n[run]\ntransport_retry = \"saf\"\nflaky_result = \"no\"\nretry_methods = [\"get\", \"GE T\"]\nidempotency_key_header = \"a b\"\njobs = 0\nconnect_timeout = \"1\"\n";
+        let errs = errors(src);
+        let got: Vec<(&str, Option<&str>)> =
+            errs.iter().map(|(m, _, h)| (m.as_str(), h.as_deref())).collect();
+        assert_eq!(got[0].0, "variable `base_url` is set by shakedown");
+        assert_eq!(got[1].0, "variable `db_port` is set by shakedown");
+        assert_eq!(got[2].0, "invalid variable name `a b`");
+        assert_eq!(
+            got[3],
+            (
+                "unknown `transport_retry` value `saf`",
+                Some("did you mean `safe`? expected one of: `safe`, `off`")
+            )
+        );
+        assert_eq!(
+            got[4],
+            ("unknown `flaky_result` value `no`", Some("expected one of: `pass`, `fail`"))
+        );
+        assert_eq!(got[5], ("invalid HTTP method `get`", Some("methods are upper case: `GET`")));
+        assert_eq!(got[6].0, "invalid HTTP method `GE T`");
+        assert_eq!(got[7].0, "invalid header name `a b`");
+        assert_eq!(got[8].0, "`jobs` must be at least 1");
+        assert_eq!(got[9].0, "invalid duration `1`");
+        assert_eq!(got.len(), 10);
+    }
+
+    #[test]
+    fn paths_are_joined_without_dot_components() {
+        assert_eq!(join(Path::new("/s"), "."), PathBuf::from("/s"));
+        assert_eq!(join(Path::new("/s"), "./a/./b"), PathBuf::from("/s/a/b"));
+        assert_eq!(join(Path::new("/s"), "/abs"), PathBuf::from("/abs"));
+        assert_eq!(join(Path::new("/s"), "../up"), PathBuf::from("/s/../up"));
+        assert_eq!(join(Path::new(""), "."), PathBuf::from("."));
+    }
+
+    #[test]
+    fn globs_escape_the_suite_directory() {
+        let src =
+            format!("{SERVER}[[layer]]\nname = \"i\"\nscenarios = [\"*.hurl\", \"/abs/*.hurl\"]\n");
+        let suite = parse_suite(&src, Path::new("/work/[x]")).unwrap();
+        let LayerKind::Scenarios { globs, .. } = suite.layers()[0].kind() else { panic!() };
+        assert_eq!(globs[0].get_ref(), "/work/[[]x[]]/*.hurl");
+        assert_eq!(globs[1].get_ref(), "/abs/*.hurl");
+        assert!(glob::Pattern::new(globs[0].get_ref()).unwrap().matches("/work/[x]/a.hurl"));
+    }
+
+    #[test]
+    fn program_paths_are_relative_to_cwd() {
+        let src = "[server]\ncommand = [\"../bin/app\"]\ncwd = \"srv\"\nready = { tcp = true }\n";
+        let suite = parse_suite(src, Path::new("/s")).unwrap();
+        let Some(ServerTarget::Launch { command, .. }) = suite.server().map(ServerDef::target)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            command.program(),
+            &Program::Path(Spanned::new(20..32, PathBuf::from("/s/srv/../bin/app")))
+        );
+    }
 }
