@@ -134,13 +134,23 @@ pub(crate) fn from_toml(error: &toml::de::Error, source: &str) -> SuiteDiagnosti
     if let Some(field) = message.strip_prefix("missing field ") {
         return SuiteDiagnostic::new(format!("missing key {field}"), span, "in this table");
     }
-    // A syntax error: toml's message names what it expected; an empty span
-    // (end of line, end of file) still gets a caret.
-    let span = if span.is_empty() && span.start < source.len() {
+    // A syntax error: toml's message names what it expected. An empty span
+    // still gets a caret: on the next character, or at the end of the file on
+    // its last visible one.
+    let span = if !span.is_empty() {
+        span
+    } else if span.start < source.len() {
         span.start..span.start + 1
     } else {
-        span
+        let end = source.trim_end().len();
+        let last = source[..end].chars().next_back().map_or(0, char::len_utf8);
+        end - last..end
     };
+    if message == "duplicate key" {
+        let key = source.get(span.clone()).unwrap_or_default();
+        return SuiteDiagnostic::new(format!("duplicate key `{key}`"), span, "set twice")
+            .with_help("each key appears once per table");
+    }
     SuiteDiagnostic::new(format!("invalid TOML: {message}"), span, message.to_owned())
 }
 

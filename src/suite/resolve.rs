@@ -129,6 +129,13 @@ impl Resolver<'_> {
             own_name: None,
             has_own: file.server.is_some(),
         };
+        if file.layer.is_empty() {
+            // A gate that runs nothing would pass every deployment.
+            self.error(
+                SuiteDiagnostic::new("the suite has no layers", 0..0, "nothing to run")
+                    .with_help(r#"add a [[layer]] with `name` and either `command = [...]` or `scenarios = ["*.hurl"]`"#),
+            );
+        }
         let layers = self.layers(&file.layer, &layer_scope, file.server.is_some());
         let run = match &file.run {
             Some(r) => self.run(r.get_ref()),
@@ -1208,8 +1215,22 @@ mod tests {
 
     const SERVER: &str = "[server]\ncommand = [\"app\", \"{port}\"]\nready = { tcp = true }\n";
 
+    /// `source`, with a command layer at the end if it has none.
+    fn with_layer(source: &str) -> String {
+        if source.contains("[[layer]]") {
+            source.to_owned()
+        } else {
+            format!("{source}\n[[layer]]\nname = \"zz\"\ncommand = [\"true\"]\n")
+        }
+    }
+
+    fn parse(source: &str) -> Result<Suite, Vec<SuiteDiagnostic>> {
+        parse_suite(&with_layer(source), Path::new("/s"))
+    }
+
     /// Each diagnostic as (message, the text under the caret, help).
     fn errors(source: &str) -> Vec<(String, String, Option<String>)> {
+        let source = &with_layer(source);
         match parse_suite(source, Path::new("/s")) {
             Ok(suite) => panic!("expected errors, got {suite:#?}"),
             Err(diags) => {
@@ -1264,7 +1285,7 @@ mod tests {
     #[test]
     fn the_main_server_and_layers_may_use_every_named_server() {
         let src = "[server]\ncommand = [\"app\", \"{servers.z.url}\"]\nready = { tcp = true }\n[servers.z]\ncommand = [\"z\"]\nready = { tcp = true }\n[[layer]]\nname = \"l\"\ncommand = [\"t\", \"{url}\", \"{servers.z.port}\"]\n";
-        assert!(parse_suite(src, Path::new("/s")).is_ok());
+        assert!(parse(src).is_ok());
     }
 
     #[test]
@@ -1334,10 +1355,9 @@ mod tests {
         assert_eq!(check("{ http = \"health\" }"), ["the readiness path must start with `/`"]);
         assert_eq!(check("{ http = \"/\", status = 99 }"), ["invalid HTTP status 99"]);
         assert_eq!(check("{ stdout = \"(unclosed\" }"), ["invalid regular expression"]);
-        let Ok(suite) = parse_suite(
-            "[server]\ncommand = [\"app\"]\nready = { stdout = 'port (?P<port>\\d+)' }\n",
-            Path::new("/s"),
-        ) else {
+        let Ok(suite) =
+            parse("[server]\ncommand = [\"app\"]\nready = { stdout = 'port (?P<port>\\d+)' }\n")
+        else {
             panic!()
         };
         let Some(Readiness::Stdout { address, .. }) = suite.server().map(ServerDef::ready) else {
@@ -1364,6 +1384,13 @@ mod tests {
                 "the layer has neither `command` nor `scenarios`",
             ]
         );
+    }
+
+    #[test]
+    fn a_suite_without_layers_is_an_error() {
+        let diags = parse_suite(SERVER, Path::new("/s")).unwrap_err();
+        assert_eq!(diags[0].message, "the suite has no layers");
+        assert_eq!(diags.len(), 1);
     }
 
     #[test]
@@ -1423,7 +1450,7 @@ mod tests {
     #[test]
     fn program_paths_are_relative_to_cwd() {
         let src = "[server]\ncommand = [\"../bin/app\"]\ncwd = \"srv\"\nready = { tcp = true }\n";
-        let suite = parse_suite(src, Path::new("/s")).unwrap();
+        let suite = parse(src).unwrap();
         let Some(ServerTarget::Launch { command, .. }) = suite.server().map(ServerDef::target)
         else {
             panic!()
