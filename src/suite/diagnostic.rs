@@ -46,6 +46,12 @@ impl SuiteDiagnostic {
     }
 }
 
+impl fmt::Display for SuiteDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Renders every diagnostic against `source`, one after another, each ending
 /// with a newline. `file_name` is shown as given (say, relative to the
 /// current directory). Without `color`, the output is plain Unicode text.
@@ -256,5 +262,7 @@ mod tests {
         assert!(out.contains("comand = [\"x\"]"), "{out}");
         assert!(out.contains("did you mean `command`?"), "{out}");
         assert!(!out.contains('\u{1b}'), "no colour codes: {out}");
+        let diag = SuiteDiagnostic::new("bad", 0..1, "here");
+        assert!(render(&[diag], "f.toml", "x", true).contains('\u{1b}'));
     }
 }

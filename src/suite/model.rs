@@ -272,20 +272,21 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// Every signal, with its name as written in the suite file.
-    pub const ALL: [(Self, &'static str); 7] = [
-        (Self::Term, "SIGTERM"),
-        (Self::Int, "SIGINT"),
-        (Self::Hup, "SIGHUP"),
-        (Self::Quit, "SIGQUIT"),
-        (Self::Kill, "SIGKILL"),
-        (Self::Usr1, "SIGUSR1"),
-        (Self::Usr2, "SIGUSR2"),
-    ];
+    /// Every signal a suite may name.
+    pub const ALL: [Self; 7] =
+        [Self::Term, Self::Int, Self::Hup, Self::Quit, Self::Kill, Self::Usr1, Self::Usr2];
 
     /// The name, such as `"SIGTERM"`.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("SIGTERM", |(_, name)| name)
+        match self {
+            Self::Term => "SIGTERM",
+            Self::Int => "SIGINT",
+            Self::Hup => "SIGHUP",
+            Self::Quit => "SIGQUIT",
+            Self::Kill => "SIGKILL",
+            Self::Usr1 => "SIGUSR1",
+            Self::Usr2 => "SIGUSR2",
+        }
     }
 }
 

@@ -450,10 +450,10 @@ impl Resolver<'_> {
 
     fn signal(&mut self, text: &Spanned<String>) -> Option<Signal> {
         let name = text.get_ref();
-        if let Some((signal, _)) = Signal::ALL.iter().find(|(_, n)| n == name) {
-            return Some(*signal);
+        if let Some(signal) = Signal::ALL.into_iter().find(|s| s.name() == name) {
+            return Some(signal);
         }
-        let names: Vec<&str> = Signal::ALL.iter().map(|(_, n)| *n).collect();
+        let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
         let prefixed = format!("SIG{}", name.to_uppercase());
         let best = names
             .iter()
