@@ -120,11 +120,44 @@ impl Diagnostic for Report<'_> {
 pub(crate) fn from_toml(error: &toml::de::Error, source: &str) -> SuiteDiagnostic {
     let span = error.span().unwrap_or(0..0);
     let message = error.message().trim_end();
+    let text = source.get(span.clone()).unwrap_or_default();
     if let Some(diag) = unknown_name(message, "field", "key", span.clone()) {
+        // `[server.pricing]` for `[servers.pricing]`: serde sees a key `pricing` in `[server]`.
+        let line_start = source[..span.start.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+        if source[line_start..].starts_with("[server.")
+            && span.start == line_start + "[server.".len()
+        {
+            return diag.with_help(format!("named servers go under `[servers.{text}]`"));
+        }
         return diag;
+    }
+    if text.starts_with("[[") {
+        // An array of tables where the file expects one table (`[[server]]`).
+        let name = text.trim_matches(['[', ']']);
+        return SuiteDiagnostic::new(
+            format!("`{text}` makes `{name}` an array of tables"),
+            span,
+            "one table expected",
+        )
+        .with_help(format!("write `[{name}]`"));
+    }
+    if text.starts_with('[') && message.ends_with("expected a sequence") {
+        // `[layer]` for `[[layer]]`.
+        let name = text.trim_matches(['[', ']']);
+        return SuiteDiagnostic::new(
+            format!("`{text}` must be an array of tables"),
+            span,
+            "a single table",
+        )
+        .with_help(format!("write `[[{name}]]`, once per {name}"));
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let expected = match expected {
+            "i64" | "u64" | "i32" | "u32" | "u16" | "usize" => "an integer",
+            "f64" | "f32" => "a float",
+            other => other,
+        };
         let help =
             (found.starts_with("string") && expected.contains("one per argument")).then(|| {
                 "write each argument as its own string: shakedown runs the program without a shell"
@@ -250,6 +283,27 @@ mod tests {
         assert_eq!(did_you_mean("comand", &known), Some("command"));
         assert_eq!(did_you_mean("READY", &known), Some("ready"));
         assert_eq!(did_you_mean("banana", &known), None);
+    }
+
+    fn toml_diag(source: &str) -> SuiteDiagnostic {
+        let error = toml::from_str::<crate::suite::file::SuiteFile>(source).unwrap_err();
+        from_toml(&error, source)
+    }
+
+    #[test]
+    fn common_table_mistakes_get_a_hint() {
+        let d = toml_diag("[layer]\nname = \"x\"\n");
+        assert_eq!(d.message, "`[layer]` must be an array of tables");
+        assert_eq!(d.help.as_deref(), Some("write `[[layer]]`, once per layer"));
+        let d = toml_diag("[[server]]\ncommand = [\"a\"]\n");
+        assert_eq!(d.message, "`[[server]]` makes `server` an array of tables");
+        let d = toml_diag("[server.pricing]\ncommand = [\"a\"]\n");
+        assert_eq!(d.message, "unknown key `pricing`");
+        assert_eq!(d.help.as_deref(), Some("named servers go under `[servers.pricing]`"));
+        let d = toml_diag("[run]\njobs = \"2\"\n");
+        assert_eq!(d.label, "expected an integer");
+        let d = toml_diag("[server]\ncommand = [");
+        assert_eq!(d.span, 19..20, "the last `[`");
     }
 
     #[test]
