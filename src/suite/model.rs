@@ -71,6 +71,42 @@ impl Suite {
     pub fn run(&self) -> &RunSettings {
         &self.run
     }
+
+    /// Every path the caller should check before anything starts, in file
+    /// order per server and layer: working directories, programs given by
+    /// path, scenario globs (which must match at least one file). JUnit files
+    /// are not listed: a layer writes them.
+    pub fn paths_to_check(&self) -> Vec<PathCheck<'_>> {
+        let mut out = Vec::new();
+        for server in self.start_order() {
+            if let ServerTarget::Launch { command, .. } = &server.target {
+                command.push_paths(&mut out);
+            }
+        }
+        for layer in &self.layers {
+            match &layer.kind {
+                LayerKind::Command { command, .. } => command.push_paths(&mut out),
+                LayerKind::Scenarios { globs, reset, .. } => {
+                    out.extend(globs.iter().map(PathCheck::Glob));
+                    if let Some(reset) = reset {
+                        reset.push_paths(&mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A path from the suite file that must exist; see [`Suite::paths_to_check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathCheck<'a> {
+    /// A `cwd`: must be a directory.
+    Directory(&'a Spanned<PathBuf>),
+    /// A `command[0]` given by path: must be an executable file.
+    Program(&'a Spanned<PathBuf>),
+    /// A scenario glob: must match at least one file.
+    Glob(&'a Spanned<String>),
 }
 
 /// Which server a [`ServerDef`] is.
@@ -173,6 +209,13 @@ impl CommandSpec {
     /// The byte range of the `command` array.
     pub fn span(&self) -> Range<usize> {
         self.span.clone()
+    }
+
+    fn push_paths<'a>(&'a self, out: &mut Vec<PathCheck<'a>>) {
+        out.push(PathCheck::Directory(&self.cwd));
+        if let Program::Path(path) = &self.program {
+            out.push(PathCheck::Program(path));
+        }
     }
 }
 

@@ -971,34 +971,41 @@ impl Resolver<'_> {
             );
             return None;
         }
-        let base = glob::Pattern::escape(&self.dir.to_string_lossy());
-        let base = base.trim_end_matches('/');
+        // The directory may contain `*` or `[`: escape it so that only the
+        // pattern as written is a pattern.
+        let mut prefix = glob::Pattern::escape(&self.dir.to_string_lossy());
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
         let mut out = Some(Vec::new());
         for pattern in scenarios.get_ref() {
             let text = pattern.get_ref();
-            let glob = match glob::Pattern::new(text) {
-                Err(error) if !text.is_empty() => {
-                    self.error(
-                        SuiteDiagnostic::new(format!("invalid glob `{text}`"), pattern.span(), error.msg)
-                            .with_help("`*`, `**`, `?` and `[...]` are wildcards; write `[*]` for a literal `*`"),
-                    );
-                    None
+            let glob = if text.is_empty() {
+                self.error(
+                    SuiteDiagnostic::new("empty glob", pattern.span(), "empty")
+                        .with_help(r#"such as "scenarios/*.hurl""#),
+                );
+                None
+            } else if let Err(error) = glob::Pattern::new(text) {
+                self.error(
+                    SuiteDiagnostic::new(
+                        format!("invalid glob `{text}`"),
+                        pattern.span(),
+                        error.msg,
+                    )
+                    .with_help(
+                        "`*`, `**`, `?` and `[...]` are wildcards; write `[*]` for a literal `*`",
+                    ),
+                );
+                None
+            } else if Path::new(text).is_absolute() {
+                Some(text.clone())
+            } else {
+                let mut rel = text.as_str();
+                while let Some(rest) = rel.strip_prefix("./") {
+                    rel = rest;
                 }
-                Err(_) | Ok(_) if text.is_empty() => {
-                    self.error(
-                        SuiteDiagnostic::new("empty glob", pattern.span(), "empty")
-                            .with_help(r#"such as "scenarios/*.hurl""#),
-                    );
-                    None
-                }
-                _ if Path::new(text).is_absolute() => Some(text.clone()),
-                _ => {
-                    let mut rel = text.as_str();
-                    while let Some(rest) = rel.strip_prefix("./") {
-                        rel = rest;
-                    }
-                    Some(if base.is_empty() { rel.to_owned() } else { format!("{base}/{rel}") })
-                }
+                Some(format!("{prefix}{rel}"))
             };
             out = out.zip(glob).map(|(mut v, g)| {
                 v.push(Spanned::new(pattern.span(), g));
@@ -1445,6 +1452,9 @@ mod tests {
         assert_eq!(globs[0].get_ref(), "/work/[[]x[]]/*.hurl");
         assert_eq!(globs[1].get_ref(), "/abs/*.hurl");
         assert!(glob::Pattern::new(globs[0].get_ref()).unwrap().matches("/work/[x]/a.hurl"));
+        let suite = parse_suite(&src, Path::new("/")).unwrap();
+        let LayerKind::Scenarios { globs, .. } = suite.layers()[0].kind() else { panic!() };
+        assert_eq!(globs[0].get_ref(), "/*.hurl");
     }
 
     #[test]

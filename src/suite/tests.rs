@@ -241,4 +241,29 @@ fn stdout_readiness_restart_isolation_and_paths() {
     let junit = junit.as_ref().unwrap();
     assert_eq!(junit.get_ref(), Path::new("/work/project/reports/contract.xml"));
     assert_eq!(&source[junit.span()], "\"reports/contract.xml\"");
+
+    let checks: Vec<String> = suite
+        .paths_to_check()
+        .iter()
+        .map(|c| match c {
+            PathCheck::Directory(p) => format!("dir {}", p.get_ref().display()),
+            PathCheck::Program(p) => format!("program {}", p.get_ref().display()),
+            PathCheck::Glob(g) => format!("glob {}", g.get_ref()),
+        })
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "dir /work/project/tools",
+            "program /work/project/tools/bin/fake-db",
+            "dir /work/project",
+            "program /work/project/target/debug/app",
+            "glob /work/project/api/*.hurl",
+            "glob /work/project/fixtures/*.hurl",
+            "dir /work/project",
+            "program /work/project/reset.sh",
+            "dir /work/project/contract",
+            "program /work/project/contract/bin/contract",
+        ]
+    );
 }
