@@ -11,6 +11,15 @@
 //! holds argv and env strings whose placeholders (`{port}`, …) are filled in
 //! once ports are known; [`render`] draws [`SuiteDiagnostic`]s as snippets.
 //!
+//! A syntax or type error stops `toml`, so it is reported alone; every other
+//! check runs over the whole file and all its errors are reported together.
+//! The caller checks [`Suite::paths_to_check`] against the filesystem and can
+//! report a missing file as a [`SuiteDiagnostic`] of its own, with the span
+//! given, through the same [`render`].
+//!
+//! Not done here: starting anything, reading files, expanding globs, choosing
+//! ports, or merging `[run]` with the command line (the command line wins).
+//!
 //! # The file
 //!
 //! ```toml
@@ -56,9 +65,11 @@
 //!   `SIGQUIT`, `SIGKILL`, `SIGUSR1` or `SIGUSR2`; `grace` defaults to 5 s.
 //! - `[variables]`: string, integer, float or boolean values, given to every
 //!   scenario. `base_url`, `port`, `NAME_url` and `NAME_port` are reserved.
-//! - `[[layer]]`: `name` (unique), then either `command` (with optional
-//!   `timeout`, `junit`, `cwd`, `env`) or `scenarios` (globs, with optional
-//!   `isolation = "shared" | "restart"` and, for `shared`, `reset` (an argv)).
+//! - `[[layer]]` (at least one): `name` (non-empty, unique), then either
+//!   `command` (with optional `timeout`, `junit`, `cwd`, `env`) or `scenarios`
+//!   (non-empty globs; needs a `[server]`; optional
+//!   `isolation = "shared" | "restart"` (default `shared`) and, for `shared`,
+//!   `reset`, an argv run in the suite file's directory).
 //! - `[run]`: `transport_retry` (`"safe"`, `"off"`), `retry_methods` (an array
 //!   of upper-case methods), `idempotency_key_header`, `flaky_result`
 //!   (`"pass"`, `"fail"`), `jobs` (≥ 1), `connect_timeout`, `max_time`; each as
