@@ -65,8 +65,10 @@ pub fn render(diags: &[SuiteDiagnostic], file_name: &str, source: &str, color: b
         if i > 0 {
             out.push('\n');
         }
-        let start = diag.span.start.min(source.len());
-        let end = diag.span.end.clamp(start, source.len());
+        // A span from elsewhere (the caller's own diagnostics) may be off the
+        // end or inside a character: snap it to character boundaries.
+        let start = floor_char_boundary(source, diag.span.start);
+        let end = floor_char_boundary(source, diag.span.end.max(start));
         let report = Report { diag, span: start..end, code: &code };
         let mut one = String::new();
         if handler.render_report(&mut one, &report).is_err() {
@@ -78,6 +80,15 @@ pub fn render(diags: &[SuiteDiagnostic], file_name: &str, source: &str, color: b
         }
     }
     out
+}
+
+/// The nearest character boundary at or before `index`, within `source`.
+fn floor_char_boundary(source: &str, index: usize) -> usize {
+    let mut index = index.min(source.len());
+    while !source.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 /// One diagnostic as miette sees it.
@@ -267,6 +278,15 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_off_the_end_or_inside_a_character_still_render() {
+        let source = "a = \"é\"\n";
+        for (start, end) in [(5, 6), (100, 200), (6, 5)] {
+            let diag = SuiteDiagnostic::new("bad", start..end, "here");
+            assert!(render(&[diag], "f.toml", source, false).contains("bad"));
+        }
+    }
 
     #[test]
     fn levenshtein_counts_edits() {
