@@ -322,6 +322,15 @@ mod tests {
         assert_eq!(d.help.as_deref(), Some("named servers go under `[servers.pricing]`"));
         let d = toml_diag("[run]\njobs = \"2\"\n");
         assert_eq!(d.label, "expected an integer");
+        let d = toml_diag("[server]\nready = \"tcp\"\n");
+        assert_eq!(
+            d.label,
+            r#"expected a readiness table: { http = "/health" }, { tcp = true } or { stdout = "REGEX" }"#
+        );
+        let d = toml_diag("server = 1\n");
+        assert!(d.label.starts_with("expected a server table"), "{}", d.label);
+        let d = toml_diag("[[layer]]\nscenarios = \"*.hurl\"\n");
+        assert_eq!(d.label, r#"expected an array of glob patterns, such as ["scenarios/*.hurl"]"#);
         let d = toml_diag("[server]\ncommand = [");
         assert_eq!(d.span, 19..20, "the last `[`");
     }

@@ -9,8 +9,9 @@
 //!
 //! No `#[serde(flatten)]` and no `#[serde(untagged)]`: both ruin error messages.
 //! Where a value has a shape serde cannot describe well, a small visitor with
-//! an `expecting` text does the work ([`Argv`], [`DurationText`],
-//! [`VariableValue`], [`Entries`]).
+//! an `expecting` text does the work ([`Strings`], [`DurationText`],
+//! [`EnvText`], [`VariableValue`], [`Entries`]); every table names itself
+//! with serde's `expecting` attribute rather than its Rust type.
 //!
 //! Nothing outside `suite` sees these types.
 
@@ -23,7 +24,7 @@ use toml::Spanned;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = r#"a suite file"#)]
 pub(crate) struct SuiteFile {
     /// `[server]`: the main server under test.
     pub(crate) server: Option<Spanned<ServerFile>>,
@@ -40,7 +41,10 @@ pub(crate) struct SuiteFile {
 
 /// `[server]` or `[servers.NAME]`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = r#"a server table, such as { command = [...], ready = { tcp = true } }"#
+)]
 pub(crate) struct ServerFile {
     /// The argv that launches the server.
     pub(crate) command: Option<Spanned<Argv>>,
@@ -62,7 +66,10 @@ pub(crate) struct ServerFile {
 /// "no kind" are reported by `resolve` with a span and a hint, and so that a
 /// misspelt kind gets serde's list of known keys (turned into a did-you-mean).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = r#"a readiness table: { http = "/health" }, { tcp = true } or { stdout = "REGEX" }"#
+)]
 pub(crate) struct ReadyFile {
     /// `http = "/health"`: a GET of this path answers with `status`.
     pub(crate) http: Option<Spanned<String>>,
@@ -78,7 +85,10 @@ pub(crate) struct ReadyFile {
 
 /// `stop = { signal = "SIGTERM", grace = "5s" }`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = r#"a stop table, such as { signal = "SIGTERM", grace = "5s" }"#
+)]
 pub(crate) struct StopFile {
     /// The first signal sent to the process group.
     pub(crate) signal: Option<Spanned<String>>,
@@ -91,7 +101,10 @@ pub(crate) struct StopFile {
 /// Command keys and scenario keys share one struct so that a layer that mixes
 /// them is reported by `resolve` with a precise message, not as an unknown key.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = r#"a layer table with `name` and either `command` or `scenarios`"#
+)]
 pub(crate) struct LayerFile {
     /// The layer's name, unique in the file.
     pub(crate) name: Option<Spanned<String>>,
@@ -106,7 +119,7 @@ pub(crate) struct LayerFile {
     /// A command layer: extra environment variables.
     pub(crate) env: Option<Spanned<Entries<EnvText>>>,
     /// A scenario layer: globs of `.hurl` files.
-    pub(crate) scenarios: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) scenarios: Option<Spanned<Strings<GlobList>>>,
     /// A scenario layer: `"shared"` or `"restart"`.
     pub(crate) isolation: Option<Spanned<String>>,
     /// A scenario layer: an argv that reloads fixtures between scenario files.
@@ -116,12 +129,12 @@ pub(crate) struct LayerFile {
 /// `[run]`: the suite's values for options that `shakedown run` also takes on
 /// the command line (the command line wins).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = r#"a table of run options"#)]
 pub(crate) struct RunFile {
     /// `--transport-retry`: `"safe"` or `"off"`.
     pub(crate) transport_retry: Option<Spanned<String>>,
     /// `--retry-methods`: methods treated as idempotent.
-    pub(crate) retry_methods: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) retry_methods: Option<Spanned<Strings<MethodList>>>,
     /// `--idempotency-key-header`.
     pub(crate) idempotency_key_header: Option<Spanned<String>>,
     /// `--flaky-result`: `"pass"` or `"fail"`.
@@ -134,33 +147,70 @@ pub(crate) struct RunFile {
     pub(crate) max_time: Option<Spanned<DurationText>>,
 }
 
-/// An argv: an array of strings, each element with its own span.
+/// An array of strings, each element with its own span; `K` gives the
+/// `expecting` text (see [`ListKind`]).
 #[derive(Debug)]
-pub(crate) struct Argv(pub(crate) Vec<Spanned<String>>);
+pub(crate) struct Strings<K> {
+    /// The elements, in order.
+    pub(crate) items: Vec<Spanned<String>>,
+    kind: PhantomData<K>,
+}
 
-impl<'de> Deserialize<'de> for Argv {
+/// What a [`Strings`] array holds, for its `expecting` text.
+pub(crate) trait ListKind {
+    /// Completes "invalid type: ..., expected ...".
+    const EXPECTING: &'static str;
+}
+
+/// An argv.
+#[derive(Debug)]
+pub(crate) struct ArgvList;
+
+impl ListKind for ArgvList {
+    const EXPECTING: &'static str =
+        r#"an array of strings, one per argument, such as ["python", "manage.py", "test"]"#;
+}
+
+/// Scenario globs.
+#[derive(Debug)]
+pub(crate) struct GlobList;
+
+impl ListKind for GlobList {
+    const EXPECTING: &'static str = r#"an array of glob patterns, such as ["scenarios/*.hurl"]"#;
+}
+
+/// HTTP methods.
+#[derive(Debug)]
+pub(crate) struct MethodList;
+
+impl ListKind for MethodList {
+    const EXPECTING: &'static str = r#"an array of methods, such as ["GET", "PUT"]"#;
+}
+
+/// An argv: `command` and `reset`.
+pub(crate) type Argv = Strings<ArgvList>;
+
+impl<'de, K: ListKind> Deserialize<'de> for Strings<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(ArgvVisitor)
+        deserializer.deserialize_seq(StringsVisitor(PhantomData))
     }
 }
 
-struct ArgvVisitor;
+struct StringsVisitor<K>(PhantomData<K>);
 
-impl<'de> Visitor<'de> for ArgvVisitor {
-    type Value = Argv;
+impl<'de, K: ListKind> Visitor<'de> for StringsVisitor<K> {
+    type Value = Strings<K>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            r#"an array of strings, one per argument, such as ["python", "manage.py", "test"]"#,
-        )
+        f.write_str(K::EXPECTING)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Argv, A::Error> {
-        let mut argv = Vec::new();
-        while let Some(arg) = seq.next_element::<Spanned<String>>()? {
-            argv.push(arg);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strings<K>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<String>>()? {
+            items.push(item);
         }
-        Ok(Argv(argv))
+        Ok(Strings { items, kind: PhantomData })
     }
 }
 

@@ -15,8 +15,8 @@ use toml::Spanned;
 
 use crate::suite::diagnostic::{self, SuiteDiagnostic, did_you_mean, known_list};
 use crate::suite::file::{
-    self, Argv, DurationText, Entries, EnvText, LayerFile, ReadyFile, RunFile, ServerFile,
-    StopFile, SuiteFile,
+    self, Argv, DurationText, Entries, EnvText, GlobList, LayerFile, ReadyFile, RunFile,
+    ServerFile, StopFile, Strings, SuiteFile,
 };
 use crate::suite::model::{
     AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, Program,
@@ -518,7 +518,7 @@ impl Resolver<'_> {
             Some(env) => self.env(env.get_ref(), scope),
             None => Some(Vec::new()),
         };
-        let Some((first, rest)) = argv.get_ref().0.split_first() else {
+        let Some((first, rest)) = argv.get_ref().items.split_first() else {
             self.error(
                 SuiteDiagnostic::new("the command is empty", argv.span(), "no program")
                     .with_help(r#"give the program and its arguments, such as ["python", "manage.py", "test"]"#),
@@ -963,8 +963,8 @@ impl Resolver<'_> {
         ok
     }
 
-    fn globs(&mut self, scenarios: &Spanned<Vec<Spanned<String>>>) -> Option<Vec<Spanned<String>>> {
-        if scenarios.get_ref().is_empty() {
+    fn globs(&mut self, scenarios: &Spanned<Strings<GlobList>>) -> Option<Vec<Spanned<String>>> {
+        if scenarios.get_ref().items.is_empty() {
             self.error(
                 SuiteDiagnostic::new("`scenarios` is empty", scenarios.span(), "no pattern")
                     .with_help(r#"such as scenarios = ["scenarios/*.hurl"]"#),
@@ -978,7 +978,7 @@ impl Resolver<'_> {
             prefix.push('/');
         }
         let mut out = Some(Vec::new());
-        for pattern in scenarios.get_ref() {
+        for pattern in &scenarios.get_ref().items {
             let text = pattern.get_ref();
             let glob = if text.is_empty() {
                 self.error(
@@ -1065,7 +1065,7 @@ impl Resolver<'_> {
         });
         let retry_methods = run.retry_methods.as_ref().map(|methods| {
             let mut out = Some(Vec::new());
-            for method in methods.get_ref() {
+            for method in &methods.get_ref().items {
                 let m = method.get_ref();
                 let valid = !m.is_empty() && m.chars().all(|c| c.is_ascii_uppercase());
                 if !valid {
