@@ -267,3 +267,20 @@ fn stdout_readiness_restart_isolation_and_paths() {
         ]
     );
 }
+
+#[test]
+fn the_example_in_the_module_docs_parses() {
+    let docs = include_str!("mod.rs");
+    let example: String = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!").map(|l| l.strip_prefix(' ').unwrap_or(l)))
+        .skip_while(|l| *l != "```toml")
+        .skip(1)
+        .take_while(|l| *l != "```")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(example.contains("[[layer]]"), "{example}");
+    let suite = parse(&example);
+    assert_eq!(suite.layers().len(), 2);
+    assert_eq!(suite.run().jobs.map(|j| j.get()), Some(1));
+}
