@@ -20,7 +20,7 @@ use toml::Spanned;
 use crate::suite::template::Template;
 
 /// A validated `shakedown.toml`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Suite {
     pub(crate) dir: PathBuf,
     pub(crate) server: Option<ServerDef>,
@@ -119,7 +119,7 @@ pub enum ServerId {
 }
 
 /// One server: launched by shakedown, or an external target.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ServerDef {
     pub(crate) id: ServerId,
     pub(crate) span: Range<usize>,
@@ -158,7 +158,7 @@ impl ServerDef {
 }
 
 /// Launched or external.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ServerTarget {
     /// shakedown starts the process (in its own process group) and stops it.
     Launch {
@@ -175,7 +175,7 @@ pub enum ServerTarget {
 }
 
 /// A command to run: a server, a command layer, or a layer's `reset`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CommandSpec {
     pub(crate) program: Program,
     pub(crate) args: Vec<Template>,
@@ -356,7 +356,7 @@ pub enum VariableValue {
 }
 
 /// One `[[layer]]`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Layer {
     pub(crate) name: Spanned<String>,
     pub(crate) kind: LayerKind,
@@ -380,7 +380,7 @@ impl Layer {
 }
 
 /// A command layer or a scenario layer.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum LayerKind {
     /// `command = [...]`: passes when the command exits with status 0.
     Command {
