@@ -145,6 +145,8 @@ pub(crate) struct RunFile {
     pub(crate) connect_timeout: Option<Spanned<DurationText>>,
     /// `--max-time`.
     pub(crate) max_time: Option<Spanned<DurationText>>,
+    /// `--deadline`: the whole run.
+    pub(crate) deadline: Option<Spanned<DurationText>>,
 }
 
 /// An array of strings, each element with its own span; `K` gives the

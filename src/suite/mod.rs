@@ -72,8 +72,10 @@
 //!   `reset`, an argv run in the suite file's directory).
 //! - `[run]`: `transport_retry` (`"safe"`, `"off"`), `retry_methods` (an array
 //!   of upper-case methods), `idempotency_key_header`, `flaky_result`
-//!   (`"pass"`, `"fail"`), `jobs` (≥ 1), `connect_timeout`, `max_time`; each as
-//!   the command-line option of the same name, which overrides it.
+//!   (`"pass"`, `"fail"`), `jobs` (≥ 1), `connect_timeout`, `max_time`,
+//!   `deadline` (the whole run); each as the command-line option of the same
+//!   name, which overrides it. Durations here need a unit, unlike on the
+//!   command line where a bare number means seconds.
 //!
 //! Durations are a whole number and a unit: `"500ms"`, `"10s"`, `"2m"`, `"1h"`.
 //! Paths (`cwd`, `junit`, `scenarios`, a `command[0]` containing `/`) are

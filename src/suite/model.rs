@@ -432,6 +432,8 @@ pub struct RunSettings {
     pub connect_timeout: Option<Duration>,
     /// `max_time`, as `--max-time`.
     pub max_time: Option<Duration>,
+    /// `deadline`, as `--deadline`: the whole run.
+    pub deadline: Option<Duration>,
 }
 
 /// `transport_retry = "safe" | "off"`.

@@ -1122,6 +1122,7 @@ impl Resolver<'_> {
         let connect_timeout =
             run.connect_timeout.as_ref().map(|d| self.duration(d, "connect_timeout", false));
         let max_time = run.max_time.as_ref().map(|d| self.duration(d, "max_time", false));
+        let deadline = run.deadline.as_ref().map(|d| self.duration(d, "deadline", false));
 
         let settings = RunSettings {
             transport_retry: settle(transport_retry, &mut ok),
@@ -1131,6 +1132,7 @@ impl Resolver<'_> {
             jobs: settle(jobs, &mut ok),
             connect_timeout: settle(connect_timeout, &mut ok),
             max_time: settle(max_time, &mut ok),
+            deadline: settle(deadline, &mut ok),
         };
         ok.then_some(settings)
     }

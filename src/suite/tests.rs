@@ -185,6 +185,7 @@ fn an_external_target_and_run_settings() {
     assert_eq!(run.jobs.map(|j| j.get()), Some(4));
     assert_eq!(run.connect_timeout, Some(Duration::from_millis(500)));
     assert_eq!(run.max_time, Some(Duration::from_secs(120)));
+    assert_eq!(run.deadline, Some(Duration::from_secs(3600)));
 }
 
 #[test]
