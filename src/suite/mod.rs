@@ -99,6 +99,8 @@ pub use model::{
 };
 pub use resolve::{DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, parse_suite};
 pub use template::{Part, Placeholder, Template, UnresolvedPlaceholder};
+/// A value with the byte range it was written at (re-exported from `toml`).
+pub use toml::Spanned;
 
 #[cfg(test)]
 mod tests;
