@@ -19,4 +19,5 @@ pub mod report;
 pub mod retry;
 pub mod runner;
 pub mod scenario;
+pub mod server;
 pub mod transport;

@@ -1,0 +1,1 @@
+//! Real-process tests of the server lifecycle: `sh`, `python3` and `sleep` children.
