@@ -79,6 +79,15 @@ pub enum LaunchError {
         #[source]
         source: io::Error,
     },
+    /// Something already listens on the address the server was told to use, so a
+    /// TCP or HTTP probe would reach that instead.
+    #[error("start server `{name}`: {address} is already in use")]
+    PortInUse {
+        /// The server's name.
+        name: String,
+        /// The address.
+        address: std::net::SocketAddr,
+    },
     /// The stdout readiness pattern does not compile.
     #[error("start server `{name}`: invalid stdout readiness pattern `{regex}`")]
     InvalidRegex {
@@ -156,7 +165,7 @@ impl LaunchError {
     /// restart on a fresh port may help.
     pub fn is_port_conflict(&self) -> bool {
         let Self::ExitedEarly { stderr_tail, stdout_tail, .. } = self else {
-            return false;
+            return matches!(self, Self::PortInUse { .. });
         };
         stderr_tail.iter().chain(stdout_tail).any(|line| {
             let line = line.to_ascii_lowercase();

@@ -93,6 +93,11 @@ pub async fn launch_with(
             None
         }
     };
+    if let Some(address) = spec.address
+        && port_taken(address)
+    {
+        return Err(LaunchError::PortInUse { name, address });
+    }
     let logs_error = |path: &Path| {
         let name = name.clone();
         let path = path.to_path_buf();
@@ -247,6 +252,19 @@ where
             result => return result,
         }
     }
+}
+
+/// Whether a listener already holds `address`. A TCP probe would connect to that
+/// listener and call a server ready that is about to fail with "address in use", so
+/// the launch checks first. Only a loopback or unspecified address is checked; a
+/// port taken between this check and the server's bind is still possible (the
+/// server then exits early and [`LaunchError::is_port_conflict`] sees it).
+fn port_taken(address: SocketAddr) -> bool {
+    let ip = address.ip();
+    if !(ip.is_loopback() || ip.is_unspecified()) || address.port() == 0 {
+        return false;
+    }
+    matches!(std::net::TcpListener::bind(address), Err(e) if e.kind() == io::ErrorKind::AddrInUse)
 }
 
 fn spawn_error(spec: &ServerSpec, program: &str, e: io::Error) -> LaunchError {

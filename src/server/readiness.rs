@@ -175,10 +175,13 @@ where
 {
     let mut pause = FIRST_POLL;
     let mut probes = 0_u32;
-    let mut last_error;
+    let mut last_error = "no probe completed before the deadline".to_owned();
     let mut last_failed_start = started;
     loop {
         let probe_start = Instant::now();
+        if probes > 0 && probe_start >= deadline {
+            return Outcome::TimedOut(last_error);
+        }
         probes += 1;
         let limit = deadline.min(probe_start + PROBE_TIMEOUT);
         tokio::select! {
@@ -193,6 +196,8 @@ where
                     });
                 }
                 Ok(Err(e)) => last_error = e,
+                // Cut short by the deadline: the previous failure says more.
+                Err(_) if limit == deadline && probes > 1 => {}
                 Err(_) => last_error = format!("probe timed out after {:?}", limit - probe_start),
             },
         }
