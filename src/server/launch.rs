@@ -179,6 +179,7 @@ pub async fn launch_with(
         // On failure the handle is dropped here, which kills the group.
         handle.supervisor = Some(
             SupervisorGuard::spawn(command, &order)
+                .await
                 .map_err(|source| LaunchError::Supervisor { name: name.clone(), source })?,
         );
     }
@@ -310,6 +311,7 @@ mod tests {
         let m = |url: Option<&str>, port: Option<&str>| StdoutMatch {
             url: url.map(str::to_owned),
             port: port.map(str::to_owned),
+            seen: Instant::now(),
         };
         let spec: SocketAddr = "127.0.0.1:9".parse().unwrap();
         assert_eq!(

@@ -67,6 +67,8 @@ pub(crate) struct StdoutMatch {
     pub(crate) url: Option<String>,
     /// The `port` group, if the pattern has one and it matched.
     pub(crate) port: Option<String>,
+    /// When the capture task read the line, to measure how fast readiness noticed.
+    pub(crate) seen: tokio::time::Instant,
 }
 
 /// Replaces secret values with `***`.
@@ -251,6 +253,7 @@ async fn pump<R, W>(
                 let found = StdoutMatch {
                     url: caps.name("url").map(|m| m.as_str().to_owned()),
                     port: caps.name("port").map(|m| m.as_str().to_owned()),
+                    seen: tokio::time::Instant::now(),
                 };
                 if let Some((_, tx)) = matcher.take() {
                     let _ = tx.send(found);

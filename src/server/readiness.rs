@@ -94,6 +94,7 @@ pub(crate) struct ReadyProbe {
     pub(crate) probes: u32,
     /// From the start of the last failed probe to the end of the successful one: the
     /// server became ready somewhere in this window, so it bounds the detection latency.
+    /// For stdout readiness: from reading the line to noticing the match.
     pub(crate) window: Duration,
     /// The stdout match, for stdout readiness.
     pub(crate) stdout: Option<StdoutMatch>,
@@ -111,7 +112,7 @@ pub(crate) async fn wait(
     let deadline = started + readiness.timeout();
     match (readiness, addr, stdout_match) {
         (Readiness::Stdout { regex, .. }, _, Some(rx)) => {
-            wait_stdout(child, rx, deadline, regex, started).await
+            wait_stdout(child, rx, deadline, regex).await
         }
         (Readiness::Tcp { .. }, Some(addr), _) => {
             poll(child, deadline, started, || async move { connect(addr).await.map(drop) }).await
@@ -142,7 +143,6 @@ async fn wait_stdout(
     mut rx: oneshot::Receiver<StdoutMatch>,
     deadline: Instant,
     regex: &str,
-    started: Instant,
 ) -> Outcome {
     let mut last = format!("no stdout line matched `{regex}`");
     let mut stdout_open = true;
@@ -154,7 +154,7 @@ async fn wait_stdout(
                 Ok(m) => {
                     return Outcome::Ready(ReadyProbe {
                         probes: 1,
-                        window: started.elapsed().min(MAX_POLL),
+                        window: m.seen.elapsed(),
                         stdout: Some(m),
                     });
                 }

@@ -91,6 +91,8 @@ impl ServerHandle {
         // If the group could not be verified gone, leave Drop armed: it sends SIGKILL again.
         self.stopped = group_gone;
         let mut report = match (status, self.exit.take()) {
+            // The server had already crashed: keep when that was seen.
+            (_, Some(earlier)) if earlier.direct_child => earlier,
             (Some(status), _) => self.report_for(self.pid, true, status_parts(status)),
             (None, Some(earlier)) => earlier,
             (None, None) => self.report_for(self.pid, true, (None, None)),

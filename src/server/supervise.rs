@@ -4,8 +4,10 @@
 //! For each launched server, `launch` starts the supervisor command (normally
 //! `shakedown __supervise`, installed once with [`install_supervisor`]) in a process
 //! group of its own, with a pipe on its stdin, and writes one line:
-//! `watch PGID LEADER_START SIGNAL GRACE_MS`. The supervisor then blocks reading the
-//! pipe. Two things can happen:
+//! `watch PGID LEADER_START SIGNAL GRACE_MS`. The supervisor answers [`ACK`] on its
+//! stdout, so a supervisor command that is not wired (an unknown subcommand that
+//! exits at once) fails the launch instead of leaving the server silently
+//! unprotected. It then blocks reading the pipe. Two things can happen:
 //!
 //! - shakedown stops the server itself and writes `release`: the supervisor exits.
 //! - shakedown dies: the kernel closes the pipe, the read returns end of file, and the
@@ -61,6 +63,11 @@ impl SupervisorCommand {
     }
 }
 
+/// What a supervisor writes on stdout once it has read its order.
+pub(crate) const ACK: &str = "shakedown-supervisor: watching";
+/// How long `launch` waits for [`ACK`].
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
 static INSTALLED: OnceLock<SupervisorCommand> = OnceLock::new();
 
 /// Sets the supervisor that every later [`launch`](super::launch) uses, once per
@@ -96,6 +103,11 @@ where
     let Some(order) = Watch::parse(&line) else {
         return ExitCode::FAILURE;
     };
+    // The acknowledgement is protocol on a pipe, not output for a person.
+    let mut stdout = io::stdout();
+    if stdout.write_all(format!("{ACK}\n").as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
     loop {
         line.clear();
         match input.read_line(&mut line) {
@@ -179,13 +191,15 @@ fn wait_gone(pgid: Pid, within: Duration) -> bool {
 pub(crate) struct SupervisorGuard {
     /// Kept so tokio reaps the supervisor when it exits (also after the guard is dropped).
     _child: tokio::process::Child,
+    /// Kept open so the supervisor never writes into a closed pipe.
+    _ack: tokio::process::ChildStdout,
     /// Closing it without `release` means "shakedown is gone".
     pipe: Option<File>,
 }
 
 impl SupervisorGuard {
-    /// Starts `command` and hands it the watch order.
-    pub(crate) fn spawn(command: &SupervisorCommand, order: &Watch) -> io::Result<Self> {
+    /// Starts `command`, hands it the watch order and waits for its [`ACK`].
+    pub(crate) async fn spawn(command: &SupervisorCommand, order: &Watch) -> io::Result<Self> {
         #[expect(
             clippy::disallowed_methods,
             reason = "server::launch owns the supervisor's process group as it owns the server's"
@@ -194,22 +208,63 @@ impl SupervisorGuard {
         cmd.args(&command.args)
             .envs(command.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             // Its own group: a Ctrl-C to shakedown's terminal group must not reach it.
             .process_group(0)
             .kill_on_drop(false);
         let mut child = cmd.spawn()?;
         let stdin = child.stdin.take().ok_or_else(|| io::Error::other("no stdin pipe"))?;
+        let mut ack = child.stdout.take().ok_or_else(|| io::Error::other("no stdout pipe"))?;
         let mut pipe = File::from(stdin.into_owned_fd()?);
         pipe.write_all(order.encode().as_bytes())?;
-        Ok(Self { _child: child, pipe: Some(pipe) })
+        match tokio::time::timeout(ACK_TIMEOUT, read_ack(&mut ack)).await {
+            Ok(Ok(())) => Ok(Self { _child: child, _ack: ack, pipe: Some(pipe) }),
+            Ok(Err(e)) => {
+                let status = child.try_wait().ok().flatten();
+                let _ = child.start_kill();
+                Err(io::Error::new(
+                    e.kind(),
+                    match status {
+                        Some(status) => format!("{e}; the supervisor {status}"),
+                        None => e.to_string(),
+                    },
+                ))
+            }
+            Err(_) => {
+                let _ = child.start_kill();
+                Err(io::Error::new(io::ErrorKind::TimedOut, "the supervisor did not acknowledge"))
+            }
+        }
     }
 
     /// Tells the supervisor the group was stopped by shakedown, and lets it exit.
     pub(crate) fn release(&mut self) {
         if let Some(mut pipe) = self.pipe.take() {
             let _ = pipe.write_all(b"release\n");
+        }
+    }
+}
+
+/// Reads until [`ACK`] appears (a test harness may print other lines first).
+async fn read_ack(stdout: &mut tokio::process::ChildStdout) -> io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0_u8; 256];
+    loop {
+        let n = stdout.read(&mut buf).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the supervisor exited without acknowledging",
+            ));
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if seen.windows(ACK.len()).any(|w| w == ACK.as_bytes()) {
+            return Ok(());
+        }
+        if seen.len() > 64 * 1024 {
+            return Err(io::Error::other("no acknowledgement in the supervisor's output"));
         }
     }
 }

@@ -594,7 +594,9 @@ fn launcher_entry() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let dir = out.parent().unwrap();
-        let s = spec(dir, "orphan", sh(WRAPPER), stdout_ready("^ready$"));
+        let mut s = spec(dir, "orphan", sh(WRAPPER), stdout_ready("^ready$"));
+        // The grandchild ignores SIGTERM, so the supervisor must also escalate.
+        s.stop.grace = Duration::from_millis(200);
         let options = LaunchOptions {
             supervisor: SupervisorChoice::Command(this_test_binary(
                 "server::tests::supervisor_entry",
@@ -645,4 +647,29 @@ async fn sigkill_of_the_launcher_lets_the_supervisor_stop_the_server() {
         let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
     }
     assert!(gone, "server group {leader} outlived its SIGKILLed launcher");
+}
+
+#[tokio::test]
+async fn a_supervisor_that_does_not_acknowledge_fails_the_launch_and_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let script = format!("echo $$ > {}; echo ready; exec sleep 30", pidfile.display());
+    let s = spec(dir.path(), "unwatched", sh(&script), stdout_ready("^ready$"));
+    // What an unwired `shakedown __supervise` looks like: it exits at once.
+    let options = LaunchOptions {
+        supervisor: SupervisorChoice::Command(SupervisorCommand {
+            program: "false".into(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }),
+        ..LaunchOptions::default()
+    };
+    let err = launch_with(&s, dir.path(), &[], &options).await.unwrap_err();
+    assert!(matches!(err, LaunchError::Supervisor { .. }), "{err:?}");
+    // The server may have been killed before it wrote its pid; then it cannot run.
+    let read_pid = || std::fs::read_to_string(&pidfile).ok()?.trim().parse::<u32>().ok();
+    eventually(Duration::from_secs(1), || read_pid().is_some()).await;
+    if let Some(pid) = read_pid() {
+        assert!(eventually(Duration::from_secs(5), || !alive(pid)).await);
+    }
 }

@@ -62,6 +62,10 @@ pub(crate) fn signal_group_verified(
 /// (init, once shakedown's child is gone), so where `/proc` exists a success is
 /// double-checked by looking for a member that is not a zombie.
 pub(crate) fn group_alive(pgid: Pid) -> bool {
+    // Fast path while the leader lives: no need to scan every process.
+    if proc_stat(pgid.as_raw_pid()).is_some_and(|s| s.pgrp == pgid.as_raw_pid() && s.is_live()) {
+        return true;
+    }
     match rustix::process::test_kill_process_group(pgid) {
         Err(Errno::SRCH) => false,
         Err(_) => true,
