@@ -188,6 +188,7 @@ mod tests {
         assert!(!stat.is_live());
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn reads_our_own_stat() {
         let me = rustix::process::getpid();
