@@ -109,8 +109,14 @@ pub async fn launch_with(
     let stdout_file = Capture::open(&stdout_path).await.map_err(logs_error(&stdout_path))?;
     let stderr_file = Capture::open(&stderr_path).await.map_err(logs_error(&stderr_path))?;
 
+    // A relative path with a slash means "relative to the server's cwd", explicitly.
+    let program_path = if program.contains('/') && Path::new(program).is_relative() {
+        spec.cwd.join(program)
+    } else {
+        program.into()
+    };
     #[expect(clippy::disallowed_methods, reason = "server::launch owns the child's process group")]
-    let mut cmd = tokio::process::Command::new(program);
+    let mut cmd = tokio::process::Command::new(&program_path);
     cmd.args(&spec.command[1..])
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))

@@ -15,8 +15,9 @@ use std::time::Duration;
 pub struct ServerSpec {
     /// The name used in messages and for the log files (`NAME.stdout.log`).
     pub name: String,
-    /// The argv, already resolved: `command[0]` is a bare name looked up in `PATH`
-    /// or a path the caller made absolute (or relative to [`ServerSpec::cwd`]).
+    /// The argv, placeholders already rendered. `command[0]` is a bare name looked up
+    /// in `PATH`, an absolute path, or a relative path containing `/`, which `launch`
+    /// resolves against [`ServerSpec::cwd`] (std leaves that case platform-specific).
     pub command: Vec<String>,
     /// The child's working directory; it must exist.
     pub cwd: PathBuf,

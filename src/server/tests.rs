@@ -673,3 +673,18 @@ async fn a_supervisor_that_does_not_acknowledge_fails_the_launch_and_stops_the_s
         assert!(eventually(Duration::from_secs(5), || !alive(pid)).await);
     }
 }
+
+#[tokio::test]
+async fn a_relative_program_is_resolved_against_the_cwd() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // A symlink rather than a freshly written script: exec of a file another
+    // thread's fork may still hold open for writing fails with ETXTBSY.
+    std::os::unix::fs::symlink("/bin/sh", bin.join("shell")).unwrap();
+    let command = argv(&["bin/shell", "-c", "echo ready; exec sleep 30"]);
+    let s = spec(dir.path(), "relative", command, stdout_ready("^ready$"));
+    let handle = start(&s, &dir.path().join("logs")).await.unwrap();
+    assert!(dir.path().join("logs/relative.stdout.log").exists());
+    handle.stop(true).await;
+}
