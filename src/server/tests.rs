@@ -688,3 +688,18 @@ async fn a_relative_program_is_resolved_against_the_cwd() {
     assert!(dir.path().join("logs/relative.stdout.log").exists());
     handle.stop(true).await;
 }
+
+/// The runner spawns launches and stops on a multi-threaded runtime.
+#[test]
+fn launch_and_stop_futures_are_send() {
+    fn is_send<T: Send>(_: &T) {}
+    let dir = std::env::temp_dir();
+    let s = spec(&dir, "send", sh("true"), stdout_ready("x"));
+    let launching = launch(&s, &dir, &[]);
+    is_send(&launching);
+    drop(launching);
+    fn stop_is_send(handle: ServerHandle) {
+        is_send(&handle.stop(false));
+    }
+    let _ = stop_is_send;
+}
