@@ -10,6 +10,9 @@
 //! - [`runner`]: evaluates scenarios: templates, queries, filters, predicates, captures, the entry loop.
 //! - [`transport`]: sends one attempt over an instrumented connection and records what happened.
 //! - [`report`]: turns outcomes into JSON and JUnit documents and terminal lines.
+//! - [`suite`]: the suite file (`shakedown.toml`); text in, validated `Suite` and diagnostics out.
+//! - [`server`]: the lifecycle of a launched service under test: process group, readiness, logs, stop.
+//! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
 
@@ -19,5 +22,6 @@ pub mod report;
 pub mod retry;
 pub mod runner;
 pub mod scenario;
+pub mod server;
 pub mod suite;
 pub mod transport;
