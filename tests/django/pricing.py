@@ -15,6 +15,7 @@ rates are JSON strings with exact decimals.
 """
 import argparse
 import json
+import signal
 import sys
 import threading
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -105,6 +106,14 @@ class Handler(BaseHTTPRequestHandler):
         sys.stderr.flush()
 
 
+class Stop(Exception):
+    """Raised in the main thread by SIGTERM or SIGINT."""
+
+
+def stop_on_signal(signum, frame):
+    raise Stop(signal.Signals(signum).name)
+
+
 def make_server(port):
     """A server bound to 127.0.0.1:port (0: any free port), not yet serving."""
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -120,7 +129,15 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    server = make_server(args.port)
+    # SIGTERM (how a supervisor stops it) ends the serving loop like Ctrl-C:
+    # the socket is closed and the exit status is 0.
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    try:
+        server = make_server(args.port)
+    except OSError as error:  # e.g. the port is taken: say so in one line
+        print(f"pricing: cannot listen on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
+        return 1
     # The socket already listens (bind + listen happen in the constructor), so
     # a client that reads this line can connect at once.
     port = server.server_address[1]
@@ -131,7 +148,7 @@ def main(argv=None):
     timer.start()
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
+    except Stop:
         pass
     finally:
         timer.cancel()

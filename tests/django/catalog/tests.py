@@ -119,8 +119,9 @@ class ProductApiTests(TestCase):
         self.assertIn("sku", response.json()["fields"])
         self.assertEqual(Product.objects.count(), 5)
 
-    def test_wrong_method(self):
-        response = self.client.delete("/api/products/1")
+    def test_wrong_method_is_json_405_even_with_csrf_checks(self):
+        client = self.client_class(enforce_csrf_checks=True)
+        response = client.delete("/api/products/1")
         self.assertEqual(response.status_code, 405)
         self.assertEqual(response["Allow"], "GET")
 

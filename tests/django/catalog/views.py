@@ -105,6 +105,7 @@ def lookup(product_id):
         return None
 
 
+@csrf_exempt
 def product_detail(request, product_id):
     if request.method != "GET":
         return method_not_allowed(request, ["GET"])
@@ -114,6 +115,7 @@ def product_detail(request, product_id):
     return JsonResponse(product.to_dict())
 
 
+@csrf_exempt
 def product_quote(request, product_id):
     """The price of ``qty`` units: the catalog's list price, discounted and
     put in a currency by the pricing service."""
