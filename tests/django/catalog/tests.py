@@ -108,6 +108,11 @@ class ProductApiTests(TestCase):
         self.assertEqual(response.status_code, 400)
         self.assertTrue(response.json()["error"].startswith("invalid JSON body"))
 
+    def test_create_rejects_a_body_over_the_size_limit_with_json(self):
+        response = self.post_json('{"name": "' + "x" * 3_000_000 + '"}')
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json(), {"error": "bad request"})
+
     def test_create_rejects_missing_unknown_and_mistyped_fields(self):
         response = self.post_json({"sku": "X-1", "price": True, "colour": "red"})
         self.assertEqual(response.status_code, 400)

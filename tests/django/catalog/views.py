@@ -42,6 +42,10 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+def bad_request(request, exception=None):
+    return json_error(400, "bad request")
+
+
 def not_found(request, exception=None):
     return json_error(404, f"no such resource: {request.path}")
 

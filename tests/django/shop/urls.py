@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/", include("catalog.urls")),
 ]
 
-# With DEBUG off, unknown URLs and server errors answer JSON like the rest of the API.
+# With DEBUG off, unknown URLs, rejected requests (e.g. a body over Django's
+# 2.5 MB limit) and server errors answer JSON like the rest of the API.
+handler400 = "catalog.views.bad_request"
 handler404 = "catalog.views.not_found"
 handler500 = "catalog.views.server_error"
