@@ -1,0 +1,1 @@
+"""The `catalog` app: products, their JSON API, and quotes priced by the pricing service."""

@@ -1,0 +1,1 @@
+"""The `shop` project package: settings and the root URL configuration."""
