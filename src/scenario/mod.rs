@@ -2,7 +2,7 @@
 //!
 //! **API boundary:** this is the only module that reads Hurl text; everything
 //! else sees the [`ast`]. It is pure: it never opens files, sockets or clocks.
-//! The entry point never fails halfway: [`parse`] returns the tree it could
+//! The entry point never fails halfway: [`parse()`] returns the tree it could
 //! build together with every diagnostic it found.
 
 pub mod ast;

@@ -1,7 +1,7 @@
 //! The lifecycle of a launched server under test: spawn, capture, readiness, crash
 //! awareness, stop. Only this module spawns processes.
 //!
-//! Start with [`launch`]: it takes a resolved [`ServerSpec`] and returns a
+//! Start with [`launch()`]: it takes a resolved [`ServerSpec`] and returns a
 //! [`ServerHandle`] once the [`Readiness`] check passes, or a [`LaunchError`] with
 //! the last 40 lines of output. The handle owns the server's process group:
 //! [`ServerHandle::stop`] stops it gracefully, [`ServerHandle::exited`] and

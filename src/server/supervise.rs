@@ -70,7 +70,7 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 static INSTALLED: OnceLock<SupervisorCommand> = OnceLock::new();
 
-/// Sets the supervisor that every later [`launch`](super::launch) uses, once per
+/// Sets the supervisor that every later [`launch`](super::launch()) uses, once per
 /// process; a second call returns its argument unchanged.
 ///
 /// Without it, servers are protected by `stop` and `Drop` only, not against a
