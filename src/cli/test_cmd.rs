@@ -552,6 +552,7 @@ fn unreadable(path: &Path, message: String) -> FileRun {
         cookies: CookieStore::default(),
         last_response: None,
         log: Vec::new(),
+        server_crash: None,
         secrets: Vec::new(),
     }
 }

@@ -153,6 +153,20 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
                     if span == Span::new(0, 0) { entry_span(file, entry.line) } else { span };
                 out.push_str(&snippet(&name, source, span, "runtime error", message, None, style));
             }
+            Some(EntryFailure::ServerCrashed { message, stderr_tail }) => {
+                let span = entry_span(file, entry.line);
+                let tail = (!stderr_tail.is_empty())
+                    .then(|| format!("stderr of the server:\n{}", stderr_tail.join("\n")));
+                out.push_str(&snippet(
+                    &name,
+                    source,
+                    span,
+                    "server crashed",
+                    message,
+                    tail.as_deref(),
+                    style,
+                ));
+            }
             Some(EntryFailure::Transport { message }) => {
                 let span = entry_span(file, entry.line);
                 out.push_str(&snippet(

@@ -257,6 +257,9 @@ fn failure_dto(failure: &EntryFailure) -> FailureDto {
         EntryFailure::Capture { message, .. } => ("capture", message.clone()),
         EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
         EntryFailure::Transport { message } => ("transport", message.clone()),
+        EntryFailure::ServerCrashed { message, stderr_tail } => {
+            ("server_crashed", format!("{message}\n{}", stderr_tail.join("\n")))
+        }
     };
     FailureDto { kind, message }
 }

@@ -85,6 +85,9 @@ fn test_case(file_name: &str, entry: &EntryOutcome) -> TestCase {
                 Some(EntryFailure::Capture { message, .. }) => ("capture", message.clone()),
                 Some(EntryFailure::Runtime { message, .. }) => ("runtime", message.clone()),
                 Some(EntryFailure::Transport { message }) => ("transport", message.clone()),
+                Some(EntryFailure::ServerCrashed { message, .. }) => {
+                    ("server crashed", message.clone())
+                }
                 None => ("interrupted", "the run was interrupted".to_owned()),
             };
             // The final attempt is the failure itself; earlier failed attempts are reruns.

@@ -30,6 +30,8 @@ pub enum Rule {
     BudgetExhausted,
     /// Never: transport retries are off (`--transport-retry off`).
     RetryOff,
+    /// Never: the server under test exited during the request (R5).
+    ServerCrashed,
 }
 
 impl Rule {
@@ -45,6 +47,7 @@ impl Rule {
             Rule::AttemptsExhausted => "never_attempts_exhausted",
             Rule::BudgetExhausted => "never_budget_exhausted",
             Rule::RetryOff => "never_retry_off",
+            Rule::ServerCrashed => "never_server_crashed",
         }
     }
 }

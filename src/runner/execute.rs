@@ -13,7 +13,11 @@
 //! - an *attempt* is one transport send. Transport retries are decided by the
 //!   pure `retry` module; a pass that needed one is flaky.
 
+use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::retry::{self, Budget, RetryPolicy};
@@ -31,10 +35,11 @@ use crate::runner::variables::Variables;
 use crate::scenario::ast::{Entry, HurlFile, RequestSectionKind};
 use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
+use crate::transport::facts::{AttemptFacts, End, Framing};
 use crate::transport::request::{RequestSpec, Response};
 
 /// Everything that shapes a run, validated at the edge (the command line).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunSettings {
     /// Variables defined before the first entry.
     pub variables: Variables,
@@ -62,6 +67,22 @@ pub struct RunSettings {
     pub no_cookie_store: bool,
     /// The transport retry policy.
     pub retry_policy: RetryPolicy,
+    /// `--attempt-headers`: mark every attempt with `X-Shakedown-Attempt` and `X-Shakedown-Txn-Id`.
+    pub attempt_headers: bool,
+    /// `--strict-framing`: a response whose completeness is unknown fails.
+    pub strict_framing: bool,
+    /// The launched service under test, when there is one (`shakedown run`).
+    pub server_watch: Option<Arc<dyn ServerWatch>>,
+}
+
+impl fmt::Debug for RunSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunSettings")
+            .field("defaults", &self.defaults)
+            .field("retry_policy", &self.retry_policy)
+            .field("server_watch", &self.server_watch.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A file's outcome, plus what the command line may still want from it.
@@ -75,6 +96,8 @@ pub struct FileRun {
     pub last_response: Option<Response>,
     /// Lines for `--verbose`.
     pub log: Vec<String>,
+    /// The server crash that ended this file, if one did: the rest of the layer does not run.
+    pub server_crash: Option<CrashReport>,
     /// Secret values to redact from everything printed about this file.
     pub secrets: Vec<String>,
 }
@@ -103,6 +126,7 @@ pub async fn run_file(
         cookies: settings.initial_cookies.clone(),
         last_response: None,
         log: Vec::new(),
+        server_crash: None,
         secrets: settings.variables.secrets(),
     };
     if !diagnostics.is_empty() {
@@ -261,7 +285,7 @@ impl FileRunner<'_> {
             let pollable = match &poll.failure {
                 None => false,
                 Some(EntryFailure::Asserts | EntryFailure::Capture { .. }) => true,
-                Some(EntryFailure::Runtime { .. }) => false,
+                Some(EntryFailure::Runtime { .. } | EntryFailure::ServerCrashed { .. }) => false,
                 Some(EntryFailure::Transport { .. }) => poll.attempts.last().is_some_and(|a| {
                     retry::may_repeat(
                         &a.facts,
@@ -302,6 +326,7 @@ impl FileRunner<'_> {
             captures: Vec::new(),
             failure: None,
             outcome: Outcome::Passed,
+            warnings: Vec::new(),
         };
         let context = RequestContext {
             file_root: &self.file_root,
@@ -332,8 +357,19 @@ impl FileRunner<'_> {
                 .await
             {
                 Ok(response) => response,
-                Err(message) => {
+                Err(SendFailure::Transport(message)) => {
                     poll.failure = Some(EntryFailure::Transport { message });
+                    poll.outcome = Outcome::Error;
+                    return poll;
+                }
+                Err(SendFailure::ServerCrashed(crash)) => {
+                    poll.failure = Some(EntryFailure::ServerCrashed {
+                        message: format!(
+                            "server crashed during this request: {}",
+                            crash.description
+                        ),
+                        stderr_tail: crash.stderr_tail,
+                    });
                     poll.outcome = Outcome::Error;
                     return poll;
                 }
@@ -429,8 +465,10 @@ impl FileRunner<'_> {
         poll: &mut Poll,
         retried: &mut bool,
         run: &mut FileRun,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, SendFailure> {
         let mut attempt_in_request = 0u32;
+        let first_attempt_index = poll.attempts.len();
+        let txn_id = uuid::Uuid::new_v4().hyphenated().to_string();
         loop {
             attempt_in_request += 1;
             let started = SystemTime::now();
@@ -438,10 +476,30 @@ impl FileRunner<'_> {
             if attempt_in_request == 1 {
                 self.budget.request_started();
             }
-            let exchange = self.client.send(spec).await;
-            let decision = match &exchange.result {
-                Ok(_) => None,
-                Err(_) => Some(retry::decide(
+            let exchange = if self.settings.attempt_headers {
+                let mut marked = spec.clone();
+                marked
+                    .headers
+                    .push(("X-Shakedown-Attempt".to_owned(), attempt_in_request.to_string()));
+                marked.headers.push(("X-Shakedown-Txn-Id".to_owned(), txn_id.clone()));
+                self.client.send(&marked).await
+            } else {
+                self.client.send(spec).await
+            };
+            // R5: after a transport failure, give the server a moment to be seen dead
+            // before deciding; a crash is never retried and never called flaky.
+            let crash = match (&exchange.result, &self.settings.server_watch) {
+                (Err(_), Some(watch)) => watch.crashed_within(CRASH_GRACE).await,
+                _ => None,
+            };
+            let decision = match (&exchange.result, &crash) {
+                (Ok(_), _) => None,
+                (Err(_), Some(_)) => Some(retry::Decision {
+                    retry: false,
+                    rule: retry::Rule::ServerCrashed,
+                    backoff: Duration::ZERO,
+                }),
+                (Err(_), None) => Some(retry::decide(
                     &exchange.facts,
                     &spec.method,
                     idempotency_key,
@@ -451,6 +509,10 @@ impl FileRunner<'_> {
                     rand::random::<f64>(),
                 )),
             };
+            let mut warnings = Vec::new();
+            if exchange.result.is_ok() {
+                warnings.extend(framing_warning(&exchange.facts));
+            }
             poll.attempts.push(AttemptRecord {
                 n: poll.attempts.len() + 1,
                 method: spec.method.clone(),
@@ -461,6 +523,8 @@ impl FileRunner<'_> {
                 decision,
                 started,
                 duration: clock.elapsed(),
+                warnings: warnings.clone(),
+                sent_before_crash_known: false,
             });
             if self.verbose {
                 run.log.push(format!("> {} {}", spec.method, spec.url));
@@ -485,17 +549,88 @@ impl FileRunner<'_> {
                     Err(failure) => run.log.push(format!("* {failure}")),
                 }
             }
+            if let Some(crash) = crash {
+                // Every earlier attempt of this request went out before anyone knew.
+                for attempt in poll.attempts.iter_mut().skip(first_attempt_index) {
+                    attempt.sent_before_crash_known = true;
+                }
+                if let Some(last) = poll.attempts.last_mut() {
+                    last.sent_before_crash_known = false;
+                }
+                run.server_crash = Some(crash.clone());
+                return Err(SendFailure::ServerCrashed(crash));
+            }
             match (exchange.result, decision) {
-                (Ok(response), _) => return Ok(response),
+                (Ok(response), _) => {
+                    if self.settings.strict_framing && !warnings.is_empty() {
+                        return Err(SendFailure::Transport(format!(
+                            "{} (--strict-framing)",
+                            warnings.join("; ")
+                        )));
+                    }
+                    for warning in warnings {
+                        poll.warnings.push(warning);
+                    }
+                    return Ok(response);
+                }
                 (Err(failure), Some(decision)) if decision.retry => {
                     *retried = true;
                     run.log.push(format!("* {failure}; retrying ({})", decision.rule.as_str()));
                     tokio::time::sleep(decision.backoff).await;
                 }
-                (Err(failure), _) => return Err(failure.to_string()),
+                (Err(failure), _) => return Err(SendFailure::Transport(failure.to_string())),
             }
         }
     }
+}
+
+/// How long to wait for the server to be seen dead after a transport failure (R5).
+const CRASH_GRACE: Duration = Duration::from_millis(200);
+
+/// Why a request got no usable response.
+enum SendFailure {
+    /// The transport failed and the policy did not absorb it.
+    Transport(String),
+    /// The server under test exited during the request.
+    ServerCrashed(CrashReport),
+}
+
+/// A warning about a response that was accepted although its end was abnormal (R4).
+fn framing_warning(facts: &AttemptFacts) -> Option<String> {
+    if facts.complete_then_reset {
+        return Some(
+            "the response was complete by its framing, then the server reset the connection"
+                .to_owned(),
+        );
+    }
+    if facts.framing == Some(Framing::CloseDelimited) && facts.ended_with == End::Rst {
+        return Some(
+            "the response was framed by the connection close and ended with a reset: completeness unknown"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// What the runner may ask about the service under test (R5): did it exit?
+///
+/// The suite runner implements it over its launched servers; `shakedown test`
+/// has no server process to watch and passes none.
+pub trait ServerWatch: Send + Sync {
+    /// Waits up to `within` for any process of the service to exit, and reports it if one did.
+    fn crashed_within(
+        &self,
+        within: Duration,
+    ) -> Pin<Box<dyn Future<Output = Option<CrashReport>> + Send + '_>>;
+}
+
+/// A server that exited while a request was in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrashReport {
+    /// Which server, and how it ended: "server `main` (pid 123) was killed by signal 9 (SIGKILL)".
+    pub description: String,
+    /// The last lines of its stderr.
+    pub stderr_tail: Vec<String>,
 }
 
 fn entry_index_hint(entry: &Entry, lines: &LineIndex) -> String {
@@ -520,6 +655,7 @@ fn failed_poll(failure: EntryFailure) -> Poll {
         captures: Vec::new(),
         failure: Some(failure),
         outcome: Outcome::Error,
+        warnings: Vec::new(),
     }
 }
 

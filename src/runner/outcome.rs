@@ -151,6 +151,8 @@ pub struct Poll {
     pub failure: Option<EntryFailure>,
     /// The poll's verdict.
     pub outcome: Outcome,
+    /// Responses accepted with a warning (complete then reset, completeness unknown).
+    pub warnings: Vec<String>,
 }
 
 /// Why a poll did not pass.
@@ -177,6 +179,13 @@ pub enum EntryFailure {
         /// A sentence for people.
         message: String,
     },
+    /// The server under test exited during this request (never retried, never flaky).
+    ServerCrashed {
+        /// How it ended.
+        message: String,
+        /// The last lines of its stderr.
+        stderr_tail: Vec<String>,
+    },
 }
 
 /// One transport attempt.
@@ -200,6 +209,10 @@ pub struct AttemptRecord {
     pub started: SystemTime,
     /// How long it took.
     pub duration: Duration,
+    /// Warnings about an accepted response.
+    pub warnings: Vec<String>,
+    /// This retry was sent before the server's crash was known (R5).
+    pub sent_before_crash_known: bool,
 }
 
 #[cfg(test)]
