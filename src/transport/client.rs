@@ -268,6 +268,7 @@ impl Client {
             last_keep_alive_timeout: conn.last_keep_alive_timeout,
             http2,
             tls: conn.tls,
+            remote_addr: conn.remote_addr,
         });
         if http2 {
             att.facts.h2 =

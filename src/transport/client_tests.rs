@@ -95,6 +95,7 @@ async fn get_fresh_then_reused_with_facts() {
     assert!(!conn.reused);
     assert_eq!(conn.reuse_count, 0);
     assert_eq!(conn.idle, None);
+    assert_eq!(conn.remote_addr, addr);
     assert_eq!(facts.phase_reached, Phase::ReadBody);
     assert_eq!(facts.framing, Some(Framing::ContentLength));
     assert_eq!(facts.body_complete, Some(true));

@@ -7,6 +7,7 @@
 //! deciding a retry happens elsewhere.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Identifies one TCP connection for the lifetime of a [`Client`](super::Client).
@@ -299,6 +300,8 @@ pub struct ConnectionFacts {
     pub http2: bool,
     /// Whether the connection uses TLS.
     pub tls: bool,
+    /// The peer's address.
+    pub remote_addr: SocketAddr,
 }
 
 /// A pooled connection that checkout found unusable and closed before choosing another.

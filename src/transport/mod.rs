@@ -10,6 +10,14 @@
 //!   errnos and EOFs.
 //! - `pool`: the project's own connection pool and its learned idle limits.
 //! - [`request`]: the contract types between `runner` and `transport`.
+//!
+//! What goes on the wire over HTTP/1: the request line, then `Host`, `User-Agent` and
+//! `Accept` unless the request has them (curl's defaults), then the request's headers
+//! in order, then `Content-Length` when there is a body or the method is POST, PUT or
+//! PATCH. Two limits come from hyper's `HeaderMap`: header names go out in title case
+//! (`x-api-key` becomes `X-Api-Key`), and repeated headers of one name are sent
+//! together at the place of the first. Response header names arrive lower-cased, and
+//! repeated ones are grouped the same way.
 
 pub mod client;
 mod connector;
