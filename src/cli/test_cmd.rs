@@ -201,6 +201,8 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
         settings.initial_cookies = store;
     }
+    settings.attempt_headers = args.attempt_headers;
+    settings.strict_framing = args.strict_framing;
     settings.retry_policy = RetryPolicy {
         enabled: args.transport_retry != Some(TransportRetryMode::Off),
         idempotency_key_header: args.idempotency_key_header.clone(),
@@ -405,7 +407,7 @@ fn execute(
         }),
         started,
         duration,
-        learned_idle_limits: serde_json::Value::Array(Vec::new()),
+        learned_idle_limits: learned_limits_json(&results),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
     let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
@@ -431,6 +433,28 @@ fn execute(
         }
     }
     code
+}
+
+/// The idle limits every file's client learned, one per origin (the lowest wins).
+fn learned_limits_json(results: &[(usize, FileRun)]) -> serde_json::Value {
+    let mut limits: std::collections::BTreeMap<&str, (std::time::Duration, &str)> =
+        std::collections::BTreeMap::new();
+    for (_, run) in results {
+        for (origin, limit, source) in &run.learned_idle_limits {
+            let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
+            if *limit < entry.0 {
+                *entry = (*limit, source);
+            }
+        }
+    }
+    serde_json::Value::Array(
+        limits
+            .into_iter()
+            .map(|(origin, (limit, source))| {
+                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
+            })
+            .collect(),
+    )
 }
 
 fn effective_options(settings: &RunSettings) -> serde_json::Value {
@@ -474,6 +498,9 @@ fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
         for line in &run.log {
             printer.err(&redact(line, secrets));
         }
+    }
+    for line in human::warning_lines(&run.outcome) {
+        printer.err(&redact(&line, secrets));
     }
     for line in human::ledger_lines(&run.outcome) {
         printer.err(&redact(&line, secrets));
@@ -552,6 +579,7 @@ fn unreadable(path: &Path, message: String) -> FileRun {
         cookies: CookieStore::default(),
         last_response: None,
         log: Vec::new(),
+        learned_idle_limits: Vec::new(),
         server_crash: None,
         secrets: Vec::new(),
     }

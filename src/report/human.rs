@@ -226,6 +226,25 @@ pub fn ledger_lines(file: &FileOutcome) -> Vec<String> {
     lines
 }
 
+/// One line per response accepted with a warning (R4: complete then reset, completeness unknown).
+pub fn warning_lines(file: &FileOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in &file.entries {
+        for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
+            for warning in &poll.warnings {
+                lines.push(format!(
+                    "warning: {}:{} {} {}: {warning}",
+                    file.path.display(),
+                    entry.line,
+                    entry.method,
+                    entry.url
+                ));
+            }
+        }
+    }
+    lines
+}
+
 /// Totals of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {

@@ -108,6 +108,7 @@ struct IterationDto {
 struct PollDto {
     n: usize,
     outcome: &'static str,
+    warnings: Vec<String>,
     failure: Option<FailureDto>,
     asserts: Vec<AssertDto>,
     captures: Vec<String>,
@@ -140,6 +141,8 @@ struct AttemptDto {
     error: Option<String>,
     started_at: String,
     duration_ms: f64,
+    warnings: Vec<String>,
+    sent_before_crash_known: bool,
     facts: serde_json::Value,
 }
 
@@ -273,6 +276,8 @@ fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
         error: attempt.error.clone(),
         started_at: timestamp(attempt.started),
         duration_ms: ms(attempt.duration),
+        warnings: attempt.warnings.clone(),
+        sent_before_crash_known: attempt.sent_before_crash_known,
         facts: facts_json(&attempt.facts),
     }
 }
@@ -281,6 +286,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
     PollDto {
         n: poll.n,
         outcome: poll.outcome.as_str(),
+        warnings: poll.warnings.clone(),
         failure: poll.failure.as_ref().map(failure_dto),
         asserts: poll
             .asserts

@@ -96,6 +96,8 @@ pub struct FileRun {
     pub last_response: Option<Response>,
     /// Lines for `--verbose`.
     pub log: Vec<String>,
+    /// Idle limits the transport learned per origin: (origin, limit, source).
+    pub learned_idle_limits: Vec<(String, Duration, &'static str)>,
     /// The server crash that ended this file, if one did: the rest of the layer does not run.
     pub server_crash: Option<CrashReport>,
     /// Secret values to redact from everything printed about this file.
@@ -126,6 +128,7 @@ pub async fn run_file(
         cookies: settings.initial_cookies.clone(),
         last_response: None,
         log: Vec::new(),
+        learned_idle_limits: Vec::new(),
         server_crash: None,
         secrets: settings.variables.secrets(),
     };
@@ -152,6 +155,7 @@ pub async fn run_file(
         source: &source,
     };
     file_runner.run(&file, &mut run).await;
+    run.learned_idle_limits = file_runner.client.learned_idle_limits();
     run.secrets = file_runner.variables.secrets();
     run.outcome.outcome =
         run.outcome.entries.iter().map(|e| e.outcome).fold(Outcome::Skipped, Outcome::worst);
