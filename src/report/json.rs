@@ -154,7 +154,12 @@ struct LedgerDto {
     url: String,
     attempt: LedgerAttemptDto,
     message: String,
-    facts: serde_json::Value,
+    phase: Option<&'static str>,
+    error: serde_json::Value,
+    connection: serde_json::Value,
+    bytes: serde_json::Value,
+    framing: Option<&'static str>,
+    sent_before_crash_known: bool,
     decision: Option<DecisionDto>,
     backoff_ms: Option<u128>,
 }
@@ -365,7 +370,16 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                         url: attempt.url.clone(),
                         attempt: LedgerAttemptDto { n: attempt.n, max: max_attempts },
                         message: attempt.error.clone().unwrap_or_default(),
-                        facts: facts_json(&attempt.facts),
+                        phase: attempt.facts.error.as_ref().map(|e| e.phase.as_str()),
+                        error: error_json(&attempt.facts),
+                        connection: connection_json(&attempt.facts),
+                        bytes: serde_json::json!({
+                            "written": attempt.facts.bytes_written,
+                            "total": attempt.facts.bytes_total,
+                            "read": attempt.facts.bytes_read,
+                        }),
+                        framing: attempt.facts.framing.map(|f| f.as_str()),
+                        sent_before_crash_known: attempt.sent_before_crash_known,
                         decision: attempt
                             .decision
                             .map(|d| DecisionDto { retry: d.retry, rule: d.rule.as_str() }),

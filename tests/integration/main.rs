@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// The documentation's tables and examples, against the code and real runs.
+mod docs;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Repository rules as tests.
