@@ -9,6 +9,8 @@ mod support;
 mod cli;
 // The documentation's tables and examples, against the code and real runs.
 mod docs;
+// Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
+mod reports;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Repository rules as tests.
