@@ -13,5 +13,7 @@ mod docs;
 mod reports;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
+// TLS, the certificate query and ALPN against the real fixture service.
+mod tls;
 // Repository rules as tests.
 mod tidy;
