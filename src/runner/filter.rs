@@ -227,6 +227,11 @@ fn len(n: usize) -> i64 {
 /// ignored: the wall-clock time is taken as UTC. A date-only format gives midnight UTC
 /// (where Hurl fails).
 fn parse_date(text: &str, format: &str) -> Option<DateTime<Utc>> {
+    // A format that reads an offset gives that instant in UTC, as Hurl 8 does
+    // (checked against hurl 8.0.1: `"2024-03-15T12:30:00+02:00" toDate "%+"` is 10:30 UTC).
+    if let Ok(date) = DateTime::parse_from_str(text, format) {
+        return Some(date.with_timezone(&Utc));
+    }
     if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
         return Some(naive.and_utc());
     }
@@ -684,7 +689,8 @@ mod tests {
             (
                 FilterKind::ToDate { format: tpl("%Y-%m-%dT%H:%M:%S%z") },
                 s("2023-01-23T20:25:43+0200"),
-                ok(date(2023, 1, 23, 20, 25, 43)),
+                // The offset is applied: the date is the instant in UTC, as in Hurl 8.
+                ok(date(2023, 1, 23, 18, 25, 43)),
             ),
             (
                 FilterKind::ToDate { format: tpl("%Y-%m-%d") },

@@ -230,8 +230,13 @@ impl ResponseCookie {
         let flag = |name: &str| self.get(name).map(|_| Value::Unit);
         match attribute {
             CookieAttribute::Value => Some(Value::String(self.value.clone())),
-            // Hurl gives `Expires` as the header text; `toDate` turns it into a date.
-            CookieAttribute::Expires => text("Expires"),
+            // Hurl gives `Expires` as a date (checked against hurl 8.0.1); an
+            // unparseable one stays text.
+            CookieAttribute::Expires => self.get("Expires").cloned().flatten().map(|v| {
+                chrono::DateTime::parse_from_rfc2822(&v.replace('-', " "))
+                    .map(|d| Value::Date(d.with_timezone(&chrono::Utc)))
+                    .unwrap_or(Value::String(v))
+            }),
             CookieAttribute::MaxAge => self
                 .get("Max-Age")
                 .cloned()
@@ -389,7 +394,9 @@ mod tests {
             (cookie("LSID", Some(CookieAttribute::Value)), Some(s("DQAAAKEaem_vYg"))),
             (
                 cookie("LSID", Some(CookieAttribute::Expires)),
-                Some(s("Wed, 13 Jan 2021 22:23:01 GMT")),
+                Some(Value::Date(
+                    chrono::DateTime::parse_from_rfc3339("2021-01-13T22:23:01Z").unwrap().to_utc(),
+                )),
             ),
             (cookie("LSID", Some(CookieAttribute::MaxAge)), Some(Value::Integer(3600))),
             (cookie("LSID", Some(CookieAttribute::Domain)), Some(s("example.org"))),

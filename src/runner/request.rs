@@ -318,11 +318,8 @@ fn multipart(
                     Some(t) => template::render(t, variables)?,
                     None => guess_content_type(&filename).to_owned(),
                 };
-                let base = Path::new(&filename)
-                    .file_name()
-                    .map_or(filename.clone(), |n| n.to_string_lossy().into_owned());
                 out.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{base}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n")
                         .as_bytes(),
                 );
                 out.extend_from_slice(&content);
