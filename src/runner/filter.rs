@@ -444,9 +444,10 @@ mod tests {
             ),
             (FilterKind::Regex { pattern: regex_lit(r"id=(\d+)") }, s("user id=42"), ok(s("42"))),
             (
+                // No capture group: no value, as in Hurl.
                 FilterKind::Regex { pattern: RegexValue::Template(tpl(r"\d+")) },
                 s("user 42"),
-                ok(s("42")),
+                Ok(None),
             ),
             (FilterKind::Regex { pattern: regex_lit(r"(\d+)") }, s("none"), Ok(None)),
             (
