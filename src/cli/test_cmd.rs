@@ -308,42 +308,59 @@ fn execute(
     let files = Arc::new(files);
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let (sender, receiver) = mpsc::channel::<(usize, FileRun)>();
     let workers = jobs.min(files.len()).max(1);
-    let mut handles = Vec::new();
-    for _ in 0..workers {
-        let (settings, budget, files, next, stop, sender) = (
-            settings.clone(),
-            budget.clone(),
-            files.clone(),
-            next.clone(),
-            stop.clone(),
-            sender.clone(),
-        );
-        let fail_fast = args.fail_fast;
-        handles.push(std::thread::spawn(move || {
-            worker(&settings, &budget, &files, &next, &stop, fail_fast, &sender);
-        }));
-    }
-    drop(sender);
-
+    let fail_fast = args.fail_fast;
     let mut results: Vec<(usize, FileRun)> = Vec::new();
-    for (index, run) in receiver {
-        report_file(args, &run, printer);
-        results.push((index, run));
-    }
-    for handle in handles {
-        if handle.join().is_err() {
-            printer.error("error: a worker thread panicked; this is a bug in shakedown");
+    if workers == 1 {
+        // One worker runs on this thread: no thread to spawn, no second malloc arena.
+        worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
+            report_file(args, &run, printer);
+            results.push((index, run));
+            true
+        });
+    } else {
+        let (sender, receiver) = mpsc::channel::<(usize, FileRun)>();
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let (settings, budget, files, next, stop, sender) = (
+                settings.clone(),
+                budget.clone(),
+                files.clone(),
+                next.clone(),
+                stop.clone(),
+                sender.clone(),
+            );
+            handles.push(std::thread::spawn(move || {
+                worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
+                    sender.send((index, run)).is_ok()
+                });
+            }));
+        }
+        drop(sender);
+        for (index, run) in receiver {
+            report_file(args, &run, printer);
+            results.push((index, run));
+        }
+        for handle in handles {
+            if handle.join().is_err() {
+                printer.error("error: a worker thread panicked; this is a bug in shakedown");
+            }
         }
     }
     results.sort_by_key(|(index, _)| *index);
     let secrets: Vec<String> =
         results.iter().flat_map(|(_, r)| r.secrets.iter().cloned()).collect();
-    let outcomes: Vec<FileOutcome> = results.iter().map(|(_, r)| r.outcome.clone()).collect();
+    let mut last_run = None;
+    let mut outcomes: Vec<FileOutcome> = Vec::with_capacity(results.len());
+    let mut learned = Vec::new();
+    for (_, run) in results {
+        outcomes.push(run.outcome);
+        learned.extend(run.learned_idle_limits);
+        last_run = Some((run.last_response, run.cookies));
+    }
 
     if let Some(output) = &args.output
-        && let Some(response) = results.last().and_then(|(_, r)| r.last_response.as_ref())
+        && let Some(response) = last_run.as_ref().and_then(|(response, _)| response.as_ref())
     {
         let mut bytes = Vec::new();
         if args.include {
@@ -363,8 +380,8 @@ fn execute(
         }
     }
     if let Some(jar) = &args.cookie_jar
-        && let Some((_, run)) = results.last()
-        && let Err(e) = write_atomically(jar, run.cookies.to_netscape().as_bytes())
+        && let Some((_, cookies)) = &last_run
+        && let Err(e) = write_atomically(jar, cookies.to_netscape().as_bytes())
     {
         printer.error(&format!("error: cannot write cookie jar {}: {e}", jar.display()));
     }
@@ -407,7 +424,7 @@ fn execute(
         }),
         started,
         duration,
-        learned_idle_limits: learned_limits_json(&results),
+        learned_idle_limits: learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
     let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
@@ -436,15 +453,15 @@ fn execute(
 }
 
 /// The idle limits every file's client learned, one per origin (the lowest wins).
-fn learned_limits_json(results: &[(usize, FileRun)]) -> serde_json::Value {
+fn learned_limits_json(
+    learned: &[(String, std::time::Duration, &'static str)],
+) -> serde_json::Value {
     let mut limits: std::collections::BTreeMap<&str, (std::time::Duration, &str)> =
         std::collections::BTreeMap::new();
-    for (_, run) in results {
-        for (origin, limit, source) in &run.learned_idle_limits {
-            let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
-            if *limit < entry.0 {
-                *entry = (*limit, source);
-            }
+    for (origin, limit, source) in learned {
+        let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
+        if *limit < entry.0 {
+            *entry = (*limit, source);
         }
     }
     serde_json::Value::Array(
@@ -523,15 +540,14 @@ fn worker(
     next: &AtomicUsize,
     stop: &AtomicBool,
     fail_fast: bool,
-    sender: &mpsc::Sender<(usize, FileRun)>,
+    deliver: &mut dyn FnMut(usize, FileRun) -> bool,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             let index = next.fetch_add(1, Ordering::SeqCst);
             if let Some(path) = files.get(index) {
-                let _ =
-                    sender.send((index, unreadable(path, format!("cannot start a runtime: {e}"))));
+                deliver(index, unreadable(path, format!("cannot start a runtime: {e}")));
             }
             return;
         }
@@ -559,7 +575,7 @@ fn worker(
         if fail_fast && !run.outcome.outcome.is_pass() {
             stop.store(true, Ordering::SeqCst);
         }
-        if sender.send((index, run)).is_err() {
+        if !deliver(index, run) {
             return;
         }
     }

@@ -472,7 +472,9 @@ impl FileRunner<'_> {
     ) -> Result<Response, SendFailure> {
         let mut attempt_in_request = 0u32;
         let first_attempt_index = poll.attempts.len();
-        let txn_id = uuid::Uuid::new_v4().hyphenated().to_string();
+        // One id for every attempt of this request, so server logs can spot duplicates (R9).
+        let txn_id =
+            self.settings.attempt_headers.then(|| uuid::Uuid::new_v4().hyphenated().to_string());
         loop {
             attempt_in_request += 1;
             let started = SystemTime::now();
@@ -480,7 +482,7 @@ impl FileRunner<'_> {
             if attempt_in_request == 1 {
                 self.budget.request_started();
             }
-            let exchange = if self.settings.attempt_headers {
+            let exchange = if let Some(txn_id) = &txn_id {
                 let mut marked = spec.clone();
                 marked
                     .headers
