@@ -4,7 +4,10 @@
 //! redirects followed and the variables. `None` means "no value" (a missing
 //! header, a JSONPath with no match), which `exists` tests and captures reject.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use sha2::Digest;
@@ -138,13 +141,37 @@ pub fn version_string(version: HttpVersion) -> &'static str {
     }
 }
 
-/// Parses an RFC 9535 JSONPath expression.
+/// How many compiled expressions each worker thread keeps (a file rarely has more).
+const COMPILED_CACHE_SIZE: usize = 512;
+
+thread_local! {
+    // Compiling a JSONPath or a regex costs more than evaluating it, and a file
+    // evaluates the same few expressions on every entry and every repeat. The
+    // cache is per thread (each file worker has its own) and bounded.
+    static JSONPATHS: RefCell<HashMap<String, Rc<serde_json_path::JsonPath>>> = RefCell::new(HashMap::new());
+    static REGEXES: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+}
+
+/// Parses an RFC 9535 JSONPath expression (memoised per thread).
 pub(crate) fn parse_jsonpath(
     expr: &str,
     span: Span,
-) -> Result<serde_json_path::JsonPath, EvalError> {
-    serde_json_path::JsonPath::parse(expr)
-        .map_err(|_| EvalError::new(EvalErrorKind::InvalidJsonpath(expr.to_owned()), span))
+) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
+    if let Some(path) = JSONPATHS.with(|cache| cache.borrow().get(expr).cloned()) {
+        return Ok(path);
+    }
+    let path = Rc::new(
+        serde_json_path::JsonPath::parse(expr)
+            .map_err(|_| EvalError::new(EvalErrorKind::InvalidJsonpath(expr.to_owned()), span))?,
+    );
+    JSONPATHS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= COMPILED_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(expr.to_owned(), Rc::clone(&path));
+    });
+    Ok(path)
 }
 
 /// Runs a JSONPath and shapes the result as Hurl does.
@@ -176,8 +203,19 @@ pub(crate) fn compile_regex(
         RegexValue::Template(t) => (render(t, variables)?, t.span),
         RegexValue::Literal(lit) => (lit.value.clone(), lit.span),
     };
-    regex::Regex::new(&pattern)
-        .map_err(|_| EvalError::new(EvalErrorKind::InvalidRegex(pattern), span))
+    if let Some(re) = REGEXES.with(|cache| cache.borrow().get(&pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::Regex::new(&pattern)
+        .map_err(|_| EvalError::new(EvalErrorKind::InvalidRegex(pattern.clone()), span))?;
+    REGEXES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= COMPILED_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(pattern, re.clone());
+    });
+    Ok(re)
 }
 
 /// The first capture group of the first match; no value when the regex has no group
