@@ -254,7 +254,7 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     })
 }
 
-fn duration_flag(
+pub(crate) fn duration_flag(
     text: &str,
     unit: DurationUnit,
     flag: &str,
@@ -266,7 +266,10 @@ fn duration_flag(
     })
 }
 
-fn split_definition(definition: &str, flag: &str) -> Result<(String, String), UsageError> {
+pub(crate) fn split_definition(
+    definition: &str,
+    flag: &str,
+) -> Result<(String, String), UsageError> {
     match definition.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
@@ -433,7 +436,7 @@ fn execute(
     code
 }
 
-fn effective_options(settings: &RunSettings) -> serde_json::Value {
+pub(crate) fn effective_options(settings: &RunSettings) -> serde_json::Value {
     let d = &settings.defaults;
     serde_json::json!({
         "location": d.location,
@@ -452,7 +455,7 @@ fn effective_options(settings: &RunSettings) -> serde_json::Value {
     })
 }
 
-fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
     match file.outcome {
         Outcome::Passed | Outcome::Skipped => exit_code::SUCCESS,
         Outcome::Flaky => match flaky_result {
