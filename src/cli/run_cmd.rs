@@ -378,6 +378,7 @@ fn prepare(args: &RunArgs, loaded: &LoadedSuite) -> Result<Prepared, UsageError>
         }
     }
     let output_dir = args.output_dir.clone().unwrap_or_else(|| suite.dir().join(".shakedown"));
+    let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let run_dir = output_dir.join(format!("run-{stamp}-{}", std::process::id()));
     Ok(Prepared {
@@ -1029,6 +1030,7 @@ impl Orchestra {
                     record.outcome = "error".to_owned();
                     record.note = Some("the main server did not start".to_owned());
                     record.not_run_files = files;
+                    record.duration = clock.elapsed();
                     return record;
                 }
             }
@@ -1123,13 +1125,6 @@ impl Orchestra {
 
     /// One worker of a scenario layer: takes files in order until none is left.
     async fn worker(&self, layer: &LayerRun, server_name: &str, tx: &mpsc::UnboundedSender<Event>) {
-        let mut client = match Client::new(ClientSettings::default()) {
-            Ok(client) => client,
-            Err(e) => {
-                let _ = tx.send(Event::Message(format!("error: cannot create a client: {e}")));
-                return;
-            }
-        };
         let named = self.named_watch();
         let mut first = true;
         loop {
@@ -1169,11 +1164,19 @@ impl Orchestra {
             let mut watched = named.clone();
             watched.push(("main".to_owned(), slot.clone()));
             let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }));
-            let run = match std::fs::read_to_string(path) {
-                Ok(source) => {
+            // A client per file, as in `test`: a file's entries share connections, files
+            // do not (and a restarted server is never reached over a stale one).
+            let run = match (std::fs::read_to_string(path), Client::new(ClientSettings::default()))
+            {
+                (Ok(source), Ok(mut client)) => {
                     execute::run_file(path, source, &settings, &mut client, &self.budget).await
                 }
-                Err(e) => {
+                (_, Err(e)) => {
+                    let _ = tx.send(Event::Message(format!("error: cannot create a client: {e}")));
+                    layer.stop.store(true, Ordering::SeqCst);
+                    return;
+                }
+                (Err(e), _) => {
                     let _ = tx.send(Event::Message(format!(
                         "error: cannot read {}: {e}",
                         path.display()
@@ -1464,9 +1467,6 @@ fn print_tails(printer: &mut Printer, stdout: &[String], stderr: &[String]) {
 /// A launch error with the last lines of the server's output.
 fn render_launch_error(error: &LaunchError) -> String {
     let mut out = format!("error: failed to {error}");
-    if let LaunchError::NotReady { last_probe_error, .. } = error {
-        out.push_str(&format!("\n  last probe: {last_probe_error}"));
-    }
     if let Some((stdout, stderr)) = error.log_tails() {
         for (label, lines) in [("stdout", stdout), ("stderr", stderr)] {
             if lines.is_empty() {

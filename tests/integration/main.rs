@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// `shakedown run`: suites, servers, layers, signals.
+mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Repository rules as tests.
