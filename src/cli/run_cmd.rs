@@ -169,7 +169,14 @@ fn diag(message: String, span: std::ops::Range<usize>, label: &str) -> SuiteDiag
 /// The files a suite glob matches, sorted.
 fn expand_glob(pattern: &str) -> Vec<PathBuf> {
     let Ok(paths) = glob::glob(pattern) else { return Vec::new() };
-    let mut out: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    let cwd = std::env::current_dir().ok();
+    // Shown relative to the current directory when inside it, as the user would type them.
+    let shown = |path: PathBuf| match cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()) {
+        Some(relative) => relative.to_path_buf(),
+        None => path,
+    };
+    let mut out: Vec<PathBuf> =
+        paths.filter_map(Result::ok).filter(|p| p.is_file()).map(shown).collect();
     out.sort();
     out
 }
