@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
+mod django;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
