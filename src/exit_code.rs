@@ -24,8 +24,8 @@ pub const FLAKY: u8 = 5;
 /// `shakedown run`: a command layer (`[[layer]] command = [...]`) exited with a
 /// non-zero status, timed out, or did not leave the JUnit file it promised.
 pub const COMMAND_LAYER: u8 = 6;
-/// Interrupted by SIGINT, SIGTERM or SIGHUP (or `run`'s deadline passed); the
-/// report written is marked partial.
+/// Interrupted by SIGINT, SIGTERM or SIGHUP; the report written is marked
+/// partial. (A `run` past its `--deadline` is a runtime error, 3.)
 pub const INTERRUPTED: u8 = 130;
 
 /// The code for a run in which several of the above happened.

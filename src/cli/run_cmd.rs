@@ -456,7 +456,13 @@ enum Ending {
 
 async fn drive(orchestra: &Arc<Orchestra>, keep_going: bool, printer: &mut Printer) -> u8 {
     let (signals_tx, mut signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
-    let listener = tokio::spawn(listen_for_signals(signals_tx));
+    let listener = match register_signals() {
+        Ok(signals) => tokio::spawn(listen_for_signals(signals, signals_tx)),
+        Err(e) => {
+            printer.error(&format!("error: cannot handle SIGINT, SIGTERM and SIGHUP: {e}"));
+            return exit_code::RUNTIME;
+        }
+    };
     let deadline = orchestra.deadline;
     let ending = {
         let deadline_passed = async {
@@ -503,15 +509,25 @@ async fn drive(orchestra: &Arc<Orchestra>, keep_going: bool, printer: &mut Print
     orchestra.finish(ending, printer)
 }
 
-async fn listen_for_signals(tx: watch::Sender<(u32, &'static str)>) {
+/// SIGINT, SIGTERM and SIGHUP, handled from the moment this returns (before any
+/// server starts), so their default action never kills shakedown mid-run.
+type Signals =
+    (tokio::signal::unix::Signal, tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+fn register_signals() -> std::io::Result<Signals> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
+    Ok((
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::hangup())?,
+    ))
+}
+
+/// Counts the signals received; the first one's name is kept for the message.
+async fn listen_for_signals(
+    (mut int, mut term, mut hup): Signals,
+    tx: watch::Sender<(u32, &'static str)>,
+) {
     loop {
         let name = tokio::select! {
             _ = int.recv() => "SIGINT",
@@ -570,6 +586,8 @@ struct Progress {
     codes: Vec<u8>,
     /// A server could not be started, so the layers after it did not run.
     start_failed: bool,
+    /// The layer running now (index, wall clock and monotonic start), for an interruption.
+    current: Option<(usize, SystemTime, Instant)>,
 }
 
 /// What a worker tells the orchestrator.
@@ -632,7 +650,7 @@ impl Orchestra {
                     self.record_code(exit_code::RUNTIME);
                     self.progress().start_failed = true;
                     self.mark_not_run(&selected, "a server did not start");
-                    self.checkpoint(false);
+                    self.checkpoint();
                     return;
                 }
             }
@@ -648,6 +666,7 @@ impl Orchestra {
                 break;
             }
             printer.err(&format!("layer {}: starting", layer.name()));
+            self.progress().current = Some((index, SystemTime::now(), Instant::now()));
             let record = match layer.kind() {
                 LayerKind::Command { command, timeout, junit } => {
                     self.command_layer(layer.name(), command, *timeout, junit.as_ref(), printer)
@@ -668,12 +687,46 @@ impl Orchestra {
             ));
             failed |= !passed;
             self.progress().layers.push(record);
-            self.checkpoint(false);
+            self.checkpoint();
             if self.progress().start_failed {
                 self.mark_not_run(&selected[position + 1..], "a server did not start");
                 break;
             }
         }
+    }
+
+    /// After an interruption: the layer that was running is `interrupted` (with the
+    /// files that finished), the selected layers after it `not_run`.
+    fn mark_interrupted(&self) {
+        let selected = self.prepared.layers.clone();
+        {
+            let mut progress = self.progress();
+            if let Some((index, started, clock)) = progress.current
+                && let Some(layer) = self.suite.layers().get(index)
+                && !progress.layers.iter().any(|l| l.name == layer.name())
+            {
+                let all = self.files.get(index).cloned().unwrap_or_default();
+                let done: Vec<PathBuf> = progress
+                    .files
+                    .iter()
+                    .map(|f| f.path.clone())
+                    .filter(|p| all.contains(p))
+                    .collect();
+                let not_run = all.into_iter().filter(|p| !done.contains(p)).collect();
+                progress.layers.push(LayerRecord {
+                    name: layer.name().to_owned(),
+                    kind: kind_name(layer.kind()),
+                    outcome: "interrupted".to_owned(),
+                    started,
+                    duration: clock.elapsed(),
+                    files: done,
+                    not_run_files: not_run,
+                    note: Some("the run was interrupted during this layer".to_owned()),
+                    command: None,
+                });
+            }
+        }
+        self.mark_not_run(&selected, "the run was interrupted before this layer");
     }
 
     fn mark_not_run(&self, layers: &[usize], why: &str) {
@@ -1080,7 +1133,7 @@ impl Orchestra {
                     codes.push(file_exit_code(&run.outcome, flaky_result));
                     results.push((index, run.outcome.clone()));
                     self.progress().files.push(run.outcome);
-                    self.checkpoint(false);
+                    self.checkpoint();
                 }
             }
         }
@@ -1254,7 +1307,7 @@ impl Orchestra {
 
     // ---- reports ----
 
-    fn report_json(&self, partial: bool, outcome: Option<&str>) -> Vec<u8> {
+    fn report_json(&self, partial: bool, outcome: Option<&str>, checkpoint: bool) -> Vec<u8> {
         let progress = self.progress();
         let settings = &self.prepared.base;
         let info = json::RunInfo {
@@ -1290,13 +1343,15 @@ impl Orchestra {
             layers: &progress.layers,
             servers: &progress.servers,
         };
-        let document = run_report::extend(&bytes, &suite, partial, outcome);
+        let document = run_report::extend(&bytes, &suite, partial, outcome, checkpoint);
         redact(&String::from_utf8_lossy(&document), &self.secrets).into_bytes()
     }
 
-    /// Writes the report files atomically (a checkpoint, or the final report).
-    fn checkpoint(&self, partial: bool) {
-        let bytes = self.report_json(partial, partial.then_some("interrupted"));
+    /// Writes a checkpoint of the report atomically: `"partial": true`,
+    /// `"outcome": "interrupted"`, `"checkpoint": true`, which is the truth if the run
+    /// never gets to write its final report (a SIGKILL).
+    fn checkpoint(&self) {
+        let bytes = self.report_json(true, Some("interrupted"), true);
         let _ = write_atomically(&self.run_dir.join("report.json"), &bytes);
         for target in &self.prepared.reports {
             if let ReportTarget::Json(path) = target {
@@ -1327,7 +1382,10 @@ impl Orchestra {
             _ => "error",
         };
         let partial = ending != Ending::Finished;
-        let bytes = self.report_json(partial, Some(outcome.unwrap_or(verdict)));
+        if partial {
+            self.mark_interrupted();
+        }
+        let bytes = self.report_json(partial, Some(outcome.unwrap_or(verdict)), false);
         let report_path = self.run_dir.join("report.json");
         if let Err(e) = write_atomically(&report_path, &bytes) {
             printer.error(&format!("error: cannot write report {}: {e}", report_path.display()));

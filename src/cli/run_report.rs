@@ -16,7 +16,10 @@
 //!   first MiB and the last 40 lines; the files hold everything).
 //!
 //! `outcome` is the suite's verdict (a failed command layer makes it `failed`), and
-//! `partial` is true when the run was interrupted or passed its deadline.
+//! `partial` is true when the run was interrupted or passed its deadline. Checkpoints,
+//! written after every scenario file and layer, say `"partial": true, "outcome":
+//! "interrupted", "checkpoint": true`, which is what they are if the run is killed
+//! before it writes the final report (`"checkpoint": false`).
 //! This lives in `cli` rather than `report::json` so that the report's DTOs stay
 //! in one owner's hands; it only adds keys to the document that module writes.
 
@@ -150,6 +153,7 @@ pub(crate) fn extend(
     suite: &SuiteInfo<'_>,
     partial: bool,
     outcome: Option<&str>,
+    checkpoint: bool,
 ) -> Vec<u8> {
     let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(document) else {
         return document.to_vec();
@@ -158,6 +162,7 @@ pub(crate) fn extend(
         map.insert("outcome".to_owned(), Value::String(outcome.to_owned()));
     }
     map.insert("partial".to_owned(), Value::Bool(partial));
+    map.insert("checkpoint".to_owned(), Value::Bool(checkpoint));
     map.insert(
         "suite".to_owned(),
         json!({ "path": suite.path.display().to_string(), "run_dir": suite.run_dir.display().to_string() }),
@@ -272,7 +277,8 @@ mod tests {
             servers: &[],
         };
         let out: Value =
-            serde_json::from_slice(&extend(base, &suite, true, Some("interrupted"))).unwrap();
+            serde_json::from_slice(&extend(base, &suite, true, Some("interrupted"), false))
+                .unwrap();
         assert_eq!(out["schema"], "shakedown.report/v1");
         assert_eq!(out["outcome"], "interrupted");
         assert_eq!(out["partial"], true);

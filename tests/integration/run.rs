@@ -188,6 +188,7 @@ fn run_passes_a_suite_with_command_and_scenario_layers() {
     assert_eq!(report["schema"], "shakedown.report/v1");
     assert_eq!(report["outcome"], "passed");
     assert_eq!(report["partial"], false);
+    assert_eq!(report["checkpoint"], false);
     let unit = layer(&report, "unit");
     assert_eq!(unit["kind"], "command");
     assert_eq!(unit["command"]["exit_code"], 0);
@@ -367,8 +368,10 @@ fn sigint_mid_run_stops_every_process_and_leaves_a_partial_report() {
     }
     let report = read_report(dir.path());
     assert_eq!(report["partial"], true);
+    assert_eq!(report["checkpoint"], false);
     assert_eq!(report["outcome"], "interrupted");
     assert_eq!(layer(&report, "it")["outcome"], "passed");
+    assert_eq!(layer(&report, "long")["outcome"], "interrupted");
 }
 
 #[test]
@@ -391,8 +394,11 @@ fn sigkill_of_shakedown_then_the_supervisor_stops_the_servers() {
     for pid in servers.iter().copied().chain([layer_pid]) {
         wait_until(&format!("pid {pid} is gone"), || !pid_alive(pid));
     }
-    // The last checkpoint is still there, a complete JSON document.
-    assert_eq!(layer(&read_report(dir.path()), "it")["outcome"], "passed");
+    // The last checkpoint is still there, a complete JSON document that says what it is.
+    let report = read_report(dir.path());
+    assert_eq!(report["partial"], true);
+    assert_eq!(report["checkpoint"], true);
+    assert_eq!(layer(&report, "it")["outcome"], "passed");
 }
 
 #[test]
@@ -512,4 +518,45 @@ fn layer_flag_selects_layers() {
     let out = run_suite(dir.path(), &["--layer", "nope"]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert!(out.stderr().contains("layers: unit, it"), "{out:?}");
+}
+
+#[test]
+fn reset_runs_between_the_files_of_a_shared_layer() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\nreset = [\"sh\", \"-c\", \"echo {{port}} >> resets.log\"]\n",
+            fixture_server()
+        ),
+    );
+    for name in ["a", "b", "c"] {
+        write_file(dir.path(), &format!("s/{name}.hurl"), "GET {{base_url}}/health\nHTTP 200\n");
+    }
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let resets = std::fs::read_to_string(dir.path().join("resets.log")).expect("the reset ran");
+    let port = read_report(dir.path())["servers"][0]["url"]
+        .as_str()
+        .and_then(|u| u.rsplit(':').next())
+        .expect("a port")
+        .to_owned();
+    assert_eq!(resets.lines().collect::<Vec<_>>(), [port.as_str(), port.as_str()], "{out:?}");
+}
+
+#[test]
+fn the_deadline_stops_the_run_with_a_partial_report() {
+    let dir = temp_dir();
+    let pid_file = long_running_suite(dir.path());
+    let out = run_suite(dir.path(), &["--deadline", "2"]);
+    assert_eq!(out.code(), 3, "{out:?}");
+    assert!(out.stderr().contains("deadline"), "{out:?}");
+    let layer_pid: u32 =
+        std::fs::read_to_string(&pid_file).expect("the pid file").trim().parse().expect("a pid");
+    let report = read_report(dir.path());
+    assert_eq!(report["partial"], true);
+    for pid in recorded_pids(&report).into_iter().chain([layer_pid]) {
+        assert!(!pid_alive(pid), "pid {pid} survived the deadline");
+    }
 }
