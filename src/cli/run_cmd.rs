@@ -779,7 +779,8 @@ impl Orchestra {
     async fn ensure_main(&self) -> Result<(Slot, Endpoint), String> {
         let mut main = self.main.lock().await;
         if let Some((slot, endpoint)) = main.as_ref() {
-            let alive = slot.lock().await.as_mut().is_some_and(|h| h.exited().is_none());
+            // An external target has no handle: it is as alive as its readiness said.
+            let alive = slot.lock().await.as_mut().is_none_or(|h| h.exited().is_none());
             if alive {
                 return Ok((slot.clone(), endpoint.clone()));
             }

@@ -560,3 +560,24 @@ fn the_deadline_stops_the_run_with_a_partial_report() {
         assert!(!pid_alive(pid), "pid {pid} survived the deadline");
     }
 }
+
+#[test]
+fn a_server_that_finds_its_port_taken_is_started_again_on_another() {
+    let dir = temp_dir();
+    // The first start fails the way a server whose port is taken does; the second works.
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\ncommand = [\"sh\", \"-c\", \"if [ ! -e tried ]; then touch tried; echo 'OSError: [Errno 98] Address already in use' >&2; exit 1; fi; exec '{}' --port {{port}} --max-seconds 120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture()
+        ),
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(dir.path().join("tried").is_file());
+    let log =
+        std::fs::read_to_string(run_dir(dir.path()).join("main.stderr.log")).expect("the log");
+    assert!(log.contains("Address already in use"), "the first attempt is in the log: {log}");
+}
