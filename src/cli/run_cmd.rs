@@ -455,7 +455,7 @@ enum Ending {
 }
 
 async fn drive(orchestra: &Arc<Orchestra>, keep_going: bool, printer: &mut Printer) -> u8 {
-    let (signals_tx, mut signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
+    let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
     let listener = match register_signals() {
         Ok(signals) => tokio::spawn(listen_for_signals(signals, signals_tx)),
         Err(e) => {
@@ -491,21 +491,23 @@ async fn drive(orchestra: &Arc<Orchestra>, keep_going: bool, printer: &mut Print
         )),
         Ending::Finished => {}
     }
-    let fast = ending == Ending::Deadline;
-    let mut hurry_rx = signals_rx.clone();
-    let hurry = move || {
-        let mut rx = hurry_rx.clone();
+    // The grace of each stop ends at the next signal: the second one if a signal
+    // ended the run, the first one otherwise; a passed deadline allows no grace.
+    let (fast, hurry_at) = match ending {
+        Ending::Deadline => (true, 0),
+        Ending::Interrupted(_) => (false, 2),
+        Ending::Finished => (false, 1),
+    };
+    let hurry = || {
+        let mut rx = signals_rx.clone();
         async move {
             if !fast {
-                let _ = rx.wait_for(|(n, _)| *n >= 2).await;
+                let _ = rx.wait_for(|(n, _)| *n >= hurry_at).await;
             }
         }
     };
     orchestra.stop_all(hurry).await;
-    hurry_rx = signals_rx.clone();
-    drop(hurry_rx);
     listener.abort();
-    let _ = signals_rx.borrow_and_update();
     orchestra.finish(ending, printer)
 }
 

@@ -581,3 +581,34 @@ fn a_server_that_finds_its_port_taken_is_started_again_on_another() {
         std::fs::read_to_string(run_dir(dir.path()).join("main.stderr.log")).expect("the log");
     assert!(log.contains("Address already in use"), "the first attempt is in the log: {log}");
 }
+
+#[test]
+fn a_second_sigint_skips_the_grace() {
+    let dir = temp_dir();
+    // The server ignores SIGTERM and has a grace longer than this test's every wait.
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--ignore-sigterm\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"100s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[[layer]]\nname = \"long\"\ncommand = [\"sh\", \"-c\", \"touch started && sleep 60\"]\n",
+            fixture()
+        ),
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let mut run = Background::start(dir.path());
+    wait_until("the long layer has started", || dir.path().join("started").is_file());
+    let server = recorded_pids(&read_report(dir.path()));
+    run.signal(rustix::process::Signal::INT);
+    let stderr = dir.path().join("shakedown.stderr");
+    wait_until("shakedown is stopping the servers", || {
+        std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains("stopping every server"))
+    });
+    run.signal(rustix::process::Signal::INT);
+    let (code, stderr) = run.wait();
+    assert_eq!(code, Some(130), "{stderr}");
+    for pid in server {
+        assert!(!pid_alive(pid), "pid {pid} survived: {stderr}");
+    }
+    let report = read_report(dir.path());
+    assert_eq!(report["servers"][0]["exit"]["stop"]["killed"], true, "{report:#}");
+}
