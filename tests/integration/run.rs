@@ -154,6 +154,22 @@ fn long_running_suite(dir: &Path) -> PathBuf {
     pid_file
 }
 
+/// How many `shakedown __supervise` processes `parent` has.
+fn supervisors_of(parent: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            ppid == Some(parent.to_string().as_str())
+                && cmdline.split(|b| *b == 0).any(|arg| arg == b"__supervise")
+        })
+        .count()
+}
+
 fn recorded_pids(report: &Value) -> Vec<u32> {
     report["servers"]
         .as_array()
@@ -388,6 +404,9 @@ fn sigkill_of_shakedown_then_the_supervisor_stops_the_servers() {
     assert!(
         checkpoint["servers"].as_array().is_some_and(|s| s.iter().all(|s| s["supervised"] == true))
     );
+    // The layer's command may write its pid before its supervisor is watching (the
+    // window documented in `server/supervise.rs`): wait for all three supervisors.
+    wait_until("three supervisors run", || supervisors_of(run.child.id()) == 3);
     run.signal(rustix::process::Signal::KILL);
     let (code, _) = run.wait();
     assert_eq!(code, None, "killed by a signal");
