@@ -2,37 +2,52 @@
 //!
 //! They follow Hurl's numbering (`packages/hurl/src/main.rs`) so that scripts
 //! written around `hurl` keep their verdicts; shakedown's own additions start
-//! at 5. When several apply to one run, [`combine`] decides (3 wins over 4, as
-//! in Hurl).
+//! at 5, and 130 is the shell's "killed by SIGINT". When several apply to one
+//! run, [`combine`] decides (3 wins over 4, as in Hurl).
 
 /// Everything passed (flaky passes included unless `--flaky-result fail`).
 pub const SUCCESS: u8 = 0;
 /// The command line could not be understood.
 pub const USAGE: u8 = 1;
-/// An input file (a `.hurl` file) does not parse or validate.
+/// An input file (a `.hurl` file, or the suite file `shakedown.toml`, or a file
+/// or glob it names) does not parse or validate; nothing was started.
 pub const INPUT: u8 = 2;
 /// A runtime error: a transport failure that the policy did not absorb, an
-/// unsupported feature in use, a file that could not be read.
+/// unsupported feature in use, a file that could not be read; in `shakedown run`
+/// also a server that failed to start, never became ready, or crashed.
 pub const RUNTIME: u8 = 3;
 /// An assert failed: the service answered, and the answer is wrong.
 pub const ASSERT: u8 = 4;
 /// Everything passed, but some only after a transport retry, and the run was
 /// told to treat that as failure (`--flaky-result fail`).
 pub const FLAKY: u8 = 5;
+/// `shakedown run`: a command layer (`[[layer]] command = [...]`) exited with a
+/// non-zero status, timed out, or did not leave the JUnit file it promised.
+pub const COMMAND_LAYER: u8 = 6;
+/// Interrupted by SIGINT, SIGTERM or SIGHUP; the report written is marked
+/// partial. (A `run` past its `--deadline` is a runtime error, 3.)
+pub const INTERRUPTED: u8 = 130;
 
 /// The code for a run in which several of the above happened.
 ///
-/// Precedence, highest first: input (2), runtime (3), assert (4), flaky (5),
-/// success (0). Usage errors end the run before anything else can happen.
+/// Precedence, highest first: usage (1), interrupted (130), input (2),
+/// runtime (3), command layer failed (6), assert (4), flaky (5), success (0).
+/// Usage errors end the run before anything else can happen; an interrupted run
+/// has no complete verdict, whatever else it saw; "could not test" (2, 3) wins
+/// over "tested, and it is wrong" (6, 4), as in Hurl; a failed unit-test layer
+/// ranks with a failed assert, just above it, because its failure is not
+/// explained by shakedown's own report.
 pub fn combine(codes: impl IntoIterator<Item = u8>) -> u8 {
     let rank = |code: u8| match code {
         USAGE => 0,
-        INPUT => 1,
-        RUNTIME => 2,
-        ASSERT => 3,
-        FLAKY => 4,
-        SUCCESS => 6,
-        _ => 5,
+        INTERRUPTED => 1,
+        INPUT => 2,
+        RUNTIME => 3,
+        COMMAND_LAYER => 4,
+        ASSERT => 5,
+        FLAKY => 6,
+        SUCCESS => 8,
+        _ => 7,
     };
     codes.into_iter().min_by_key(|code| rank(*code)).unwrap_or(SUCCESS)
 }
@@ -49,5 +64,9 @@ mod tests {
         assert_eq!(combine([ASSERT, INPUT]), INPUT);
         assert_eq!(combine([FLAKY, SUCCESS]), FLAKY);
         assert_eq!(combine([FLAKY, ASSERT]), ASSERT);
+        assert_eq!(combine([ASSERT, COMMAND_LAYER, FLAKY]), COMMAND_LAYER);
+        assert_eq!(combine([COMMAND_LAYER, RUNTIME]), RUNTIME);
+        assert_eq!(combine([RUNTIME, INTERRUPTED, INPUT]), INTERRUPTED);
+        assert_eq!(combine([INTERRUPTED, USAGE]), USAGE);
     }
 }

@@ -24,14 +24,106 @@ pub struct Cli {
 pub enum Command {
     /// Run .hurl files against a running service (Hurl-compatible flags).
     Test(Box<TestArgs>),
-    /// Parse .hurl files and list their entries, sending nothing.
+    /// Parse .hurl files, or a suite file and its scenarios, and list what would run.
     Check(CheckArgs),
+    /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
+    Run(Box<RunArgs>),
+    /// Internal: the orphan supervisor of one launched server (see `server`).
+    #[command(name = "__supervise", hide = true)]
+    Supervise(SuperviseArgs),
 }
 
-/// `shakedown check FILE...`.
+/// `shakedown __supervise`: takes its order on stdin.
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// Must be empty.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<std::ffi::OsString>,
+}
+
+/// `shakedown run [SUITE]`.
+///
+/// Timeouts default shorter than in `test`: connect 10 s, per request 60 s.
+/// The command line overrides the suite's `[run]` table.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Run")]
+pub struct RunArgs {
+    /// The suite file (default: ./shakedown.toml).
+    pub suite: Option<PathBuf>,
+    /// Run only this layer (repeatable; in the suite's order).
+    #[arg(long = "layer", value_name = "NAME")]
+    pub layers: Vec<String>,
+    /// Run every layer even after one failed.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Stop a scenario layer at its first failed file.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Where each run gets its own timestamped folder (default: .shakedown/ beside the suite).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// A time limit for the whole run (a bare number is seconds).
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Number of scenario files run in parallel (default 1).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Define a variable: name=value (repeatable); overrides the suite's.
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// Define a secret variable, redacted from all output: name=value (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Also write a report: junit=PATH or json=PATH (repeatable). The run folder always
+    /// gets report.json.
+    #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
+    pub reports: Vec<String>,
+
+    /// Colorize output.
+    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
+    pub color: bool,
+    /// Do not colorize output.
+    #[arg(long, help_heading = "Output")]
+    pub no_color: bool,
+    /// Print each request and response line, and every attempt.
+    #[arg(long, short = 'v', help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Connect timeout (default 10 s in `run`; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", help_heading = "HTTP")]
+    pub connect_timeout: Option<String>,
+    /// Maximum time for one request (default 60 s in `run`; a bare number is seconds).
+    #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
+    pub max_time: Option<String>,
+
+    /// Retry transport failures only where safe (default), or never.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Transport")]
+    pub transport_retry: Option<TransportRetryMode>,
+    /// Methods considered idempotent for transport retries (default GET,HEAD,OPTIONS,TRACE).
+    #[arg(long, value_name = "METHODS", value_delimiter = ',', help_heading = "Transport")]
+    pub retry_methods: Option<Vec<String>>,
+    /// A request carrying this header may be retried (the server honours it).
+    #[arg(long, value_name = "NAME", help_heading = "Transport")]
+    pub idempotency_key_header: Option<String>,
+    /// Never reuse a connection.
+    #[arg(long, help_heading = "Transport")]
+    pub no_keepalive: bool,
+    /// Fail a close-delimited response that ended with a reset.
+    #[arg(long, help_heading = "Transport")]
+    pub strict_framing: bool,
+    /// Add X-Shakedown-Attempt and X-Shakedown-Txn-Id to every request.
+    #[arg(long, help_heading = "Transport")]
+    pub attempt_headers: bool,
+    /// What a pass that needed a transport retry counts as.
+    #[arg(long, value_enum, value_name = "RESULT", help_heading = "Transport")]
+    pub flaky_result: Option<FlakyResult>,
+}
+
+/// `shakedown check FILE...` or `shakedown check SUITE.toml`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (searched recursively for *.hurl).
+    /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Colorize diagnostics.
@@ -385,6 +477,10 @@ mod tests {
                 "a.hurl",
             ],
             &["shakedown", "check", "a.hurl"],
+            &["shakedown", "run"],
+            &["shakedown", "run", "s.toml", "--layer", "unit", "--layer", "it", "--keep-going"],
+            &["shakedown", "run", "--deadline", "5m", "--jobs", "2", "--flaky-result", "fail"],
+            &["shakedown", "__supervise"],
         ];
         for line in valid {
             assert!(Cli::try_parse_from(*line).is_ok(), "{line:?}");

@@ -1,4 +1,5 @@
-//! `shakedown check`: parse files and list their entries, sending nothing.
+//! `shakedown check`: parse files and list their entries, sending nothing; given one
+//! suite file (`*.toml`), validate it and every scenario file it names instead.
 
 use crate::cli::args::CheckArgs;
 use crate::cli::output::Printer;
@@ -8,6 +9,11 @@ use crate::scenario::{self, LineIndex};
 
 /// Runs `shakedown check`.
 pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
+    if let [suite] = args.files.as_slice()
+        && suite.extension().is_some_and(|e| e == "toml")
+    {
+        return crate::cli::run_cmd::check_suite(suite, printer);
+    }
     let files = match crate::cli::files::collect(&args.files, &[]) {
         Ok(files) => files,
         Err(error) => {

@@ -7,6 +7,8 @@ mod args;
 mod check_cmd;
 mod files;
 mod output;
+mod run_cmd;
+mod run_report;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -53,6 +55,18 @@ pub fn main() -> ExitCode {
             let mut printer = output::Printer::new(color);
             check_cmd::run(args, &mut printer)
         }
+        Command::Run(args) => {
+            let color = if args.no_color {
+                Some(false)
+            } else if args.color {
+                Some(true)
+            } else {
+                None
+            };
+            let mut printer = output::Printer::new(color);
+            run_cmd::run(args, &command_line, &mut printer)
+        }
+        Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     ExitCode::from(code)
 }

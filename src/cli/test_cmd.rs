@@ -256,7 +256,7 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     })
 }
 
-fn duration_flag(
+pub(crate) fn duration_flag(
     text: &str,
     unit: DurationUnit,
     flag: &str,
@@ -268,7 +268,10 @@ fn duration_flag(
     })
 }
 
-fn split_definition(definition: &str, flag: &str) -> Result<(String, String), UsageError> {
+pub(crate) fn split_definition(
+    definition: &str,
+    flag: &str,
+) -> Result<(String, String), UsageError> {
     match definition.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
@@ -474,7 +477,7 @@ fn learned_limits_json(
     )
 }
 
-fn effective_options(settings: &RunSettings) -> serde_json::Value {
+pub(crate) fn effective_options(settings: &RunSettings) -> serde_json::Value {
     let d = &settings.defaults;
     serde_json::json!({
         "location": d.location,
@@ -493,7 +496,7 @@ fn effective_options(settings: &RunSettings) -> serde_json::Value {
     })
 }
 
-fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
     match file.outcome {
         Outcome::Passed | Outcome::Skipped => exit_code::SUCCESS,
         Outcome::Flaky => match flaky_result {

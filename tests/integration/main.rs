@@ -7,10 +7,14 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
+mod django;
 // The documentation's tables and examples, against the code and real runs.
 mod docs;
 // Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
 mod reports;
+// `shakedown run`: suites, servers, layers, signals.
+mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // TLS, the certificate query and ALPN against the real fixture service.
