@@ -401,8 +401,10 @@ async fn a_second_request_cuts_the_grace_short() {
 }
 
 /// A wrapper that dies of SIGTERM, and a grandchild that ignores it.
-const WRAPPER: &str =
-    "(trap '' TERM; exec sleep 300) & echo grandchild $!; echo leader $$; echo ready; wait";
+/// A wrapper whose background child ignores SIGTERM. The child itself says `ready`, after
+/// its trap is set, so no signal can arrive before the trap (the subshell's own pid is
+/// read through `$PPID` of a child shell, since `$$` is the wrapper's in a subshell).
+const WRAPPER: &str = "echo leader $$; (trap '' TERM; echo grandchild $(sh -c 'echo $PPID'); echo ready; exec sleep 300) & wait";
 
 #[tokio::test]
 async fn stop_kills_a_grandchild_that_outlives_its_wrapper() {
