@@ -245,6 +245,9 @@ async fn pump<R, W>(
         }
         let at = SystemTime::now();
         let mut text_out = String::new();
+        // Readiness is announced only once its line is on disk, so whoever reacts to
+        // it (a report, a test) finds the line in the log file.
+        let mut announce = None;
         for raw in lines {
             let text = redactor.redact(&String::from_utf8_lossy(&raw)).into_owned();
             if let Some((re, _)) = &matcher
@@ -256,7 +259,7 @@ async fn pump<R, W>(
                     seen: tokio::time::Instant::now(),
                 };
                 if let Some((_, tx)) = matcher.take() {
-                    let _ = tx.send(found);
+                    announce = Some((tx, found));
                 }
             }
             text_out.push_str(&timestamp(at));
@@ -275,6 +278,9 @@ async fn pump<R, W>(
                 state.lock().unwrap_or_else(PoisonError::into_inner).write_error =
                     Some(e.to_string());
             }
+        }
+        if let Some((tx, found)) = announce {
+            let _ = tx.send(found);
         }
         if at_eof {
             break;
