@@ -97,27 +97,9 @@ pub struct RunArgs {
     #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
     pub max_time: Option<String>,
 
-    /// Retry transport failures only where safe (default), or never.
-    #[arg(long, value_enum, value_name = "MODE", help_heading = "Transport")]
-    pub transport_retry: Option<TransportRetryMode>,
-    /// Methods considered idempotent for transport retries (default GET,HEAD,OPTIONS,TRACE).
-    #[arg(long, value_name = "METHODS", value_delimiter = ',', help_heading = "Transport")]
-    pub retry_methods: Option<Vec<String>>,
-    /// A request carrying this header may be retried (the server honours it).
-    #[arg(long, value_name = "NAME", help_heading = "Transport")]
-    pub idempotency_key_header: Option<String>,
-    /// Never reuse a connection.
-    #[arg(long, help_heading = "Transport")]
-    pub no_keepalive: bool,
-    /// Fail a close-delimited response that ended with a reset.
-    #[arg(long, help_heading = "Transport")]
-    pub strict_framing: bool,
-    /// Add X-Shakedown-Attempt and X-Shakedown-Txn-Id to every request.
-    #[arg(long, help_heading = "Transport")]
-    pub attempt_headers: bool,
-    /// What a pass that needed a transport retry counts as.
-    #[arg(long, value_enum, value_name = "RESULT", help_heading = "Transport")]
-    pub flaky_result: Option<FlakyResult>,
+    /// How transport failures are handled.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 /// `shakedown check FILE...` or `shakedown check SUITE.toml`.
@@ -141,6 +123,32 @@ pub enum TransportRetryMode {
     Safe,
     /// Never retry a transport failure.
     Off,
+}
+
+/// The transport flags that `test` and `run` share.
+#[derive(Debug, Args)]
+pub struct TransportArgs {
+    /// Retry transport failures only where safe (default), or never.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Transport")]
+    pub transport_retry: Option<TransportRetryMode>,
+    /// Methods considered idempotent for transport retries (default GET,HEAD,OPTIONS,TRACE).
+    #[arg(long, value_name = "METHODS", value_delimiter = ',', help_heading = "Transport")]
+    pub retry_methods: Option<Vec<String>>,
+    /// A request carrying this header may be retried (the server honours it).
+    #[arg(long, value_name = "NAME", help_heading = "Transport")]
+    pub idempotency_key_header: Option<String>,
+    /// Never reuse a connection.
+    #[arg(long, help_heading = "Transport")]
+    pub no_keepalive: bool,
+    /// Fail a close-delimited response that ended with a reset.
+    #[arg(long, help_heading = "Transport")]
+    pub strict_framing: bool,
+    /// Add X-Shakedown-Attempt and X-Shakedown-Txn-Id to every request.
+    #[arg(long, help_heading = "Transport")]
+    pub attempt_headers: bool,
+    /// What a pass that needed a transport retry counts as.
+    #[arg(long, value_enum, value_name = "RESULT", help_heading = "Transport")]
+    pub flaky_result: Option<FlakyResult>,
 }
 
 /// What a flaky pass counts as.
@@ -330,27 +338,9 @@ pub struct TestArgs {
     #[arg(long, help_heading = "HTTP")]
     pub path_as_is: bool,
 
-    /// Retry transport failures only where safe (default), or never.
-    #[arg(long, value_enum, value_name = "MODE", help_heading = "Transport")]
-    pub transport_retry: Option<TransportRetryMode>,
-    /// Methods considered idempotent for transport retries (default GET,HEAD,OPTIONS,TRACE).
-    #[arg(long, value_name = "METHODS", value_delimiter = ',', help_heading = "Transport")]
-    pub retry_methods: Option<Vec<String>>,
-    /// A request carrying this header may be retried (the server honours it).
-    #[arg(long, value_name = "NAME", help_heading = "Transport")]
-    pub idempotency_key_header: Option<String>,
-    /// Never reuse a connection.
-    #[arg(long, help_heading = "Transport")]
-    pub no_keepalive: bool,
-    /// Fail a close-delimited response that ended with a reset.
-    #[arg(long, help_heading = "Transport")]
-    pub strict_framing: bool,
-    /// Add X-Shakedown-Attempt and X-Shakedown-Txn-Id to every request.
-    #[arg(long, help_heading = "Transport")]
-    pub attempt_headers: bool,
-    /// What a pass that needed a transport retry counts as.
-    #[arg(long, value_enum, value_name = "RESULT", help_heading = "Transport")]
-    pub flaky_result: Option<FlakyResult>,
+    /// How transport failures are handled.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// Out of scope: shakedown talks to the service directly.
     #[arg(long, short = 'x', value_name = "PROXY", hide = true)]

@@ -34,39 +34,29 @@ pub fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Test(args) => {
-            let color = if args.no_color {
-                Some(false)
-            } else if args.color {
-                Some(true)
-            } else {
-                None
-            };
-            let mut printer = output::Printer::new(color);
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             test_cmd::run(args, &command_line, &mut printer)
         }
         Command::Check(args) => {
-            let color = if args.no_color {
-                Some(false)
-            } else if args.color {
-                Some(true)
-            } else {
-                None
-            };
-            let mut printer = output::Printer::new(color);
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             check_cmd::run(args, &mut printer)
         }
         Command::Run(args) => {
-            let color = if args.no_color {
-                Some(false)
-            } else if args.color {
-                Some(true)
-            } else {
-                None
-            };
-            let mut printer = output::Printer::new(color);
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
         }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     ExitCode::from(code)
+}
+
+/// `--color` / `--no-color` as a choice; `None` lets the printer look at the terminal.
+fn color_choice(color: bool, no_color: bool) -> Option<bool> {
+    if no_color {
+        Some(false)
+    } else if color {
+        Some(true)
+    } else {
+        None
+    }
 }

@@ -308,29 +308,32 @@ fn prepare(args: &RunArgs, loaded: &LoadedSuite) -> Result<Prepared, UsageError>
         None => from_suite.max_time.unwrap_or(MAX_TIME),
     };
     d.verbose = args.verbose;
-    base.no_keepalive = args.no_keepalive;
-    base.attempt_headers = args.attempt_headers;
-    base.strict_framing = args.strict_framing;
-    let enabled = match args.transport_retry {
+    base.no_keepalive = args.transport.no_keepalive;
+    base.attempt_headers = args.transport.attempt_headers;
+    base.strict_framing = args.transport.strict_framing;
+    let enabled = match args.transport.transport_retry {
         Some(mode) => mode != TransportRetryMode::Off,
         None => from_suite.transport_retry != Some(suite::TransportRetry::Off),
     };
     base.retry_policy = RetryPolicy {
         enabled,
         idempotency_key_header: args
+            .transport
             .idempotency_key_header
             .clone()
             .or_else(|| from_suite.idempotency_key_header.clone()),
         ..RetryPolicy::default()
     };
-    if let Some(methods) = args.retry_methods.as_ref().or(from_suite.retry_methods.as_ref()) {
+    if let Some(methods) =
+        args.transport.retry_methods.as_ref().or(from_suite.retry_methods.as_ref())
+    {
         base.retry_policy.idempotent_methods = methods
             .iter()
             .map(|m| m.trim().to_ascii_uppercase())
             .filter(|m| !m.is_empty())
             .collect();
     }
-    let flaky_result = args.flaky_result.unwrap_or(match from_suite.flaky_result {
+    let flaky_result = args.transport.flaky_result.unwrap_or(match from_suite.flaky_result {
         Some(suite::FlakyResult::Fail) => FlakyResult::Fail,
         _ => FlakyResult::Pass,
     });

@@ -186,7 +186,7 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
     }
     settings.user_agent.clone_from(&args.user_agent);
-    settings.no_keepalive = args.no_keepalive;
+    settings.no_keepalive = args.transport.no_keepalive;
     settings.no_cookie_store = args.no_cookie_store;
     if let Some(path) = &args.cookie {
         let text = std::fs::read_to_string(path)
@@ -201,14 +201,14 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
         settings.initial_cookies = store;
     }
-    settings.attempt_headers = args.attempt_headers;
-    settings.strict_framing = args.strict_framing;
+    settings.attempt_headers = args.transport.attempt_headers;
+    settings.strict_framing = args.transport.strict_framing;
     settings.retry_policy = RetryPolicy {
-        enabled: args.transport_retry != Some(TransportRetryMode::Off),
-        idempotency_key_header: args.idempotency_key_header.clone(),
+        enabled: args.transport.transport_retry != Some(TransportRetryMode::Off),
+        idempotency_key_header: args.transport.idempotency_key_header.clone(),
         ..RetryPolicy::default()
     };
-    if let Some(methods) = &args.retry_methods {
+    if let Some(methods) = &args.transport.retry_methods {
         settings.retry_policy.idempotent_methods = methods
             .iter()
             .map(|m| m.trim().to_ascii_uppercase())
@@ -252,7 +252,7 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         settings,
         reports,
         jobs,
-        flaky_result: args.flaky_result.unwrap_or(FlakyResult::Pass),
+        flaky_result: args.transport.flaky_result.unwrap_or(FlakyResult::Pass),
     })
 }
 
