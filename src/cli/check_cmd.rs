@@ -39,17 +39,9 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
         };
         let (file, diagnostics) = scenario::parse(&source);
         if !diagnostics.is_empty() {
-            for d in &diagnostics {
-                printer.err(&human::snippet(
-                    &name,
-                    &source,
-                    d.span,
-                    &d.message,
-                    &d.label,
-                    d.help.as_deref(),
-                    printer.style(),
-                ));
-            }
+            printer.err(
+                human::parse_diagnostics(&name, &source, &diagnostics, printer.style()).trim_end(),
+            );
             printer.err(&format!("{name}: {} error(s)", diagnostics.len()));
             code = exit_code::combine([code, exit_code::INPUT]);
             continue;

@@ -195,16 +195,10 @@ fn scenario_parses(path: &Path, printer: &mut Printer) -> bool {
         }
     };
     let (_, diagnostics) = crate::scenario::parse(&source);
-    for d in &diagnostics {
-        printer.err(&human::snippet(
-            &name,
-            &source,
-            d.span,
-            &d.message,
-            &d.label,
-            d.help.as_deref(),
-            printer.style(),
-        ));
+    if !diagnostics.is_empty() {
+        printer.err(
+            human::parse_diagnostics(&name, &source, &diagnostics, printer.style()).trim_end(),
+        );
     }
     diagnostics.is_empty()
 }
@@ -1419,17 +1413,13 @@ impl Orchestra {
         }
         let totals = human::Totals::of(&progress.files);
         printer.err(&redact(&human::summary(totals, self.clock.elapsed()), &self.secrets));
-        if totals.flaky > 0 {
-            printer.err(&match self.prepared.flaky_result {
-                FlakyResult::Pass => format!(
-                    "warning: {} file(s) passed only after a transport retry (flaky); they count as passed (--flaky-result pass)",
-                    totals.flaky
-                ),
-                FlakyResult::Fail => format!(
-                    "error: {} file(s) passed only after a transport retry (flaky), and --flaky-result fail is set",
-                    totals.flaky
-                ),
-            });
+        if let Some(warning) =
+            human::flaky_warning(totals.flaky, self.prepared.flaky_result == FlakyResult::Fail)
+        {
+            printer.err(&warning);
+        }
+        if self.budget.was_exhausted() {
+            printer.err(&human::budget_warning(self.budget.retries(), self.budget.requests()));
         }
         let layers: Vec<String> =
             progress.layers.iter().map(|l| format!("{} {}", l.name, l.outcome)).collect();

@@ -392,25 +392,11 @@ fn execute(
     let duration = clock.elapsed();
     let totals = human::Totals::of(&outcomes);
     printer.err(&redact(&human::summary(totals, duration), &secrets));
-    if totals.flaky > 0 {
-        let warning = match flaky_result {
-            FlakyResult::Pass => format!(
-                "warning: {} file(s) passed only after a transport retry (flaky); they count as passed (--flaky-result pass)",
-                totals.flaky
-            ),
-            FlakyResult::Fail => format!(
-                "error: {} file(s) passed only after a transport retry (flaky), and --flaky-result fail is set",
-                totals.flaky
-            ),
-        };
+    if let Some(warning) = human::flaky_warning(totals.flaky, flaky_result == FlakyResult::Fail) {
         printer.err(&warning);
     }
     if budget.was_exhausted() {
-        printer.err(&format!(
-            "warning: the transport retry budget was exhausted ({} retries for {} requests); later failures were not retried",
-            budget.retries(),
-            budget.requests()
-        ));
+        printer.err(&human::budget_warning(budget.retries(), budget.requests()));
     }
 
     let info = json::RunInfo {

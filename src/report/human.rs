@@ -10,8 +10,8 @@ use std::time::Duration;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
 use crate::runner::outcome::{EntryFailure, FileError, FileOutcome, Outcome};
-use crate::scenario::LineIndex;
 use crate::scenario::ast::Span;
+use crate::scenario::{LineIndex, ParseDiagnostic};
 
 /// How to draw snippets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,17 +96,7 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
             return out;
         }
         Some(FileError::Parse(diagnostics)) => {
-            for d in diagnostics {
-                out.push_str(&snippet(
-                    &name,
-                    source,
-                    d.span,
-                    &d.message,
-                    &d.label,
-                    d.help.as_deref(),
-                    style,
-                ));
-            }
+            out.push_str(&parse_diagnostics(&name, source, diagnostics, style));
             return out;
         }
         None => {}
@@ -243,6 +233,39 @@ pub fn warning_lines(file: &FileOutcome) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The closing warning about flaky files, if any: they pass (`fail_flaky` false) or fail the run.
+pub fn flaky_warning(flaky: usize, fail_flaky: bool) -> Option<String> {
+    (flaky > 0).then(|| {
+        if fail_flaky {
+            format!("error: {flaky} file(s) passed only after a transport retry (flaky), and --flaky-result fail is set")
+        } else {
+            format!(
+                "warning: {flaky} file(s) passed only after a transport retry (flaky); they count as passed (--flaky-result pass)"
+            )
+        }
+    })
+}
+
+/// The closing warning when the run-wide retry budget refused a retry.
+pub fn budget_warning(retries: u64, requests: u64) -> String {
+    format!(
+        "warning: the transport retry budget was exhausted ({retries} retries for {requests} requests); later failures were not retried"
+    )
+}
+
+/// Every parse diagnostic of a file, as snippets.
+pub fn parse_diagnostics(
+    file_name: &str,
+    source: &str,
+    diagnostics: &[ParseDiagnostic],
+    style: Style,
+) -> String {
+    diagnostics
+        .iter()
+        .map(|d| snippet(file_name, source, d.span, &d.message, &d.label, d.help.as_deref(), style))
+        .collect()
 }
 
 /// Totals of a run.
