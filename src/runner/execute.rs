@@ -211,7 +211,7 @@ impl FileRunner<'_> {
             method,
             url: url_text,
             outcome: Outcome::Passed,
-            iterations: Vec::new(),
+            iterations: Vec::with_capacity(1),
         };
 
         let entry_options: Vec<_> = entry
@@ -278,7 +278,8 @@ impl FileRunner<'_> {
         options: &EntryOptions,
         run: &mut FileRun,
     ) -> Iteration {
-        let mut polls = Vec::new();
+        // Nearly every entry runs once: room for one, so a file of thousands of entries stays small.
+        let mut polls = Vec::with_capacity(1);
         let mut poll_number = 0usize;
         loop {
             poll_number += 1;
@@ -325,7 +326,7 @@ impl FileRunner<'_> {
     ) -> Poll {
         let mut poll = Poll {
             n,
-            attempts: Vec::new(),
+            attempts: Vec::with_capacity(1),
             asserts: Vec::new(),
             captures: Vec::new(),
             failure: None,
@@ -448,6 +449,7 @@ impl FileRunner<'_> {
                     variables: &self.variables,
                 };
                 poll.asserts = assert::eval_asserts(response_spec, &query_context, &self.file_root);
+                poll.asserts.shrink_to_fit();
                 if poll.asserts.iter().any(|a| !a.success) {
                     poll.failure = Some(EntryFailure::Asserts);
                     poll.outcome = Outcome::Failed;

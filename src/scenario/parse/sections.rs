@@ -161,6 +161,8 @@ impl Parser<'_> {
                 }
             }
         }
+        // Most sections hold one or two lines; a file of thousands of entries keeps them all.
+        items.shrink_to_fit();
         items
     }
 
