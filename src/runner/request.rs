@@ -58,7 +58,7 @@ pub fn render(
     context: &RequestContext<'_>,
 ) -> Result<RequestSpec, RenderError> {
     let url_text = template::render(&request.url, variables)?;
-    let mut url = url::Url::parse(url_text.trim()).map_err(|e| RenderError {
+    let mut url = parse_url(url_text.trim()).map_err(|e| RenderError {
         message: format!("invalid URL <{url_text}>: {e}"),
         span: Some(request.url.span),
     })?;
@@ -176,6 +176,30 @@ pub fn render(
         body: Bytes::from(body_bytes),
         options: transport_options(options, context)?,
     })
+}
+
+thread_local! {
+    // A file sends the same few URLs again and again (repeats, polls, long sequential
+    // files); parsing one costs more than the rest of rendering the request. Bounded,
+    // per worker thread.
+    static URLS: std::cell::RefCell<std::collections::HashMap<String, url::Url>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Parses an absolute URL (memoised per thread).
+fn parse_url(text: &str) -> Result<url::Url, url::ParseError> {
+    if let Some(url) = URLS.with(|cache| cache.borrow().get(text).cloned()) {
+        return Ok(url);
+    }
+    let url = url::Url::parse(text)?;
+    URLS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= 512 {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), url.clone());
+    });
+    Ok(url)
 }
 
 /// The transport options for an entry.
