@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// Transport faults end to end: every reset cause, the retry rules, the safety proof.
+mod faults;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Repository rules as tests.
