@@ -346,9 +346,21 @@ fn early_response_after_a_failed_body_write_is_read_and_used() {
     let f = facts(attempts[0]);
     assert_eq!(attempts[0]["status"], 413);
     assert!(f["error"].is_null(), "{f:#}");
-    assert_eq!(f["early_response_after_write_error"], true, "{f:#}");
+    assert_eq!(f["body_complete"], true, "{f:#}");
+    // The body could not be written whole: the server never read it.
     assert!(f["bytes"]["written"].as_u64() < f["bytes"]["total"].as_u64(), "{f:#}");
-    assert_eq!(f["ended_with"], "rst", "{f:#}");
+    // The server's RST follows its answer at once. Whichever blocked syscall meets it
+    // first reports it: the pending body write (the transport stops propagating that
+    // error, so the answer is still read), or a read after the complete answer. If the
+    // answer was read before the RST arrived, the attempt ended clean. Never a failure.
+    let after_write = f["early_response_after_write_error"] == true;
+    let after_answer = f["complete_then_reset"] == true;
+    if f["ended_with"] == "rst" {
+        assert!(after_write != after_answer, "exactly one of the two: {f:#}");
+    } else {
+        assert_eq!(f["ended_with"], "clean", "{f:#}");
+        assert!(!after_write && !after_answer, "{f:#}");
+    }
     assert!(r.ledger().is_empty(), "{:#?}", r.ledger());
     let stats = fixture.get_json("/stats");
     assert_eq!(count(&stats, "fault_posts", "early-response"), 1, "{stats}");
