@@ -748,6 +748,26 @@ fn no_post_is_executed_twice_under_any_cause() {
 }
 
 #[test]
+fn hurl_retry_never_polls_a_written_post_again() {
+    // Hurl's `retry` re-runs a failing entry; after a transport failure it may do so only
+    // where a repeat is safe. A POST reset after it was read is not.
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file = write_file(
+        dir.path(),
+        "polled-post.hurl",
+        "POST {{base_url}}/fault/reset-before-response\n[Options]\nretry: 3\n\
+         retry-interval: 10ms\n{\"n\": 1}\nHTTP 200\n",
+    );
+    let r = run(&fixture.base_url, &[file], &["--retry", "3"]);
+    assert_eq!(r.code(), 3, "{:?}", r.out);
+    assert_eq!(r.all_attempts().len(), 1, "{:?}", r.out);
+    assert_eq!(r.decisions(), [(false, "never_non_idempotent_written".to_owned())]);
+    let stats = fixture.get_json("/stats");
+    assert_eq!(count(&stats, "fault_posts", "reset-before-response"), 1, "{stats}");
+}
+
+#[test]
 fn retry_methods_post_opts_in_and_the_server_executes_the_post_again() {
     let fixture = Fixture::start(&[]);
     let r = run(
