@@ -98,17 +98,18 @@ fn rule(record: &Value) -> &str {
 /// Runs `files` against `base_url` with a JSON report (`--jobs 1`, so that files run one
 /// after the other and the fixture's seeded draws happen in a fixed order).
 fn run(base_url: &str, files: &[PathBuf], extra: &[&str]) -> Run {
-    run_with(base_url, files, extra, false)
+    run_with(base_url, files, extra, false, 1)
 }
 
-fn run_with(base_url: &str, files: &[PathBuf], extra: &[&str], junit: bool) -> Run {
+/// `run`, with a JUnit report too when asked, and `jobs` files in parallel.
+fn run_with(base_url: &str, files: &[PathBuf], extra: &[&str], junit: bool, jobs: u32) -> Run {
     let dir = temp_dir();
     let report = dir.path().join("report.json");
     let junit_path = dir.path().join("junit.xml");
     let mut args: Vec<String> = vec![
         "test".into(),
         "--jobs".into(),
-        "1".into(),
+        jobs.to_string(),
         "--variable".into(),
         format!("base_url={base_url}"),
         "--report".into(),
@@ -531,6 +532,44 @@ fn complete_response_then_rst_passes_and_the_connection_is_not_reused() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Cause c: a connection queued in the backlog, never accepted, reset when the listener closes.
+
+#[test]
+fn listener_close_resets_a_queued_connection_then_connects_are_refused() {
+    // One connection is accepted; the second one queues in the backlog, its request written
+    // and never read, until the first one asks the service to close its listener.
+    let fixture = Fixture::start(&["--accept-limit", "1", "--backlog", "1"]);
+    let dir = temp_dir();
+    let accepted = write_file(
+        dir.path(),
+        "a-accepted.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n\n\
+         POST {{base_url}}/listener/close\n[Options]\ndelay: 500ms\nHTTP 200\n",
+    );
+    let queued = write_file(
+        dir.path(),
+        "b-queued.hurl",
+        "GET {{base_url}}/health\n[Options]\ndelay: 200ms\nHTTP 200\n",
+    );
+    let r = run_with(&fixture.base_url, &[accepted, queued], &[], false, 2);
+    assert_eq!(r.code(), 3, "{:?}", r.out);
+    assert_eq!(r.file(0)["outcome"], "passed", "{:?}", r.out);
+    let attempts = r.attempts(1, 1);
+    assert_eq!(attempts.len(), 3, "{:?}", r.out);
+    // A fresh connection, the request written whole, not one response byte: then RST.
+    assert_failure(attempts[0], "await_response", "connection_reset", Some(104), &r);
+    assert!(!reused(attempts[0]));
+    let bytes = &facts(attempts[0])["bytes"];
+    assert_eq!(bytes["written"], bytes["total"], "{bytes}");
+    assert_eq!(bytes["read"], 0, "{bytes}");
+    for attempt in &attempts[1..] {
+        assert_failure(attempt, "connect", "refused", Some(111), &r);
+    }
+    let rules: Vec<String> = r.decisions().into_iter().map(|(_, rule)| rule).collect();
+    assert_eq!(rules, ["idempotent_after_write", "connect_failed", "never_attempts_exhausted"]);
+}
+
+// ---------------------------------------------------------------------------------------
 // Cause e: the server exits mid-request; then its port refuses.
 
 #[test]
@@ -827,7 +866,7 @@ fn seeded_resets_make_a_get_file_flaky_with_one_retry_per_reset() {
     let fixture = Fixture::start(&["--reset-percent", "10", "--seed", SEED]);
     let dir = temp_dir();
     let file = flaky_file(dir.path(), "GET", 60);
-    let r = run_with(&fixture.base_url, &[file], &[], true);
+    let r = run_with(&fixture.base_url, &[file], &[], true, 1);
     assert_eq!(r.code(), 0, "{:?}", r.out);
     assert_eq!(r.file(0)["outcome"], "flaky", "{:?}", r.out);
     assert_eq!(r.report["outcome"], "flaky");
