@@ -365,7 +365,15 @@ impl Client {
         // last body byte is seen during this attempt (no timer is involved).
         tokio::task::yield_now().await;
         let io = conn.io.attempt();
-        if let Err(error) = body_result {
+        // A reset ends a close-delimited body as a FIN would: the bytes received are the
+        // response, its completeness is unknown (R4, cause g). The facts say how it ended
+        // (`ended_with` from the wrapper's error); the runner warns, or fails under
+        // `--strict-framing`. Never a transport failure, so never a retry either.
+        let reset_ended_close_delimited =
+            framing == Framing::CloseDelimited && read_was_reset(&io, body_result.as_ref().err());
+        if let Err(error) = body_result
+            && !reset_ended_close_delimited
+        {
             att.facts.body_complete = match framing {
                 Framing::CloseDelimited => None,
                 _ => Some(false),
@@ -381,20 +389,7 @@ impl Client {
             Framing::CloseDelimited => None,
             _ => Some(true),
         };
-        if let Some(e) = &io.error
-            && matches!(e.kind, io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted)
-            && e.operation == Operation::Read
-        {
-            if framing == Framing::CloseDelimited {
-                // A reset ends a close-delimited body: the body may be truncated.
-                return Err(failure_from_io(
-                    Phase::ReadBody,
-                    e.operation,
-                    e.kind,
-                    e.os,
-                    e.message.clone(),
-                ));
-            }
+        if framing != Framing::CloseDelimited && read_was_reset(&io, None) {
             att.facts.complete_then_reset = true;
         }
         Ok(Response {
@@ -678,16 +673,6 @@ fn connect_failure(e: ConnectError) -> FailureFacts {
     }
 }
 
-fn failure_from_io(
-    phase: Phase,
-    operation: Operation,
-    kind: io::ErrorKind,
-    os: Option<OsError>,
-    message: String,
-) -> FailureFacts {
-    FailureFacts { phase, kind: kind_of_io(kind), os, operation, message }
-}
-
 /// A failure from hyper's error, preferring what the wrapper saw.
 fn failure_from(
     phase: Phase,
@@ -755,6 +740,18 @@ fn failure_from(
         };
     }
     FailureFacts { phase, kind: ErrorKind::Other, os: None, operation: Operation::Read, message }
+}
+
+/// Whether the connection was reset while reading: by the wrapper's first socket error,
+/// or, failing that, by an `io::Error` in hyper's error chain.
+fn read_was_reset(io: &AttemptIo, error: Option<&hyper::Error>) -> bool {
+    let reset = |kind: io::ErrorKind| {
+        matches!(kind, io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted)
+    };
+    match &io.error {
+        Some(e) => e.operation == Operation::Read && reset(e.kind),
+        None => error.and_then(|e| find_source::<io::Error>(e)).is_some_and(|e| reset(e.kind())),
+    }
 }
 
 fn find_source<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {

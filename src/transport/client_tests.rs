@@ -203,7 +203,7 @@ async fn close_delimited_body_ending_in_fin_is_unprovable() {
 }
 
 #[tokio::test]
-async fn close_delimited_body_ending_in_rst_is_a_reset() {
+async fn close_delimited_body_ending_in_rst_is_a_response_of_unknown_completeness() {
     let (listener, addr) = listener().await;
     let server = tokio::spawn(async move {
         let (mut stream, _) = listener.accept().await.unwrap();
@@ -215,12 +215,21 @@ async fn close_delimited_body_ending_in_rst_is_a_reset() {
     let mut client = client();
     let exchange = client.send(&spec("GET", &format!("http://{addr}/"))).await;
     server.await.unwrap();
-    let failure = exchange.result.unwrap_err();
-    assert_eq!(failure.kind, ErrorKind::ConnectionReset);
-    assert_eq!(failure.phase, Phase::ReadBody);
-    assert_eq!(exchange.facts.framing, Some(Framing::CloseDelimited));
-    assert_eq!(exchange.facts.body_complete, None);
-    assert_eq!(exchange.facts.ended_with, End::Rst);
+    // The reset ends the body as a FIN would: the bytes received are the response.
+    let response = exchange.result.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(&response.body[..], b"hel");
+    let facts = exchange.facts;
+    assert_eq!(facts.framing, Some(Framing::CloseDelimited));
+    assert_eq!(facts.body_complete, None);
+    assert_eq!(facts.ended_with, End::Rst);
+    assert!(facts.error.is_none());
+    assert!(!facts.complete_then_reset, "a close-delimited body is never complete by its framing");
+    let socket_error = facts.socket_error.unwrap();
+    assert_eq!(socket_error.operation, Operation::Read);
+    assert_eq!(socket_error.os.unwrap().name, "ECONNRESET");
+    assert_eq!(facts.body_bytes, 3);
+    assert!(!facts.returned_to_pool);
 }
 
 #[tokio::test]

@@ -41,8 +41,6 @@ pub(crate) struct IoErrorRecord {
     pub(crate) os: Option<OsError>,
     /// The error came from TLS (an alert, a bad record), not from the socket.
     pub(crate) tls: bool,
-    /// The error's message.
-    pub(crate) message: String,
     /// When it was seen.
     pub(crate) at: Instant,
 }
@@ -59,7 +57,6 @@ impl IoErrorRecord {
             kind: error.kind(),
             os: error.raw_os_error().map(OsError::from_errno),
             tls: error.get_ref().is_some_and(|e| e.is::<rustls::Error>()),
-            message: error.to_string(),
             at: Instant::now(),
         }
     }

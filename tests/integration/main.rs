@@ -11,6 +11,8 @@ mod cli;
 mod django;
 // The documentation's tables and examples, against the code and real runs.
 mod docs;
+// Transport faults end to end: every reset cause, the retry rules, the safety proof.
+mod faults;
 // Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
 mod reports;
 // `shakedown run`: suites, servers, layers, signals.
