@@ -586,7 +586,16 @@ impl FileRunner<'_> {
                     run.log.push(format!("* {failure}; retrying ({})", decision.rule.as_str()));
                     tokio::time::sleep(decision.backoff).await;
                 }
-                (Err(failure), _) => return Err(SendFailure::Transport(failure.to_string())),
+                (Err(failure), _) => {
+                    let attempts = &poll.attempts[first_attempt_index..];
+                    let message = match reproducible(attempts) {
+                        Some(n) => format!(
+                            "{failure}; the same failure on all {n} attempts: the server does this every time (reproducible, not a flake)"
+                        ),
+                        None => failure.to_string(),
+                    };
+                    return Err(SendFailure::Transport(message));
+                }
             }
         }
     }
@@ -601,6 +610,15 @@ enum SendFailure {
     Transport(String),
     /// The server under test exited during the request.
     ServerCrashed(CrashReport),
+}
+
+/// The number of attempts, when a request was tried more than once and every attempt
+/// failed the same way (same phase, same kind of error): a reproducible server defect.
+fn reproducible(attempts: &[AttemptRecord]) -> Option<usize> {
+    let signature = |a: &AttemptRecord| a.facts.error.as_ref().map(|e| (e.phase, e.kind));
+    let first = signature(attempts.first()?)?;
+    (attempts.len() > 1 && attempts.iter().all(|a| signature(a) == Some(first)))
+        .then_some(attempts.len())
 }
 
 /// A warning about a response that was accepted although its end was abnormal (R4).

@@ -390,9 +390,45 @@ fn reset_before_response_get_is_retried_by_rule_and_reproducible() {
             (false, "never_attempts_exhausted".to_owned()),
         ]
     );
-    // Every attempt failed alike: the server does this every time.
+    // Every attempt failed alike: the server does this every time, and the run says so.
     let stats = fixture.get_json("/stats");
     assert_eq!(count(&stats, "fault_requests", "reset-before-response"), 3, "{stats}");
+    assert!(r.stderr().contains("reproducible, not a flake"), "{:?}", r.out);
+    let failure = &r.file(0)["entries"][0]["iterations"][0]["polls"][0]["failure"];
+    assert!(
+        failure["message"].as_str().is_some_and(|m| m.contains("on all 3 attempts")),
+        "{failure:#}"
+    );
+}
+
+/// Hurl's readiness poll (`--retry` while the connection is refused) waits for a server
+/// that is still starting: connect failures are safe to repeat for any method.
+#[test]
+fn hurl_retry_polls_until_a_starting_server_listens() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = crate::support::temp_dir();
+    let file = crate::support::write_file(
+        dir.path(),
+        "ready.hurl",
+        &format!("POST http://127.0.0.1:{port}/counter/ready\nHTTP 200\n"),
+    );
+    // The service binds its port only after a delay, while shakedown is already polling.
+    let fixture =
+        Fixture::start_in_background(&["--port", &port.to_string(), "--start-delay-ms", "300"]);
+    let out = crate::support::ShakedownCmd::new([
+        "test",
+        "--retry",
+        "100",
+        "--retry-interval",
+        "20ms",
+        file.to_str().unwrap(),
+    ])
+    .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let fixture = fixture.wait_ready();
+    // The POST was executed exactly once: only refused connects were repeated.
+    let stats = fixture.get_json("/stats");
+    assert_eq!(stats["counters"]["ready"], 1, "{stats}");
 }
 
 #[test]

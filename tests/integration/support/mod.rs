@@ -47,36 +47,21 @@ pub struct Fixture {
 impl Fixture {
     /// Starts the fixture service with extra arguments and waits for its READY line.
     pub fn start(args: &[&str]) -> Fixture {
+        let mut all = vec!["--port", "0"];
+        all.extend_from_slice(args);
+        Fixture::start_in_background(&all).wait_ready()
+    }
+
+    /// Starts the fixture service without waiting for it (give `--port` yourself).
+    pub fn start_in_background(args: &[&str]) -> StartingFixture {
         #[expect(
             clippy::disallowed_methods,
             reason = "the test support launches the fixture service it stops on drop"
         )]
         let mut command = Command::new(fixture_bin());
-        command.args(["--port", "0", "--max-seconds", "300"]).args(args);
+        command.args(["--max-seconds", "300"]).args(args);
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut child = command.spawn().expect("the fixture service starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        reader.read_line(&mut line).expect("the fixture service prints a line");
-        let base_url = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        let port = base_url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("a port in the READY line");
-        // Keep draining stdout so the service never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
-        Fixture { child, base_url, port }
+        StartingFixture { child: Some(command.spawn().expect("the fixture service starts")) }
     }
 
     /// GET a JSON document from the service with a raw HTTP/1.0 request (the test's own view).
@@ -105,6 +90,49 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A fixture service that was started but may not be listening yet; killed on drop.
+pub struct StartingFixture {
+    child: Option<Child>,
+}
+
+impl StartingFixture {
+    /// Waits for the READY line.
+    pub fn wait_ready(mut self) -> Fixture {
+        let mut child = self.child.take().expect("a child until wait_ready");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        reader.read_line(&mut line).expect("the fixture service prints a line");
+        let base_url = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let port = base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the READY line");
+        // Keep draining stdout so the service never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
+        Fixture { child, base_url, port }
+    }
+}
+
+impl Drop for StartingFixture {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
