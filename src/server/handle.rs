@@ -207,6 +207,16 @@ impl ServerHandle {
             }
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+        // A group member other than the direct child went first (a wrapper's child):
+        // its status is its parent's to collect. Give the direct child what is left of
+        // the budget to follow, so the report can carry a status instead of "unknown".
+        if self.exit.as_ref().is_some_and(|e| !e.direct_child) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Ok(Ok(status)) = tokio::time::timeout(left, self.child.wait()).await {
+                let direct = self.report_for(self.pid, true, status_parts(status));
+                self.exit = Some(direct);
+            }
+        }
         // A crash usually writes its last words just before exiting; give the capture
         // tasks a moment to read them, within what is left of the budget.
         let settle = deadline.saturating_duration_since(Instant::now()).min(SETTLE);
