@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::*;
 
-const DIR: &str = "/work/project";
+const DIR: &str = "/srv/project";
 
 fn parse(source: &str) -> Suite {
     match parse_suite(source, Path::new(DIR)) {
@@ -144,7 +144,7 @@ fn the_issue_example_parses() {
     assert_eq!(integration.name(), "integration");
     let LayerKind::Scenarios { globs, isolation, reset } = integration.kind() else { panic!() };
     let globs: Vec<&str> = globs.iter().map(|g| g.get_ref().as_str()).collect();
-    assert_eq!(globs, ["/work/project/scenarios/*.hurl"]);
+    assert_eq!(globs, ["/srv/project/scenarios/*.hurl"]);
     assert_eq!(*isolation, Isolation::Shared);
     assert!(reset.is_none());
     assert!(suite.layer("integration").is_some());
@@ -175,7 +175,7 @@ fn an_external_target_and_run_settings() {
 
     let LayerKind::Scenarios { globs, .. } = suite.layers()[0].kind() else { panic!() };
     let globs: Vec<&str> = globs.iter().map(|g| g.get_ref().as_str()).collect();
-    assert_eq!(globs, ["/work/project/smoke/**/*.hurl", "/work/project/extra.hurl"]);
+    assert_eq!(globs, ["/srv/project/smoke/**/*.hurl", "/srv/project/extra.hurl"]);
 
     let run = suite.run();
     assert_eq!(run.transport_retry, Some(TransportRetry::Off));
@@ -195,15 +195,15 @@ fn stdout_readiness_restart_isolation_and_paths() {
 
     let [db] = suite.servers() else { panic!() };
     let (command, _) = launch(db);
-    assert_eq!(command.cwd().get_ref(), Path::new("/work/project/tools"));
+    assert_eq!(command.cwd().get_ref(), Path::new("/srv/project/tools"));
     // `command[0]` with a `/` is relative to the server's cwd.
-    assert_eq!(program(command), "/work/project/tools/bin/fake-db");
+    assert_eq!(program(command), "/srv/project/tools/bin/fake-db");
     assert_eq!(&source[command.span()], r#"["./bin/fake-db", "--listen", "127.0.0.1:{port}"]"#);
     assert!(matches!(db.ready(), Readiness::Tcp { timeout } if *timeout == DEFAULT_READY_TIMEOUT));
 
     let main = suite.server().unwrap();
     let (command, stop) = launch(main);
-    assert_eq!(program(command), "/work/project/target/debug/app");
+    assert_eq!(program(command), "/srv/project/target/debug/app");
     assert_eq!(args(command), ["--port", "0", "--db", "U:db", "--literal", "{x}"]);
     let env: Vec<(String, String)> = command
         .env()
@@ -232,15 +232,15 @@ fn stdout_readiness_restart_isolation_and_paths() {
         panic!()
     };
     assert_eq!(*isolation, Isolation::Shared);
-    assert_eq!(program(reset), "/work/project/reset.sh");
+    assert_eq!(program(reset), "/srv/project/reset.sh");
     assert_eq!(args(reset), ["U"]);
     let LayerKind::Command { command, timeout, junit } = contract.kind() else { panic!() };
-    assert_eq!(program(command), "/work/project/contract/bin/contract");
+    assert_eq!(program(command), "/srv/project/contract/bin/contract");
     assert_eq!(args(command), ["--base", "U"]);
-    assert_eq!(command.cwd().get_ref(), Path::new("/work/project/contract"));
+    assert_eq!(command.cwd().get_ref(), Path::new("/srv/project/contract"));
     assert_eq!(*timeout, None);
     let junit = junit.as_ref().unwrap();
-    assert_eq!(junit.get_ref(), Path::new("/work/project/reports/contract.xml"));
+    assert_eq!(junit.get_ref(), Path::new("/srv/project/reports/contract.xml"));
     assert_eq!(&source[junit.span()], "\"reports/contract.xml\"");
 
     let checks: Vec<String> = suite
@@ -255,16 +255,16 @@ fn stdout_readiness_restart_isolation_and_paths() {
     assert_eq!(
         checks,
         [
-            "dir /work/project/tools",
-            "program /work/project/tools/bin/fake-db",
-            "dir /work/project",
-            "program /work/project/target/debug/app",
-            "glob /work/project/api/*.hurl",
-            "glob /work/project/fixtures/*.hurl",
-            "dir /work/project",
-            "program /work/project/reset.sh",
-            "dir /work/project/contract",
-            "program /work/project/contract/bin/contract",
+            "dir /srv/project/tools",
+            "program /srv/project/tools/bin/fake-db",
+            "dir /srv/project",
+            "program /srv/project/target/debug/app",
+            "glob /srv/project/api/*.hurl",
+            "glob /srv/project/fixtures/*.hurl",
+            "dir /srv/project",
+            "program /srv/project/reset.sh",
+            "dir /srv/project/contract",
+            "program /srv/project/contract/bin/contract",
         ]
     );
 }
