@@ -917,19 +917,8 @@ impl Orchestra {
         junit_path: Option<&suite::Spanned<PathBuf>>,
         printer: &mut Printer,
     ) -> LayerRecord {
-        let started = SystemTime::now();
         let clock = Instant::now();
-        let mut record = LayerRecord {
-            name: name.to_owned(),
-            kind: "command",
-            outcome: "passed".to_owned(),
-            started,
-            duration: Duration::ZERO,
-            files: Vec::new(),
-            not_run_files: Vec::new(),
-            note: None,
-            command: None,
-        };
+        let mut record = LayerRecord::starting(name, "command");
         let main = if uses_main(command) {
             match self.ensure_main().await {
                 Ok((_, endpoint)) => Some(endpoint),
@@ -1067,19 +1056,8 @@ impl Orchestra {
         reset: Option<&CommandSpec>,
         printer: &mut Printer,
     ) -> LayerRecord {
-        let started = SystemTime::now();
         let clock = Instant::now();
-        let mut record = LayerRecord {
-            name: name.to_owned(),
-            kind: "scenarios",
-            outcome: "passed".to_owned(),
-            started,
-            duration: Duration::ZERO,
-            files: Vec::new(),
-            not_run_files: Vec::new(),
-            note: None,
-            command: None,
-        };
+        let mut record = LayerRecord::starting(name, "scenarios");
         let shared = if isolation == Isolation::Shared {
             match self.ensure_main().await {
                 Ok(main) => Some(main),

@@ -60,6 +60,23 @@ pub(crate) struct CommandRecord {
     pub(crate) testcases: Vec<Testcase>,
 }
 
+impl LayerRecord {
+    /// A layer of this kind that starts now and has passed so far.
+    pub(crate) fn starting(name: &str, kind: &'static str) -> LayerRecord {
+        LayerRecord {
+            name: name.to_owned(),
+            kind,
+            outcome: "passed".to_owned(),
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            files: Vec::new(),
+            not_run_files: Vec::new(),
+            note: None,
+            command: None,
+        }
+    }
+}
+
 /// One `<testcase>` of a command layer's JUnit file.
 #[derive(Clone, Debug)]
 pub(crate) struct Testcase {
