@@ -125,27 +125,39 @@ impl Parser<'_> {
             })));
         }
         if self.eat("file,") {
-            self.skip_sp();
-            let filename = self.template(StrKind::Filename)?;
-            if filename.span.start == filename.span.end {
-                return Err(ParseDiagnostic::new(
-                    "missing filename",
-                    self.char_span(self.pos),
-                    "expected a file name",
-                ));
-            }
-            self.skip_sp();
-            if !self.eat(";") {
-                return Err(ParseDiagnostic::new(
-                    "unterminated file literal",
-                    self.char_span(self.pos),
-                    "expected `;`",
-                )
-                .with_help("write `file,<path>;`; escape spaces in the path with `\\ `"));
-            }
+            let filename = self.filename_and_semicolon(
+                ("unterminated file literal", "expected `;`"),
+                "write `file,<path>;`; escape spaces in the path with `\\ `",
+            )?;
             return Ok(Some(BytesLiteral::File(filename)));
         }
         Ok(None)
+    }
+
+    /// After `file,`: the file name and the `;` that ends it (bodies, predicate values,
+    /// multipart files). `unterminated` is the message and label when the `;` is missing.
+    pub(super) fn filename_and_semicolon(
+        &mut self,
+        unterminated: (&str, &str),
+        help: &str,
+    ) -> PResult<Template> {
+        self.skip_sp();
+        let filename = self.template(StrKind::Filename)?;
+        if filename.span.start == filename.span.end {
+            return Err(ParseDiagnostic::new(
+                "missing filename",
+                self.char_span(self.pos),
+                "expected a file name",
+            ));
+        }
+        self.skip_sp();
+        if !self.eat(";") {
+            let (message, label) = unterminated;
+            return Err(
+                ParseDiagnostic::new(message, self.char_span(self.pos), label).with_help(help)
+            );
+        }
+        Ok(filename)
     }
 
     /// A ```` ``` ```` string at the cursor.

@@ -174,26 +174,10 @@ impl Parser<'_> {
             let end = value.span.end.max(key.span.end);
             return Ok(MultipartParam::Field(KeyValue { key, value, span: Span::new(start, end) }));
         }
-        self.skip_sp();
-        let filename = self.template(StrKind::Filename)?;
-        if filename.span.start == filename.span.end {
-            return Err(ParseDiagnostic::new(
-                "missing filename",
-                self.char_span(self.pos),
-                "expected a file name",
-            ));
-        }
-        self.skip_sp();
-        if !self.eat(";") {
-            return Err(ParseDiagnostic::new(
-                "expecting `;`",
-                self.char_span(self.pos),
-                "expected `;` after the file name",
-            )
-            .with_help(
-                "write `name: file,path; content/type`; escape spaces in the path with `\\ `",
-            ));
-        }
+        let filename = self.filename_and_semicolon(
+            ("expecting `;`", "expected `;` after the file name"),
+            "write `name: file,path; content/type`; escape spaces in the path with `\\ `",
+        )?;
         self.skip_sp();
         let content_type = if self.at_newline() || self.peek_byte() == Some(b'#') {
             None
