@@ -38,7 +38,10 @@ use tokio::sync::{Mutex, mpsc, watch};
 use crate::cli::args::{FlakyResult, RunArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::cli::run_report::{self, CommandRecord, LayerRecord, ServerRecord, Testcase};
-use crate::cli::test_cmd::{duration_flag, effective_options, file_exit_code, split_definition};
+use crate::cli::test_cmd::{
+    duration_flag, effective_options, file_exit_code, learned_limits_json, policy_json,
+    split_definition,
+};
 use crate::exit_code;
 use crate::report::{human, json, junit};
 use crate::retry::{Budget, RetryPolicy};
@@ -579,6 +582,8 @@ struct Orchestra {
 
 #[derive(Default)]
 struct Progress {
+    /// Idle limits the files' transport clients learned.
+    learned: Vec<(String, Duration, &'static str)>,
     layers: Vec<LayerRecord>,
     servers: Vec<ServerRecord>,
     files: Vec<FileOutcome>,
@@ -1110,7 +1115,10 @@ impl Orchestra {
                     }
                     codes.push(file_exit_code(&run.outcome, flaky_result));
                     results.push((index, run.outcome.clone()));
-                    self.progress().files.push(run.outcome);
+                    let mut progress = self.progress();
+                    progress.learned.extend(run.learned_idle_limits);
+                    progress.files.push(run.outcome);
+                    drop(progress);
                     self.checkpoint();
                 }
             }
@@ -1291,16 +1299,10 @@ impl Orchestra {
         let info = json::RunInfo {
             command_line: self.command_line.clone(),
             options: effective_options(settings),
-            policy: serde_json::json!({
-                "transport_retry": if settings.retry_policy.enabled { "safe" } else { "off" },
-                "retry_methods": settings.retry_policy.idempotent_methods,
-                "idempotency_key_header": settings.retry_policy.idempotency_key_header,
-                "max_extra_attempts": settings.retry_policy.max_extra_attempts,
-                "flaky_result": match self.prepared.flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
-            }),
+            policy: policy_json(&settings.retry_policy, self.prepared.flaky_result),
             started: self.started,
             duration: self.clock.elapsed(),
-            learned_idle_limits: serde_json::Value::Array(Vec::new()),
+            learned_idle_limits: learned_limits_json(&progress.learned),
             retry_budget: (
                 self.budget.requests(),
                 self.budget.retries(),

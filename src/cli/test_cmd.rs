@@ -402,15 +402,7 @@ fn execute(
     let info = json::RunInfo {
         command_line: command_line.iter().map(|a| redact(a, &secrets)).collect(),
         options: effective_options(&settings),
-        policy: serde_json::json!({
-            "transport_retry": if settings.retry_policy.enabled { "safe" } else { "off" },
-            "retry_methods": settings.retry_policy.idempotent_methods,
-            "idempotency_key_header": settings.retry_policy.idempotency_key_header,
-            "max_extra_attempts": settings.retry_policy.max_extra_attempts,
-            "backoff": { "base_ms": settings.retry_policy.backoff.base.as_millis(), "cap_ms": settings.retry_policy.backoff.cap.as_millis() },
-            "budget": { "min_retries": 10, "percent_of_requests": 20 },
-            "flaky_result": match flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
-        }),
+        policy: policy_json(&settings.retry_policy, flaky_result),
         started,
         duration,
         learned_idle_limits: learned_limits_json(&learned),
@@ -441,8 +433,21 @@ fn execute(
     code
 }
 
+/// The transport retry policy in force, for the report's `run.policy`.
+pub(crate) fn policy_json(policy: &RetryPolicy, flaky_result: FlakyResult) -> serde_json::Value {
+    serde_json::json!({
+        "transport_retry": if policy.enabled { "safe" } else { "off" },
+        "retry_methods": policy.idempotent_methods,
+        "idempotency_key_header": policy.idempotency_key_header,
+        "max_extra_attempts": policy.max_extra_attempts,
+        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
+        "budget": { "min_retries": 10, "percent_of_requests": 20 },
+        "flaky_result": match flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
+    })
+}
+
 /// The idle limits every file's client learned, one per origin (the lowest wins).
-fn learned_limits_json(
+pub(crate) fn learned_limits_json(
     learned: &[(String, std::time::Duration, &'static str)],
 ) -> serde_json::Value {
     let mut limits: std::collections::BTreeMap<&str, (std::time::Duration, &str)> =
