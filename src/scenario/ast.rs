@@ -1128,6 +1128,95 @@ impl fmt::Display for OptionName {
     }
 }
 
+/// The query keywords of Hurl 8.1.
+pub const QUERY_NAMES: [&str; 18] = [
+    "status",
+    "version",
+    "url",
+    "ip",
+    "header",
+    "cookie",
+    "body",
+    "xpath",
+    "jsonpath",
+    "regex",
+    "variable",
+    "duration",
+    "bytes",
+    "rawbytes",
+    "sha256",
+    "md5",
+    "certificate",
+    "redirects",
+];
+
+/// The filter keywords of Hurl 8.1, deprecated spellings included.
+pub const FILTER_NAMES: [&str; 33] = [
+    "base64Decode",
+    "base64Encode",
+    "base64UrlSafeDecode",
+    "base64UrlSafeEncode",
+    "charsetDecode",
+    "count",
+    "dateFormat",
+    "daysAfterNow",
+    "daysBeforeNow",
+    "decode",
+    "first",
+    "format",
+    "htmlEscape",
+    "htmlUnescape",
+    "jsonpath",
+    "last",
+    "location",
+    "nth",
+    "regex",
+    "replace",
+    "replaceRegex",
+    "split",
+    "toDate",
+    "toFloat",
+    "toHex",
+    "toInt",
+    "toString",
+    "urlDecode",
+    "urlEncode",
+    "urlQueryParam",
+    "utf8Decode",
+    "utf8Encode",
+    "xpath",
+];
+
+/// The predicate keywords of Hurl 8.1.
+pub const PREDICATE_NAMES: [&str; 26] = [
+    "==",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "includes",
+    "matches",
+    "exists",
+    "isBoolean",
+    "isCollection",
+    "isDate",
+    "isEmpty",
+    "isFloat",
+    "isInteger",
+    "isIpv4",
+    "isIpv6",
+    "isIsoDate",
+    "isList",
+    "isNumber",
+    "isObject",
+    "isString",
+    "isUuid",
+];
+
 impl QueryKind {
     /// The query's keyword as written in a `.hurl` file.
     pub fn keyword(&self) -> &'static str {

@@ -19,13 +19,13 @@ mod sections;
 mod strings;
 mod xml;
 
+use crate::scenario::ast::QUERY_NAMES;
 use crate::scenario::ast::{
     Body, Entry, HurlFile, KeyValue, Request, RequestSection, Response, ResponseSection, Span,
     Spanned, StatusSpec, Template, TemplateElement, VersionSpec,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use cursor::{PResult, Parser};
-use query::QUERY_NAMES;
 use strings::{StrKind, is_key_char};
 
 /// Parses a whole `.hurl` file.

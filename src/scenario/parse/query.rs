@@ -1,103 +1,14 @@
 //! Queries, filters, predicates and predicate values: the parts of captures and asserts.
 
 use crate::scenario::ast::{
-    BytesLiteral, CertificateAttribute, CookieAttribute, CookiePath, Filter, FilterKind,
-    FloatLiteral, Predicate, PredicateFunc, PredicateValue, Query, QueryKind, RegexValue, Span,
-    Spanned, Template, TemplateElement,
+    BytesLiteral, CertificateAttribute, CookieAttribute, CookiePath, FILTER_NAMES, Filter,
+    FilterKind, FloatLiteral, PREDICATE_NAMES, Predicate, PredicateFunc, PredicateValue,
+    QUERY_NAMES, Query, QueryKind, RegexValue, Span, Spanned, Template, TemplateElement,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
 use crate::scenario::did_you_mean::did_you_mean;
 use crate::scenario::parse::cursor::{PResult, Parser};
 use crate::scenario::parse::strings::StrKind;
-
-/// The query keywords of Hurl 8.1.
-pub(super) const QUERY_NAMES: [&str; 18] = [
-    "status",
-    "version",
-    "url",
-    "ip",
-    "header",
-    "cookie",
-    "body",
-    "xpath",
-    "jsonpath",
-    "regex",
-    "variable",
-    "duration",
-    "bytes",
-    "rawbytes",
-    "sha256",
-    "md5",
-    "certificate",
-    "redirects",
-];
-
-/// The filter keywords of Hurl 8.1, deprecated spellings included.
-pub(super) const FILTER_NAMES: [&str; 33] = [
-    "base64Decode",
-    "base64Encode",
-    "base64UrlSafeDecode",
-    "base64UrlSafeEncode",
-    "charsetDecode",
-    "count",
-    "dateFormat",
-    "daysAfterNow",
-    "daysBeforeNow",
-    "decode",
-    "first",
-    "format",
-    "htmlEscape",
-    "htmlUnescape",
-    "jsonpath",
-    "last",
-    "location",
-    "nth",
-    "regex",
-    "replace",
-    "replaceRegex",
-    "split",
-    "toDate",
-    "toFloat",
-    "toHex",
-    "toInt",
-    "toString",
-    "urlDecode",
-    "urlEncode",
-    "urlQueryParam",
-    "utf8Decode",
-    "utf8Encode",
-    "xpath",
-];
-
-/// The predicate keywords of Hurl 8.1.
-pub(super) const PREDICATE_NAMES: [&str; 26] = [
-    "==",
-    "!=",
-    ">",
-    ">=",
-    "<",
-    "<=",
-    "startsWith",
-    "endsWith",
-    "contains",
-    "includes",
-    "matches",
-    "exists",
-    "isBoolean",
-    "isCollection",
-    "isDate",
-    "isEmpty",
-    "isFloat",
-    "isInteger",
-    "isIpv4",
-    "isIpv6",
-    "isIsoDate",
-    "isList",
-    "isNumber",
-    "isObject",
-    "isString",
-    "isUuid",
-];
 
 const CERTIFICATE_ATTRIBUTES: [&str; 7] = [
     "Subject",

@@ -5,7 +5,7 @@ use crate::scenario::ast::{
     Assert, BodyKind, BytesLiteral, FilterKind, JsonValue, MultilineKind, OptionName,
     PredicateFunc, PredicateValue, RequestSectionKind, ResponseSectionKind,
 };
-use crate::scenario::parse::query::{FILTER_NAMES, PREDICATE_NAMES, QUERY_NAMES};
+use crate::scenario::ast::{FILTER_NAMES, PREDICATE_NAMES, QUERY_NAMES};
 
 /// The AST's debug form without spans, templates without placeholders shown as strings.
 fn compact(file: &HurlFile) -> String {
