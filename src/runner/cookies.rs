@@ -138,6 +138,11 @@ impl CookieStore {
     }
 }
 
+/// The value of a `Cookie` request header for these `name=value` pairs (RFC 6265 §5.4).
+pub fn cookie_header(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+}
+
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
 }

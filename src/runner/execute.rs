@@ -339,13 +339,10 @@ impl FileRunner<'_> {
             user_agent: self.settings.user_agent.as_deref(),
             no_keepalive: self.settings.no_keepalive,
         };
-        let cookies = if self.settings.no_cookie_store {
-            CookieStore::default()
-        } else {
-            run.cookies.clone()
-        };
+        let no_cookies = CookieStore::default();
+        let cookies = if self.settings.no_cookie_store { &no_cookies } else { &run.cookies };
         let mut spec =
-            match request::render(&entry.request, options, &self.variables, &cookies, &context) {
+            match request::render(&entry.request, options, &self.variables, cookies, &context) {
                 Ok(spec) => spec,
                 Err(RenderError { message, span }) => {
                     poll.failure = Some(EntryFailure::Runtime { message, span });
@@ -733,7 +730,7 @@ fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore) {
     spec.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
     let pairs = cookies.cookies_for(&spec.url);
     if !pairs.is_empty() {
-        let line = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        let line = crate::runner::cookies::cookie_header(&pairs);
         spec.headers.push(("Cookie".to_owned(), line));
     }
 }

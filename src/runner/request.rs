@@ -156,8 +156,7 @@ pub fn render(
     let mut all_cookies = cookies.cookies_for(&url);
     all_cookies.extend(request_cookies);
     if !all_cookies.is_empty() && !has(&headers, "cookie") {
-        let line =
-            all_cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        let line = crate::runner::cookies::cookie_header(&all_cookies);
         headers.push(("Cookie".to_owned(), line));
     }
     if options.compressed && !has(&headers, "accept-encoding") {
