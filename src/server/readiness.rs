@@ -225,7 +225,7 @@ fn exited(status: std::io::Result<ExitStatus>) -> Outcome {
 
 #[expect(
     clippy::disallowed_methods,
-    reason = "the readiness probe connects before the transport is wired in; the lead routes it through transport later"
+    reason = "readiness probes of launched servers are plain loopback connects (TCP, or one HTTP/1.1 GET); they test the server, not the transport, and are not part of any scenario"
 )]
 async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
     TcpStream::connect(addr).await.map_err(|e| describe_io(&e))
