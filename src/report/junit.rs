@@ -57,7 +57,13 @@ fn rerun(attempt: &AttemptRecord) -> TestRerun {
     let mut rerun = TestRerun::new(NonSuccessKind::Error);
     rerun.set_timestamp(DateTime::<Utc>::from(attempt.started));
     rerun.set_time(attempt.duration);
-    rerun.set_message(attempt.error.clone().unwrap_or_default());
+    // The message names the cause first, so CI systems that show only it still tell why.
+    let error = attempt.error_message().unwrap_or_default();
+    let message = match attempt.diagnoses.last() {
+        Some(d) => format!("{}: {error}", d.cause),
+        None => error,
+    };
+    rerun.set_message(message);
     rerun.set_type(attempt.decision.map_or("transport", |d| d.rule.as_str()));
     rerun
 }
@@ -84,7 +90,13 @@ fn test_case(file_name: &str, entry: &EntryOutcome) -> TestCase {
                 }
                 Some(EntryFailure::Capture { message, .. }) => ("capture", message.clone()),
                 Some(EntryFailure::Runtime { message, .. }) => ("runtime", message.clone()),
-                Some(EntryFailure::Transport { message }) => ("transport", message.clone()),
+                Some(EntryFailure::Transport(failed)) => (
+                    "transport",
+                    match &failed.diagnosis {
+                        Some(d) => format!("{}: {}", d.cause, failed.message()),
+                        None => failed.message(),
+                    },
+                ),
                 Some(EntryFailure::ServerCrashed { message, .. }) => {
                     ("server crashed", message.clone())
                 }

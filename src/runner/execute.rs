@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::retry::{self, Budget, RetryPolicy};
 use crate::runner::assert;
 use crate::runner::capture;
@@ -27,6 +28,7 @@ use crate::runner::cookies::CookieStore;
 use crate::runner::options::{self, EntryOptions};
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Iteration, Outcome, Poll,
+    TransportFailed,
 };
 use crate::runner::query::{QueryContext, Redirect};
 use crate::runner::request::{self, RenderError, RequestContext};
@@ -35,7 +37,7 @@ use crate::runner::variables::Variables;
 use crate::scenario::ast::{Entry, HurlFile, RequestSectionKind};
 use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
-use crate::transport::facts::{AttemptFacts, End, Framing};
+use crate::transport::facts::AttemptFacts;
 use crate::transport::request::{RequestSpec, Response};
 
 /// Everything that shapes a run, validated at the edge (the command line).
@@ -291,7 +293,7 @@ impl FileRunner<'_> {
                 None => false,
                 Some(EntryFailure::Asserts | EntryFailure::Capture { .. }) => true,
                 Some(EntryFailure::Runtime { .. } | EntryFailure::ServerCrashed { .. }) => false,
-                Some(EntryFailure::Transport { .. }) => poll.attempts.last().is_some_and(|a| {
+                Some(EntryFailure::Transport(_)) => poll.attempts.last().is_some_and(|a| {
                     retry::may_repeat(
                         &a.facts,
                         &a.method,
@@ -359,8 +361,8 @@ impl FileRunner<'_> {
                 .await
             {
                 Ok(response) => response,
-                Err(SendFailure::Transport(message)) => {
-                    poll.failure = Some(EntryFailure::Transport { message });
+                Err(SendFailure::Transport(failed)) => {
+                    poll.failure = Some(EntryFailure::Transport(failed));
                     poll.outcome = Outcome::Error;
                     return poll;
                 }
@@ -460,6 +462,59 @@ impl FileRunner<'_> {
         poll
     }
 
+    /// The diagnoses of one attempt: each pooled connection replaced before it, then the
+    /// attempt itself when it failed or its connection ended badly.
+    fn diagnoses(
+        &self,
+        facts: &AttemptFacts,
+        method: &str,
+        url: &str,
+        crash: Option<&CrashReport>,
+    ) -> Vec<Diagnosis> {
+        if facts.discarded.is_empty()
+            && facts.error.is_none()
+            && crash.is_none()
+            && diagnosis::framing_warning(facts).is_none()
+            && !facts.early_response_after_write_error
+            && facts.bytes_total.is_none_or(|total| facts.bytes_written >= total)
+        {
+            // The common case, a clean exchange: nothing to diagnose, nothing to look up.
+            return Vec::new();
+        }
+        let learned = self.learned_idle_limit(url);
+        let learned = learned.as_ref().map(|(limit, source)| (*limit, *source));
+        let mut out: Vec<Diagnosis> = facts
+            .discarded
+            .iter()
+            .filter_map(|d| diagnosis::diagnose_replaced(d, learned))
+            .collect();
+        let observation = diagnosis::Observation {
+            facts,
+            method,
+            url,
+            learned_idle_limit: learned,
+            server_exit: crash.map(|c| c.description.as_str()),
+        };
+        out.extend(diagnosis::diagnose_attempt(&observation));
+        out
+    }
+
+    /// The idle limit the client learned for the origin of `url`, if any.
+    fn learned_idle_limit(&self, url: &str) -> Option<(Duration, &'static str)> {
+        let url = url::Url::parse(url).ok()?;
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str()?.to_ascii_lowercase(),
+            url.port_or_known_default()?
+        );
+        self.client
+            .learned_idle_limits()
+            .into_iter()
+            .find(|(o, _, _)| *o == origin)
+            .map(|(_, limit, source)| (limit, source))
+    }
+
     /// Sends `spec`, retrying transport failures where the policy says it is safe.
     async fn send_with_retries(
         &mut self,
@@ -516,14 +571,17 @@ impl FileRunner<'_> {
             };
             let mut warnings = Vec::new();
             if exchange.result.is_ok() {
-                warnings.extend(framing_warning(&exchange.facts));
+                warnings.extend(diagnosis::framing_warning(&exchange.facts));
             }
+            let url = spec.url.to_string();
+            let diagnoses = self.diagnoses(&exchange.facts, &spec.method, &url, crash.as_ref());
             poll.attempts.push(AttemptRecord {
                 n: poll.attempts.len() + 1,
                 method: spec.method.clone(),
-                url: spec.url.to_string(),
-                status: exchange.result.as_ref().ok().map(|r| r.status),
-                error: exchange.result.as_ref().err().map(ToString::to_string),
+                url,
+                status: exchange.result.as_ref().ok().map(|r| r.status).or(exchange.facts.status),
+                error: exchange.result.as_ref().err().cloned(),
+                diagnoses,
                 facts: exchange.facts,
                 decision,
                 started,
@@ -568,10 +626,15 @@ impl FileRunner<'_> {
             match (exchange.result, decision) {
                 (Ok(response), _) => {
                     if self.settings.strict_framing && !warnings.is_empty() {
-                        return Err(SendFailure::Transport(format!(
-                            "{} (--strict-framing)",
-                            warnings.join("; ")
-                        )));
+                        return Err(SendFailure::Transport(TransportFailed {
+                            failure: None,
+                            same_on_all: None,
+                            strict_framing: warnings,
+                            diagnosis: poll
+                                .attempts
+                                .last()
+                                .and_then(|a| a.diagnoses.last().cloned()),
+                        }));
                     }
                     for warning in warnings {
                         poll.warnings.push(warning);
@@ -584,14 +647,13 @@ impl FileRunner<'_> {
                     tokio::time::sleep(decision.backoff).await;
                 }
                 (Err(failure), _) => {
-                    let attempts = &poll.attempts[first_attempt_index..];
-                    let message = match reproducible(attempts) {
-                        Some(n) => format!(
-                            "{failure}; the same failure on all {n} attempts: the server does this every time (reproducible, not a flake)"
-                        ),
-                        None => failure.to_string(),
-                    };
-                    return Err(SendFailure::Transport(message));
+                    let attempts = poll.attempts.get(first_attempt_index..).unwrap_or_default();
+                    return Err(SendFailure::Transport(TransportFailed {
+                        failure: Some(failure),
+                        same_on_all: diagnosis::reproducible(attempts.iter().map(|a| &a.facts)),
+                        strict_framing: Vec::new(),
+                        diagnosis: attempts.last().and_then(|a| a.diagnoses.last().cloned()),
+                    }));
                 }
             }
         }
@@ -604,35 +666,9 @@ const CRASH_GRACE: Duration = Duration::from_millis(200);
 /// Why a request got no usable response.
 enum SendFailure {
     /// The transport failed and the policy did not absorb it.
-    Transport(String),
+    Transport(TransportFailed),
     /// The server under test exited during the request.
     ServerCrashed(CrashReport),
-}
-
-/// The number of attempts, when a request was tried more than once and every attempt
-/// failed the same way (same phase, same kind of error): a reproducible server defect.
-fn reproducible(attempts: &[AttemptRecord]) -> Option<usize> {
-    let signature = |a: &AttemptRecord| a.facts.error.as_ref().map(|e| (e.phase, e.kind));
-    let first = signature(attempts.first()?)?;
-    (attempts.len() > 1 && attempts.iter().all(|a| signature(a) == Some(first)))
-        .then_some(attempts.len())
-}
-
-/// A warning about a response that was accepted although its end was abnormal (R4).
-fn framing_warning(facts: &AttemptFacts) -> Option<String> {
-    if facts.complete_then_reset {
-        return Some(
-            "the response was complete by its framing, then the server reset the connection"
-                .to_owned(),
-        );
-    }
-    if facts.framing == Some(Framing::CloseDelimited) && facts.ended_with == End::Rst {
-        return Some(
-            "the response was framed by the connection close and ended with a reset: completeness unknown"
-                .to_owned(),
-        );
-    }
-    None
 }
 
 /// What the runner may ask about the service under test (R5): did it exit?

@@ -166,7 +166,24 @@ impl Client {
     }
 
     /// Performs exactly one attempt.
+    ///
+    /// A pooled connection that hyper finds closed when the request is handed to it (the
+    /// request given back, no byte written) is replaced by another connection, as a dead
+    /// one is at checkout: it is recorded in `discarded` (`closed_at_send`), never a failure.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
+        let first = self.send_once(request).await;
+        let Some(stale) = stale_connection(&first) else {
+            return first;
+        };
+        let mut second = self.send_once(request).await;
+        let mut discarded = first.facts.discarded;
+        discarded.push(stale);
+        discarded.append(&mut second.facts.discarded);
+        second.facts.discarded = discarded;
+        second
+    }
+
+    async fn send_once(&mut self, request: &RequestSpec) -> Exchange {
         let max_time = request.options.max_time;
         let deadline = tokio::time::Instant::now() + max_time;
         let mut attempt = Attempt {
@@ -335,6 +352,7 @@ impl Client {
             _ => HttpVersion::Http11,
         };
         let status = parts.status.as_u16();
+        att.facts.status = Some(status);
         let framing = framing_of(request, status, &parts.headers, http2);
         att.facts.framing = Some(framing);
         let connection_header = header_str(&parts.headers, &header::CONNECTION);
@@ -520,6 +538,7 @@ impl Client {
             facts.bytes_written = io.written;
             facts.bytes_read = io.read;
             facts.bytes_total = io.head_end.map(|h| h + att.request_body_len);
+            facts.request_body_bytes = att.request_body_len;
             facts.socket_error = io.error.as_ref().map(|e| SocketError {
                 operation: e.operation,
                 kind: e.failure_kind(),
@@ -538,6 +557,13 @@ impl Client {
                 }
             } else if io.eof {
                 End::Fin
+            } else if result.is_ok()
+                && !matches!(conn.sender, Sender::H2(_))
+                && facts.bytes_total.is_some_and(|total| io.written < total)
+            {
+                // The answer came before the request was written whole, and the connection
+                // was dropped before its end showed: a clean end was not seen, so none is claimed.
+                End::NotObserved
             } else {
                 End::Clean
             };
@@ -598,6 +624,22 @@ impl Client {
         });
         Exchange { result, facts }
     }
+}
+
+/// The pooled connection of a failed exchange that hyper gave the request back on, before
+/// any byte was written: a stale connection to replace.
+fn stale_connection(exchange: &Exchange) -> Option<DiscardedConnection> {
+    let failure = exchange.result.as_ref().err()?;
+    let conn = exchange.facts.connection.as_ref()?;
+    (failure.phase == Phase::Checkout && conn.reused && exchange.facts.bytes_written == 0).then(
+        || DiscardedConnection {
+            id: conn.id,
+            idle: conn.idle.unwrap_or_default(),
+            reason: "closed_at_send",
+            closed_after_idle: None,
+            os: exchange.facts.socket_error.as_ref().and_then(|e| e.os),
+        },
+    )
 }
 
 fn timings(
