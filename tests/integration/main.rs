@@ -9,6 +9,8 @@ mod support;
 mod cli;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
 mod django;
+// Issue 9: the reset diagnosis of every cause the fixture service can produce.
+mod diagnosis;
 // The documentation's tables and examples, against the code and real runs.
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.

@@ -1,0 +1,326 @@
+//! Issue 9 end to end: every cause the fixture service can produce is diagnosed from the
+//! real binary's JSON report and terminal output: the cause, its confidence, whether the
+//! request may have been executed, and evidence that names the facts behind it.
+//!
+//! Timing: the only waits are the fixture's own fault delays and `delay:` options, as in
+//! `faults.rs`; no assertion compares a duration with a constant.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{Fixture, RunOutput, ShakedownCmd, repo_root, temp_dir, write_file};
+
+fn scenario(name: &str) -> PathBuf {
+    repo_root().join("tests/scenarios/faults").join(name)
+}
+
+struct Run {
+    out: RunOutput,
+    report: Value,
+    junit: String,
+}
+
+fn run(base_url: &str, files: &[PathBuf], extra: &[&str]) -> Run {
+    let dir = temp_dir();
+    let report = dir.path().join("report.json");
+    let junit = dir.path().join("junit.xml");
+    let mut args = vec![
+        "test".to_owned(),
+        "--variable".to_owned(),
+        format!("base_url={base_url}"),
+        "--report".to_owned(),
+        format!("json={}", report.display()),
+        "--report".to_owned(),
+        format!("junit={}", junit.display()),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let out = ShakedownCmd::new(args).output();
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let report = serde_json::from_str(&text).expect("JSON report");
+    let junit = std::fs::read_to_string(&junit).unwrap_or_default();
+    Run { out, report, junit }
+}
+
+impl Run {
+    /// The run's diagnoses (top-level list).
+    fn diagnoses(&self) -> &Vec<Value> {
+        self.report["diagnoses"].as_array().expect("diagnoses[]")
+    }
+
+    /// The only diagnosis of `cause`.
+    fn one(&self, cause: &str) -> &Value {
+        let found: Vec<&Value> = self.diagnoses().iter().filter(|d| d["cause"] == cause).collect();
+        assert_eq!(found.len(), 1, "one {cause}: {:#?}\n{:?}", self.diagnoses(), self.out);
+        found[0]
+    }
+
+    /// The attempts of entry `entry` (1-based) of the first file.
+    fn attempts(&self, entry: usize) -> Vec<&Value> {
+        let entries = self.report["files"][0]["entries"].as_array().expect("entries[]");
+        let entry = entries.iter().find(|e| e["index"] == entry).expect("entry");
+        entry["iterations"]
+            .as_array()
+            .expect("iterations[]")
+            .iter()
+            .flat_map(|i| i["polls"].as_array().expect("polls[]"))
+            .flat_map(|p| p["attempts"].as_array().expect("attempts[]"))
+            .collect()
+    }
+}
+
+/// Asserts cause, confidence and the executed verdict, and that the evidence names each fact.
+fn assert_diagnosis(d: &Value, cause: &str, confidence: &str, executed: &str, facts: &[&str]) {
+    assert_eq!(d["cause"], cause, "{d:#}");
+    assert_eq!(d["confidence"], confidence, "{d:#}");
+    assert_eq!(d["may_have_executed"], executed, "{d:#}");
+    assert!(!d["hint"].as_str().unwrap_or_default().is_empty(), "{d:#}");
+    let evidence: Vec<&str> =
+        d["evidence"].as_array().expect("evidence[]").iter().filter_map(Value::as_str).collect();
+    let all = evidence.join("\n");
+    for fact in facts {
+        assert!(all.contains(fact), "evidence lacks `{fact}`:\n{all}");
+    }
+}
+
+fn big_post(dir: &Path, first_on_same_connection: bool) -> PathBuf {
+    // 8 MB cannot fit in loopback's socket buffers: the server answers 413 after reading
+    // only the head, so most of the body was never even sent, let alone read.
+    std::fs::write(dir.join("big.bin"), vec![b'x'; 8 * 1024 * 1024]).expect("write");
+    let warm = if first_on_same_connection {
+        "GET {{base_url}}/fault/keepalive-close?ka_ms=5000\nHTTP 200\n\n"
+    } else {
+        ""
+    };
+    write_file(
+        dir,
+        "early-large.hurl",
+        &format!(
+            "{warm}POST {{{{base_url}}}}/fault/early-response\nContent-Type: application/octet-stream\n\
+             file,big.bin;\nHTTP 413\n"
+        ),
+    )
+}
+
+fn assert_unread_body(r: &Run, entry: usize, reused: bool) {
+    assert_eq!(r.out.code(), 0, "{:?}", r.out);
+    assert_eq!(r.report["outcome"], "passed", "{:?}", r.out);
+    let attempts = r.attempts(entry);
+    assert_eq!(attempts.len(), 1);
+    let facts = &attempts[0]["facts"];
+    assert_eq!(facts["connection"]["reused"], reused, "{facts:#}");
+    assert_ne!(facts["ended_with"], "clean", "a body cut short never ends clean: {facts:#}");
+    let d = r.one("unread_request_body");
+    assert_diagnosis(
+        d,
+        "unread_request_body",
+        "high",
+        "yes",
+        &["request bytes written:", "status 413"],
+    );
+    assert_eq!(attempts[0]["diagnoses"][0], {
+        let mut own = d.clone();
+        for key in ["file", "entry", "method", "url", "attempt"] {
+            own.as_object_mut().expect("object").remove(key);
+        }
+        own
+    });
+    let stderr = r.out.stderr();
+    assert!(
+        stderr.contains("unread_request_body (high confidence): the server answered 413"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the server executed the request"), "{stderr}");
+    assert!(stderr.contains("  hint: the server answered 413 and closed with"), "{stderr}");
+    assert!(stderr.contains("drain"), "{stderr}");
+    assert!(stderr.contains("  1 x unread_request_body"), "summary: {stderr}");
+}
+
+#[test]
+fn unread_request_body_on_a_fresh_connection_is_diagnosed() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file = big_post(dir.path(), false);
+    let root = dir.path().display().to_string();
+    let r = run(&fixture.base_url, &[file], &["--file-root", &root]);
+    assert_unread_body(&r, 1, false);
+}
+
+#[test]
+fn unread_request_body_on_a_reused_connection_is_diagnosed() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file = big_post(dir.path(), true);
+    let root = dir.path().display().to_string();
+    let r = run(&fixture.base_url, &[file], &["--file-root", &root]);
+    assert_unread_body(&r, 2, true);
+}
+
+#[test]
+fn keepalive_race_on_a_get_is_diagnosed_and_named_in_junit() {
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("keepalive-race-rst-get.hurl")], &[]);
+    assert_eq!(r.report["outcome"], "flaky", "{:?}", r.out);
+    let d = r.one("keepalive_race");
+    assert_diagnosis(
+        d,
+        "keepalive_race",
+        "medium",
+        "unknown",
+        &["await_response", "ECONNRESET", "reused", "idle", "response bytes read: 0"],
+    );
+    assert_eq!(r.report["ledger"][0]["diagnoses"][0]["cause"], "keepalive_race");
+    assert!(r.junit.contains("message=\"keepalive_race: connection reset by peer"), "{}", r.junit);
+    let stderr = r.out.stderr();
+    assert!(stderr.contains("  diagnosis: keepalive_race (medium confidence)"), "{stderr}");
+}
+
+#[test]
+fn a_post_reset_after_its_bytes_were_written_says_outcome_unknown() {
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("keepalive-race-rst-post.hurl")], &[]);
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let d = r.one("keepalive_race");
+    assert_diagnosis(d, "keepalive_race", "medium", "unknown", &["request bytes written: "]);
+    assert!(r.out.stderr().contains("outcome unknown: the server may have executed the request"));
+}
+
+#[test]
+fn an_abortive_close_mid_body_keeps_the_status() {
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("reset-mid-body.hurl")], &[]);
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let attempts = r.attempts(1);
+    assert!(!attempts.is_empty());
+    for attempt in &attempts {
+        assert_eq!(attempt["status"], 200, "the head arrived: {attempt:#}");
+        let d = &attempt["diagnoses"][0];
+        assert_diagnosis(
+            d,
+            "abortive_close",
+            "high",
+            "yes",
+            &["read_body", "ECONNRESET", "status 200"],
+        );
+    }
+}
+
+#[test]
+fn a_close_delimited_response_ended_by_rst_is_completeness_unknown() {
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("close-delimited-rst.hurl")], &[]);
+    assert_eq!(r.out.code(), 0, "{:?}", r.out);
+    let d = r.one("close_delimited_unknown");
+    assert_diagnosis(
+        d,
+        "close_delimited_unknown",
+        "high",
+        "yes",
+        &["framing: close_delimited", "connection ended with: rst"],
+    );
+}
+
+#[test]
+fn a_refused_connection_is_diagnosed_as_not_executed() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let dir = temp_dir();
+    let file = write_file(dir.path(), "refused.hurl", "POST {{base_url}}/x\nHTTP 200\n");
+    let r = run(&format!("http://127.0.0.1:{port}"), &[file], &[]);
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let refused: Vec<&Value> =
+        r.diagnoses().iter().filter(|d| d["cause"] == "connect_refused").collect();
+    assert!(!refused.is_empty(), "{:#?}", r.diagnoses());
+    for d in refused {
+        assert_diagnosis(d, "connect_refused", "high", "no", &["no connection was established"]);
+    }
+}
+
+#[test]
+fn a_response_timeout_is_diagnosed() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file = write_file(
+        dir.path(),
+        "slow.hurl",
+        "GET {{base_url}}/delay/3000\n[Options]\nmax-time: 200ms\nHTTP 200\n",
+    );
+    let r = run(&fixture.base_url, &[file], &[]);
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let d = r.one("timeout");
+    assert_diagnosis(
+        d,
+        "timeout",
+        "high",
+        "unknown",
+        &["request bytes written:", "response bytes read: 0"],
+    );
+}
+
+#[test]
+fn a_fresh_connection_reset_before_any_response_byte_stays_unknown() {
+    // An abortive close, a listener closed with a queued connection and a dying process all
+    // look alike from the client: the diagnosis must not guess.
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("reset-before-response-get.hurl")], &[]);
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let unknown: Vec<&Value> = r.diagnoses().iter().filter(|d| d["cause"] == "unknown").collect();
+    assert_eq!(unknown.len(), 3, "one per attempt: {:#?}", r.diagnoses());
+    for d in unknown {
+        assert_diagnosis(
+            d,
+            "unknown",
+            "low",
+            "unknown",
+            &["connection", ": fresh", "response bytes read: 0"],
+        );
+    }
+}
+
+#[test]
+fn a_replaced_stale_connection_passes_not_flaky_and_shows_in_ledger_and_summary() {
+    let fixture = Fixture::start(&[]);
+    let r =
+        run(&fixture.base_url, &[scenario("keepalive-race-fin.hurl")], &["--flaky-result", "fail"]);
+    assert_eq!(r.out.code(), 0, "prevention is not a flake: {:?}", r.out);
+    assert_eq!(r.report["outcome"], "passed", "{:?}", r.out);
+    assert_eq!(r.report["files"][0]["outcome"], "passed");
+    let d = r.one("stale_connection_replaced");
+    assert_diagnosis(
+        d,
+        "stale_connection_replaced",
+        "high",
+        "no",
+        &["pooled connection #1", "closed it (FIN)", "no byte of the request was written"],
+    );
+    assert!(r.report["ledger"].as_array().expect("ledger").is_empty(), "no failed attempt");
+    let stderr = r.out.stderr();
+    assert!(
+        stderr.contains(
+            "attempt 1: stale_connection_replaced (high confidence): replaced pooled connection #1"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  1 x stale_connection_replaced"), "{stderr}");
+    assert!(!stderr.contains("Flaky ("), "{stderr}");
+}
+
+#[test]
+fn keep_alive_timeout_1_still_allows_reuse() {
+    let fixture = Fixture::start(&["--keepalive-timeout-ms", "1000", "--advertise-keepalive"]);
+    let dir = temp_dir();
+    let file = write_file(
+        dir.path(),
+        "two.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n\nGET {{base_url}}/health\nHTTP 200\n",
+    );
+    let r = run(&fixture.base_url, &[file], &[]);
+    assert_eq!(r.out.code(), 0, "{:?}", r.out);
+    let second = r.attempts(2);
+    assert_eq!(second[0]["facts"]["connection"]["reused"], true, "{:#}", second[0]);
+    let limits = r.report["run"]["learned_idle_limits"].to_string();
+    assert!(limits.contains("750"), "{limits}");
+}
