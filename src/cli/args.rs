@@ -28,6 +28,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
+    /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
+    Explain(ExplainArgs),
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -114,6 +116,19 @@ pub struct CheckArgs {
     /// Do not colorize output.
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// `shakedown explain REPORT.json`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `--report json=PATH` (or a `shakedown run` report.json).
+    pub report: PathBuf,
+    /// Only this cause (e.g. `keepalive_race`).
+    #[arg(long)]
+    pub cause: Option<String>,
+    /// Also print the evidence of every diagnosis.
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 /// How transport failures are retried.

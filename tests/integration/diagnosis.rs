@@ -324,3 +324,59 @@ fn keep_alive_timeout_1_still_allows_reuse() {
     let limits = r.report["run"]["learned_idle_limits"].to_string();
     assert!(limits.contains("750"), "{limits}");
 }
+
+#[test]
+fn explain_prints_a_stored_reports_diagnoses_grouped_by_cause() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let report = dir.path().join("report.json");
+    let out = ShakedownCmd::new([
+        "test".to_owned(),
+        "--continue-on-error".to_owned(),
+        "--variable".to_owned(),
+        format!("base_url={}", fixture.base_url),
+        "--report".to_owned(),
+        format!("json={}", report.display()),
+        scenario("keepalive-race-fin.hurl").display().to_string(),
+        scenario("reset-before-response-get.hurl").display().to_string(),
+    ])
+    .output();
+    assert_eq!(out.code(), 3, "{out:?}");
+    let explained =
+        ShakedownCmd::new(["explain".to_owned(), report.display().to_string()]).output();
+    assert_eq!(explained.code(), 0, "{explained:?}");
+    let text = explained.stdout();
+    assert!(
+        text.contains(
+            "4 diagnosis(es) in 2 cause(s); 3 of a failure or a bad end, 1 of prevention"
+        ),
+        "{text}"
+    );
+    let stale = text.find("stale_connection_replaced: 1 (1 high confidence)").expect(&text);
+    let unknown = text.find("unknown: 3 (3 low confidence)").expect(&text);
+    assert!(stale < unknown, "vocabulary order: {text}");
+    assert!(text.contains("executed: 3 unknown"), "{text}");
+    assert!(text.contains("reset-before-response-get.hurl:"), "{text}");
+    assert!(text.contains("  hint"), "{text}");
+
+    let only = ShakedownCmd::new([
+        "explain".to_owned(),
+        "--cause".to_owned(),
+        "stale_connection_replaced".to_owned(),
+        "--evidence".to_owned(),
+        report.display().to_string(),
+    ])
+    .output();
+    assert_eq!(only.code(), 0, "{only:?}");
+    assert!(!only.stdout().contains("unknown:"), "{only:?}");
+    assert!(only.stdout().contains("      - pooled connection #1"), "{only:?}");
+
+    let bad_cause =
+        ShakedownCmd::new(["explain", "--cause", "gil", &report.display().to_string()]).output();
+    assert_eq!(bad_cause.code(), 1, "{bad_cause:?}");
+    assert!(bad_cause.stderr().contains("unknown cause `gil`"), "{bad_cause:?}");
+    let not_json = write_file(dir.path(), "x.json", "not json");
+    let bad = ShakedownCmd::new(["explain".to_owned(), not_json.display().to_string()]).output();
+    assert_eq!(bad.code(), 2, "{bad:?}");
+    assert!(bad.stderr().contains("is not a shakedown JSON report"), "{bad:?}");
+}
