@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Fixture, RunOutput, ShakedownCmd, repo_root, temp_dir, write_file};
+use crate::support::{
+    Fixture, RunOutput, ShakedownCmd, fixture_bin, repo_root, temp_dir, write_file,
+};
 
 fn scenario(name: &str) -> PathBuf {
     repo_root().join("tests/scenarios/faults").join(name)
@@ -379,4 +381,52 @@ fn explain_prints_a_stored_reports_diagnoses_grouped_by_cause() {
     let bad = ShakedownCmd::new(["explain".to_owned(), not_json.display().to_string()]).output();
     assert_eq!(bad.code(), 2, "{bad:?}");
     assert!(bad.stderr().contains("is not a shakedown JSON report"), "{bad:?}");
+}
+
+#[test]
+fn a_server_crash_under_run_is_diagnosed_as_server_crashed() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture_bin().display()
+        ),
+    );
+    // `Connection: close` first, so the fault request opens the fresh connection that
+    // routes it to the fixture's fault handler; the POST's body is never read.
+    write_file(
+        dir.path(),
+        "s/crash.hurl",
+        "GET {{base_url}}/health\nConnection: close\nHTTP 200\n\nPOST {{base_url}}/fault/exit\n```\npayload\n```\nHTTP 200\n",
+    );
+    let out = ShakedownCmd::new(["run", "shakedown.toml", "--output-dir", "out", "--no-color"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 3, "{out:?}");
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out"))
+        .expect("out/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let text = std::fs::read_to_string(runs[0].join("report.json")).expect("report.json");
+    let report: Value = serde_json::from_str(&text).expect("JSON");
+    let crashed: Vec<&Value> = report["diagnoses"]
+        .as_array()
+        .expect("diagnoses[]")
+        .iter()
+        .filter(|d| d["cause"] == "server_crashed")
+        .collect();
+    assert_eq!(crashed.len(), 1, "{report:#}");
+    assert_diagnosis(
+        crashed[0],
+        "server_crashed",
+        "high",
+        "unknown",
+        &["the server process exited:"],
+    );
+    let stderr = out.stderr();
+    assert!(stderr.contains("server_crashed (high confidence)"), "{stderr}");
+    assert!(stderr.contains("  1 x server_crashed"), "{stderr}");
 }
