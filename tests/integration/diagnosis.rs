@@ -430,3 +430,21 @@ fn a_server_crash_under_run_is_diagnosed_as_server_crashed() {
     assert!(stderr.contains("server_crashed (high confidence)"), "{stderr}");
     assert!(stderr.contains("  1 x server_crashed"), "{stderr}");
 }
+
+#[test]
+fn every_cause_has_a_docs_page_listed_in_the_index() {
+    let dir = repo_root().join("docs/causes");
+    let index = std::fs::read_to_string(dir.join("README.md")).expect("docs/causes/README.md");
+    for cause in shakedown::diagnosis::Cause::ALL {
+        let name = cause.as_str();
+        let page = std::fs::read_to_string(dir.join(format!("{name}.md")))
+            .unwrap_or_else(|e| panic!("docs/causes/{name}.md: {e}"));
+        assert!(page.starts_with(&format!("# `{name}`\n")), "{name}.md title");
+        for section in
+            ["**On the wire.**", "**How shakedown recognises it.**", "**What fixes it.**"]
+        {
+            assert!(page.contains(section), "{name}.md lacks {section}");
+        }
+        assert!(index.contains(&format!("[`{name}`]({name}.md)")), "index lacks {name}");
+    }
+}
