@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::diagnosis::{Cause, Confidence, Diagnosis, Executed};
+use crate::diagnosis::{Cause, Confidence, Diagnosis, Executed, KernelDelta};
 use crate::transport::facts::{
     AttemptFacts, ConnectionFacts, DiscardedConnection, End, ErrorKind, FailureFacts, Framing,
     Phase,
@@ -26,6 +26,8 @@ pub struct Observation<'a> {
     pub learned_idle_limit: Option<(Duration, &'a str)>,
     /// How the server under test ended, when it exited during the attempt.
     pub server_exit: Option<&'a str>,
+    /// How the host's TCP counters moved around the attempt (Linux), when they were read.
+    pub kernel: Option<&'a KernelDelta>,
 }
 
 /// The diagnosis of one attempt: `None` for an exchange that ended as it should.
@@ -191,6 +193,23 @@ fn diagnose_failure(
                 "nothing accepts connections for {}: start the service first (or wait for it with `[Options] retry`), or check the host and port",
                 obs.url
             ),
+        };
+    }
+    let overflowed = obs
+        .kernel
+        .is_some_and(|k| k.moved("TcpExt.ListenOverflows") + k.moved("TcpExt.ListenDrops") > 0);
+    let fresh_no_response = !reused && no_response && failure.phase <= Phase::AwaitResponse;
+    if overflowed
+        && ((failure.kind == ErrorKind::Timeout && failure.phase == Phase::Connect)
+            || (fresh_no_response && failure.kind == ErrorKind::ConnectionReset))
+    {
+        return Diagnosis {
+            cause: Cause::BacklogOverflow,
+            confidence: Confidence::Low,
+            summary: "the kernel counted listen-queue overflows while a fresh connection got no answer".to_owned(),
+            evidence: evidence.0,
+            may_have_executed: verdict,
+            hint: "the server's accept queue may be full: accept faster (more workers), raise the backlog (`listen(1024)`, `net.core.somaxconn`), or lower the client's concurrency; the counters are host-wide, so confirm with `nstat -az TcpExtListenOverflows` while only this service runs".to_owned(),
         };
     }
     if failure.kind == ErrorKind::Timeout {
@@ -376,6 +395,9 @@ impl Evidence {
             .map(|os| format!(" ({os})"))
             .unwrap_or_default();
         items.push(format!("connection ended with: {}{end_error}", facts.ended_with.as_str()));
+        if let Some(kernel) = obs.kernel {
+            items.push(kernel.describe());
+        }
         Evidence(items)
     }
 

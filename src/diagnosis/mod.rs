@@ -10,12 +10,17 @@
 //!   although its connection ended badly ([`framing_warning`]), and the sentence of an
 //!   entry's transport failure ([`entry_failure_sentence`]).
 //!
+//! - the Linux TCP counters (`/proc/net/netstat`, `/proc/net/snmp`) parsed from text the
+//!   caller read, whose deltas around a failure are evidence ([`KernelCounters`]).
+//!
 //! The rules follow `shared/reference/retry-and-resets.md` §2.2 (causes a–g) and R3/R4.
 
 mod classify;
+mod kernel;
 mod text;
 
 pub use classify::{Observation, diagnose_attempt, diagnose_replaced};
+pub use kernel::{COUNTERS, KernelCounters, KernelDelta};
 pub use text::{entry_failure_sentence, framing_warning, reproducible};
 
 use std::fmt;

@@ -65,6 +65,7 @@ fn diagnose(f: &AttemptFacts) -> Option<Diagnosis> {
         url: "http://127.0.0.1:8080/x",
         learned_idle_limit: None,
         server_exit: None,
+        kernel: None,
     })
 }
 
@@ -197,6 +198,7 @@ fn a_server_exit_overrides_everything() {
         url: "http://127.0.0.1:8080/x",
         learned_idle_limit: None,
         server_exit: Some("server `api` (pid 7) exited with status 99"),
+        kernel: None,
     })
     .unwrap();
     assert_eq!((d.cause, d.may_have_executed), (Cause::ServerCrashed, Executed::Unknown));
@@ -265,4 +267,70 @@ fn sentences() {
     let mut f = AttemptFacts::new();
     f.complete_then_reset = true;
     assert!(framing_warning(&f).is_some_and(|w| w.contains("complete by its framing")));
+}
+
+const NETSTAT: &str = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPAbortOnClose TCPAbortOnData\n\
+TcpExt: 0 3 4 10 20\n\
+IpExt: InNoRoutes\n\
+IpExt: 0\n";
+const SNMP: &str =
+    "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm OutRsts EstabResets\nTcp: 1 100 7\n";
+
+#[test]
+fn kernel_counters_parse_and_their_deltas_are_evidence() {
+    let before = KernelCounters::parse(NETSTAT, SNMP);
+    assert!(!before.is_empty());
+    assert_eq!(before.0[0], Some(3));
+    assert_eq!(before.0[6], Some(100));
+    assert_eq!(before.0[4], None, "TCPAbortOnLinger is not in this table");
+    let after = KernelCounters::parse(
+        &NETSTAT.replace("0 3 4 10 20", "0 3 4 11 20"),
+        &SNMP.replace("1 100 7", "1 102 7"),
+    );
+    let delta = before.delta(&after, Duration::from_millis(40));
+    assert_eq!(delta.moved("TcpExt.TCPAbortOnClose"), 1);
+    assert_eq!(delta.moved("Tcp.OutRsts"), 2);
+    assert_eq!(delta.moved("TcpExt.ListenOverflows"), 0);
+    let line = delta.describe();
+    assert!(line.contains("TcpExt.TCPAbortOnClose +1, Tcp.OutRsts +2"), "{line}");
+    assert!(line.contains("40 ms") && line.contains("noise"), "{line}");
+    assert!(KernelCounters::parse("garbage", "").is_empty());
+    let f = facts(true, 300, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    let d = diagnose_attempt(&Observation {
+        facts: &f,
+        method: "GET",
+        url: "http://127.0.0.1:8080/x",
+        learned_idle_limit: None,
+        server_exit: None,
+        kernel: Some(&delta),
+    })
+    .unwrap();
+    assert_eq!(d.cause, Cause::KeepaliveRace, "counters add evidence, they do not decide here");
+    assert!(d.evidence.iter().any(|e| e.contains("TCPAbortOnClose +1")), "{:?}", d.evidence);
+}
+
+#[test]
+fn listen_overflows_name_a_backlog_overflow_only_for_a_fresh_connection_without_answer() {
+    let before = KernelCounters::parse(NETSTAT, SNMP);
+    let after = KernelCounters::parse(&NETSTAT.replace("0 3 4 10 20", "0 5 6 10 20"), SNMP);
+    let delta = before.delta(&after, Duration::from_millis(40));
+    let observe = |f: &AttemptFacts| {
+        diagnose_attempt(&Observation {
+            facts: f,
+            method: "GET",
+            url: "http://127.0.0.1:8080/x",
+            learned_idle_limit: None,
+            server_exit: None,
+            kernel: Some(&delta),
+        })
+        .unwrap()
+    };
+    let fresh = facts(false, 0, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    let d = observe(&fresh);
+    assert_eq!((d.cause, d.confidence), (Cause::BacklogOverflow, Confidence::Low));
+    let mut connect = facts(false, 0, Some((Phase::Connect, ErrorKind::Timeout)), 0, 90, 0, None);
+    connect.connection = None;
+    assert_eq!(observe(&connect).cause, Cause::BacklogOverflow);
+    let reused = facts(true, 300, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    assert_eq!(observe(&reused).cause, Cause::KeepaliveRace);
 }

@@ -196,6 +196,7 @@ pub fn ledger_lines(file: &FileOutcome) -> Vec<String> {
     for entry in &file.entries {
         for iteration in &entry.iterations {
             for poll in &iteration.polls {
+                let mut last_hint: Option<&str> = None;
                 for attempt in &poll.attempts {
                     let Some(error) = &attempt.error else {
                         for d in &attempt.diagnoses {
@@ -229,7 +230,11 @@ pub fn ledger_lines(file: &FileOutcome) -> Vec<String> {
                     ));
                     for d in &attempt.diagnoses {
                         lines.push(format!("  diagnosis: {}", d.line()));
-                        lines.push(format!("  hint: {}", d.hint));
+                        // A retried request fails alike again and again: its hint once.
+                        if last_hint != Some(d.hint.as_str()) {
+                            lines.push(format!("  hint: {}", d.hint));
+                        }
+                        last_hint = Some(d.hint.as_str());
                     }
                 }
             }

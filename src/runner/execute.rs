@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::diagnosis::{self, Diagnosis};
+use crate::diagnosis::{self, Diagnosis, KernelCounters};
 use crate::retry::{self, Budget, RetryPolicy};
 use crate::runner::assert;
 use crate::runner::capture;
@@ -155,6 +155,7 @@ pub async fn run_file(
         file_root,
         lines: LineIndex::new(&source),
         source: &source,
+        kernel: Kernel::NotRead,
     };
     file_runner.run(&file, &mut run).await;
     run.learned_idle_limits = file_runner.client.learned_idle_limits();
@@ -179,6 +180,35 @@ struct FileRunner<'a> {
     file_root: PathBuf,
     lines: LineIndex,
     source: &'a str,
+    /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
+    kernel: Kernel,
+}
+
+/// The last reading of the host's TCP counters (Linux `/proc/net`).
+enum Kernel {
+    /// Not read yet in this file: read before its first attempt.
+    NotRead,
+    /// Not available (not Linux, or `/proc` not mounted).
+    Unavailable,
+    /// Read at this instant.
+    At(Instant, KernelCounters),
+}
+
+impl Kernel {
+    fn read() -> Kernel {
+        let read = |path: &str| std::fs::read_to_string(path).ok();
+        match (read("/proc/net/netstat"), read("/proc/net/snmp")) {
+            (Some(netstat), Some(snmp)) => {
+                let counters = KernelCounters::parse(&netstat, &snmp);
+                if counters.is_empty() {
+                    Kernel::Unavailable
+                } else {
+                    Kernel::At(Instant::now(), counters)
+                }
+            }
+            _ => Kernel::Unavailable,
+        }
+    }
 }
 
 impl FileRunner<'_> {
@@ -465,7 +495,7 @@ impl FileRunner<'_> {
     /// The diagnoses of one attempt: each pooled connection replaced before it, then the
     /// attempt itself when it failed or its connection ended badly.
     fn diagnoses(
-        &self,
+        &mut self,
         facts: &AttemptFacts,
         method: &str,
         url: &str,
@@ -481,6 +511,19 @@ impl FileRunner<'_> {
             // The common case, a clean exchange: nothing to diagnose, nothing to look up.
             return Vec::new();
         }
+        // The counters moved since the last reading: read again, and keep this reading.
+        let kernel = match &self.kernel {
+            Kernel::At(..) => Some(Kernel::read()),
+            Kernel::NotRead | Kernel::Unavailable => None,
+        };
+        let kernel = match (&self.kernel, kernel) {
+            (Kernel::At(then, before), Some(Kernel::At(now, after))) => {
+                let delta = before.delta(&after, now.saturating_duration_since(*then));
+                self.kernel = Kernel::At(now, after);
+                Some(delta)
+            }
+            _ => None,
+        };
         let learned = self.learned_idle_limit(url);
         let learned = learned.as_ref().map(|(limit, source)| (*limit, *source));
         let mut out: Vec<Diagnosis> = facts
@@ -494,6 +537,7 @@ impl FileRunner<'_> {
             url,
             learned_idle_limit: learned,
             server_exit: crash.map(|c| c.description.as_str()),
+            kernel: kernel.as_ref(),
         };
         out.extend(diagnosis::diagnose_attempt(&observation));
         out
@@ -535,6 +579,9 @@ impl FileRunner<'_> {
             let clock = Instant::now();
             if attempt_in_request == 1 {
                 self.budget.request_started();
+            }
+            if matches!(self.kernel, Kernel::NotRead) {
+                self.kernel = Kernel::read();
             }
             let exchange = if let Some(txn_id) = &txn_id {
                 let mut marked = spec.clone();

@@ -263,11 +263,14 @@ fn a_response_timeout_is_diagnosed() {
 }
 
 #[test]
-fn a_fresh_connection_reset_before_any_response_byte_stays_unknown() {
-    // An abortive close, a listener closed with a queued connection and a dying process all
-    // look alike from the client: the diagnosis must not guess.
+fn a_fresh_connection_closed_before_any_response_byte_stays_unknown() {
+    // The server read the request and closed: a deliberate close, a worker that died or a
+    // process that exited all look alike from the client, so the diagnosis must not guess.
+    // (The reset variant, `reset-before-response`, is just as ambiguous, but listen-queue
+    // counters moved by other traffic on the host may name a low-confidence
+    // `backlog_overflow` there: host-wide counters are noise a test must not depend on.)
     let fixture = Fixture::start(&[]);
-    let r = run(&fixture.base_url, &[scenario("reset-before-response-get.hurl")], &[]);
+    let r = run(&fixture.base_url, &[scenario("close-before-response.hurl")], &[]);
     assert_eq!(r.out.code(), 3, "{:?}", r.out);
     let unknown: Vec<&Value> = r.diagnoses().iter().filter(|d| d["cause"] == "unknown").collect();
     assert_eq!(unknown.len(), 3, "one per attempt: {:#?}", r.diagnoses());
@@ -277,7 +280,7 @@ fn a_fresh_connection_reset_before_any_response_byte_stays_unknown() {
             "unknown",
             "low",
             "unknown",
-            &["connection", ": fresh", "response bytes read: 0"],
+            &[": fresh", "response bytes read: 0", "connection ended with: fin"],
         );
     }
 }
@@ -340,7 +343,7 @@ fn explain_prints_a_stored_reports_diagnoses_grouped_by_cause() {
         "--report".to_owned(),
         format!("json={}", report.display()),
         scenario("keepalive-race-fin.hurl").display().to_string(),
-        scenario("reset-before-response-get.hurl").display().to_string(),
+        scenario("close-before-response.hurl").display().to_string(),
     ])
     .output();
     assert_eq!(out.code(), 3, "{out:?}");
@@ -358,7 +361,7 @@ fn explain_prints_a_stored_reports_diagnoses_grouped_by_cause() {
     let unknown = text.find("unknown: 3 (3 low confidence)").expect(&text);
     assert!(stale < unknown, "vocabulary order: {text}");
     assert!(text.contains("executed: 3 unknown"), "{text}");
-    assert!(text.contains("reset-before-response-get.hurl:"), "{text}");
+    assert!(text.contains("close-before-response.hurl:"), "{text}");
     assert!(text.contains("  hint"), "{text}");
 
     let only = ShakedownCmd::new([
