@@ -3,7 +3,8 @@
 //! Transport attempts that failed before a pass are `<flakyFailure>`/`<flakyError>`
 //! elements of a passing test case; attempts that failed before a final failure are
 //! `<rerunFailure>`/`<rerunError>` (quick-junit, as nextest writes them), so CI
-//! systems that read these elements see every flake.
+//! systems that read these elements see every flake; their messages name the diagnosed
+//! cause first. Every diagnosis of an entry is also in its `<system-out>`.
 
 use std::io;
 
@@ -118,6 +119,19 @@ fn test_case(file_name: &str, entry: &EntryOutcome) -> TestCase {
     };
     let mut case = TestCase::new(name, status);
     case.set_classname(file_name.to_owned());
+    // Every diagnosis of the entry, a passing one's included (an unread request body, a
+    // replaced stale connection): one line each, its hint on the next.
+    let diagnoses: Vec<String> = entry
+        .iterations
+        .iter()
+        .flat_map(|i| &i.polls)
+        .flat_map(|p| &p.attempts)
+        .flat_map(|a| a.diagnoses.iter().map(move |d| (a.n, d)))
+        .map(|(n, d)| format!("attempt {n}: {}\nhint: {}", d.line(), d.hint))
+        .collect();
+    if !diagnoses.is_empty() {
+        case.set_system_out(diagnoses.join("\n"));
+    }
     let duration = entry
         .iterations
         .iter()

@@ -137,6 +137,11 @@ fn assert_unread_body(r: &Run, entry: usize, reused: bool) {
     assert!(stderr.contains("  hint: the server answered 413 and closed with"), "{stderr}");
     assert!(stderr.contains("drain"), "{stderr}");
     assert!(stderr.contains("  1 x unread_request_body"), "summary: {stderr}");
+    assert!(
+        r.junit.contains("<system-out>attempt 1: unread_request_body (high confidence)"),
+        "{}",
+        r.junit
+    );
 }
 
 #[test]
