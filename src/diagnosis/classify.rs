@@ -83,6 +83,22 @@ pub fn diagnose_replaced(
         evidence.push(format!("idle limit now kept for this origin: {} ({source})", secs(limit)));
     }
     let server_limit = discarded.closed_after_idle.unwrap_or(discarded.idle);
+    if discarded.reason == "idle_error" {
+        // A server's idle timeout closes with a FIN; a reset of an idle connection is an
+        // abortive close (SO_LINGER 0) or a close with data unread.
+        return Some(Diagnosis {
+            cause: Cause::StaleConnectionReplaced,
+            confidence: Confidence::High,
+            summary: format!(
+                "replaced pooled connection {} that the server had reset after ~{} idle",
+                discarded.id,
+                secs(server_limit)
+            ),
+            evidence,
+            may_have_executed: Executed::No,
+            hint: "nothing failed: shakedown reconnected before sending; but the server resets connections instead of closing them (SO_LINGER 0, or unread data): clients that reuse them see ECONNRESET, so make it close gracefully".to_owned(),
+        });
+    }
     Some(Diagnosis {
         cause: Cause::StaleConnectionReplaced,
         confidence: Confidence::High,

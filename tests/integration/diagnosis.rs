@@ -456,3 +456,34 @@ fn every_cause_has_a_docs_page_listed_in_the_index() {
         assert!(index.contains(&format!("[`{name}`]({name}.md)")), "index lacks {name}");
     }
 }
+
+#[test]
+fn a_complete_response_then_rst_is_an_abortive_close_or_a_reset_idle_connection_replaced() {
+    let fixture = Fixture::start(&[]);
+    let r = run(&fixture.base_url, &[scenario("reset-after-response.hurl")], &[]);
+    assert_eq!(r.out.code(), 0, "accepted with a warning: {:?}", r.out);
+    assert_eq!(r.report["outcome"], "passed", "{:?}", r.out);
+    // The RST leaves right behind the last byte: seen during the attempt (nearly always),
+    // or else on the idle connection before the next checkout (as in `faults.rs`).
+    let first = r.attempts(1);
+    if first[0]["facts"]["complete_then_reset"] == true {
+        // A GET without a body: no unread request data, so SO_LINGER 0 (or pipelined
+        // bytes the server dropped) explains it, and it is not the only explanation.
+        let d = r.one("abortive_close");
+        assert_diagnosis(
+            d,
+            "abortive_close",
+            "medium",
+            "yes",
+            &[
+                "framing: content_length (body complete)",
+                "connection ended with: rst",
+                "status 200",
+            ],
+        );
+    } else {
+        let d = r.one("stale_connection_replaced");
+        assert_diagnosis(d, "stale_connection_replaced", "high", "no", &["reset it (ECONNRESET"]);
+        assert!(d["hint"].as_str().is_some_and(|h| h.contains("close gracefully")), "{d:#}");
+    }
+}
