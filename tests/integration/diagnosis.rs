@@ -487,3 +487,47 @@ fn a_complete_response_then_rst_is_an_abortive_close_or_a_reset_idle_connection_
         assert!(d["hint"].as_str().is_some_and(|h| h.contains("close gracefully")), "{d:#}");
     }
 }
+
+#[test]
+fn listen_queue_overflows_are_diagnosed_as_a_backlog_overflow_from_the_kernel_counters() {
+    // One connection is accepted, the smallest backlog queues at most one more, and the
+    // others' SYNs are dropped (TcpExt.ListenOverflows): their connects time out.
+    let fixture = Fixture::start(&["--accept-limit", "1", "--backlog", "0"]);
+    let dir = temp_dir();
+    let files: Vec<PathBuf> = (1..=6)
+        .map(|i| {
+            write_file(dir.path(), &format!("f{i}.hurl"), "GET {{base_url}}/health\nHTTP 200\n")
+        })
+        .collect();
+    let r = run(
+        &fixture.base_url,
+        &files,
+        &[
+            "--jobs",
+            "6",
+            "--connect-timeout",
+            "300ms",
+            "--max-time",
+            "2",
+            "--transport-retry",
+            "off",
+        ],
+    );
+    assert_eq!(r.out.code(), 3, "{:?}", r.out);
+    let overflows: Vec<&Value> =
+        r.diagnoses().iter().filter(|d| d["cause"] == "backlog_overflow").collect();
+    assert!(!overflows.is_empty(), "{:#?}\n{:?}", r.diagnoses(), r.out);
+    for d in &overflows {
+        assert_diagnosis(
+            d,
+            "backlog_overflow",
+            "low",
+            "no",
+            &["phase: connect (timed out", "TcpExt.ListenOverflows +", "host-wide"],
+        );
+    }
+    // A connection that did get queued waits for an answer that never comes: a timeout.
+    for d in r.diagnoses() {
+        assert!(matches!(d["cause"].as_str(), Some("backlog_overflow" | "timeout")), "{d:#}");
+    }
+}
