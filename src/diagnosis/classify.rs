@@ -30,6 +30,18 @@ pub struct Observation<'a> {
     pub kernel: Option<&'a KernelDelta>,
 }
 
+/// Whether the facts may call for a diagnosis: `false` for the common clean exchange, so
+/// that callers can skip gathering more evidence (counters, learned limits) for it.
+/// A `true` may still yield no diagnosis; a `false` never hides one.
+pub fn may_need_diagnosis(facts: &AttemptFacts) -> bool {
+    !facts.discarded.is_empty()
+        || facts.error.is_some()
+        || facts.early_response_after_write_error
+        || facts.complete_then_reset
+        || facts.ended_with == End::Rst
+        || facts.bytes_total.is_some_and(|total| facts.bytes_written < total)
+}
+
 /// The diagnosis of one attempt: `None` for an exchange that ended as it should.
 pub fn diagnose_attempt(obs: &Observation<'_>) -> Option<Diagnosis> {
     let facts = obs.facts;

@@ -19,7 +19,7 @@ mod classify;
 mod kernel;
 mod text;
 
-pub use classify::{Observation, diagnose_attempt, diagnose_replaced};
+pub use classify::{Observation, diagnose_attempt, diagnose_replaced, may_need_diagnosis};
 pub use kernel::{COUNTERS, KernelCounters, KernelDelta};
 pub use text::{entry_failure_sentence, framing_warning, reproducible};
 

@@ -135,6 +135,7 @@ fn cause_table() {
         ),
     ];
     for (name, f, cause, confidence, executed) in rows {
+        assert!(may_need_diagnosis(&f), "{name}: the shortcut must not hide it");
         let d = diagnose(&f).unwrap_or_else(|| panic!("{name}: no diagnosis"));
         assert_eq!(
             (d.cause, d.confidence, d.may_have_executed),
@@ -151,6 +152,7 @@ fn a_clean_exchange_has_no_diagnosis() {
     let mut f = facts(true, 10, None, 90, 90, 200, Some(200));
     f.framing = Some(Framing::ContentLength);
     assert_eq!(diagnose(&f), None);
+    assert!(!may_need_diagnosis(&f));
     f.framing = Some(Framing::CloseDelimited);
     f.ended_with = End::Fin;
     assert_eq!(diagnose(&f), None);

@@ -501,13 +501,7 @@ impl FileRunner<'_> {
         url: &str,
         crash: Option<&CrashReport>,
     ) -> Vec<Diagnosis> {
-        if facts.discarded.is_empty()
-            && facts.error.is_none()
-            && crash.is_none()
-            && diagnosis::framing_warning(facts).is_none()
-            && !facts.early_response_after_write_error
-            && facts.bytes_total.is_none_or(|total| facts.bytes_written >= total)
-        {
+        if crash.is_none() && !diagnosis::may_need_diagnosis(facts) {
             // The common case, a clean exchange: nothing to diagnose, nothing to look up.
             return Vec::new();
         }
