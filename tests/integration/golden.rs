@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::support::{Fixture, ShakedownCmd, fixture_bin, repo_root, temp_dir};
+use crate::support::{Fixture, ShakedownCmd, fixture_bin, repo_root, shakedown_bin, temp_dir};
 
 /// The fixture's flags that make the one `/flaky/` request of the golden set flaky.
 const FLAKY_SEED: &[&str] = &["--reset-percent", "50", "--seed", "19"];
@@ -58,6 +58,7 @@ fn redact(text: &str, dir: &Path) -> String {
     });
     let mut text = text.replace(&dir.display().to_string(), "[DIR]");
     text = text.replace(&fixture_bin().display().to_string(), "[FIXTURE]");
+    text = text.replace(&shakedown_bin().display().to_string(), "[SHAKEDOWN]");
     for (pattern, replacement) in RULES.iter() {
         text = pattern.replace_all(&text, *replacement).into_owned();
     }
