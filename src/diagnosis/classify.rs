@@ -226,15 +226,13 @@ fn diagnose_failure(
     let overflowed = obs
         .kernel
         .is_some_and(|k| k.moved("TcpExt.ListenOverflows") + k.moved("TcpExt.ListenDrops") > 0);
-    let fresh_no_response = !reused && no_response && failure.phase <= Phase::AwaitResponse;
-    if overflowed
-        && ((failure.kind == ErrorKind::Timeout && failure.phase == Phase::Connect)
-            || (fresh_no_response && failure.kind == ErrorKind::ConnectionReset))
-    {
+    // Only a connect that timed out: a full accept queue drops the SYN (no RST unless
+    // `tcp_abort_on_overflow`), so a reset is never read as an overflow on counters alone.
+    if overflowed && failure.kind == ErrorKind::Timeout && failure.phase == Phase::Connect {
         return Diagnosis {
             cause: Cause::BacklogOverflow,
             confidence: Confidence::Low,
-            summary: "the kernel counted listen-queue overflows while a fresh connection got no answer".to_owned(),
+            summary: "the connect timed out while the kernel counted listen-queue overflows".to_owned(),
             evidence: evidence.0,
             may_have_executed: verdict,
             hint: "the server's accept queue may be full: accept faster (more workers), raise the backlog (`listen(1024)`, `net.core.somaxconn`), or lower the client's concurrency; the counters are host-wide, so confirm with `nstat -az TcpExtListenOverflows` while only this service runs".to_owned(),

@@ -312,7 +312,7 @@ fn kernel_counters_parse_and_their_deltas_are_evidence() {
 }
 
 #[test]
-fn listen_overflows_name_a_backlog_overflow_only_for_a_fresh_connection_without_answer() {
+fn listen_overflows_name_a_backlog_overflow_only_for_a_connect_timeout() {
     let before = KernelCounters::parse(NETSTAT, SNMP);
     let after = KernelCounters::parse(&NETSTAT.replace("0 3 4 10 20", "0 5 6 10 20"), SNMP);
     let delta = before.delta(&after, Duration::from_millis(40));
@@ -327,12 +327,16 @@ fn listen_overflows_name_a_backlog_overflow_only_for_a_fresh_connection_without_
         })
         .unwrap()
     };
-    let fresh = facts(false, 0, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
-    let d = observe(&fresh);
-    assert_eq!((d.cause, d.confidence), (Cause::BacklogOverflow, Confidence::Low));
     let mut connect = facts(false, 0, Some((Phase::Connect, ErrorKind::Timeout)), 0, 90, 0, None);
     connect.connection = None;
-    assert_eq!(observe(&connect).cause, Cause::BacklogOverflow);
+    let d = observe(&connect);
+    assert_eq!((d.cause, d.confidence), (Cause::BacklogOverflow, Confidence::Low));
+    // Host-wide counters moved by other traffic never turn a reset into an overflow.
+    let fresh = facts(false, 0, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    assert_eq!(observe(&fresh).cause, Cause::Unknown);
+    let mut waiting = facts(false, 0, Some((AwaitResponse, ErrorKind::Timeout)), 90, 90, 0, None);
+    waiting.ended_with = End::Timeout;
+    assert_eq!(observe(&waiting).cause, Cause::Timeout);
     let reused = facts(true, 300, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
     assert_eq!(observe(&reused).cause, Cause::KeepaliveRace);
 }
