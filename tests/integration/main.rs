@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// Hostile conditions: SIGKILLs in the launch windows, hostile servers, limits, secrets.
+mod hostile;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
 mod django;
 // The documentation's tables and examples, against the code and real runs.
