@@ -253,6 +253,7 @@ pub fn transport_options(
         resolve,
         connect_to,
         no_keepalive: context.no_keepalive,
+        max_filesize: options.max_filesize,
     })
 }
 
