@@ -254,6 +254,9 @@ pub fn transport_options(
         connect_to,
         no_keepalive: context.no_keepalive,
         max_filesize: options.max_filesize,
+        // Set per attempt by the retry loop (`execute::send_with_retries`).
+        deadline: None,
+        connect_deadline: None,
     })
 }
 

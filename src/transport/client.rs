@@ -169,7 +169,13 @@ impl Client {
     /// Performs exactly one attempt.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
         let max_time = request.options.max_time;
-        let deadline = tokio::time::Instant::now() + max_time;
+        let own = tokio::time::Instant::now() + max_time;
+        let deadline = request.options.deadline.map_or(own, |d| d.min(own));
+        let limit = if deadline < own {
+            format!("the maximum time of {max_time:?} shared by the request's attempts")
+        } else {
+            format!("the maximum time of {max_time:?}")
+        };
         let mut attempt = Attempt {
             start: Instant::now(),
             facts: AttemptFacts::new(),
@@ -198,9 +204,7 @@ impl Client {
                         Phase::Checkout | Phase::Write => Operation::Write,
                         _ => Operation::Read,
                     },
-                    message: format!(
-                        "the attempt did not complete within the maximum time of {max_time:?}"
-                    ),
+                    message: format!("the attempt did not complete within {limit}"),
                 })
             }
         };

@@ -148,7 +148,16 @@ impl Connector {
         deadline: tokio::time::Instant,
     ) -> Result<Connected, ConnectError> {
         let start = Instant::now();
-        let connect_deadline = deadline.min(tokio::time::Instant::now() + options.connect_timeout);
+        let own = tokio::time::Instant::now() + options.connect_timeout;
+        let connect_deadline = deadline.min(options.connect_deadline.map_or(own, |d| d.min(own)));
+        let limit = if options.connect_deadline.is_some_and(|d| d < own) {
+            format!(
+                "the connect timeout of {:?} shared by the request's attempts",
+                options.connect_timeout
+            )
+        } else {
+            format!("the connect timeout of {:?}", options.connect_timeout)
+        };
         let tls = url.scheme() == "https";
         let host = url_host(url);
         let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
@@ -167,8 +176,7 @@ impl Connector {
                     ErrorKind::Timeout,
                     Operation::Connect,
                     format!(
-                        "connect to {host}:{port} timed out after {:?}",
-                        options.connect_timeout
+                        "connect to {host}:{port} timed out after {connect_time:.1?} ({limit})"
                     ),
                 );
                 e.connect_time = Some(connect_time);
@@ -216,7 +224,7 @@ impl Connector {
                     Phase::Tls,
                     ErrorKind::Timeout,
                     Operation::Handshake,
-                    format!("TLS handshake with {host}:{port} timed out"),
+                    format!("TLS handshake with {host}:{port} timed out ({limit})"),
                 )));
             }
         };

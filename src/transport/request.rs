@@ -54,6 +54,13 @@ pub struct RequestOptions {
     /// (or a larger `Content-Length`) fails the attempt with
     /// [`ErrorKind::BodyTooLarge`](super::ErrorKind::BodyTooLarge).
     pub max_filesize: u64,
+    /// The caller's deadline for this attempt (the entry's `--max-time`, shared by all
+    /// its attempts): the attempt ends at the earlier of this and `now + max_time`.
+    pub deadline: Option<tokio::time::Instant>,
+    /// The caller's deadline for the connect phase (what is left of the entry's
+    /// `--connect-timeout` after earlier attempts spent connecting): the connect and TLS
+    /// handshake end at the earliest of this, `now + connect_timeout` and the deadline.
+    pub connect_deadline: Option<tokio::time::Instant>,
 }
 
 /// The default of [`RequestOptions::max_filesize`]: 64 MiB (`docs/limits.md`).
@@ -73,6 +80,8 @@ impl Default for RequestOptions {
             connect_to: Vec::new(),
             no_keepalive: false,
             max_filesize: DEFAULT_MAX_FILESIZE,
+            deadline: None,
+            connect_deadline: None,
         }
     }
 }
