@@ -67,4 +67,4 @@ pub use logs::{
 };
 pub use readiness::{FIRST_POLL, HttpProbe, MAX_POLL, RawHttpProbe};
 pub use spec::{Readiness, ServerSpec, Signal, StopSpec, free_loopback_port};
-pub use supervise::{SupervisorCommand, install_supervisor, supervise_main};
+pub use supervise::{SupervisorCommand, install_supervisor, pause_before_exit, supervise_main};

@@ -38,8 +38,9 @@
 //!
 //! With `SHAKEDOWN_TEST_PAUSE=POINT:MARKER` (hidden, for tests), the process that
 //! reaches `POINT` writes its pid to the file `MARKER` and waits there: shakedown
-//! forever (`server-spawned`, `supervisor-started`, `server-released`), the
-//! supervisor until its pipe closes (`supervisor-order-read`). Tests SIGKILL
+//! forever (`server-spawned`, `supervisor-started`, `server-released`, and `exit`
+//! with the exit code, see [`pause_before_exit`]), the supervisor until its pipe
+//! closes (`supervisor-order-read`). Tests SIGKILL
 //! shakedown in those windows deterministically, synchronised on the marker.
 //!
 //! Limits, by construction:
@@ -204,8 +205,23 @@ where
     ExitCode::from(127)
 }
 
+/// The `exit` test pause point: with `SHAKEDOWN_TEST_PAUSE=exit:MARKER`, the process
+/// writes `PID CODE` to `MARKER` and waits to be killed instead of exiting, so that
+/// a test can read its peak memory (`VmHWM` in `/proc/PID/status`, gone once it exits).
+pub fn pause_before_exit(code: u8) {
+    if pause_point_reached_with("exit", &format!(" {code}")) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// Whether `SHAKEDOWN_TEST_PAUSE` names `point`; if so, its marker file now holds our pid.
 pub(crate) fn pause_point_reached(point: &str) -> bool {
+    pause_point_reached_with(point, "")
+}
+
+fn pause_point_reached_with(point: &str, extra: &str) -> bool {
     let Some(value) = std::env::var_os(PAUSE_ENV) else {
         return false;
     };
@@ -217,7 +233,7 @@ pub(crate) fn pause_point_reached(point: &str) -> bool {
         return false;
     }
     let temp = format!("{marker}.tmp{}", std::process::id());
-    std::fs::write(&temp, format!("{}\n", std::process::id())).is_ok()
+    std::fs::write(&temp, format!("{}{extra}\n", std::process::id())).is_ok()
         && std::fs::rename(&temp, marker).is_ok()
 }
 

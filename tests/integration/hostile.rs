@@ -192,3 +192,249 @@ fn a_supervisor_whose_acknowledgement_fails_stops_the_group() {
     let _ = supervisor.wait();
     assert!(stopped, "the group outlived a supervisor that could not acknowledge");
 }
+
+// Hostile HTTP servers: the fixture service's raw fault modes. Each run ends within
+// the limit given on the command line, retries included (read from the report's
+// recorded attempt times), with a peak memory under a stated bound (`VmHWM` of the
+// shakedown process, read while it waits at the `exit` pause point), and an error
+// that names the cause.
+
+/// What one hostile run left behind.
+struct HostileRun {
+    code: i32,
+    report: serde_json::Value,
+    /// Peak resident memory of the shakedown process, in KiB.
+    peak_kib: u64,
+    stderr: String,
+}
+
+impl HostileRun {
+    /// The attempts of the first entry.
+    fn attempts(&self) -> Vec<serde_json::Value> {
+        let polls = &self.report["files"][0]["entries"][0]["iterations"][0]["polls"];
+        polls
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["attempts"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// From the start of the first attempt to the end of the last, in ms, as recorded.
+    fn attempts_span_ms(&self) -> u64 {
+        let attempts = self.attempts();
+        let start = |a: &serde_json::Value| {
+            chrono::DateTime::parse_from_rfc3339(a["started_at"].as_str().expect("started_at"))
+                .expect("an RFC 3339 time")
+        };
+        let (Some(first), Some(last)) = (attempts.first(), attempts.last()) else {
+            panic!("no attempts in {:#}", self.report)
+        };
+        let duration = last["duration_ms"].as_f64().expect("duration_ms");
+        #[expect(clippy::cast_possible_truncation, reason = "whole milliseconds, rounded up")]
+        let end = start(last) + chrono::Duration::milliseconds(duration.ceil() as i64);
+        u64::try_from((end - start(first)).num_milliseconds()).expect("a positive span")
+    }
+
+    /// The error message of the last attempt.
+    fn last_error(&self) -> String {
+        self.attempts()
+            .last()
+            .and_then(|a| a["error"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// Runs `shakedown test` on `hurl` with `args`, stops it at the `exit` pause point to
+/// read its peak memory, and returns what it reported.
+fn hostile_run(hurl: &str, args: &[&str], files: &[(&str, &[u8])]) -> HostileRun {
+    let dir = temp_dir();
+    write_file(dir.path(), "hostile.hurl", hurl);
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("write a test file");
+    }
+    let marker = dir.path().join("exited");
+    let report = dir.path().join("report.json");
+    #[expect(clippy::disallowed_methods, reason = "the test runs the binary under test")]
+    let mut command = Command::new(shakedown_bin());
+    command
+        .args(["test", "hostile.hurl", "--no-color", "--report"])
+        .arg(format!("json={}", report.display()))
+        .args(args)
+        .current_dir(dir.path())
+        .env("SHAKEDOWN_TEST_PAUSE", format!("exit:{}", marker.display()))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("stdout")).expect("stdout file"))
+        .stderr(std::fs::File::create(dir.path().join("stderr")).expect("stderr file"));
+    let mut run = Background { child: command.spawn().expect("shakedown starts") };
+    let pid = run.child.id();
+    wait_until("shakedown reaches its exit", || {
+        marker.is_file() || run.child.try_wait().ok().flatten().is_some()
+    });
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let peak_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM for {pid} (did it exit without pausing?)"));
+    let code = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| t.split_whitespace().nth(1).and_then(|c| c.parse().ok()))
+        .expect("the exit code in the marker");
+    sigkill(pid);
+    let _ = run.child.wait();
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+    let text = std::fs::read_to_string(&report).expect("the JSON report");
+    let report = serde_json::from_str(&text).expect("the report is JSON");
+    HostileRun { code, report, peak_kib, stderr }
+}
+
+/// Scheduling slack between a deadline firing and the attempt's end being recorded.
+/// Not a timing threshold of the test: it bounds shakedown's own record against the
+/// limit the test configured.
+const SLACK_MS: u64 = 300;
+
+/// Peak memory allowed for runs that keep no large body: the binary and its runtime.
+const SMALL_PEAK_KIB: u64 = 64 * 1024;
+
+fn assert_within(run: &HostileRun, limit_ms: u64) {
+    let span = run.attempts_span_ms();
+    assert!(
+        span <= limit_ms + SLACK_MS,
+        "the attempts took {span} ms, over the limit of {limit_ms} ms:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn endless_headers_end_with_a_named_error_in_bounded_memory() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let run = hostile_run(
+        &format!("GET {}/fault/endless-headers\nHTTP 200\n", fixture.base_url),
+        &["--max-time", "5"],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.last_error().contains("message head is too large"), "{}", run.last_error());
+    assert_within(&run, 5000);
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn an_endless_chunked_body_stops_at_the_default_cap() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let run = hostile_run(
+        &format!("GET {}/fault/endless-body\nHTTP 200\n", fixture.base_url),
+        &["--max-time", "30"],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let error = run.last_error();
+    assert!(error.contains("cap of 67108864 bytes") && error.contains("--max-filesize"), "{error}");
+    assert_eq!(run.attempts()[0]["facts"]["error"]["kind"], "body_too_large");
+    assert_eq!(run.attempts().len(), 1, "a body over the cap is not retried");
+    // The cap (64 MiB) plus the binary: never the 2.9 GB of an unbounded buffer.
+    assert!(run.peak_kib < 64 * 1024 + SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_smaller_max_filesize_bounds_memory_further() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let run = hostile_run(
+        &format!("GET {}/fault/endless-body\nHTTP 200\n", fixture.base_url),
+        &["--max-filesize", "1000000"],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.last_error().contains("cap of 1000000 bytes"), "{}", run.last_error());
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_huge_content_length_fails_before_reading_or_within_max_time() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let hurl = format!("GET {}/fault/trickle-body?every_ms=50\nHTTP 200\n", fixture.base_url);
+    // Over the default cap: refused from the head alone.
+    let run = hostile_run(&hurl, &["--max-time", "5"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.last_error().contains("10737418240 bytes announced by Content-Length"),
+        "{}",
+        run.last_error()
+    );
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+    // With the cap raised, the trickle runs into --max-time.
+    let run = hostile_run(&hurl, &["--max-time", "2", "--max-filesize", "20000000000"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.last_error().contains("maximum time of 2s"), "{}", run.last_error());
+    assert_within(&run, 2000);
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_server_that_never_reads_the_body_ends_within_max_time() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let body = vec![b'x'; 32 * 1024 * 1024];
+    let run = hostile_run(
+        &format!(
+            "POST {}/fault/never-read?delay_ms=5000\nfile,big.bin;\nHTTP 200\n",
+            fixture.base_url
+        ),
+        &["--max-time", "2"],
+        &[("big.bin", &body)],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.last_error().contains("timed out"), "{}", run.last_error());
+    assert_within(&run, 2000);
+    // The 32 MiB request body is held once or twice (file, request), never more.
+    assert!(run.peak_kib < 3 * 32 * 1024 + SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_listener_that_never_accepts_ends_within_the_connect_timeout_retries_included() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let port = fixture.get_json("/fault/backlog-full")["port"].as_u64().expect("a port");
+    let run = hostile_run(
+        &format!("GET http://127.0.0.1:{port}/\nHTTP 200\n"),
+        &["--connect-timeout", "2"],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let error = run.last_error();
+    assert!(error.contains("timed out while connecting") && error.contains("2s"), "{error}");
+    assert_within(&run, 2000);
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_server_that_answers_before_reading_is_heard() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let body = vec![b'x'; 8 * 1024 * 1024];
+    let run = hostile_run(
+        &format!(
+            "POST {}/fault/early-response?status=413&delay_ms=0\nfile,big.bin;\nHTTP 413\n",
+            fixture.base_url
+        ),
+        &["--max-time", "5"],
+        &[("big.bin", &body)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_within(&run, 5000);
+    assert!(run.peak_kib < 3 * 8 * 1024 + SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn a_silent_server_that_closes_ends_within_max_time_retries_included() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let run = hostile_run(
+        &format!("GET {}/fault/silent-close?delay_ms=1500\nHTTP 200\n", fixture.base_url),
+        &["--max-time", "2"],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let attempts = run.attempts();
+    assert!(attempts.len() >= 2, "the close after 1.5 s is retried (GET)");
+    assert!(run.last_error().contains("shared by the request's attempts"), "{}", run.last_error());
+    assert_within(&run, 2000);
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
+}
