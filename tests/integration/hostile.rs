@@ -438,3 +438,84 @@ fn a_silent_server_that_closes_ends_within_max_time_retries_included() {
     assert_within(&run, 2000);
     assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
 }
+
+/// Every byte shakedown wrote: its terminal output and every file of its output folder.
+fn every_byte_written(dir: &Path, terminal: &[&[u8]]) -> Vec<(String, Vec<u8>)> {
+    let mut found: Vec<(String, Vec<u8>)> =
+        terminal.iter().map(|bytes| ("terminal".to_owned(), bytes.to_vec())).collect();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .expect("a readable folder")
+                    .map(|e| e.expect("a directory entry").path()),
+            );
+        } else {
+            found.push((path.display().to_string(), std::fs::read(&path).expect("readable")));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_secret_with_quote_and_backslash_leaks_nowhere_even_across_a_64_kib_log_cut() {
+    let dir = temp_dir();
+    // Distinctive pieces: `QZ` starts it, `WJkq` ends it; `"` and `\` inside.
+    let secret = r#"QZ"7\WJkq"#;
+    let fixture = crate::support::fixture_bin().display().to_string();
+    // The server prints the secret so that it straddles the 64 KiB line cut.
+    write_file(
+        dir.path(),
+        "server.sh",
+        &format!(
+            "head -c 65533 /dev/zero | tr '\\0' a\nprintf '%s\\n' '{secret}'\nprintf '%s\\n' '{secret}' >&2\nexec '{fixture}' --port \"$1\" --max-seconds 120\n"
+        ),
+    );
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[server]\ncommand = [\"sh\", \"server.sh\", \"{port}\"]\nready = { http = \"/health\", timeout = \"20s\" }\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s.hurl\"]\n",
+    );
+    write_file(
+        dir.path(),
+        "s.hurl",
+        "POST {{base_url}}/echo?key={{token}}\nAuthorization: Bearer {{token}}\n```\n{{token}}\n```\nHTTP 200\n[Captures]\nauth: jsonpath \"$.headers.authorization\"\n[Asserts]\njsonpath \"$.body\" == \"something else\"\n\nGET {{base_url}}/echo?again={{auth}}\nHTTP 201\n",
+    );
+    let output = crate::support::ShakedownCmd::new([
+        "run",
+        "shakedown.toml",
+        "--output-dir",
+        "out",
+        "--no-color",
+        "--verbose",
+        "--report",
+        "json=out/extra.json",
+        "--report",
+        "junit=out/extra.xml",
+        "--secret",
+        &format!("token={secret}"),
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(output.code(), 4, "the assert fails: {output:?}");
+    let written = every_byte_written(
+        &dir.path().join("out"),
+        &[&output.output.stdout, &output.output.stderr],
+    );
+    let log = written
+        .iter()
+        .find(|(name, _)| name.ends_with("main.stdout.log"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .expect("the server's stdout log");
+    assert!(log.contains("a***"), "the secret is in the log, redacted");
+    for (name, bytes) in &written {
+        for piece in ["QZ", "WJkq", r#"7\W"#, r#"7\\W"#] {
+            assert!(
+                !bytes.windows(piece.len()).any(|w| w == piece.as_bytes()),
+                "{piece} leaked into {name}:\n{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+}
