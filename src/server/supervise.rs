@@ -99,6 +99,9 @@ impl SupervisorCommand {
 pub(crate) const ACK: &str = "shakedown-supervisor: watching";
 /// The first argument of [`supervise_main`] that makes it a gate.
 const GATE_ARG: &str = "exec";
+/// The gate's exit status when the server cannot be executed: the server's status,
+/// not one of shakedown's exit codes, so it follows the shells' "command not found".
+const GATE_EXEC_FAILED: u8 = 127;
 /// What `launch` writes to a gate to let the server run.
 pub(crate) const GO: &[u8] = b"go\n";
 /// The hidden variable that names a test pause point and its marker file.
@@ -202,7 +205,7 @@ where
         "shakedown: cannot run `{}`: {error}",
         std::path::Path::new(&program).display()
     );
-    ExitCode::from(127)
+    ExitCode::from(GATE_EXEC_FAILED)
 }
 
 /// The `exit` test pause point: with `SHAKEDOWN_TEST_PAUSE=exit:MARKER`, the process
