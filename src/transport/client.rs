@@ -701,7 +701,11 @@ fn failure_from(
     error: &hyper::Error,
     handed_back: bool,
 ) -> FailureFacts {
-    let message = error_chain(error);
+    let mut message = error_chain(error);
+    if error.is_parse() && message.contains("message head is too large") {
+        // Endless or huge headers: name the limit (docs/limits.md).
+        message.push_str(" (over hyper's limits: a head of about 400 KiB or 100 header fields)");
+    }
     // 1. An HTTP/2 stream or connection error (RST_STREAM, GOAWAY) explains more than the
     //    socket error that may follow it.
     if let Some(h2) = find_source::<h2::Error>(error)
