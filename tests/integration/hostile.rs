@@ -525,36 +525,32 @@ fn a_secret_with_quote_and_backslash_leaks_nowhere_even_across_a_64_kib_log_cut(
 }
 
 #[test]
-fn run_takes_max_filesize_too() {
-    let dir = temp_dir();
+fn run_takes_max_filesize_from_the_flag_or_the_suite() {
     let fixture = crate::support::fixture_bin().display().to_string();
-    write_file(
-        dir.path(),
-        "shakedown.toml",
-        &format!(
-            "[server]\ncommand = [\"{fixture}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"20s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s.hurl\"]\n"
-        ),
-    );
-    write_file(dir.path(), "s.hurl", "GET {{base_url}}/fault/endless-body\nHTTP 200\n");
-    let output = crate::support::ShakedownCmd::new([
-        "run",
-        "shakedown.toml",
-        "--output-dir",
-        "out",
-        "--no-color",
-        "--max-filesize",
-        "1000",
-        "--report",
-        "json=report.json",
-    ])
-    .current_dir(dir.path())
-    .output();
-    assert_ne!(output.code(), 0, "{output:?}");
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("report.json")).expect("the report"),
-    )
-    .expect("JSON");
-    let attempt = &report["files"][0]["entries"][0]["iterations"][0]["polls"][0]["attempts"][0];
-    assert_eq!(attempt["facts"]["error"]["kind"], "body_too_large", "{report:#}");
-    assert!(attempt["error"].as_str().is_some_and(|e| e.contains("cap of 1000 bytes")));
+    // The flag wins over the suite's `[run] max_filesize`.
+    for (flag, expected) in [(Some("1000"), "cap of 1000 bytes"), (None, "cap of 2000 bytes")] {
+        let dir = temp_dir();
+        write_file(
+            dir.path(),
+            "shakedown.toml",
+            &format!(
+                "[server]\ncommand = [\"{fixture}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"20s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s.hurl\"]\n\n[run]\nmax_filesize = 2000\n"
+            ),
+        );
+        write_file(dir.path(), "s.hurl", "GET {{base_url}}/fault/endless-body\nHTTP 200\n");
+        let mut args =
+            vec!["run", "shakedown.toml", "--output-dir", "out", "--report", "json=report.json"];
+        if let Some(flag) = flag {
+            args.extend(["--max-filesize", flag]);
+        }
+        let output = crate::support::ShakedownCmd::new(args).current_dir(dir.path()).output();
+        assert_ne!(output.code(), 0, "{output:?}");
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("report.json")).expect("the report"),
+        )
+        .expect("JSON");
+        let attempt = &report["files"][0]["entries"][0]["iterations"][0]["polls"][0]["attempts"][0];
+        assert_eq!(attempt["facts"]["error"]["kind"], "body_too_large", "{report:#}");
+        assert!(attempt["error"].as_str().is_some_and(|e| e.contains(expected)), "{report:#}");
+    }
 }
