@@ -554,3 +554,36 @@ fn run_takes_max_filesize_from_the_flag_or_the_suite() {
         assert!(attempt["error"].as_str().is_some_and(|e| e.contains(expected)), "{report:#}");
     }
 }
+
+/// With the gate in between, a server that cannot be run is still named at launch.
+#[test]
+fn a_missing_or_unexecutable_server_program_is_named_through_the_gate() {
+    for (program, expected) in [
+        ("no-such-program-shakedown", "command not found: `no-such-program-shakedown`"),
+        ("./not-executable.sh", "not-executable.sh` (cwd"),
+    ] {
+        let dir = temp_dir();
+        write_file(dir.path(), "not-executable.sh", "#!/bin/sh\necho ready\n");
+        write_file(
+            dir.path(),
+            "shakedown.toml",
+            &format!(
+                "[server]\ncommand = [\"{program}\"]\nready = {{ stdout = \"^ready$\", timeout = \"20s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"a.hurl\"]\n"
+            ),
+        );
+        write_file(dir.path(), "a.hurl", "GET {{base_url}}/\nHTTP 200\n");
+        let output = crate::support::ShakedownCmd::new([
+            "run",
+            "shakedown.toml",
+            "--output-dir",
+            "out",
+            "--no-color",
+        ])
+        .current_dir(dir.path())
+        .output();
+        assert!(output.stderr().contains(expected), "{output:?}");
+        if program.contains('/') {
+            assert!(output.stderr().contains("permission denied running `"), "{output:?}");
+        }
+    }
+}
