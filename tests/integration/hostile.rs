@@ -124,11 +124,21 @@ fn sigkill_at_pause_point_leaves_no_orphan(point: &str) {
     }
     sigkill(run.child.id());
     let _ = run.child.wait();
+    // Everything shakedown started inherited its environment, so the pause variable
+    // (a path unique to this test) also finds the gate and the supervisor.
+    let pause_path = pause_file.display().to_string();
+    let survivors = || {
+        let mut left = processes_marked(&marker);
+        left.extend(processes_marked(&pause_path));
+        left.sort_unstable();
+        left.dedup();
+        left
+    };
     let deadline = Instant::now() + WAIT;
-    let mut left = processes_marked(&marker);
+    let mut left = survivors();
     while !left.is_empty() && Instant::now() < deadline {
         pause_between_polls(Duration::from_millis(20));
-        left = processes_marked(&marker);
+        left = survivors();
     }
     for &pid in &left {
         sigkill(pid);
