@@ -357,6 +357,20 @@ mod tests {
         assert_eq!(r.redact("nothing"), "nothing");
     }
 
+    #[test]
+    fn the_stream_redactor_holds_back_only_a_possible_secret_start() {
+        let r = Redactor::new(&["s3cr3t".to_owned()]);
+        let mut out = Vec::new();
+        // Nothing here can begin the secret: all of it goes out before the next read.
+        assert_eq!(r.redact_stream(b"ready\n", false, &mut out), 6);
+        // `s3c` may be the start of the secret: it waits for more bytes.
+        assert_eq!(r.redact_stream(b"key s3c", false, &mut out), 4);
+        assert_eq!(r.redact_stream(b"s3cr3t!", false, &mut out), 7);
+        // At the end of the stream, a prefix is only a prefix.
+        assert_eq!(r.redact_stream(b"s3c", true, &mut out), 3);
+        assert_eq!(out, b"ready\nkey ***!s3c");
+    }
+
     /// A secret cut by the reads, by the 64 KiB line split, or by a newline inside it.
     #[tokio::test]
     async fn pump_redacts_a_secret_across_reads_line_splits_and_newlines() {
