@@ -416,6 +416,10 @@ fn a_listener_that_never_accepts_ends_within_the_connect_timeout_retries_include
     assert_eq!(run.code, 3, "{}", run.stderr);
     let error = run.last_error();
     assert!(error.contains("timed out while connecting") && error.contains("2s"), "{error}");
+    // The connect timeout is spent: no retry, by the rule that says so.
+    let ledger = run.report["ledger"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ledger.len(), 1, "{:#}", run.report);
+    assert_eq!(ledger[0]["decision"]["rule"], "never_time_limit");
     assert_within(&run, 2000);
     assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
 }
