@@ -61,6 +61,9 @@ pub fn diagnose_attempt(obs: &Observation<'_>) -> Option<Diagnosis> {
     }
     match &facts.error {
         None => diagnose_success(obs, evidence),
+        // shakedown's own limit (`--max-filesize`) stopped the read: the error says exactly
+        // that, and nothing about the connection needs explaining.
+        Some(failure) if failure.kind == ErrorKind::BodyTooLarge => None,
         Some(failure) => Some(diagnose_failure(obs, failure, evidence)),
     }
 }
