@@ -57,6 +57,14 @@ pub enum EvalErrorKind {
     /// The body is not valid text in its charset.
     #[error("invalid decoding of the body with charset `{0}`")]
     InvalidDecoding(String),
+    /// A bare `{{value}}` in a JSON body that is not a JSON number, boolean or null.
+    #[error(
+        "invalid JSON value <{0}>: a bare placeholder in a JSON body must be a number, a boolean or null (quote it for a string)"
+    )]
+    InvalidJsonValue(String),
+    /// The `variables` of a GraphQL body are not JSON.
+    #[error("invalid GraphQL variables ({0})")]
+    InvalidGraphqlVariables(String),
     /// The body (or a filter input) is not JSON.
     #[error("invalid JSON body")]
     InvalidJson,

@@ -181,8 +181,17 @@ struct FileRunner<'a> {
 
 impl FileRunner<'_> {
     async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
+        let mut previous_end = 0;
         for (i, entry) in file.entries.iter().enumerate() {
             let index = i + 1;
+            // Hurl's experimental `# @cookie_storage_set:` / `# @cookie_storage_clear` comments.
+            let start = entry.request.line_span.start;
+            if let Some(between) = self.source.get(previous_end..start)
+                && between.contains("@cookie_storage_")
+            {
+                run.cookies.apply_storage_comments(between);
+            }
+            previous_end = entry.span.end.max(start);
             if self.settings.from_entry.is_some_and(|from| index < from)
                 || self.settings.to_entry.is_some_and(|to| index > to)
             {
@@ -338,6 +347,7 @@ impl FileRunner<'_> {
             extra_headers: &self.settings.extra_headers,
             user_agent: self.settings.user_agent.as_deref(),
             no_keepalive: self.settings.no_keepalive,
+            source: self.source,
         };
         let no_cookies = CookieStore::default();
         let cookies = if self.settings.no_cookie_store { &no_cookies } else { &run.cookies };
@@ -417,6 +427,17 @@ impl FileRunner<'_> {
                 redirects: &redirects,
                 variables: &self.variables,
             };
+            // Hurl's order: the version and status first (a wrong status is the real
+            // cause, reported before any capture), then captures, then the other asserts.
+            if !self.settings.ignore_asserts {
+                poll.asserts = assert::eval_status_asserts(response_spec, &query_context);
+                if poll.asserts.iter().any(|a| !a.success) {
+                    poll.failure = Some(EntryFailure::Asserts);
+                    poll.outcome = Outcome::Failed;
+                    run.last_response = Some(response);
+                    return poll;
+                }
+            }
             match capture::eval_captures(response_spec, &query_context) {
                 Ok(values) => {
                     for captured in values {
@@ -445,7 +466,11 @@ impl FileRunner<'_> {
                     redirects: &redirects,
                     variables: &self.variables,
                 };
-                poll.asserts = assert::eval_asserts(response_spec, &query_context, &self.file_root);
+                poll.asserts.extend(assert::eval_other_asserts(
+                    response_spec,
+                    &query_context,
+                    &self.file_root,
+                ));
                 poll.asserts.shrink_to_fit();
                 if poll.asserts.iter().any(|a| !a.success) {
                     poll.failure = Some(EntryFailure::Asserts);

@@ -69,6 +69,19 @@ pub struct EntryOptions {
     pub verbose: bool,
     /// Very verbose output for this entry.
     pub very_verbose: bool,
+    /// Where Basic credentials may come from when the entry gives none (`--netrc`).
+    pub netrc: Option<Netrc>,
+    /// Send the URL path as written, dot segments included (`--path-as-is`).
+    pub path_as_is: bool,
+}
+
+/// A netrc source for Basic credentials, as curl reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Netrc {
+    /// The file; `None` is `$HOME/.netrc`.
+    pub file: Option<PathBuf>,
+    /// A missing file, or no entry for the host, is not an error (`--netrc-optional`).
+    pub optional: bool,
 }
 
 impl Default for EntryOptions {
@@ -98,6 +111,8 @@ impl Default for EntryOptions {
             output: None,
             verbose: false,
             very_verbose: false,
+            netrc: None,
+            path_as_is: false,
         }
     }
 }
@@ -123,16 +138,11 @@ pub fn unsupported_reason(name: OptionName) -> Option<&'static str> {
         OptionName::AwsSigv4 | OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
             Some("only Basic authentication is supported")
         }
-        OptionName::Netrc | OptionName::NetrcFile | OptionName::NetrcOptional => {
-            Some(".netrc files are not read")
-        }
         OptionName::Http3 => Some("HTTP/3 is not supported"),
         OptionName::Proxy => Some("shakedown talks to the service under test directly"),
         OptionName::UnixSocket => Some("only TCP connections are instrumented"),
-        OptionName::LimitRate => Some("rate limiting is not supported"),
         OptionName::PinnedPubkey => Some("public key pinning is not supported"),
         OptionName::TlsMax | OptionName::TlsMin => Some("TLS version bounds are not supported yet"),
-        OptionName::PathAsIs => Some("URLs are always normalised"),
         OptionName::FailWithBody => Some("fail-with-body has no meaning in test mode"),
         OptionName::NoHeader | OptionName::NoJsonpathCoercion => Some("not supported yet"),
         _ => None,
@@ -226,6 +236,25 @@ pub fn apply(
                 out.very_verbose = bool_value(option, variables)?;
                 out.verbose |= out.very_verbose;
             }
+            OptionName::Netrc => {
+                out.netrc =
+                    bool_value(option, variables)?.then_some(Netrc { file: None, optional: false });
+            }
+            OptionName::NetrcOptional => {
+                out.netrc =
+                    bool_value(option, variables)?.then_some(Netrc { file: None, optional: true });
+            }
+            OptionName::NetrcFile => {
+                out.netrc = Some(Netrc {
+                    file: Some(PathBuf::from(text_value(option, variables)?)),
+                    optional: false,
+                });
+            }
+            OptionName::PathAsIs => out.path_as_is = bool_value(option, variables)?,
+            // Accepted as in Hurl; transfers are not throttled (docs/hurl-coverage.md).
+            OptionName::LimitRate => {
+                count_value(option, variables)?;
+            }
             OptionName::Verbosity => {
                 let level = text_value(option, variables)?;
                 out.verbose = matches!(level.as_str(), "verbose" | "debug");
@@ -287,6 +316,15 @@ fn count_value(option: &EntryOption, variables: &Variables) -> Result<Option<u64
         }
         _ => return Err(type_error(option, "an integer")),
     };
+    if raw < -1 {
+        return Err(OptionError {
+            message: format!(
+                "option `{}` expects an integer >= -1, actual value is integer <{raw}>",
+                option.name.value
+            ),
+            span: option.span,
+        });
+    }
     Ok(u64::try_from(raw).ok())
 }
 

@@ -41,7 +41,10 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> ClientSettings {
         ClientSettings {
-            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION")).to_owned(),
+            // The hurl-compatible token lets servers that recognise Hurl's user agent
+            // (as curl's is recognised) treat shakedown the same way.
+            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)")
+                .to_owned(),
             default_idle_timeout: Duration::from_secs(1),
         }
     }
@@ -873,7 +876,11 @@ fn build_request(
         .map_err(|_| format!("invalid method `{}`", spec.method))?;
     let url = &spec.url;
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let target = if path.is_empty() { "/" } else { path };
+    let target = match &spec.options.raw_target {
+        Some(raw) => raw.as_str(),
+        None if path.is_empty() => "/",
+        None => path,
+    };
     let uri = http::Uri::try_from(target).map_err(|e| format!("invalid request target: {e}"))?;
     let version = if spec.options.http_version == HttpVersionPreference::Http10 {
         http::Version::HTTP_10

@@ -50,6 +50,9 @@ pub struct RequestOptions {
     pub connect_to: Vec<(String, u16, String, u16)>,
     /// Never reuse a pooled connection, and do not pool this one (`--no-keepalive`).
     pub no_keepalive: bool,
+    /// The HTTP/1 request target to send instead of the URL's normalised one
+    /// (`--path-as-is`: dot segments kept).
+    pub raw_target: Option<String>,
 }
 
 impl Default for RequestOptions {
@@ -65,6 +68,7 @@ impl Default for RequestOptions {
             resolve: Vec::new(),
             connect_to: Vec::new(),
             no_keepalive: false,
+            raw_target: None,
         }
     }
 }
