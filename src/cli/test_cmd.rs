@@ -42,6 +42,20 @@ enum ReportTarget {
 /// The file name that stands for standard input (Hurl reads it when no file is named).
 const STDIN_PATH: &str = "-";
 
+/// Standard input, read once: `--repeat` runs the same text again.
+fn stdin_bytes() -> std::io::Result<Vec<u8>> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+                .map(|_| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
+}
+
 /// Runs `shakedown test`.
 pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u8 {
     if args.http3 {
@@ -108,11 +122,13 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     }
     for definition in &args.variables {
         let (name, value) = split_definition(definition, "--variable")?;
+        check_variable_name(&name)?;
         variables.insert(name, typed_variable(&value));
     }
     for path in &args.variables_files {
         let mut seen = std::collections::BTreeSet::new();
         for (name, value) in read_definitions(path)? {
+            check_variable_name(&name)?;
             if !seen.insert(name.clone()) {
                 return Err(UsageError(format!(
                     "variable `{name}` is defined twice in {}",
@@ -290,6 +306,16 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
 
 /// A variable's value from the command line or a variables file: `"text"` in
 /// quotes is the string `text` (Hurl's way to keep `"123"` a string), else typed.
+/// Hurl's function names cannot be variable names.
+fn check_variable_name(name: &str) -> Result<(), UsageError> {
+    if matches!(name, "newUuid" | "newDate" | "getEnv") {
+        return Err(UsageError(format!(
+            "variable `{name}` conflicts with the {name} function: use a different name"
+        )));
+    }
+    Ok(())
+}
+
 fn typed_variable(text: &str) -> crate::runner::value::Value {
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) => crate::runner::value::Value::String(inner.to_owned()),
@@ -403,6 +429,7 @@ fn execute(
         last_run = Some((run.last_response, run.cookies));
     }
 
+    let mut output_failed = false;
     if let Some(output) = args.output.as_ref().filter(|_| !args.no_output)
         && let Some(response) = last_run.as_ref().and_then(|(response, _)| response.as_ref())
     {
@@ -421,6 +448,7 @@ fn execute(
             printer.out_bytes(&bytes);
         } else if let Err(e) = std::fs::write(output, &bytes) {
             printer.error(&format!("error: cannot write {}: {e}", output.display()));
+            output_failed = true;
         }
     }
     if let Some(jar) = &args.cookie_jar
@@ -450,6 +478,10 @@ fn execute(
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
     let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
+    if output_failed {
+        // Hurl: an output file that cannot be written is a runtime error.
+        code = exit_code::combine([code, exit_code::RUNTIME]);
+    }
     for target in &reports {
         let mut bytes = Vec::new();
         let (path, written) = match target {
@@ -612,12 +644,7 @@ fn worker(
         }
         let index = next.fetch_add(1, Ordering::SeqCst);
         let Some(path) = files.get(index) else { return };
-        let read = if path.as_os_str() == STDIN_PATH {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
-        } else {
-            std::fs::read(path)
-        };
+        let read = if path.as_os_str() == STDIN_PATH { stdin_bytes() } else { std::fs::read(path) };
         let run = match read {
             Err(e) => unreadable(path, e.to_string()),
             Ok(bytes) => match String::from_utf8(bytes) {

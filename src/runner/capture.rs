@@ -54,6 +54,13 @@ pub fn eval_capture(capture: &Capture, ctx: &QueryContext<'_>) -> Result<Capture
     let value = apply_filters(&capture.filters, value, ctx.variables)?;
     let value = value
         .ok_or_else(|| EvalError::new(EvalErrorKind::CaptureNoValue(name.clone()), capture.span))?;
+    if capture.redact && !matches!(value, Value::String(_)) {
+        // Hurl: secrets are strings, so that they can be found and redacted in any output.
+        return Err(EvalError::new(
+            EvalErrorKind::SecretNotString(value.type_name()),
+            capture.name.span,
+        ));
+    }
     Ok(CapturedValue { name, value, redact: capture.redact })
 }
 

@@ -65,6 +65,12 @@ pub enum EvalErrorKind {
     /// The `variables` of a GraphQL body are not JSON.
     #[error("invalid GraphQL variables ({0})")]
     InvalidGraphqlVariables(String),
+    /// A cookie's `Expires` attribute is not a date.
+    #[error("could not parse Cookie Expires attribute value <{0}>")]
+    InvalidCookieExpires(String),
+    /// A capture marked `redact` whose value is not a string.
+    #[error("secret must be string, actual value is <{0}>")]
+    SecretNotString(&'static str),
     /// The body (or a filter input) is not JSON.
     #[error("invalid JSON body")]
     InvalidJson,

@@ -410,6 +410,17 @@ impl FileRunner<'_> {
         if let Some(output) = &options.output {
             let path =
                 if output.is_absolute() { output.clone() } else { self.file_root.join(output) };
+            if options::escapes_root(&self.file_root, output) {
+                poll.failure = Some(EntryFailure::Runtime {
+                    message: format!(
+                        "unauthorized access to file {}: a relative output path must stay under the file root (--file-root)",
+                        output.display()
+                    ),
+                    span: None,
+                });
+                poll.outcome = Outcome::Error;
+                return poll;
+            }
             if let Err(e) = std::fs::write(&path, &response.body) {
                 poll.failure = Some(EntryFailure::Runtime {
                     message: format!("cannot write output file {}: {e}", path.display()),

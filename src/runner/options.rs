@@ -356,6 +356,34 @@ fn text_value(option: &EntryOption, variables: &Variables) -> Result<String, Opt
     }
 }
 
+/// Whether a relative `path`, resolved against `root`, lands outside `root`
+/// (`../x`; `../build/x` under `build` stays inside): Hurl refuses such output files.
+pub fn escapes_root(root: &std::path::Path, path: &std::path::Path) -> bool {
+    use std::path::Component;
+    if path.is_absolute() {
+        return false;
+    }
+    let normal = |p: &std::path::Path| {
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        let mut above = 0usize;
+        for component in p.components() {
+            match component {
+                Component::ParentDir => {
+                    if out.pop().is_none() {
+                        above += 1;
+                    }
+                }
+                Component::Normal(name) => out.push(name.to_owned()),
+                _ => {}
+            }
+        }
+        (above, out)
+    };
+    let (root_above, root_parts) = normal(root);
+    let (above, parts) = normal(&root.join(path));
+    above > root_above || !parts.starts_with(&root_parts)
+}
+
 /// A duration of `value` in `unit`.
 pub fn to_duration(value: u64, unit: DurationUnit) -> Duration {
     match unit {
@@ -386,6 +414,17 @@ pub fn parse_duration(text: &str, default_unit: DurationUnit) -> Option<Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_paths_stay_under_the_root() {
+        let p = std::path::Path::new;
+        assert!(escapes_root(p("tests"), p("../build/x")));
+        assert!(escapes_root(p("tests"), p("a/../../x")));
+        assert!(!escapes_root(p("tests"), p("a/../x")));
+        assert!(!escapes_root(p("build"), p("../build/x")));
+        assert!(escapes_root(p(""), p("../x")));
+        assert!(!escapes_root(p("tests"), p("/tmp/x")));
+    }
 
     #[test]
     fn durations_take_hurl_units() {

@@ -67,7 +67,13 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         QueryKind::Cookie(path) => {
             let name = render(&path.name, ctx.variables)?;
             let attribute = path.attribute.as_ref().map_or(CookieAttribute::Value, |a| a.value);
-            Ok(response_cookie(response, &name).and_then(|c| c.attribute(attribute)))
+            match response_cookie(response, &name).and_then(|c| c.attribute(attribute)) {
+                // Hurl: an `Expires` that is not a date is an error, not text.
+                Some(Value::String(text)) if attribute == CookieAttribute::Expires => {
+                    Err(EvalError::new(EvalErrorKind::InvalidCookieExpires(text), query.span))
+                }
+                value => Ok(value),
+            }
         }
         QueryKind::Body => body::text(response).map(|t| Some(Value::String(t))).map_err(at),
         QueryKind::Bytes => body::decompressed(response).map(|b| Some(Value::Bytes(b))).map_err(at),
@@ -90,12 +96,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         }
         QueryKind::Xpath(expr) => {
             let text = render(expr, ctx.variables)?;
-            let body = body::text(response).map_err(at)?;
-            let doc = if body::is_html(response) {
-                Document::parse_html(&body).map_err(at)?
-            } else {
-                Document::parse_xml(&body).map_err(at)?
-            };
+            let doc = parsed_document(response).map_err(at)?;
             doc.eval(&text).map(Some).map_err(|e| relocate(e, expr.span))
         }
         QueryKind::Regex(regex) => {
@@ -129,6 +130,38 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
                 .collect(),
         ))),
     }
+}
+
+thread_local! {
+    // The last non-empty response body parsed for XPath, with its document: a response with
+    // many `xpath` asserts is parsed once (Hurl does the same). Holding the body's
+    // `Bytes` keeps its memory alive, so the pointer cannot be reused by another body.
+    static PARSED: std::cell::RefCell<Option<(bytes::Bytes, std::rc::Rc<Document>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The response body as an XPath document (HTML or XML by its content type), parsed once.
+fn parsed_document(response: &Response) -> Result<std::rc::Rc<Document>, EvalError> {
+    let cached = PARSED.with(|cell| {
+        cell.borrow().as_ref().and_then(|(body, doc)| {
+            // Empty bodies may share one static pointer: never cached.
+            (!body.is_empty()
+                && body.as_ptr() == response.body.as_ptr()
+                && body.len() == response.body.len())
+            .then(|| doc.clone())
+        })
+    });
+    if let Some(doc) = cached {
+        return Ok(doc);
+    }
+    let text = body::text(response)?;
+    let doc = std::rc::Rc::new(if body::is_html(response) {
+        Document::parse_html(&text)?
+    } else {
+        Document::parse_xml(&text)?
+    });
+    PARSED.with(|cell| *cell.borrow_mut() = Some((response.body.clone(), doc.clone())));
+    Ok(doc)
 }
 
 /// The version as Hurl's `version` query gives it: `1.0`, `1.1`, `2`, `3`.
@@ -270,7 +303,7 @@ impl ResponseCookie {
         match attribute {
             CookieAttribute::Value => Some(Value::String(self.value.clone())),
             // Hurl gives `Expires` as a date (checked against hurl 8.0.1); an
-            // unparseable one stays text.
+            // unparseable one stays text here and is an error in `eval_query`.
             CookieAttribute::Expires => self.get("Expires").cloned().flatten().map(|v| {
                 chrono::DateTime::parse_from_rfc2822(&v.replace('-', " "))
                     .map(|d| Value::Date(d.with_timezone(&chrono::Utc)))
