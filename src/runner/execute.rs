@@ -290,11 +290,12 @@ impl FileRunner<'_> {
         // Nearly every entry runs once: room for one, so a file of thousands of entries stays small.
         let mut polls = Vec::with_capacity(1);
         let mut poll_number = 0usize;
+        // Hurl's `delay` comes once before the entry's request, not before each retry.
+        if !options.delay.is_zero() {
+            tokio::time::sleep(options.delay).await;
+        }
         loop {
             poll_number += 1;
-            if !options.delay.is_zero() {
-                tokio::time::sleep(options.delay).await;
-            }
             let poll = self.run_poll(poll_number, entry, options, run).await;
             let pollable = match &poll.failure {
                 None => false,

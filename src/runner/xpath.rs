@@ -64,6 +64,22 @@ impl NodeData {
     }
 }
 
+/// The document without the whitespace after `</body>`: an HTML5 parser moves it
+/// into `<body>` (so `string(//body)` would end with it), libxml2, Hurl's parser, drops it.
+fn without_trailing_space(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.rfind("</body>") else { return text.to_owned() };
+    let tail = lower.get(at + "</body>".len()..).unwrap_or_default();
+    let rest = tail.trim();
+    if rest.is_empty() || rest == "</html>" {
+        let mut out = text.get(..at + "</body>".len()).unwrap_or(text).to_owned();
+        out.push_str(if rest.is_empty() { "" } else { "</html>" });
+        out
+    } else {
+        text.to_owned()
+    }
+}
+
 impl Document {
     /// Parses well-formed XML.
     pub fn parse_xml(text: &str) -> Result<Document, EvalError> {
@@ -154,7 +170,8 @@ impl Document {
             return Err(EvalError::new(EvalErrorKind::InvalidXml, Span::default()));
         }
         let sink = HtmlSink { nodes: RefCell::new(vec![NodeData::new(NodeKind::Root)]) };
-        let mut doc = html5ever::parse_document(sink, Default::default()).one(text);
+        let mut doc =
+            html5ever::parse_document(sink, Default::default()).one(without_trailing_space(text));
         doc.number_nodes();
         Ok(doc)
     }
