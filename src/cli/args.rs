@@ -388,8 +388,8 @@ pub struct TestArgs {
     /// Out of scope.
     #[arg(long = "http3", hide = true, action = ArgAction::SetTrue)]
     pub http3: bool,
-    /// Out of scope.
-    #[arg(long, value_name = "PROVIDER", hide = true)]
+    /// Sign requests with AWS SigV4 (`aws:amz:REGION:SERVICE`), keys from --user.
+    #[arg(long, value_name = "PROVIDER", help_heading = "HTTP")]
     pub aws_sigv4: Option<String>,
     /// Read Basic credentials from ~/.netrc (the host's `machine` entry is required).
     #[arg(long, short = 'n', help_heading = "HTTP")]
@@ -400,7 +400,7 @@ pub struct TestArgs {
     /// Like --netrc, but a missing file or host is not an error.
     #[arg(long, help_heading = "HTTP")]
     pub netrc_optional: bool,
-    /// Accepted for Hurl compatibility; transfers are not throttled (see docs/hurl-coverage.md).
+    /// Read response bodies at most this many bytes per second.
     #[arg(long, value_name = "BYTES_PER_SECOND", help_heading = "HTTP")]
     pub limit_rate: Option<u64>,
     /// Out of scope.
@@ -418,14 +418,13 @@ impl TestArgs {
             }
         };
         const DIRECT: &str = "shakedown talks to the service under test directly";
-        const AUTH: &str = "only Basic authentication is supported";
+        const AUTH: &str = "only Basic authentication and AWS SigV4 are supported";
         check(self.proxy.is_some(), "--proxy", DIRECT);
         check(self.noproxy.is_some(), "--noproxy", DIRECT);
         check(self.unix_socket.is_some(), "--unix-socket", "only TCP connections are instrumented");
         check(self.ntlm, "--ntlm", AUTH);
         check(self.negotiate, "--negotiate", AUTH);
         check(self.digest, "--digest", AUTH);
-        check(self.aws_sigv4.is_some(), "--aws-sigv4", AUTH);
         check(self.pinnedpubkey.is_some(), "--pinnedpubkey", "public key pinning is not supported");
         check(
             self.report_html.is_some(),

@@ -207,6 +207,8 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     defaults.verbose = args.verbose || args.very_verbose;
     defaults.very_verbose = args.very_verbose;
     defaults.path_as_is = args.path_as_is;
+    defaults.aws_sigv4.clone_from(&args.aws_sigv4);
+    defaults.limit_rate = args.limit_rate;
     defaults.netrc = if args.netrc_file.is_some() || args.netrc || args.netrc_optional {
         Some(Netrc { file: args.netrc_file.clone(), optional: args.netrc_optional })
     } else {

@@ -73,6 +73,10 @@ pub struct EntryOptions {
     pub netrc: Option<Netrc>,
     /// Send the URL path as written, dot segments included (`--path-as-is`).
     pub path_as_is: bool,
+    /// Sign with AWS SigV4 instead of Basic auth: `aws:amz:REGION:SERVICE` (`--aws-sigv4`).
+    pub aws_sigv4: Option<String>,
+    /// Read response bodies at most this many bytes per second (`--limit-rate`).
+    pub limit_rate: Option<u64>,
 }
 
 /// A netrc source for Basic credentials, as curl reads it.
@@ -113,6 +117,8 @@ impl Default for EntryOptions {
             very_verbose: false,
             netrc: None,
             path_as_is: false,
+            aws_sigv4: None,
+            limit_rate: None,
         }
     }
 }
@@ -135,8 +141,8 @@ impl From<EvalError> for OptionError {
 /// Options that parse but that shakedown does not support, with the reason.
 pub fn unsupported_reason(name: OptionName) -> Option<&'static str> {
     match name {
-        OptionName::AwsSigv4 | OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
-            Some("only Basic authentication is supported")
+        OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
+            Some("only Basic authentication and AWS SigV4 are supported")
         }
         OptionName::Http3 => Some("HTTP/3 is not supported"),
         OptionName::Proxy => Some("shakedown talks to the service under test directly"),
@@ -251,10 +257,8 @@ pub fn apply(
                 });
             }
             OptionName::PathAsIs => out.path_as_is = bool_value(option, variables)?,
-            // Accepted as in Hurl; transfers are not throttled (docs/hurl-coverage.md).
-            OptionName::LimitRate => {
-                count_value(option, variables)?;
-            }
+            OptionName::AwsSigv4 => out.aws_sigv4 = Some(text_value(option, variables)?),
+            OptionName::LimitRate => out.limit_rate = count_value(option, variables)?,
             OptionName::Verbosity => {
                 let level = text_value(option, variables)?;
                 out.verbose = matches!(level.as_str(), "verbose" | "debug");
@@ -446,7 +450,6 @@ mod tests {
         let unsupported: Vec<_> =
             OptionName::ALL.into_iter().filter(|n| unsupported_reason(*n).is_some()).collect();
         assert!(unsupported.contains(&OptionName::Http3));
-        assert!(unsupported.contains(&OptionName::AwsSigv4));
         assert!(unsupported.contains(&OptionName::Ntlm));
         assert!(!unsupported.contains(&OptionName::Retry));
         assert!(!unsupported.contains(&OptionName::Location));

@@ -165,7 +165,28 @@ pub fn render(
     {
         headers.push(("Content-Type".to_owned(), content_type));
     }
-    if let Some(credentials) = basic_auth
+    if let Some(provider) = &options.aws_sigv4 {
+        let scope = crate::runner::sigv4::parse_provider(provider)
+            .map_err(|message| RenderError { message, span: None })?;
+        let Some((access_key, secret_key)) = basic_auth.as_deref().and_then(|u| u.split_once(':'))
+        else {
+            return Err(RenderError {
+                message: "aws-sigv4 needs the keys in `user: ACCESS_KEY:SECRET_KEY`".to_owned(),
+                span: None,
+            });
+        };
+        let signature = crate::runner::sigv4::sign(
+            &scope,
+            access_key,
+            secret_key,
+            &request.method.value,
+            &url,
+            &headers,
+            &body_bytes,
+            chrono::Utc::now(),
+        );
+        headers.extend(signature);
+    } else if let Some(credentials) = basic_auth
         && !has(&headers, "authorization")
     {
         let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
@@ -379,6 +400,7 @@ pub fn transport_options(
         connect_to,
         no_keepalive: context.no_keepalive,
         raw_target: None,
+        limit_rate: options.limit_rate,
     })
 }
 

@@ -363,7 +363,8 @@ impl Client {
 
         // Body.
         let mut data = BytesMut::new();
-        let body_result = read_body(&mut body, &mut data, &mut att.facts.body_bytes).await;
+        let body_result =
+            read_body(&mut body, &mut data, &mut att.facts.body_bytes, options.limit_rate).await;
         // Let the connection task run once, so that a reset already queued behind the
         // last body byte is seen during this attempt (no timer is involved).
         tokio::task::yield_now().await;
@@ -803,15 +804,26 @@ fn h2_reason(error: &hyper::Error) -> Option<u32> {
     find_source::<h2::Error>(error).and_then(h2::Error::reason).map(u32::from)
 }
 
+/// Reads the whole body; with `limit_rate` (bytes per second, `--limit-rate`), reading
+/// pauses so that the average stays under the rate, as curl does: the server is
+/// slowed down by TCP flow control, not just the clock.
 async fn read_body(
     body: &mut Incoming,
     data: &mut BytesMut,
     count: &mut u64,
+    limit_rate: Option<u64>,
 ) -> Result<(), hyper::Error> {
+    let started = tokio::time::Instant::now();
+    let mut paced: u64 = 0;
     while let Some(frame) = body.frame().await {
         if let Ok(chunk) = frame?.into_data() {
             *count += chunk.len() as u64;
+            paced += chunk.len() as u64;
             data.extend_from_slice(&chunk);
+            if let Some(rate) = limit_rate.filter(|r| *r > 0) {
+                let due = Duration::from_secs_f64(paced as f64 / rate as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
         }
     }
     Ok(())

@@ -53,6 +53,8 @@ pub struct RequestOptions {
     /// The HTTP/1 request target to send instead of the URL's normalised one
     /// (`--path-as-is`: dot segments kept).
     pub raw_target: Option<String>,
+    /// Read the body at most this many bytes per second (`--limit-rate`).
+    pub limit_rate: Option<u64>,
 }
 
 impl Default for RequestOptions {
@@ -69,6 +71,7 @@ impl Default for RequestOptions {
             connect_to: Vec::new(),
             no_keepalive: false,
             raw_target: None,
+            limit_rate: None,
         }
     }
 }

@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// Hurl conformance: one regression test per behaviour fixed against Hurl's corpus (issue 8).
+mod conformance;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
 mod django;
 // The documentation's tables and examples, against the code and real runs.
