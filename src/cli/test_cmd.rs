@@ -650,7 +650,7 @@ fn worker(
         let run = match read {
             Err(e) => unreadable(path, e.to_string()),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Err(e) => not_utf8(path, e),
+                Err(e) => not_utf8(path, &e),
                 Ok(source) => runtime.block_on(async {
                     match Client::new(ClientSettings::default()) {
                         Ok(mut client) => {
@@ -671,7 +671,7 @@ fn worker(
 }
 
 /// A file that is not UTF-8 is an input error (exit 2), as in Hurl, shown at its first invalid byte.
-fn not_utf8(path: &Path, error: std::string::FromUtf8Error) -> FileRun {
+fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> FileRun {
     let at = error.utf8_error().valid_up_to();
     let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
     // The lossy text has the valid prefix unchanged, so `at` is a char boundary in it.

@@ -372,11 +372,7 @@ pub fn escapes_root(root: &std::path::Path, path: &std::path::Path) -> bool {
         let mut above = 0usize;
         for component in p.components() {
             match component {
-                Component::ParentDir => {
-                    if out.pop().is_none() {
-                        above += 1;
-                    }
-                }
+                Component::ParentDir => above += usize::from(out.pop().is_none()),
                 Component::Normal(name) => out.push(name.to_owned()),
                 _ => {}
             }

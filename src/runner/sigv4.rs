@@ -30,7 +30,7 @@ pub fn parse_provider(text: &str) -> Result<Scope, String> {
 }
 
 /// The headers to add to sign a request: `x-amz-date` and `Authorization`.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "the parts of one request, each named")]
 pub fn sign(
     scope: &Scope,
     access_key: &str,
