@@ -292,6 +292,11 @@ impl FileRunner<'_> {
         let mut poll_number = 0usize;
         // Hurl's `delay` comes once before the entry's request, not before each retry.
         if !options.delay.is_zero() {
+            run.log.push(format!(
+                "* Delay {} ms before entry {}",
+                options.delay.as_millis(),
+                entry_index_hint(entry, &self.lines)
+            ));
             tokio::time::sleep(options.delay).await;
         }
         loop {

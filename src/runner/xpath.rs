@@ -587,6 +587,20 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_after_the_body_stays_out_of_it_as_with_libxml2() {
+        for text in [
+            "<html><body>你好世界</body></html>\n\n",
+            "<html><body>你好世界</body>\n</html>\n",
+            "<html><body>你好世界</body>\n",
+        ] {
+            let doc = Document::parse_html(text).unwrap();
+            assert_eq!(doc.eval("string(//body)").unwrap(), s("你好世界"), "{text:?}");
+        }
+        // Text after </body> that is not whitespace is left to the HTML5 rules.
+        assert_eq!(without_trailing_space("<body>a</body>b"), "<body>a</body>b");
+    }
+
+    #[test]
     fn html_queries() {
         let doc = Document::parse_html(HTML).unwrap();
         let cases: &[(&str, Value)] = &[

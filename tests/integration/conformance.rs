@@ -325,3 +325,28 @@ fn a_file_on_standard_input_runs_when_no_file_is_named() {
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(out.stderr().matches("-: Success (1 request(s)").count(), 3, "{out:?}");
 }
+
+#[test]
+fn the_delay_comes_once_per_entry_and_not_before_each_retry() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let out = run(
+        &fixture,
+        dir.path(),
+        "GET {{base_url}}/status/500\n[Options]\ndelay: 1\nretry: 2\nretry-interval: 1\nHTTP 200\n\nGET {{base_url}}/health\nHTTP 200\n",
+        &["--verbose", "--continue-on-error"],
+    );
+    assert_eq!(out.code(), 4, "{out:?}");
+    let stderr = out.stderr();
+    assert_eq!(stderr.matches("* Delay 1 ms before entry at line 1").count(), 1, "{out:?}");
+    assert_eq!(stderr.matches("* Retry entry at line 1").count(), 2, "{out:?}");
+    // `--delay` applies to every entry, once each.
+    let out = run(
+        &fixture,
+        dir.path(),
+        "GET {{base_url}}/health\nHTTP 200\n\nGET {{base_url}}/health\nHTTP 200\n",
+        &["--verbose", "--delay", "1"],
+    );
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(out.stderr().matches("* Delay 1 ms").count(), 2, "{out:?}");
+}
