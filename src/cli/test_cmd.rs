@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
-use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::exit_code;
 use crate::report::{human, hurl_json, json, junit, tap};
@@ -613,12 +613,32 @@ fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
     let failures = human::failures(&run.outcome, style);
     if !failures.is_empty() {
         printer.err(&redact(failures.trim_end(), secrets));
+        if args.error_format == Some(ErrorFormat::Long)
+            && let Some(response) = &run.last_response
+        {
+            printer.err(&redact(&long_error_response(response), secrets));
+        }
     }
     if args.json {
         let line = json::file_json(&run.outcome).to_string();
         printer.out(&redact(&line, secrets));
     }
     printer.err(&redact(&human::file_line(&run.outcome), secrets));
+}
+
+/// `--error-format long`: the last response after the failures, as Hurl prints it:
+/// status line, headers, and the body (as text when it decodes, else its size).
+fn long_error_response(response: &crate::transport::request::Response) -> String {
+    let mut out = format!("{} {}\n", response.version.as_str(), response.status);
+    for (name, value) in &response.headers {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    out.push('\n');
+    match crate::runner::body::text(response) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str(&format!("<{} bytes of binary body>", response.body.len())),
+    }
+    out
 }
 
 fn worker(

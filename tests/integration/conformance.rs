@@ -350,3 +350,18 @@ fn the_delay_comes_once_per_entry_and_not_before_each_retry() {
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(out.stderr().matches("* Delay 1 ms").count(), 2, "{out:?}");
 }
+
+#[test]
+fn error_format_long_prints_the_response_after_the_failure() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let hurl =
+        "GET {{base_url}}/echo/long\nHTTP 200\n[Asserts]\njsonpath \"$.method\" == \"POST\"\n";
+    let short = run(&fixture, dir.path(), hurl, &[]);
+    assert_eq!(short.code(), 4, "{short:?}");
+    assert!(!short.stderr().contains("\"path\":\"/echo/long\""), "{short:?}");
+    let long = run(&fixture, dir.path(), hurl, &["--error-format", "long"]);
+    assert_eq!(long.code(), 4, "{long:?}");
+    assert!(long.stderr().contains("HTTP/1.1 200"), "{long:?}");
+    assert!(long.stderr().contains("\"path\":\"/echo/long\""), "{long:?}");
+}
