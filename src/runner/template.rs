@@ -174,8 +174,9 @@ fn bare_json_value(placeholder: &Placeholder, variables: &Variables) -> Result<S
     }
 }
 
-/// The JSON document a ```` ```graphql ```` string stands for, in a request and
-/// in a response alike (Hurl): `{"query":"…"}`, with `"variables"` when given.
+/// The text a multiline string stands for, in a request and in a response alike
+/// (Hurl): its rendered text, or for ```` ```graphql ```` the JSON document
+/// `{"query":"…"}`, with `"variables"` when given.
 pub fn graphql_document(
     multiline: &MultilineString,
     variables: &Variables,
