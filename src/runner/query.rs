@@ -136,12 +136,11 @@ thread_local! {
     // The last non-empty response body parsed for XPath, with its document: a response with
     // many `xpath` asserts is parsed once (Hurl does the same). Holding the body's
     // `Bytes` keeps its memory alive, so the pointer cannot be reused by another body.
-    static PARSED: std::cell::RefCell<Option<(bytes::Bytes, std::rc::Rc<Document>)>> =
-        const { std::cell::RefCell::new(None) };
+    static PARSED: RefCell<Option<(bytes::Bytes, Rc<Document>)>> = const { RefCell::new(None) };
 }
 
 /// The response body as an XPath document (HTML or XML by its content type), parsed once.
-fn parsed_document(response: &Response) -> Result<std::rc::Rc<Document>, EvalError> {
+fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     let cached = PARSED.with(|cell| {
         cell.borrow().as_ref().and_then(|(body, doc)| {
             // Empty bodies may share one static pointer: never cached.
@@ -155,7 +154,7 @@ fn parsed_document(response: &Response) -> Result<std::rc::Rc<Document>, EvalErr
         return Ok(doc);
     }
     let text = body::text(response)?;
-    let doc = std::rc::Rc::new(if body::is_html(response) {
+    let doc = Rc::new(if body::is_html(response) {
         Document::parse_html(&text)?
     } else {
         Document::parse_xml(&text)?
@@ -483,6 +482,24 @@ mod tests {
         for (kind, expected) in cases {
             assert_eq!(run(kind.clone(), &r), Ok(expected), "{kind:?}");
         }
+        // Hurl: an Expires that is not a date is an error, not text.
+        let bad = response(&[("Set-Cookie", "c=1; Expires=???; Path=/")], b"");
+        assert_eq!(
+            run(cookie("c", Some(CookieAttribute::Expires)), &bad),
+            Err("could not parse Cookie Expires attribute value <???>".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_xpath_body_is_parsed_once_per_response() {
+        let r = response(&[("Content-Type", "text/html")], b"<html><body><p>a</p></body></html>");
+        let first = parsed_document(&r).unwrap();
+        let second = parsed_document(&r).unwrap();
+        assert!(Rc::ptr_eq(&first, &second));
+        let other =
+            response(&[("Content-Type", "text/html")], b"<html><body><p>a</p></body></html>");
+        assert!(!Rc::ptr_eq(&first, &parsed_document(&other).unwrap()));
+        assert_eq!(run(QueryKind::Xpath(tpl("count(//p)")), &other), Ok(Some(Value::Float(1.0))));
     }
 
     #[test]

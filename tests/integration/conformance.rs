@@ -304,6 +304,15 @@ fn command_line_errors_follow_hurl() {
         assert_eq!(out.code(), code, "{flags:?}: {out:?}");
         assert!(out.stderr().contains(message), "{flags:?}: {out:?}");
     }
+    // A quoted value in a variables file stays a string, as in Hurl.
+    write_file(dir.path(), "vars.properties", "id=\"123\"\nn=123\n");
+    let out = run(
+        &fixture,
+        dir.path(),
+        "GET {{base_url}}/health\nHTTP 200\n[Asserts]\nvariable \"id\" isString\nvariable \"id\" == \"123\"\nvariable \"n\" isInteger\n",
+        &["--variables-file", "vars.properties"],
+    );
+    assert_eq!(out.code(), 0, "{out:?}");
     let out = run(
         &fixture,
         dir.path(),
