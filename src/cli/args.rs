@@ -103,6 +103,9 @@ pub struct RunArgs {
     /// Maximum time for one request (default 60 s in `run`; a bare number is seconds).
     #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
     pub max_time: Option<String>,
+    /// Fail a response whose body is larger than BYTES (default 64 MiB, docs/limits.md).
+    #[arg(long, value_name = "BYTES", help_heading = "HTTP")]
+    pub max_filesize: Option<u64>,
 
     /// How transport failures are handled.
     #[command(flatten)]
@@ -314,6 +317,9 @@ pub struct TestArgs {
     /// Maximum time for one request (default 300 s; a bare number is seconds).
     #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
     pub max_time: Option<String>,
+    /// Fail a response whose body is larger than BYTES (default 64 MiB, docs/limits.md).
+    #[arg(long, value_name = "BYTES", help_heading = "HTTP")]
+    pub max_filesize: Option<u64>,
     /// Add a header to every request (repeatable).
     #[arg(long, short = 'H', value_name = "HEADER", help_heading = "HTTP")]
     pub header: Vec<String>,

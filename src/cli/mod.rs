@@ -47,6 +47,8 @@ pub fn main() -> ExitCode {
         }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
+    // A test pause point (hidden; see `server::pause_before_exit`).
+    crate::server::pause_before_exit(code);
     ExitCode::from(code)
 }
 

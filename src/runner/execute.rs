@@ -516,6 +516,11 @@ impl FileRunner<'_> {
         // One id for every attempt of this request, so server logs can spot duplicates (R9).
         let txn_id =
             self.settings.attempt_headers.then(|| uuid::Uuid::new_v4().hyphenated().to_string());
+        // `--max-time` bounds all the attempts of this request together, and
+        // `--connect-timeout` all their connects: each attempt gets what is left
+        // (docs/limits.md).
+        let deadline = tokio::time::Instant::now() + spec.options.max_time;
+        let mut connect_spent = Duration::ZERO;
         loop {
             attempt_in_request += 1;
             let started = SystemTime::now();
@@ -523,16 +528,21 @@ impl FileRunner<'_> {
             if attempt_in_request == 1 {
                 self.budget.request_started();
             }
-            let exchange = if let Some(txn_id) = &txn_id {
-                let mut marked = spec.clone();
+            let mut marked = spec.clone();
+            marked.options.deadline = Some(deadline);
+            marked.options.connect_deadline = Some(
+                tokio::time::Instant::now()
+                    + spec.options.connect_timeout.saturating_sub(connect_spent),
+            );
+            if let Some(txn_id) = &txn_id {
                 marked
                     .headers
                     .push(("X-Shakedown-Attempt".to_owned(), attempt_in_request.to_string()));
                 marked.headers.push(("X-Shakedown-Txn-Id".to_owned(), txn_id.clone()));
-                self.client.send(&marked).await
-            } else {
-                self.client.send(spec).await
-            };
+            }
+            let exchange = self.client.send(&marked).await;
+            connect_spent += exchange.facts.timings.connect.unwrap_or_default()
+                + exchange.facts.timings.tls.unwrap_or_default();
             // R5: after a transport failure, give the server a moment to be seen dead
             // before deciding; a crash is never retried and never called flaky.
             let crash = match (&exchange.result, &self.settings.server_watch) {
@@ -556,6 +566,16 @@ impl FileRunner<'_> {
                     rand::random::<f64>(),
                 )),
             };
+            // A retry must fit in what is left of the request's time limits.
+            let decision = decision.map(|d| {
+                let out_of_time = tokio::time::Instant::now() + d.backoff >= deadline
+                    || connect_spent >= spec.options.connect_timeout;
+                if d.retry && out_of_time {
+                    retry::Decision { retry: false, rule: retry::Rule::TimeLimitReached, ..d }
+                } else {
+                    d
+                }
+            });
             let mut warnings = Vec::new();
             if exchange.result.is_ok() {
                 warnings.extend(framing_warning(&exchange.facts));

@@ -401,6 +401,10 @@ pub fn transport_options(
         no_keepalive: context.no_keepalive,
         raw_target: None,
         limit_rate: options.limit_rate,
+        max_filesize: options.max_filesize,
+        // Set per attempt by the retry loop (`execute::send_with_retries`).
+        deadline: None,
+        connect_deadline: None,
     })
 }
 

@@ -13,7 +13,7 @@ use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -110,6 +110,7 @@ impl fmt::Display for TransportFailure {
                 | ErrorKind::Other
                 | ErrorKind::H2Other
                 | ErrorKind::Timeout
+                | ErrorKind::BodyTooLarge
         ) && !self.message.is_empty()
         {
             write!(f, ": {}", self.message)?;
@@ -171,7 +172,13 @@ impl Client {
     /// Performs exactly one attempt.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
         let max_time = request.options.max_time;
-        let deadline = tokio::time::Instant::now() + max_time;
+        let own = tokio::time::Instant::now() + max_time;
+        let deadline = request.options.deadline.map_or(own, |d| d.min(own));
+        let limit = if deadline < own {
+            format!("the maximum time of {max_time:?} shared by the request's attempts")
+        } else {
+            format!("the maximum time of {max_time:?}")
+        };
         let mut attempt = Attempt {
             start: Instant::now(),
             facts: AttemptFacts::new(),
@@ -200,9 +207,7 @@ impl Client {
                         Phase::Checkout | Phase::Write => Operation::Write,
                         _ => Operation::Read,
                     },
-                    message: format!(
-                        "the attempt did not complete within the maximum time of {max_time:?}"
-                    ),
+                    message: format!("the attempt did not complete within {limit}"),
                 })
             }
         };
@@ -361,10 +366,32 @@ impl Client {
             .map(|(name, value)| (name.as_str().to_owned(), header_value_string(value)))
             .collect();
 
-        // Body.
-        let mut data = BytesMut::new();
-        let body_result =
-            read_body(&mut body, &mut data, &mut att.facts.body_bytes, options.limit_rate).await;
+        // Body, within the cap: a Content-Length over it fails before reading.
+        let cap = request.options.max_filesize;
+        if framing == Framing::ContentLength
+            && let Some(length) = header_str(&parts.headers, &header::CONTENT_LENGTH)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            && length > cap
+        {
+            return Err(body_too_large(cap, length, "announced by Content-Length"));
+        }
+        let mut data = Vec::new();
+        let body_result = match read_body(
+            &mut body,
+            &mut data,
+            &mut att.facts.body_bytes,
+            cap,
+            request.options.limit_rate,
+        )
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(BodyError::TooLarge(received)) => {
+                att.facts.body_complete = Some(false);
+                return Err(body_too_large(cap, received, "received"));
+            }
+            Err(BodyError::Hyper(e)) => Err(e),
+        };
         // Let the connection task run once, so that a reset already queued behind the
         // last body byte is seen during this attempt (no timer is involved).
         tokio::task::yield_now().await;
@@ -400,7 +427,7 @@ impl Client {
             version,
             status,
             headers,
-            body: data.freeze(),
+            body: Bytes::from(data),
             remote_addr: Some(conn.remote_addr),
             peer_certificate: conn.peer_certificate.clone(),
             duration: att.start.elapsed(),
@@ -684,7 +711,11 @@ fn failure_from(
     error: &hyper::Error,
     handed_back: bool,
 ) -> FailureFacts {
-    let message = error_chain(error);
+    let mut message = error_chain(error);
+    if error.is_parse() && message.contains("message head is too large") {
+        // Endless or huge headers: name the limit (docs/limits.md).
+        message.push_str(" (over hyper's limits: a head of about 400 KiB or 100 header fields)");
+    }
     // 1. An HTTP/2 stream or connection error (RST_STREAM, GOAWAY) explains more than the
     //    socket error that may follow it.
     if let Some(h2) = find_source::<h2::Error>(error)
@@ -804,21 +835,40 @@ fn h2_reason(error: &hyper::Error) -> Option<u32> {
     find_source::<h2::Error>(error).and_then(h2::Error::reason).map(u32::from)
 }
 
-/// Reads the whole body; with `limit_rate` (bytes per second, `--limit-rate`), reading
-/// pauses so that the average stays under the rate, as curl does: the server is
-/// slowed down by TCP flow control, not just the clock.
+/// Why a body read stopped early.
+enum BodyError {
+    /// The connection or the framing failed.
+    Hyper(hyper::Error),
+    /// More than the cap arrived: this many bytes, counting the chunk that crossed it.
+    TooLarge(u64),
+}
+
+/// Reads the whole body into `data`, never holding more than `cap` bytes (the
+/// buffer grows by doubling, but never past the cap). With `limit_rate` (bytes per
+/// second, `--limit-rate`), reading pauses so that the average stays under the rate,
+/// as curl does: the server is slowed down by TCP flow control, not just the clock.
 async fn read_body(
     body: &mut Incoming,
-    data: &mut BytesMut,
+    data: &mut Vec<u8>,
     count: &mut u64,
+    cap: u64,
     limit_rate: Option<u64>,
-) -> Result<(), hyper::Error> {
+) -> Result<(), BodyError> {
     let started = tokio::time::Instant::now();
     let mut paced: u64 = 0;
     while let Some(frame) = body.frame().await {
-        if let Ok(chunk) = frame?.into_data() {
+        if let Ok(chunk) = frame.map_err(BodyError::Hyper)?.into_data() {
             *count += chunk.len() as u64;
             paced += chunk.len() as u64;
+            if *count > cap {
+                return Err(BodyError::TooLarge(*count));
+            }
+            let needed = data.len() + chunk.len();
+            if needed > data.capacity() {
+                let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+                let target = needed.max(data.capacity().saturating_mul(2)).min(limit).max(needed);
+                data.reserve_exact(target - data.len());
+            }
             data.extend_from_slice(&chunk);
             if let Some(rate) = limit_rate.filter(|r| *r > 0) {
                 let due = Duration::from_secs_f64(paced as f64 / rate as f64);
@@ -827,6 +877,18 @@ async fn read_body(
         }
     }
     Ok(())
+}
+
+fn body_too_large(cap: u64, bytes: u64, how: &str) -> FailureFacts {
+    plain_failure(
+        Phase::ReadBody,
+        ErrorKind::BodyTooLarge,
+        Operation::Read,
+        format!(
+            "the body exceeds the cap of {cap} bytes ({bytes} bytes {how}); \
+             raise it with --max-filesize BYTES"
+        ),
+    )
 }
 
 fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bool) -> Framing {

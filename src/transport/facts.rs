@@ -96,6 +96,9 @@ pub enum ErrorKind {
     H2Other,
     /// The host name could not be resolved.
     Dns,
+    /// The response body is larger than `--max-filesize` (said by `Content-Length`
+    /// or counted while reading); nothing more is read.
+    BodyTooLarge,
     /// Anything else (a malformed response, an unreachable network, ...).
     Other,
 }
@@ -114,6 +117,7 @@ impl ErrorKind {
             ErrorKind::H2Goaway => "h2_goaway",
             ErrorKind::H2Other => "h2_other",
             ErrorKind::Dns => "dns",
+            ErrorKind::BodyTooLarge => "body_too_large",
             ErrorKind::Other => "other",
         }
     }
@@ -131,6 +135,7 @@ impl ErrorKind {
             ErrorKind::H2Goaway => "HTTP/2 connection going away (GOAWAY)",
             ErrorKind::H2Other => "HTTP/2 protocol error",
             ErrorKind::Dns => "name resolution failed",
+            ErrorKind::BodyTooLarge => "response body too large",
             ErrorKind::Other => "transport error",
         }
     }

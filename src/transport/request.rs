@@ -55,7 +55,21 @@ pub struct RequestOptions {
     pub raw_target: Option<String>,
     /// Read the body at most this many bytes per second (`--limit-rate`).
     pub limit_rate: Option<u64>,
+    /// The largest response body kept, in bytes (`--max-filesize`); a larger body
+    /// (or a larger `Content-Length`) fails the attempt with
+    /// [`ErrorKind::BodyTooLarge`](super::ErrorKind::BodyTooLarge).
+    pub max_filesize: u64,
+    /// The caller's deadline for this attempt (the entry's `--max-time`, shared by all
+    /// its attempts): the attempt ends at the earlier of this and `now + max_time`.
+    pub deadline: Option<tokio::time::Instant>,
+    /// The caller's deadline for the connect phase (what is left of the entry's
+    /// `--connect-timeout` after earlier attempts spent connecting): the connect and TLS
+    /// handshake end at the earliest of this, `now + connect_timeout` and the deadline.
+    pub connect_deadline: Option<tokio::time::Instant>,
 }
+
+/// The default of [`RequestOptions::max_filesize`]: 64 MiB (`docs/limits.md`).
+pub const DEFAULT_MAX_FILESIZE: u64 = 64 * 1024 * 1024;
 
 impl Default for RequestOptions {
     fn default() -> RequestOptions {
@@ -72,6 +86,9 @@ impl Default for RequestOptions {
             no_keepalive: false,
             raw_target: None,
             limit_rate: None,
+            max_filesize: DEFAULT_MAX_FILESIZE,
+            deadline: None,
+            connect_deadline: None,
         }
     }
 }

@@ -9,6 +9,8 @@ mod support;
 mod cli;
 // Hurl conformance: one regression test per behaviour fixed against Hurl's corpus (issue 8).
 mod conformance;
+// Hostile conditions: SIGKILLs in the launch windows, hostile servers, limits, secrets.
+mod hostile;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
 mod django;
 // The documentation's tables and examples, against the code and real runs.
