@@ -26,6 +26,12 @@ pub fn collect(inputs: &[PathBuf], globs: &[String]) -> Result<Vec<PathBuf>, Usa
             .map_err(|e| UsageError(format!("invalid --glob <{pattern}>: {e}")))?;
         let mut found: Vec<PathBuf> =
             paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+        if found.is_empty() {
+            // Hurl: a glob that matches nothing is an error, even next to one that matches.
+            return Err(UsageError(format!(
+                "cannot access '{pattern}': no such file or directory"
+            )));
+        }
         found.sort();
         files.extend(found);
     }

@@ -12,14 +12,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
-use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::exit_code;
-use crate::report::{human, json, junit};
+use crate::report::{human, hurl_json, json, junit, tap};
 use crate::retry::{Budget, RetryPolicy};
 use crate::runner::cookies::CookieStore;
 use crate::runner::execute::{self, FileRun, RunSettings};
-use crate::runner::options::parse_duration;
+use crate::runner::options::{Netrc, parse_duration};
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::ast::DurationUnit;
@@ -31,10 +31,38 @@ use crate::transport::request::{HttpVersionPreference, IpVersion};
 enum ReportTarget {
     Junit(PathBuf),
     Json(PathBuf),
+    /// `--report-tap FILE`: appended to an existing TAP report.
+    Tap(PathBuf),
+    /// `--report-json DIR`: DIR/report.json in Hurl's layout, appended to.
+    HurlJson(PathBuf),
+    /// `--curl FILE`: one curl command line per request sent.
+    Curl(PathBuf),
+}
+
+/// The file name that stands for standard input (Hurl reads it when no file is named).
+const STDIN_PATH: &str = "-";
+
+/// Standard input, read once: `--repeat` runs the same text again.
+fn stdin_bytes() -> std::io::Result<Vec<u8>> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+                .map(|_| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
 }
 
 /// Runs `shakedown test`.
 pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u8 {
+    if args.http3 {
+        // Hurl reports an HTTP version its libcurl lacks as a runtime error (exit 3).
+        printer.error("error: HTTP/3 is not supported by shakedown (`--http3`)");
+        return exit_code::RUNTIME;
+    }
     match prepare(args) {
         Ok(prepared) => execute(args, prepared, command_line, printer),
         Err(error) => {
@@ -57,6 +85,10 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         return Err(UsageError(format!("`{flag}` is not supported by shakedown: {why}")));
     }
     let mut files = crate::cli::files::collect(&args.files, &args.glob)?;
+    if files.is_empty() && args.files.is_empty() && args.glob.is_empty() {
+        // Hurl reads one file from standard input when none is named.
+        files.push(PathBuf::from(STDIN_PATH));
+    }
     if files.is_empty() {
         return Err(UsageError(
             "no .hurl file to run: give files, directories or --glob".to_owned(),
@@ -85,23 +117,25 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     let mut variables = Variables::default();
     for (name, value) in std::env::vars() {
         if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
-            variables.insert(name.to_owned(), execute::typed_variable(&value));
+            variables.insert(name.to_owned(), typed_variable(&value));
         }
     }
     for definition in &args.variables {
         let (name, value) = split_definition(definition, "--variable")?;
-        variables.insert(name, execute::typed_variable(&value));
+        check_variable_name(&name)?;
+        variables.insert(name, typed_variable(&value));
     }
     for path in &args.variables_files {
         let mut seen = std::collections::BTreeSet::new();
         for (name, value) in read_definitions(path)? {
+            check_variable_name(&name)?;
             if !seen.insert(name.clone()) {
                 return Err(UsageError(format!(
                     "variable `{name}` is defined twice in {}",
                     path.display()
                 )));
             }
-            variables.insert(name, execute::typed_variable(&value));
+            variables.insert(name, typed_variable(&value));
         }
     }
     for (name, value) in std::env::vars() {
@@ -109,8 +143,12 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
             variables.insert_secret(name.to_owned(), crate::runner::value::Value::String(value));
         }
     }
+    let mut secret_names = std::collections::BTreeSet::new();
     for definition in &args.secrets {
         let (name, value) = split_definition(definition, "--secret")?;
+        if !secret_names.insert(name.clone()) {
+            return Err(UsageError(format!("secret `{name}` can't be reassigned")));
+        }
         variables.insert_secret(name, crate::runner::value::Value::String(value));
     }
     for path in &args.secrets_files {
@@ -171,11 +209,14 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     defaults.connect_to.clone_from(&args.connect_to);
     defaults.verbose = args.verbose || args.very_verbose;
     defaults.very_verbose = args.very_verbose;
-    if args.path_as_is {
-        return Err(UsageError(
-            "`--path-as-is` is not supported by shakedown: URLs are always normalised".to_owned(),
-        ));
-    }
+    defaults.path_as_is = args.path_as_is;
+    defaults.aws_sigv4.clone_from(&args.aws_sigv4);
+    defaults.limit_rate = args.limit_rate;
+    defaults.netrc = if args.netrc_file.is_some() || args.netrc || args.netrc_optional {
+        Some(Netrc { file: args.netrc_file.clone(), optional: args.netrc_optional })
+    } else {
+        None
+    };
 
     settings.file_root.clone_from(&args.file_root);
     settings.continue_on_error = args.continue_on_error;
@@ -244,6 +285,15 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     if let Some(path) = &args.report_junit {
         reports.push(ReportTarget::Junit(path.clone()));
     }
+    if let Some(path) = &args.report_tap {
+        reports.push(ReportTarget::Tap(path.clone()));
+    }
+    if let Some(dir) = &args.report_json {
+        reports.push(ReportTarget::HurlJson(dir.join("report.json")));
+    }
+    if let Some(path) = &args.curl {
+        reports.push(ReportTarget::Curl(path.clone()));
+    }
 
     let jobs = match args.jobs {
         Some(0) => return Err(UsageError("--jobs must be at least 1".to_owned())),
@@ -257,6 +307,25 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         jobs,
         flaky_result: args.transport.flaky_result.unwrap_or(FlakyResult::Pass),
     })
+}
+
+/// A variable's value from the command line or a variables file: `"text"` in
+/// quotes is the string `text` (Hurl's way to keep `"123"` a string), else typed.
+/// Hurl's function names cannot be variable names.
+fn check_variable_name(name: &str) -> Result<(), UsageError> {
+    if matches!(name, "newUuid" | "newDate" | "getEnv") {
+        return Err(UsageError(format!(
+            "variable `{name}` conflicts with the {name} function: use a different name"
+        )));
+    }
+    Ok(())
+}
+
+fn typed_variable(text: &str) -> crate::runner::value::Value {
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => crate::runner::value::Value::String(inner.to_owned()),
+        None => execute::typed_variable(text),
+    }
 }
 
 pub(crate) fn duration_flag(
@@ -365,7 +434,8 @@ fn execute(
         last_run = Some((run.last_response, run.cookies));
     }
 
-    if let Some(output) = &args.output
+    let mut output_failed = false;
+    if let Some(output) = args.output.as_ref().filter(|_| !args.no_output)
         && let Some(response) = last_run.as_ref().and_then(|(response, _)| response.as_ref())
     {
         let mut bytes = Vec::new();
@@ -383,6 +453,7 @@ fn execute(
             printer.out_bytes(&bytes);
         } else if let Err(e) = std::fs::write(output, &bytes) {
             printer.error(&format!("error: cannot write {}: {e}", output.display()));
+            output_failed = true;
         }
     }
     if let Some(jar) = &args.cookie_jar
@@ -412,9 +483,32 @@ fn execute(
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
     let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
+    if output_failed {
+        // Hurl: an output file that cannot be written is a runtime error.
+        code = exit_code::combine([code, exit_code::RUNTIME]);
+    }
     for target in &reports {
         let mut bytes = Vec::new();
         let (path, written) = match target {
+            ReportTarget::Tap(path) => {
+                let existing = std::fs::read_to_string(path).ok();
+                match tap::merge(existing.as_deref(), &outcomes) {
+                    Ok(text) => {
+                        bytes = text.into_bytes();
+                        (path, Ok(()))
+                    }
+                    Err(e) => {
+                        printer.error(&format!("error: {}: {e}", path.display()));
+                        code = exit_code::combine([code, exit_code::RUNTIME]);
+                        continue;
+                    }
+                }
+            }
+            ReportTarget::HurlJson(path) => {
+                let existing = std::fs::read_to_string(path).ok();
+                (path, hurl_json::merge(existing.as_deref(), &outcomes, &mut bytes))
+            }
+            ReportTarget::Curl(path) => (path, hurl_json::write_curl(&outcomes, &mut bytes)),
             ReportTarget::Junit(path) => (path, junit::write(&outcomes, &mut bytes)),
             ReportTarget::Json(path) => (
                 path,
@@ -522,12 +616,32 @@ fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
     let failures = human::failures(&run.outcome, style);
     if !failures.is_empty() {
         printer.err(&redact(failures.trim_end(), secrets));
+        if args.error_format == Some(ErrorFormat::Long)
+            && let Some(response) = &run.last_response
+        {
+            printer.err(&redact(&long_error_response(response), secrets));
+        }
     }
     if args.json {
         let line = json::file_json(&run.outcome).to_string();
         printer.out(&redact(&line, secrets));
     }
     printer.err(&redact(&human::file_line(&run.outcome), secrets));
+}
+
+/// `--error-format long`: the last response after the failures, as Hurl prints it:
+/// status line, headers, and the body (as text when it decodes, else its size).
+fn long_error_response(response: &crate::transport::request::Response) -> String {
+    let mut out = format!("{} {}\n", response.version.as_str(), response.status);
+    for (name, value) in &response.headers {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    out.push('\n');
+    match crate::runner::body::text(response) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str(&format!("<{} bytes of binary body>", response.body.len())),
+    }
+    out
 }
 
 fn worker(
@@ -555,10 +669,11 @@ fn worker(
         }
         let index = next.fetch_add(1, Ordering::SeqCst);
         let Some(path) = files.get(index) else { return };
-        let run = match std::fs::read(path) {
+        let read = if path.as_os_str() == STDIN_PATH { stdin_bytes() } else { std::fs::read(path) };
+        let run = match read {
             Err(e) => unreadable(path, e.to_string()),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Err(_) => unreadable(path, "the file is not valid UTF-8".to_owned()),
+                Err(e) => not_utf8(path, &e),
                 Ok(source) => runtime.block_on(async {
                     match Client::new(ClientSettings::default()) {
                         Ok(mut client) => {
@@ -576,6 +691,23 @@ fn worker(
             return;
         }
     }
+}
+
+/// A file that is not UTF-8 is an input error (exit 2), as in Hurl, shown at its first invalid byte.
+fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> FileRun {
+    let at = error.utf8_error().valid_up_to();
+    let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
+    // The lossy text has the valid prefix unchanged, so `at` is a char boundary in it.
+    let span = crate::scenario::ast::Span { start: at, end: at };
+    let diagnostic = crate::scenario::ParseDiagnostic::new(
+        "invalid UTF-8",
+        span,
+        "the file is not valid UTF-8 from here",
+    );
+    let mut run = unreadable(path, String::new());
+    run.outcome.file_error = Some(FileError::Parse(vec![diagnostic]));
+    run.outcome.source = source;
+    run
 }
 
 fn unreadable(path: &Path, message: String) -> FileRun {

@@ -5,5 +5,7 @@
 //! the caller's job.
 
 pub mod human;
+pub mod hurl_json;
 pub mod json;
 pub mod junit;
+pub mod tap;

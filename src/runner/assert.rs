@@ -14,7 +14,7 @@ use crate::runner::error::{EvalError, EvalErrorKind};
 use crate::runner::filter::apply_filters;
 use crate::runner::predicate::{eval_predicate, read_operand_file};
 use crate::runner::query::{QueryContext, eval_query};
-use crate::runner::template::{render, render_json};
+use crate::runner::template::{graphql_document, render, render_json};
 use crate::scenario::ast::{
     self, Assert, BodyKind, BytesLiteral, KeyValue, ResponseSectionKind, Span, StatusSpec,
     VersionSpec,
@@ -74,6 +74,13 @@ pub fn eval_asserts(
     ctx: &QueryContext<'_>,
     file_root: &Path,
 ) -> Vec<AssertResult> {
+    let mut results = eval_status_asserts(spec, ctx);
+    results.extend(eval_other_asserts(spec, ctx, file_root));
+    results
+}
+
+/// The implicit version and status asserts: Hurl checks them before captures.
+pub fn eval_status_asserts(spec: &ast::Response, ctx: &QueryContext<'_>) -> Vec<AssertResult> {
     let mut results = Vec::new();
     if let Some(expected) = version_text(spec.version.value) {
         let actual = ctx.response.version.as_str();
@@ -101,6 +108,16 @@ pub fn eval_asserts(
             true,
         ));
     }
+    results
+}
+
+/// The implicit header and body asserts, then the `[Asserts]` lines (after captures).
+pub fn eval_other_asserts(
+    spec: &ast::Response,
+    ctx: &QueryContext<'_>,
+    file_root: &Path,
+) -> Vec<AssertResult> {
+    let mut results = Vec::new();
     for header in &spec.headers {
         results.push(implicit_header(header, ctx));
     }
@@ -209,7 +226,7 @@ fn implicit_body_check(
             Ok((success, actual, expected))
         }
         BodyKind::Xml(xml) => compare_text(xml.value.clone()),
-        BodyKind::Multiline(m) => compare_text(render(&m.value, ctx.variables)?),
+        BodyKind::Multiline(m) => compare_text(graphql_document(m, ctx.variables)?),
         BodyKind::Oneline(t) => compare_text(render(t, ctx.variables)?),
         BodyKind::Bytes(BytesLiteral::Base64(b) | BytesLiteral::Hex(b)) => compare_bytes(&b.value),
         BodyKind::Bytes(BytesLiteral::File(name)) => {

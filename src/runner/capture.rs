@@ -1,9 +1,9 @@
 //! Captures of one response specification: `name: query filters... [redact]`.
 //!
 //! Each `[Captures]` line is evaluated against the response with the variables
-//! in scope before the entry (a capture does not see the ones captured on
-//! earlier lines of the same response, as in Hurl). A capture whose query or
-//! filters give no value is an error, as in Hurl.
+//! in scope, the ones captured on earlier lines of the same response included
+//! (`data2: variable "data1"`, as in Hurl). A capture whose query or filters
+//! give no value is an error, as in Hurl.
 
 use crate::runner::error::{EvalError, EvalErrorKind};
 use crate::runner::filter::apply_filters;
@@ -28,11 +28,19 @@ pub fn eval_captures(
     spec: &ast::Response,
     ctx: &QueryContext<'_>,
 ) -> Result<Vec<CapturedValue>, EvalError> {
-    let mut out = Vec::new();
+    let mut out: Vec<CapturedValue> = Vec::new();
+    let mut scope: Option<crate::runner::variables::Variables> = None;
     for section in &spec.sections {
         if let ResponseSectionKind::Captures(captures) = &section.kind {
             for capture in captures {
-                out.push(eval_capture(capture, ctx)?);
+                let captured = match &scope {
+                    None => eval_capture(capture, ctx)?,
+                    Some(variables) => eval_capture(capture, &QueryContext { variables, ..*ctx })?,
+                };
+                scope
+                    .get_or_insert_with(|| ctx.variables.clone())
+                    .insert(captured.name.clone(), captured.value.clone());
+                out.push(captured);
             }
         }
     }
@@ -46,6 +54,13 @@ pub fn eval_capture(capture: &Capture, ctx: &QueryContext<'_>) -> Result<Capture
     let value = apply_filters(&capture.filters, value, ctx.variables)?;
     let value = value
         .ok_or_else(|| EvalError::new(EvalErrorKind::CaptureNoValue(name.clone()), capture.span))?;
+    if capture.redact && !matches!(value, Value::String(_)) {
+        // Hurl: secrets are strings, so that they can be found and redacted in any output.
+        return Err(EvalError::new(
+            EvalErrorKind::SecretNotString(value.type_name()),
+            capture.name.span,
+        ));
+    }
     Ok(CapturedValue { name, value, redact: capture.redact })
 }
 

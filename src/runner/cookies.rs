@@ -138,6 +138,25 @@ impl CookieStore {
     }
 }
 
+impl CookieStore {
+    /// Applies Hurl's experimental cookie-storage comments found in `comments`
+    /// (the lines before an entry): `# @cookie_storage_set: <Netscape fields>`
+    /// adds a cookie (fields separated by tabs or spaces), `# @cookie_storage_clear`
+    /// empties the store.
+    pub fn apply_storage_comments(&mut self, comments: &str) {
+        for line in comments.lines() {
+            let Some(comment) = line.trim_start().strip_prefix('#') else { continue };
+            let comment = comment.trim();
+            if comment == "@cookie_storage_clear" {
+                self.cookies.clear();
+            } else if let Some(fields) = comment.strip_prefix("@cookie_storage_set:") {
+                let line = fields.split_whitespace().collect::<Vec<_>>().join("\t");
+                self.read_netscape(&line);
+            }
+        }
+    }
+}
+
 /// The value of a `Cookie` request header for these `name=value` pairs (RFC 6265 §5.4).
 pub fn cookie_header(pairs: &[(String, String)]) -> String {
     pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")

@@ -57,6 +57,20 @@ pub enum EvalErrorKind {
     /// The body is not valid text in its charset.
     #[error("invalid decoding of the body with charset `{0}`")]
     InvalidDecoding(String),
+    /// A bare `{{value}}` in a JSON body that is not a JSON number, boolean or null.
+    #[error(
+        "invalid JSON value <{0}>: a bare placeholder in a JSON body must be a number, a boolean or null (quote it for a string)"
+    )]
+    InvalidJsonValue(String),
+    /// The `variables` of a GraphQL body are not JSON.
+    #[error("invalid GraphQL variables ({0})")]
+    InvalidGraphqlVariables(String),
+    /// A cookie's `Expires` attribute is not a date.
+    #[error("could not parse Cookie Expires attribute value <{0}>")]
+    InvalidCookieExpires(String),
+    /// A capture marked `redact` whose value is not a string.
+    #[error("secret must be string, actual value is <{0}>")]
+    SecretNotString(&'static str),
     /// The body (or a filter input) is not JSON.
     #[error("invalid JSON body")]
     InvalidJson,

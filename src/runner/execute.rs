@@ -213,8 +213,17 @@ impl Kernel {
 
 impl FileRunner<'_> {
     async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
+        let mut previous_end = 0;
         for (i, entry) in file.entries.iter().enumerate() {
             let index = i + 1;
+            // Hurl's experimental `# @cookie_storage_set:` / `# @cookie_storage_clear` comments.
+            let start = entry.request.line_span.start;
+            if let Some(between) = self.source.get(previous_end..start)
+                && between.contains("@cookie_storage_")
+            {
+                run.cookies.apply_storage_comments(between);
+            }
+            previous_end = entry.span.end.max(start);
             if self.settings.from_entry.is_some_and(|from| index < from)
                 || self.settings.to_entry.is_some_and(|to| index > to)
             {
@@ -313,11 +322,17 @@ impl FileRunner<'_> {
         // Nearly every entry runs once: room for one, so a file of thousands of entries stays small.
         let mut polls = Vec::with_capacity(1);
         let mut poll_number = 0usize;
+        // Hurl's `delay` comes once before the entry's request, not before each retry.
+        if !options.delay.is_zero() {
+            run.log.push(format!(
+                "* Delay {} ms before entry {}",
+                options.delay.as_millis(),
+                entry_index_hint(entry, &self.lines)
+            ));
+            tokio::time::sleep(options.delay).await;
+        }
         loop {
             poll_number += 1;
-            if !options.delay.is_zero() {
-                tokio::time::sleep(options.delay).await;
-            }
             let poll = self.run_poll(poll_number, entry, options, run).await;
             let pollable = match &poll.failure {
                 None => false,
@@ -370,6 +385,7 @@ impl FileRunner<'_> {
             extra_headers: &self.settings.extra_headers,
             user_agent: self.settings.user_agent.as_deref(),
             no_keepalive: self.settings.no_keepalive,
+            source: self.source,
         };
         let no_cookies = CookieStore::default();
         let cookies = if self.settings.no_cookie_store { &no_cookies } else { &run.cookies };
@@ -432,6 +448,17 @@ impl FileRunner<'_> {
         if let Some(output) = &options.output {
             let path =
                 if output.is_absolute() { output.clone() } else { self.file_root.join(output) };
+            if options::escapes_root(&self.file_root, output) {
+                poll.failure = Some(EntryFailure::Runtime {
+                    message: format!(
+                        "unauthorized access to file {}: a relative output path must stay under the file root (--file-root)",
+                        output.display()
+                    ),
+                    span: None,
+                });
+                poll.outcome = Outcome::Error;
+                return poll;
+            }
             if let Err(e) = std::fs::write(&path, &response.body) {
                 poll.failure = Some(EntryFailure::Runtime {
                     message: format!("cannot write output file {}: {e}", path.display()),
@@ -449,6 +476,17 @@ impl FileRunner<'_> {
                 redirects: &redirects,
                 variables: &self.variables,
             };
+            // Hurl's order: the version and status first (a wrong status is the real
+            // cause, reported before any capture), then captures, then the other asserts.
+            if !self.settings.ignore_asserts {
+                poll.asserts = assert::eval_status_asserts(response_spec, &query_context);
+                if poll.asserts.iter().any(|a| !a.success) {
+                    poll.failure = Some(EntryFailure::Asserts);
+                    poll.outcome = Outcome::Failed;
+                    run.last_response = Some(response);
+                    return poll;
+                }
+            }
             match capture::eval_captures(response_spec, &query_context) {
                 Ok(values) => {
                     for captured in values {
@@ -477,7 +515,11 @@ impl FileRunner<'_> {
                     redirects: &redirects,
                     variables: &self.variables,
                 };
-                poll.asserts = assert::eval_asserts(response_spec, &query_context, &self.file_root);
+                poll.asserts.extend(assert::eval_other_asserts(
+                    response_spec,
+                    &query_context,
+                    &self.file_root,
+                ));
                 poll.asserts.shrink_to_fit();
                 if poll.asserts.iter().any(|a| !a.success) {
                     poll.failure = Some(EntryFailure::Asserts);

@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod predicate;
 pub mod query;
 pub mod request;
+pub mod sigv4;
 pub mod template;
 pub mod value;
 pub mod variables;

@@ -71,6 +71,23 @@ pub struct EntryOptions {
     pub verbose: bool,
     /// Very verbose output for this entry.
     pub very_verbose: bool,
+    /// Where Basic credentials may come from when the entry gives none (`--netrc`).
+    pub netrc: Option<Netrc>,
+    /// Send the URL path as written, dot segments included (`--path-as-is`).
+    pub path_as_is: bool,
+    /// Sign with AWS SigV4 instead of Basic auth: `aws:amz:REGION:SERVICE` (`--aws-sigv4`).
+    pub aws_sigv4: Option<String>,
+    /// Read response bodies at most this many bytes per second (`--limit-rate`).
+    pub limit_rate: Option<u64>,
+}
+
+/// A netrc source for Basic credentials, as curl reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Netrc {
+    /// The file; `None` is `$HOME/.netrc`.
+    pub file: Option<PathBuf>,
+    /// A missing file, or no entry for the host, is not an error (`--netrc-optional`).
+    pub optional: bool,
 }
 
 impl Default for EntryOptions {
@@ -101,6 +118,10 @@ impl Default for EntryOptions {
             output: None,
             verbose: false,
             very_verbose: false,
+            netrc: None,
+            path_as_is: false,
+            aws_sigv4: None,
+            limit_rate: None,
         }
     }
 }
@@ -123,19 +144,14 @@ impl From<EvalError> for OptionError {
 /// Options that parse but that shakedown does not support, with the reason.
 pub fn unsupported_reason(name: OptionName) -> Option<&'static str> {
     match name {
-        OptionName::AwsSigv4 | OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
-            Some("only Basic authentication is supported")
-        }
-        OptionName::Netrc | OptionName::NetrcFile | OptionName::NetrcOptional => {
-            Some(".netrc files are not read")
+        OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
+            Some("only Basic authentication and AWS SigV4 are supported")
         }
         OptionName::Http3 => Some("HTTP/3 is not supported"),
         OptionName::Proxy => Some("shakedown talks to the service under test directly"),
         OptionName::UnixSocket => Some("only TCP connections are instrumented"),
-        OptionName::LimitRate => Some("rate limiting is not supported"),
         OptionName::PinnedPubkey => Some("public key pinning is not supported"),
         OptionName::TlsMax | OptionName::TlsMin => Some("TLS version bounds are not supported yet"),
-        OptionName::PathAsIs => Some("URLs are always normalised"),
         OptionName::FailWithBody => Some("fail-with-body has no meaning in test mode"),
         OptionName::NoHeader | OptionName::NoJsonpathCoercion => Some("not supported yet"),
         _ => None,
@@ -229,6 +245,23 @@ pub fn apply(
                 out.very_verbose = bool_value(option, variables)?;
                 out.verbose |= out.very_verbose;
             }
+            OptionName::Netrc => {
+                out.netrc =
+                    bool_value(option, variables)?.then_some(Netrc { file: None, optional: false });
+            }
+            OptionName::NetrcOptional => {
+                out.netrc =
+                    bool_value(option, variables)?.then_some(Netrc { file: None, optional: true });
+            }
+            OptionName::NetrcFile => {
+                out.netrc = Some(Netrc {
+                    file: Some(PathBuf::from(text_value(option, variables)?)),
+                    optional: false,
+                });
+            }
+            OptionName::PathAsIs => out.path_as_is = bool_value(option, variables)?,
+            OptionName::AwsSigv4 => out.aws_sigv4 = Some(text_value(option, variables)?),
+            OptionName::LimitRate => out.limit_rate = count_value(option, variables)?,
             OptionName::Verbosity => {
                 let level = text_value(option, variables)?;
                 out.verbose = matches!(level.as_str(), "verbose" | "debug");
@@ -290,6 +323,15 @@ fn count_value(option: &EntryOption, variables: &Variables) -> Result<Option<u64
         }
         _ => return Err(type_error(option, "an integer")),
     };
+    if raw < -1 {
+        return Err(OptionError {
+            message: format!(
+                "option `{}` expects an integer >= -1, actual value is integer <{raw}>",
+                option.name.value
+            ),
+            span: option.span,
+        });
+    }
     Ok(u64::try_from(raw).ok())
 }
 
@@ -319,6 +361,30 @@ fn text_value(option: &EntryOption, variables: &Variables) -> Result<String, Opt
         OptionValue::Template(t) => Ok(template::render(t, variables)?),
         _ => Err(type_error(option, "text")),
     }
+}
+
+/// Whether a relative `path`, resolved against `root`, lands outside `root`
+/// (`../x`; `../build/x` under `build` stays inside): Hurl refuses such output files.
+pub fn escapes_root(root: &std::path::Path, path: &std::path::Path) -> bool {
+    use std::path::Component;
+    if path.is_absolute() {
+        return false;
+    }
+    let normal = |p: &std::path::Path| {
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        let mut above = 0usize;
+        for component in p.components() {
+            match component {
+                Component::ParentDir => above += usize::from(out.pop().is_none()),
+                Component::Normal(name) => out.push(name.to_owned()),
+                _ => {}
+            }
+        }
+        (above, out)
+    };
+    let (root_above, root_parts) = normal(root);
+    let (above, parts) = normal(&root.join(path));
+    above > root_above || !parts.starts_with(&root_parts)
 }
 
 /// A duration of `value` in `unit`.
@@ -353,6 +419,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn output_paths_stay_under_the_root() {
+        let p = std::path::Path::new;
+        assert!(escapes_root(p("tests"), p("../build/x")));
+        assert!(escapes_root(p("tests"), p("a/../../x")));
+        assert!(!escapes_root(p("tests"), p("a/../x")));
+        assert!(!escapes_root(p("build"), p("../build/x")));
+        assert!(escapes_root(p(""), p("../x")));
+        assert!(!escapes_root(p("tests"), p("/tmp/x")));
+    }
+
+    #[test]
     fn durations_take_hurl_units() {
         assert_eq!(
             parse_duration("500", DurationUnit::Millisecond),
@@ -372,7 +449,6 @@ mod tests {
         let unsupported: Vec<_> =
             OptionName::ALL.into_iter().filter(|n| unsupported_reason(*n).is_some()).collect();
         assert!(unsupported.contains(&OptionName::Http3));
-        assert!(unsupported.contains(&OptionName::AwsSigv4));
         assert!(unsupported.contains(&OptionName::Ntlm));
         assert!(!unsupported.contains(&OptionName::Retry));
         assert!(!unsupported.contains(&OptionName::Location));

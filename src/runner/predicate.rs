@@ -95,7 +95,9 @@ pub fn eval_operand(
 ) -> Result<Value, EvalError> {
     Ok(match operand {
         PredicateValue::String(t) => Value::String(render(t, variables)?),
-        PredicateValue::MultilineString(m) => Value::String(render(&m.value, variables)?),
+        PredicateValue::MultilineString(m) => {
+            Value::String(crate::runner::template::graphql_document(m, variables)?)
+        }
         PredicateValue::Integer(i) => Value::Integer(i.value),
         PredicateValue::BigInteger(digits) => Value::BigInteger(digits.value.clone()),
         PredicateValue::Float(f) => Value::Float(f.value.value),
@@ -243,7 +245,10 @@ fn check(
                 }),
             )
         }
-        PredicateFunc::Exists => ("something".to_owned(), Box::new(move |_| holds(true))),
+        // An empty node-set is "nothing" to Hurl: `xpath "//missing" not exists` holds.
+        PredicateFunc::Exists => {
+            ("something".to_owned(), Box::new(move |v| holds(!matches!(v, Value::Nodeset(0)))))
+        }
         PredicateFunc::IsBoolean => kind("boolean", |v| matches!(v, Value::Bool(_))),
         PredicateFunc::IsCollection => kind("collection", |v| {
             matches!(v, Value::List(_) | Value::Object(_) | Value::Bytes(_) | Value::Nodeset(_))

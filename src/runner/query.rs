@@ -67,7 +67,13 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         QueryKind::Cookie(path) => {
             let name = render(&path.name, ctx.variables)?;
             let attribute = path.attribute.as_ref().map_or(CookieAttribute::Value, |a| a.value);
-            Ok(response_cookie(response, &name).and_then(|c| c.attribute(attribute)))
+            match response_cookie(response, &name).and_then(|c| c.attribute(attribute)) {
+                // Hurl: an `Expires` that is not a date is an error, not text.
+                Some(Value::String(text)) if attribute == CookieAttribute::Expires => {
+                    Err(EvalError::new(EvalErrorKind::InvalidCookieExpires(text), query.span))
+                }
+                value => Ok(value),
+            }
         }
         QueryKind::Body => body::text(response).map(|t| Some(Value::String(t))).map_err(at),
         QueryKind::Bytes => body::decompressed(response).map(|b| Some(Value::Bytes(b))).map_err(at),
@@ -90,12 +96,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         }
         QueryKind::Xpath(expr) => {
             let text = render(expr, ctx.variables)?;
-            let body = body::text(response).map_err(at)?;
-            let doc = if body::is_html(response) {
-                Document::parse_html(&body).map_err(at)?
-            } else {
-                Document::parse_xml(&body).map_err(at)?
-            };
+            let doc = parsed_document(response).map_err(at)?;
             doc.eval(&text).map(Some).map_err(|e| relocate(e, expr.span))
         }
         QueryKind::Regex(regex) => {
@@ -129,6 +130,37 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
                 .collect(),
         ))),
     }
+}
+
+thread_local! {
+    // The last non-empty response body parsed for XPath, with its document: a response with
+    // many `xpath` asserts is parsed once (Hurl does the same). Holding the body's
+    // `Bytes` keeps its memory alive, so the pointer cannot be reused by another body.
+    static PARSED: RefCell<Option<(bytes::Bytes, Rc<Document>)>> = const { RefCell::new(None) };
+}
+
+/// The response body as an XPath document (HTML or XML by its content type), parsed once.
+fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
+    let cached = PARSED.with(|cell| {
+        cell.borrow().as_ref().and_then(|(body, doc)| {
+            // Empty bodies may share one static pointer: never cached.
+            (!body.is_empty()
+                && body.as_ptr() == response.body.as_ptr()
+                && body.len() == response.body.len())
+            .then(|| doc.clone())
+        })
+    });
+    if let Some(doc) = cached {
+        return Ok(doc);
+    }
+    let text = body::text(response)?;
+    let doc = Rc::new(if body::is_html(response) {
+        Document::parse_html(&text)?
+    } else {
+        Document::parse_xml(&text)?
+    });
+    PARSED.with(|cell| *cell.borrow_mut() = Some((response.body.clone(), doc.clone())));
+    Ok(doc)
 }
 
 /// The version as Hurl's `version` query gives it: `1.0`, `1.1`, `2`, `3`.
@@ -270,7 +302,7 @@ impl ResponseCookie {
         match attribute {
             CookieAttribute::Value => Some(Value::String(self.value.clone())),
             // Hurl gives `Expires` as a date (checked against hurl 8.0.1); an
-            // unparseable one stays text.
+            // unparseable one stays text here and is an error in `eval_query`.
             CookieAttribute::Expires => self.get("Expires").cloned().flatten().map(|v| {
                 chrono::DateTime::parse_from_rfc2822(&v.replace('-', " "))
                     .map(|d| Value::Date(d.with_timezone(&chrono::Utc)))
@@ -450,6 +482,24 @@ mod tests {
         for (kind, expected) in cases {
             assert_eq!(run(kind.clone(), &r), Ok(expected), "{kind:?}");
         }
+        // Hurl: an Expires that is not a date is an error, not text.
+        let bad = response(&[("Set-Cookie", "c=1; Expires=???; Path=/")], b"");
+        assert_eq!(
+            run(cookie("c", Some(CookieAttribute::Expires)), &bad),
+            Err("could not parse Cookie Expires attribute value <???>".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_xpath_body_is_parsed_once_per_response() {
+        let r = response(&[("Content-Type", "text/html")], b"<html><body><p>a</p></body></html>");
+        let first = parsed_document(&r).unwrap();
+        let second = parsed_document(&r).unwrap();
+        assert!(Rc::ptr_eq(&first, &second));
+        let other =
+            response(&[("Content-Type", "text/html")], b"<html><body><p>a</p></body></html>");
+        assert!(!Rc::ptr_eq(&first, &parsed_document(&other).unwrap()));
+        assert_eq!(run(QueryKind::Xpath(tpl("count(//p)")), &other), Ok(Some(Value::Float(1.0))));
     }
 
     #[test]

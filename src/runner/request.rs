@@ -47,6 +47,8 @@ pub struct RequestContext<'a> {
     pub user_agent: Option<&'a str>,
     /// `--no-keepalive`.
     pub no_keepalive: bool,
+    /// The file's text: JSON bodies are sent as written in it.
+    pub source: &'a str,
 }
 
 /// Renders `request` into a [`RequestSpec`].
@@ -58,6 +60,7 @@ pub fn render(
     context: &RequestContext<'_>,
 ) -> Result<RequestSpec, RenderError> {
     let url_text = template::render(&request.url, variables)?;
+    let raw_target = options.path_as_is.then(|| raw_request_target(url_text.trim())).flatten();
     let mut url = parse_url(url_text.trim()).map_err(|e| RenderError {
         message: format!("invalid URL <{url_text}>: {e}"),
         span: Some(request.url.span),
@@ -76,7 +79,8 @@ pub fn render(
             template::render(&header.value, variables)?,
         ));
     }
-    for line in options.headers.iter().chain(context.extra_headers) {
+    // curl's order, as Hurl builds it: the file's headers, then `-H`, then `[Options] header`.
+    for line in context.extra_headers.iter().chain(&options.headers) {
         let Some((name, value)) = line.split_once(':') else {
             return Err(RenderError {
                 message: format!("invalid header <{line}>: expected `Name: value`"),
@@ -88,9 +92,18 @@ pub fn render(
 
     let mut body: Option<(Vec<u8>, Option<String>)> = None;
     let mut request_cookies: Vec<(String, String)> = Vec::new();
-    let mut basic_auth: Option<String> = options.user.clone();
+    // Credentials in the URL (percent-decoded, as curl does) unless `user` gives some.
+    let mut basic_auth: Option<String> = options.user.clone().or_else(|| url_credentials(&url));
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
     for section in &request.sections {
         match &section.kind {
+            // An empty section is no section: no `?`, no empty body (Hurl).
+            RequestSectionKind::Query(params) if params.is_empty() => {}
+            RequestSectionKind::Form(params) if params.is_empty() => {}
+            RequestSectionKind::Multipart(params) if params.is_empty() => {}
             RequestSectionKind::Query(params) => {
                 let mut pairs = url.query_pairs_mut();
                 for param in params {
@@ -135,7 +148,12 @@ pub fn render(
         }
     }
     if let Some(request_body) = &request.body {
-        body = Some(render_body(request_body, variables, context.file_root)?);
+        body = Some(render_body(request_body, variables, context)?);
+    }
+    if basic_auth.is_none()
+        && let Some(netrc) = &options.netrc
+    {
+        basic_auth = netrc_credentials(netrc, &url)?;
     }
 
     let has = |headers: &[(String, String)], name: &str| {
@@ -147,7 +165,28 @@ pub fn render(
     {
         headers.push(("Content-Type".to_owned(), content_type));
     }
-    if let Some(credentials) = basic_auth
+    if let Some(provider) = &options.aws_sigv4 {
+        let scope = crate::runner::sigv4::parse_provider(provider)
+            .map_err(|message| RenderError { message, span: None })?;
+        let Some((access_key, secret_key)) = basic_auth.as_deref().and_then(|u| u.split_once(':'))
+        else {
+            return Err(RenderError {
+                message: "aws-sigv4 needs the keys in `user: ACCESS_KEY:SECRET_KEY`".to_owned(),
+                span: None,
+            });
+        };
+        let signature = crate::runner::sigv4::sign(
+            &scope,
+            access_key,
+            secret_key,
+            &request.method.value,
+            &url,
+            &headers,
+            &body_bytes,
+            chrono::Utc::now(),
+        );
+        headers.extend(signature);
+    } else if let Some(credentials) = basic_auth
         && !has(&headers, "authorization")
     {
         let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
@@ -173,8 +212,115 @@ pub fn render(
         url,
         headers,
         body: Bytes::from(body_bytes),
-        options: transport_options(options, context)?,
+        options: RequestOptions { raw_target, ..transport_options(options, context)? },
     })
+}
+
+/// The request target exactly as written in `url` (`--path-as-is`): from the
+/// path to the end of the query, dot segments kept.
+fn raw_request_target(url: &str) -> Option<String> {
+    let after_scheme = url.split_once("://")?.1;
+    let start = after_scheme.find(['/', '?'])?;
+    let target = after_scheme.get(start..)?;
+    let target = target.split('#').next().unwrap_or_default();
+    Some(if target.starts_with('?') { format!("/{target}") } else { target.to_owned() })
+}
+
+/// `user:password` from the URL's userinfo, percent-decoded.
+fn url_credentials(url: &url::Url) -> Option<String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode =
+        |text: &str| percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned();
+    Some(format!("{}:{}", decode(url.username()), decode(url.password().unwrap_or_default())))
+}
+
+/// Basic credentials for the URL's host from a netrc file, as curl reads it.
+/// A netrc file path is taken as given (relative to the working directory, as in curl);
+/// a host without an entry gets no credentials.
+fn netrc_credentials(
+    netrc: &crate::runner::options::Netrc,
+    url: &url::Url,
+) -> Result<Option<String>, RenderError> {
+    let path = match &netrc.file {
+        Some(file) => file.clone(),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".netrc"),
+            None if netrc.optional => return Ok(None),
+            None => {
+                return Err(RenderError {
+                    message: "cannot find the .netrc file: HOME is not set".to_owned(),
+                    span: None,
+                });
+            }
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) if netrc.optional => return Ok(None),
+        Err(e) => {
+            return Err(RenderError {
+                message: format!("cannot read netrc file {}: {e}", path.display()),
+                span: None,
+            });
+        }
+    };
+    let host = url.host_str().unwrap_or_default();
+    Ok(netrc_lookup(&text, host).map(|(login, password)| format!("{login}:{password}")))
+}
+
+/// The login and password of `host` (or of `default`) in netrc text.
+fn netrc_lookup(text: &str, host: &str) -> Option<(String, String)> {
+    let mut tokens = text.split_whitespace();
+    let mut current: Option<bool> = None; // Some(true): the machine we look for
+    let (mut login, mut password) = (None::<String>, None::<String>);
+    let mut fallback: Option<(String, String)> = None;
+    let mut default = false;
+    let finish = |matched: Option<bool>,
+                  default: bool,
+                  login: &mut Option<String>,
+                  password: &mut Option<String>,
+                  fallback: &mut Option<(String, String)>|
+     -> Option<(String, String)> {
+        let pair = (login.take().unwrap_or_default(), password.take().unwrap_or_default());
+        if matched == Some(true) {
+            return Some(pair);
+        }
+        if default && fallback.is_none() {
+            *fallback = Some(pair);
+        }
+        None
+    };
+    while let Some(token) = tokens.next() {
+        match token {
+            "machine" => {
+                if let Some(found) =
+                    finish(current, default, &mut login, &mut password, &mut fallback)
+                {
+                    return Some(found);
+                }
+                default = false;
+                current = Some(tokens.next() == Some(host));
+            }
+            "default" => {
+                if let Some(found) =
+                    finish(current, default, &mut login, &mut password, &mut fallback)
+                {
+                    return Some(found);
+                }
+                default = true;
+                current = Some(false);
+            }
+            "login" => login = tokens.next().map(str::to_owned),
+            "password" => password = tokens.next().map(str::to_owned),
+            "account" | "macdef" => {
+                tokens.next();
+            }
+            _ => {}
+        }
+    }
+    finish(current, default, &mut login, &mut password, &mut fallback).or(fallback)
 }
 
 thread_local! {
@@ -253,6 +399,8 @@ pub fn transport_options(
         resolve,
         connect_to,
         no_keepalive: context.no_keepalive,
+        raw_target: None,
+        limit_rate: options.limit_rate,
         max_filesize: options.max_filesize,
         // Set per attempt by the retry loop (`execute::send_with_retries`).
         deadline: None,
@@ -275,11 +423,12 @@ fn read_file(root: &Path, name: &str, span: Span) -> Result<Vec<u8>, RenderError
 fn render_body(
     body: &Body,
     variables: &Variables,
-    root: &Path,
+    context: &RequestContext<'_>,
 ) -> Result<(Vec<u8>, Option<String>), RenderError> {
+    let root = context.file_root;
     Ok(match &body.kind {
         BodyKind::Json(json) => (
-            template::render_json(json, variables)?.into_bytes(),
+            template::render_json_as_written(json, context.source, variables)?.into_bytes(),
             Some("application/json".to_owned()),
         ),
         BodyKind::Xml(xml) => (xml.value.clone().into_bytes(), Some("application/xml".to_owned())),
@@ -290,23 +439,10 @@ fn render_body(
                 MultilineKind::Text => (text.into_bytes(), None),
                 MultilineKind::Json => (text.into_bytes(), Some("application/json".to_owned())),
                 MultilineKind::Xml => (text.into_bytes(), Some("application/xml".to_owned())),
-                MultilineKind::Graphql { variables: graphql_variables } => {
-                    let mut document = serde_json::Map::new();
-                    document.insert("query".to_owned(), serde_json::Value::String(text));
-                    if let Some(vars) = graphql_variables {
-                        let rendered = template::render_json(vars, variables)?;
-                        let value: serde_json::Value =
-                            serde_json::from_str(&rendered).map_err(|e| RenderError {
-                                message: format!("invalid GraphQL variables: {e}"),
-                                span: Some(multiline.span),
-                            })?;
-                        document.insert("variables".to_owned(), value);
-                    }
-                    (
-                        serde_json::Value::Object(document).to_string().into_bytes(),
-                        Some("application/json".to_owned()),
-                    )
-                }
+                MultilineKind::Graphql { .. } => (
+                    template::graphql_document(multiline, variables)?.into_bytes(),
+                    Some("application/json".to_owned()),
+                ),
             }
         }
         BodyKind::Bytes(BytesLiteral::Base64(bytes) | BytesLiteral::Hex(bytes)) => {
@@ -382,6 +518,24 @@ fn guess_content_type(filename: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn netrc_finds_the_host_then_the_default() {
+        let text = "machine other login a password b\nmachine localhost\nlogin bob@email.com\npassword secret\ndefault login d password e\n";
+        assert_eq!(
+            netrc_lookup(text, "localhost"),
+            Some(("bob@email.com".to_owned(), "secret".to_owned()))
+        );
+        assert_eq!(netrc_lookup(text, "nowhere"), Some(("d".to_owned(), "e".to_owned())));
+        assert_eq!(netrc_lookup("machine x login a password b", "y"), None);
+    }
+
+    #[test]
+    fn raw_targets_keep_dot_segments() {
+        assert_eq!(raw_request_target("http://h:1/a/../b?x=1#f").as_deref(), Some("/a/../b?x=1"));
+        assert_eq!(raw_request_target("http://h?q").as_deref(), Some("/?q"));
+        assert_eq!(raw_request_target("http://h").as_deref(), None);
+    }
 
     #[test]
     fn content_types_follow_extensions() {

@@ -10,7 +10,8 @@ use crate::runner::error::{EvalError, EvalErrorKind};
 use crate::runner::value::{Value, format_float};
 use crate::runner::variables::Variables;
 use crate::scenario::ast::{
-    Expr, ExprKind, Function, JsonValue, Placeholder, Template, TemplateElement,
+    Expr, ExprKind, Function, JsonValue, MultilineKind, MultilineString, Placeholder, Span,
+    Template, TemplateElement,
 };
 
 /// Renders a string template.
@@ -47,6 +48,155 @@ pub fn render_json(json: &JsonValue, variables: &Variables) -> Result<String, Ev
     let mut out = String::new();
     write_json(json, variables, &mut out)?;
     Ok(out)
+}
+
+/// Renders a JSON body as written in `source`: whitespace, key order and number
+/// spelling are kept, and only the placeholders are replaced (Hurl's rule).
+///
+/// A placeholder inside a JSON string is rendered as text and escaped for JSON;
+/// a bare placeholder must render to a JSON number, boolean or null (a string
+/// that reads as one counts), else it is an error, as in Hurl. Lists and objects
+/// render as compact JSON.
+pub fn render_json_as_written(
+    json: &JsonValue,
+    source: &str,
+    variables: &Variables,
+) -> Result<String, EvalError> {
+    let span = json_span(json);
+    let Some(text) = source.get(span.start..span.end) else {
+        return render_json(json, variables);
+    };
+    let mut replacements: Vec<(Span, String)> = Vec::new();
+    collect_json_placeholders(json, variables, &mut replacements)?;
+    replacements.sort_by_key(|(span, _)| span.start);
+    let mut out = String::with_capacity(text.len());
+    let mut cursor = span.start;
+    for (at, replacement) in replacements {
+        if at.start < cursor || at.end > span.end {
+            return render_json(json, variables);
+        }
+        out.push_str(source.get(cursor..at.start).unwrap_or_default());
+        out.push_str(&replacement);
+        cursor = at.end;
+    }
+    out.push_str(source.get(cursor..span.end).unwrap_or_default());
+    Ok(out)
+}
+
+/// Where a JSON value is in the source.
+fn json_span(json: &JsonValue) -> Span {
+    match json {
+        JsonValue::Object { span, .. } | JsonValue::Array { span, .. } | JsonValue::Null(span) => {
+            *span
+        }
+        JsonValue::String(template) => template.span,
+        JsonValue::Number(number) => number.span,
+        JsonValue::Bool(b) => b.span,
+        JsonValue::Placeholder(placeholder) => placeholder.span,
+    }
+}
+
+fn collect_json_placeholders(
+    json: &JsonValue,
+    variables: &Variables,
+    out: &mut Vec<(Span, String)>,
+) -> Result<(), EvalError> {
+    match json {
+        JsonValue::Object { members, .. } => {
+            for (key, value) in members {
+                collect_string_placeholders(key, variables, out)?;
+                collect_json_placeholders(value, variables, out)?;
+            }
+        }
+        JsonValue::Array { elements, .. } => {
+            for element in elements {
+                collect_json_placeholders(element, variables, out)?;
+            }
+        }
+        JsonValue::String(template) => collect_string_placeholders(template, variables, out)?,
+        JsonValue::Number(_) | JsonValue::Bool(_) | JsonValue::Null(_) => {}
+        JsonValue::Placeholder(placeholder) => {
+            out.push((placeholder.span, bare_json_value(placeholder, variables)?));
+        }
+    }
+    Ok(())
+}
+
+fn collect_string_placeholders(
+    template: &Template,
+    variables: &Variables,
+    out: &mut Vec<(Span, String)>,
+) -> Result<(), EvalError> {
+    for element in &template.elements {
+        if let TemplateElement::Placeholder(placeholder) = element {
+            let text = render_placeholder(placeholder, variables)?;
+            let quoted = serde_json::Value::String(text).to_string();
+            let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default();
+            out.push((placeholder.span, inner.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// A bare `{{expr}}` in a JSON body: Hurl accepts what reads as a JSON number,
+/// boolean or null.
+fn bare_json_value(placeholder: &Placeholder, variables: &Variables) -> Result<String, EvalError> {
+    let value = eval_expr(&placeholder.expr, variables)?;
+    match &value {
+        Value::Bool(b) => Ok(if *b { "true" } else { "false" }.to_owned()),
+        Value::Integer(i) => Ok(i.to_string()),
+        Value::BigInteger(s) => Ok(s.clone()),
+        Value::Float(f) if f.is_finite() => Ok(format_float(*f)),
+        Value::Null => Ok("null".to_owned()),
+        Value::String(s) => {
+            let scalar = matches!(
+                serde_json::from_str::<serde_json::Value>(s),
+                Ok(serde_json::Value::Number(_)
+                    | serde_json::Value::Bool(_)
+                    | serde_json::Value::Null)
+            );
+            if scalar && s.trim() == s {
+                Ok(s.clone())
+            } else {
+                Err(EvalError::new(
+                    EvalErrorKind::InvalidJsonValue(s.clone()),
+                    placeholder.expr.span,
+                ))
+            }
+        }
+        Value::List(_) | Value::Object(_) => value
+            .to_json()
+            .map(|json| json.to_string())
+            .ok_or_else(|| unrenderable(&placeholder.expr, &value)),
+        Value::Float(_) | Value::Date(_) | Value::Nodeset(_) | Value::Bytes(_) | Value::Unit => {
+            Err(unrenderable(&placeholder.expr, &value))
+        }
+    }
+}
+
+/// The text a multiline string stands for, in a request and in a response alike
+/// (Hurl): its rendered text, or for ```` ```graphql ```` the JSON document
+/// `{"query":"…"}`, with `"variables"` when given.
+pub fn graphql_document(
+    multiline: &MultilineString,
+    variables: &Variables,
+) -> Result<String, EvalError> {
+    let text = render(&multiline.value, variables)?;
+    let MultilineKind::Graphql { variables: graphql_variables } = &multiline.kind else {
+        return Ok(text);
+    };
+    // Hurl sends the query without the blank lines before `variables` or the closing fence.
+    let query = text.trim_end().to_owned();
+    let mut document = serde_json::Map::new();
+    document.insert("query".to_owned(), serde_json::Value::String(query));
+    if let Some(vars) = graphql_variables {
+        let rendered = render_json(vars, variables)?;
+        let value: serde_json::Value = serde_json::from_str(&rendered).map_err(|e| {
+            EvalError::new(EvalErrorKind::InvalidGraphqlVariables(e.to_string()), multiline.span)
+        })?;
+        document.insert("variables".to_owned(), value);
+    }
+    Ok(serde_json::Value::Object(document).to_string())
 }
 
 /// Renders one placeholder as text.

@@ -64,6 +64,22 @@ impl NodeData {
     }
 }
 
+/// The document without the whitespace after `</body>`: an HTML5 parser moves it
+/// into `<body>` (so `string(//body)` would end with it), libxml2, Hurl's parser, drops it.
+fn without_trailing_space(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.rfind("</body>") else { return text.to_owned() };
+    let tail = lower.get(at + "</body>".len()..).unwrap_or_default();
+    let rest = tail.trim();
+    if rest.is_empty() || rest == "</html>" {
+        let mut out = text.get(..at + "</body>".len()).unwrap_or(text).to_owned();
+        out.push_str(if rest.is_empty() { "" } else { "</html>" });
+        out
+    } else {
+        text.to_owned()
+    }
+}
+
 impl Document {
     /// Parses well-formed XML.
     pub fn parse_xml(text: &str) -> Result<Document, EvalError> {
@@ -154,7 +170,8 @@ impl Document {
             return Err(EvalError::new(EvalErrorKind::InvalidXml, Span::default()));
         }
         let sink = HtmlSink { nodes: RefCell::new(vec![NodeData::new(NodeKind::Root)]) };
-        let mut doc = html5ever::parse_document(sink, Default::default()).one(text);
+        let mut doc =
+            html5ever::parse_document(sink, Default::default()).one(without_trailing_space(text));
         doc.number_nodes();
         Ok(doc)
     }
@@ -567,6 +584,20 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::String(v.to_owned())
+    }
+
+    #[test]
+    fn whitespace_after_the_body_stays_out_of_it_as_with_libxml2() {
+        for text in [
+            "<html><body>你好世界</body></html>\n\n",
+            "<html><body>你好世界</body>\n</html>\n",
+            "<html><body>你好世界</body>\n",
+        ] {
+            let doc = Document::parse_html(text).unwrap();
+            assert_eq!(doc.eval("string(//body)").unwrap(), s("你好世界"), "{text:?}");
+        }
+        // Text after </body> that is not whitespace is left to the HTML5 rules.
+        assert_eq!(without_trailing_space("<body>a</body>b"), "<body>a</body>b");
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> ClientSettings {
         ClientSettings {
-            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION")).to_owned(),
+            // The hurl-compatible token lets servers that recognise Hurl's user agent
+            // (as curl's is recognised) treat shakedown the same way.
+            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)")
+                .to_owned(),
             default_idle_timeout: Duration::from_secs(1),
         }
     }
@@ -391,15 +394,22 @@ impl Client {
             return Err(body_too_large(cap, length, "announced by Content-Length"));
         }
         let mut data = Vec::new();
-        let body_result =
-            match read_body(&mut body, &mut data, &mut att.facts.body_bytes, cap).await {
-                Ok(()) => Ok(()),
-                Err(BodyError::TooLarge(received)) => {
-                    att.facts.body_complete = Some(false);
-                    return Err(body_too_large(cap, received, "received"));
-                }
-                Err(BodyError::Hyper(e)) => Err(e),
-            };
+        let body_result = match read_body(
+            &mut body,
+            &mut data,
+            &mut att.facts.body_bytes,
+            cap,
+            request.options.limit_rate,
+        )
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(BodyError::TooLarge(received)) => {
+                att.facts.body_complete = Some(false);
+                return Err(body_too_large(cap, received, "received"));
+            }
+            Err(BodyError::Hyper(e)) => Err(e),
+        };
         // Let the connection task run once, so that a reset already queued behind the
         // last body byte is seen during this attempt (no timer is involved).
         tokio::task::yield_now().await;
@@ -876,16 +886,22 @@ enum BodyError {
 }
 
 /// Reads the whole body into `data`, never holding more than `cap` bytes (the
-/// buffer grows by doubling, but never past the cap).
+/// buffer grows by doubling, but never past the cap). With `limit_rate` (bytes per
+/// second, `--limit-rate`), reading pauses so that the average stays under the rate,
+/// as curl does: the server is slowed down by TCP flow control, not just the clock.
 async fn read_body(
     body: &mut Incoming,
     data: &mut Vec<u8>,
     count: &mut u64,
     cap: u64,
+    limit_rate: Option<u64>,
 ) -> Result<(), BodyError> {
+    let started = tokio::time::Instant::now();
+    let mut paced: u64 = 0;
     while let Some(frame) = body.frame().await {
         if let Ok(chunk) = frame.map_err(BodyError::Hyper)?.into_data() {
             *count += chunk.len() as u64;
+            paced += chunk.len() as u64;
             if *count > cap {
                 return Err(BodyError::TooLarge(*count));
             }
@@ -896,6 +912,10 @@ async fn read_body(
                 data.reserve_exact(target - data.len());
             }
             data.extend_from_slice(&chunk);
+            if let Some(rate) = limit_rate.filter(|r| *r > 0) {
+                let due = Duration::from_secs_f64(paced as f64 / rate as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
         }
     }
     Ok(())
@@ -972,7 +992,11 @@ fn build_request(
         .map_err(|_| format!("invalid method `{}`", spec.method))?;
     let url = &spec.url;
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let target = if path.is_empty() { "/" } else { path };
+    let target = match &spec.options.raw_target {
+        Some(raw) => raw.as_str(),
+        None if path.is_empty() => "/",
+        None => path,
+    };
     let uri = http::Uri::try_from(target).map_err(|e| format!("invalid request target: {e}"))?;
     let version = if spec.options.http_version == HttpVersionPreference::Http10 {
         http::Version::HTTP_10

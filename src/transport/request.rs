@@ -50,6 +50,11 @@ pub struct RequestOptions {
     pub connect_to: Vec<(String, u16, String, u16)>,
     /// Never reuse a pooled connection, and do not pool this one (`--no-keepalive`).
     pub no_keepalive: bool,
+    /// The HTTP/1 request target to send instead of the URL's normalised one
+    /// (`--path-as-is`: dot segments kept).
+    pub raw_target: Option<String>,
+    /// Read the body at most this many bytes per second (`--limit-rate`).
+    pub limit_rate: Option<u64>,
     /// The largest response body kept, in bytes (`--max-filesize`); a larger body
     /// (or a larger `Content-Length`) fails the attempt with
     /// [`ErrorKind::BodyTooLarge`](super::ErrorKind::BodyTooLarge).
@@ -79,6 +84,8 @@ impl Default for RequestOptions {
             resolve: Vec::new(),
             connect_to: Vec::new(),
             no_keepalive: false,
+            raw_target: None,
+            limit_rate: None,
             max_filesize: DEFAULT_MAX_FILESIZE,
             deadline: None,
             connect_deadline: None,

@@ -7,6 +7,8 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// Hurl conformance: one regression test per behaviour fixed against Hurl's corpus (issue 8).
+mod conformance;
 // Hostile conditions: SIGKILLs in the launch windows, hostile servers, limits, secrets.
 mod hostile;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).

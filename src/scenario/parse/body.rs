@@ -102,8 +102,11 @@ impl Parser<'_> {
             })));
         }
         if self.eat("hex,") {
+            // Hurl allows spaces around the digits: `hex, 4865;`.
+            self.skip_sp();
             let content_start = self.pos;
             let (content, _) = self.read_while(|c| c.is_ascii_hexdigit());
+            self.skip_sp();
             if !self.eat(";") {
                 return Err(ParseDiagnostic::new(
                     "invalid hex literal",
@@ -115,7 +118,7 @@ impl Parser<'_> {
             let bytes = hex::decode(content).map_err(|_| {
                 ParseDiagnostic::new(
                     "invalid hex literal",
-                    Span::new(content_start, self.pos - 1),
+                    Span::new(content_start, content_start + content.len()),
                     "odd number of hex digits",
                 )
             })?;

@@ -48,6 +48,16 @@ impl Parser<'_> {
                     _ => StrKind::Value,
                 };
                 let value = self.template(kind)?;
+                if matches!(option, OptionName::CaCert | OptionName::Cert | OptionName::Key)
+                    && value.elements.is_empty()
+                {
+                    return Err(ParseDiagnostic::new(
+                        "missing filename",
+                        self.char_span(value.span.start),
+                        "expecting a filename",
+                    )
+                    .with_help(format!("write `{option}: <path>`")));
+                }
                 if option == OptionName::Verbosity {
                     check_verbosity(&value)?;
                 }

@@ -198,15 +198,16 @@ impl Parser<'_> {
             Some(text) if text == attribute_text => Span::new(attr_start, attr_end),
             _ => name.span,
         };
-        let attribute = match attribute_text.as_str() {
-            "Value" => CookieAttribute::Value,
-            "Expires" => CookieAttribute::Expires,
-            "Max-Age" => CookieAttribute::MaxAge,
-            "Domain" => CookieAttribute::Domain,
-            "Path" => CookieAttribute::Path,
-            "Secure" => CookieAttribute::Secure,
-            "HttpOnly" => CookieAttribute::HttpOnly,
-            "SameSite" => CookieAttribute::SameSite,
+        // Attribute names are case-insensitive, as in Hurl (and in Set-Cookie).
+        let attribute = match attribute_text.to_ascii_lowercase().as_str() {
+            "value" => CookieAttribute::Value,
+            "expires" => CookieAttribute::Expires,
+            "max-age" => CookieAttribute::MaxAge,
+            "domain" => CookieAttribute::Domain,
+            "path" => CookieAttribute::Path,
+            "secure" => CookieAttribute::Secure,
+            "httponly" => CookieAttribute::HttpOnly,
+            "samesite" => CookieAttribute::SameSite,
             _ => {
                 return Err(unknown(
                     "cookie attribute",

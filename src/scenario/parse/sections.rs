@@ -91,6 +91,32 @@ impl Parser<'_> {
             self.resync_in_entry();
             return;
         }
+        let canonical = |n: &str| {
+            match n {
+                "QueryStringParams" => "Query",
+                "FormParams" => "Form",
+                "MultipartFormData" => "Multipart",
+                other => other,
+            }
+            .to_owned()
+        };
+        let this = canonical(&name.value);
+        let defined = parts
+            .request_sections
+            .iter()
+            .map(|s| canonical(&s.name.value))
+            .chain(parts.response_sections.iter().map(|s| canonical(&s.name.value)));
+        if defined.into_iter().any(|n| n == this) {
+            // Hurl rejects a section given twice in one request or response.
+            self.report(
+                ParseDiagnostic::new(
+                    "duplicated section",
+                    Span::new(start, name.span.end.saturating_add(1).min(self.src.len())),
+                    format!("the section `[{}]` is already defined", name.value),
+                )
+                .with_help("merge the two sections into one"),
+            );
+        }
         match name.value.as_str() {
             "Captures" => {
                 let kind = ResponseSectionKind::Captures(self.items(Parser::capture));

@@ -174,22 +174,21 @@ fn several_entries() {
 
 #[test]
 fn request_sections_and_aliases() {
-    let input = "POST http://a\n[QueryStringParams]\na: 1\n[Query]\nb: {{x}}\n[FormParams]\nc: 3\n[Form]\nd: 4\n[MultipartFormData]\nfield: v\nfile1: file,data.bin;\nfile2: file,my\\ file.txt; text/plain\n[Multipart]\nf: x\n[Cookies]\ns: abc\n[BasicAuth]\nbob: secret\n";
+    let input = "POST http://a\n[QueryStringParams]\na: 1\n[FormParams]\nc: 3\n[MultipartFormData]\nfield: v\nfile1: file,data.bin;\nfile2: file,my\\ file.txt; text/plain\n[Cookies]\ns: abc\n[BasicAuth]\nbob: secret\n";
     let request = first_request(input);
     let names: Vec<_> = request.sections.iter().map(|s| s.name.value.as_str()).collect();
     assert_eq!(
         names,
-        [
-            "QueryStringParams",
-            "Query",
-            "FormParams",
-            "Form",
-            "MultipartFormData",
-            "Multipart",
-            "Cookies",
-            "BasicAuth"
-        ]
+        ["QueryStringParams", "FormParams", "MultipartFormData", "Cookies", "BasicAuth"]
     );
+    let aliases =
+        first_request("POST http://a\n[Query]\nb: {{x}}\n[Form]\nd: 4\n[Multipart]\nf: x\n");
+    let names: Vec<_> = aliases.sections.iter().map(|s| s.name.value.as_str()).collect();
+    assert_eq!(names, ["Query", "Form", "Multipart"]);
+    // A section given twice (under either name) is an error, as in Hurl.
+    let (_, diags) = parse("GET http://a\n[Query]\na: 1\n[QueryStringParams]\nb: 2\n");
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].message, "duplicated section");
     let text = compact(&HurlFile {
         entries: vec![Entry { request, response: None, span: Span::default() }],
     });

@@ -194,6 +194,13 @@ impl ShakedownCmd {
         self
     }
 
+    /// Feeds this file to standard input (instead of nothing).
+    pub fn stdin_file(mut self, path: &Path) -> ShakedownCmd {
+        let file = std::fs::File::open(path).expect("open the stdin file");
+        self.command.stdin(Stdio::from(file));
+        self
+    }
+
     /// Sets an environment variable.
     pub fn env(mut self, key: &str, value: &str) -> ShakedownCmd {
         self.command.env(key, value);
