@@ -11,6 +11,8 @@ pub mod did_you_mean;
 mod parse;
 mod position;
 
-pub use diagnostic::{ParseDiagnostic, render_plain};
+pub use diagnostic::{
+    Look, MAX_RENDERED, ParseDiagnostic, Renderer, Snippet, render_plain, shown_position,
+};
 pub use parse::parse;
-pub use position::LineIndex;
+pub use position::{InvalidUtf8, LineIndex, decode};
