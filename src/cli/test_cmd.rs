@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::exit_code;
 use crate::report::{human, json, junit};
@@ -22,6 +23,7 @@ use crate::runner::execute::{self, FileRun, RunSettings};
 use crate::runner::options::parse_duration;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
+use crate::scenario::InvalidUtf8;
 use crate::scenario::ast::DurationUnit;
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
@@ -552,19 +554,17 @@ fn worker(
         }
         let index = next.fetch_add(1, Ordering::SeqCst);
         let Some(path) = files.get(index) else { return };
-        let run = match std::fs::read(path) {
-            Err(e) => unreadable(path, e.to_string()),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(_) => unreadable(path, "the file is not valid UTF-8".to_owned()),
-                Ok(source) => runtime.block_on(async {
-                    match Client::new(ClientSettings::default()) {
-                        Ok(mut client) => {
-                            execute::run_file(path, source, settings, &mut client, budget).await
-                        }
-                        Err(e) => unreadable(path, e.to_string()),
+        let run = match read_text(path) {
+            Err(ReadError::Io(e)) => unreadable(path, e.to_string()),
+            Err(ReadError::Utf8(invalid)) => not_utf8(path, *invalid),
+            Ok(source) => runtime.block_on(async {
+                match Client::new(ClientSettings::default()) {
+                    Ok(mut client) => {
+                        execute::run_file(path, source, settings, &mut client, budget).await
                     }
-                }),
-            },
+                    Err(e) => unreadable(path, e.to_string()),
+                }
+            }),
         };
         if fail_fast && !run.outcome.outcome.is_pass() {
             stop.store(true, Ordering::SeqCst);
@@ -573,6 +573,14 @@ fn worker(
             return;
         }
     }
+}
+
+/// A file that is not UTF-8: a parse error (exit 2, as in Hurl) at its first invalid byte.
+fn not_utf8(path: &Path, invalid: InvalidUtf8) -> FileRun {
+    let mut run = unreadable(path, String::new());
+    run.outcome.file_error = Some(FileError::Parse(vec![invalid.diagnostic()]));
+    run.outcome.source = invalid.lossy;
+    run
 }
 
 fn unreadable(path: &Path, message: String) -> FileRun {

@@ -6,6 +6,9 @@
 //! error of a file costs time linear in the file, however long its lines are.
 //! [`decode`] turns a file's bytes into text, or names its first invalid byte.
 
+use crate::scenario::ast::Span;
+use crate::scenario::diagnostic::ParseDiagnostic;
+
 /// Bytes per block of the character-count table.
 const BLOCK: usize = 256;
 
@@ -131,6 +134,23 @@ impl InvalidUtf8 {
             self.line, self.column, self.byte
         )
     }
+
+    /// The byte range, in [`InvalidUtf8::lossy`], of the replacement character
+    /// shown for the first invalid byte.
+    pub fn lossy_span(&self) -> std::ops::Range<usize> {
+        self.offset..(self.offset + '\u{fffd}'.len_utf8()).min(self.lossy.len())
+    }
+
+    /// The problem as a parse diagnostic over [`InvalidUtf8::lossy`].
+    pub fn diagnostic(&self) -> ParseDiagnostic {
+        let span = self.lossy_span();
+        ParseDiagnostic::new(
+            "the file is not valid UTF-8",
+            Span::new(span.start, span.end),
+            format!("byte 0x{:02X} is not UTF-8", self.byte),
+        )
+        .with_help("save the file as UTF-8")
+    }
 }
 
 /// A file's bytes as text, or where its first invalid UTF-8 byte is.
@@ -210,6 +230,9 @@ mod tests {
         let error = decode(b"GET http://a\nHTTP \xc3\xa9\xff 200\xfe\n".to_vec()).unwrap_err();
         assert_eq!((error.line, error.column, error.offset, error.byte), (2, 7, 20, 0xff));
         assert_eq!(error.message(), "invalid UTF-8 at line 2, column 7 (byte 0xFF)");
+        let diag = error.diagnostic();
+        assert_eq!(diag.label, "byte 0xFF is not UTF-8");
+        assert_eq!(error.lossy.get(diag.span.start..diag.span.end), Some("\u{fffd}"));
         assert!(error.lossy.starts_with("GET http://a\nHTTP é\u{fffd} 200"));
         // A truncated sequence at the very end.
         let error = decode(b"ab\xe2\x82".to_vec()).unwrap_err();
