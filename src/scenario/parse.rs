@@ -546,8 +546,14 @@ impl Parser<'_> {
         let mut key_len = 0;
         loop {
             if rest.starts_with("{{") {
-                let line = rest.split('\n').next().unwrap_or("");
-                let Some(close) = line.find("}}") else { return false };
+                // The closing `}}` on this line; scanning stops at the line end, so
+                // a line of many placeholders is read once, not once per placeholder.
+                let close = rest
+                    .as_bytes()
+                    .windows(2)
+                    .take_while(|w| w.first() != Some(&b'\n'))
+                    .position(|w| w == b"}}");
+                let Some(close) = close else { return false };
                 rest = rest.get(close + 2..).unwrap_or("");
                 key_len += 1;
                 continue;
