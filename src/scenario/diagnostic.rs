@@ -23,7 +23,7 @@ use miette::{
 };
 
 use crate::scenario::ast::Span;
-use crate::scenario::position::LineIndex;
+use crate::scenario::position::{LineIndex, work};
 
 /// The most diagnostics of one list that are drawn; the rest are counted.
 pub const MAX_RENDERED: usize = 100;
@@ -164,6 +164,7 @@ impl<'s> Renderer<'s> {
         if !out.ends_with('\n') {
             out.push('\n');
         }
+        work::charge(out.len());
         out
     }
 
@@ -268,6 +269,7 @@ impl<'s> Renderer<'s> {
         if text.is_empty() || text.ends_with('\n') {
             text.push('\n');
         }
+        work::charge(text.len());
         Excerpt {
             name: self.name.to_owned(),
             text,
@@ -294,6 +296,7 @@ fn shown_span(source: &str, span: Span) -> (usize, usize) {
     let mut end = floor_char_boundary(source, span.end.max(start));
     if start == len && end == len {
         let trimmed = source.trim_end_matches(['\n', '\r']).len();
+        work::charge(len - trimmed);
         start = trimmed;
         end = trimmed;
     }

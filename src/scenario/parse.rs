@@ -25,6 +25,7 @@ use crate::scenario::ast::{
     Spanned, StatusSpec, Template, TemplateElement, VersionSpec,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
+use crate::scenario::position::work;
 use cursor::{PResult, Parser};
 use strings::{StrKind, is_key_char};
 
@@ -554,10 +555,12 @@ impl Parser<'_> {
                     .take_while(|w| w.first() != Some(&b'\n'))
                     .position(|w| w == b"}}");
                 let Some(close) = close else { return false };
+                work::charge(close + 2);
                 rest = rest.get(close + 2..).unwrap_or("");
                 key_len += 1;
                 continue;
             }
+            work::charge(1);
             let mut chars = rest.chars();
             match chars.next() {
                 Some('\\') => match chars.next() {

@@ -5,9 +5,44 @@
 //! for the line plus a count of at most one block of bytes, so reporting every
 //! error of a file costs time linear in the file, however long its lines are.
 //! [`decode`] turns a file's bytes into text, or names its first invalid byte.
+//! [`work`] is the meter the linear-cost tests read.
 
 use crate::scenario::ast::Span;
 use crate::scenario::diagnostic::ParseDiagnostic;
+
+/// A deterministic measure of work, for tests that check that cost grows linearly
+/// with the input (never wall-clock time).
+///
+/// The scanning loops of the parser's cursor, this index, the renderer and the
+/// suite's resolver [`work::charge`] what they scan (bytes, steps, lookups). In
+/// a normal build `charge` does nothing; under `cfg(test)` it adds to a
+/// per-thread counter that `work::measure` reads.
+pub(crate) mod work {
+    #[cfg(test)]
+    use std::cell::Cell;
+
+    #[cfg(test)]
+    thread_local! {
+        static UNITS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Adds `units` of work (bytes scanned, steps taken) to this thread's meter.
+    #[inline]
+    pub(crate) fn charge(units: usize) {
+        #[cfg(test)]
+        UNITS.with(|meter| meter.set(meter.get().saturating_add(units as u64)));
+        #[cfg(not(test))]
+        let _ = units;
+    }
+
+    /// Runs `f` and returns its result with the work it charged.
+    #[cfg(test)]
+    pub(crate) fn measure<R>(f: impl FnOnce() -> R) -> (R, u64) {
+        let before = UNITS.with(Cell::get);
+        let result = f();
+        (result, UNITS.with(Cell::get).saturating_sub(before))
+    }
+}
 
 /// Bytes per block of the character-count table.
 const BLOCK: usize = 256;
@@ -30,6 +65,7 @@ fn starts_char(byte: u8) -> bool {
 impl LineIndex {
     /// Indexes `source`, in one pass.
     pub fn new(source: &str) -> LineIndex {
+        work::charge(source.len());
         let bytes = source.as_bytes();
         let mut line_starts = vec![0];
         let mut chars_before_block = Vec::with_capacity(bytes.len() / BLOCK + 1);
@@ -53,6 +89,7 @@ impl LineIndex {
         let block = offset / BLOCK;
         let counted = self.chars_before_block.get(block).copied().unwrap_or(0);
         let rest = source.as_bytes().get(block * BLOCK..offset).unwrap_or_default();
+        work::charge(rest.len());
         counted + rest.iter().filter(|&&b| starts_char(b)).count()
     }
 
@@ -160,6 +197,7 @@ impl InvalidUtf8 {
 /// [`InvalidUtf8`] when `bytes` is not UTF-8, naming the first invalid byte's
 /// line and character column (as Hurl counts them: a leading BOM takes no column).
 pub fn decode(bytes: Vec<u8>) -> Result<String, Box<InvalidUtf8>> {
+    work::charge(bytes.len());
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(error) => {

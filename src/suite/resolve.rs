@@ -14,7 +14,7 @@ use std::time::Duration;
 use regex::Regex;
 use toml::Spanned;
 
-use crate::scenario::LineIndex;
+use crate::scenario::{LineIndex, work};
 use crate::suite::diagnostic::{self, SuiteDiagnostic, did_you_mean, known_list};
 use crate::suite::file::{
     self, Argv, DurationText, Entries, EnvText, GlobList, LayerFile, ReadyFile, RunFile,
@@ -808,6 +808,8 @@ impl Resolver<'_> {
         // Built at the first duplicate only.
         let mut lines: Option<LineIndex> = None;
         for layer in layers {
+            // One step per layer and one lookup per name: the linear-cost tests read this.
+            work::charge(1);
             let file = layer.get_ref();
             let name = match &file.name {
                 None => {
@@ -825,6 +827,7 @@ impl Resolver<'_> {
                     None
                 }
                 Some(name) => {
+                    work::charge(name.get_ref().len());
                     if let Some(first) = seen.get(name.get_ref().as_str()) {
                         let line = lines
                             .get_or_insert_with(|| LineIndex::new(self.source))
