@@ -60,7 +60,7 @@ const BAD_ENTRIES: [&str; 10] = [
     "POST http://a/\n{\"a\": [1, 2,]}\n\n",
     "POST http://a/\n<a><b></a>\n\n",
     "GET http://a/\nX{{: 1\n\n",
-    "GET http://a/ bogus\n\n",
+    "GET http://a/\nHTTP 200\n[Asserts]\nstatus == 200 bogus\n\n",
     "GET http://a/\nHTTP 200\n[Captures]\nx: jsonpath \"$.a\" nope\n\n",
 ];
 
@@ -138,6 +138,14 @@ proptest! {
 }
 
 #[test]
+fn every_bad_entry_has_an_error() {
+    for entry in BAD_ENTRIES {
+        let (_, diags) = parse(entry);
+        assert!(!diags.is_empty(), "no error in {entry:?}");
+    }
+}
+
+#[test]
 fn megabyte_files_cost_linear_work() {
     // About 1 MB and 4 MB, valid.
     assert_linear("valid", |n| GOOD_ENTRY.repeat(n), 5_000, parse_and_render);
@@ -169,7 +177,8 @@ fn positions_of_many_errors_on_one_long_line_cost_linear_work() {
             .collect();
         let text = Renderer::new("f.hurl", source, LOOK)
             .render_all(diags.iter().map(ParseDiagnostic::snippet), "");
-        let last = diags.last().map(|d| shown_position(&index, source, d.span));
+        // Every position, as the JSON report writes them all.
+        let last = diags.iter().map(|d| shown_position(&index, source, d.span)).last();
         (text, last)
     };
     let source = "é".repeat(400_000);
