@@ -110,6 +110,10 @@ proptest! {
         prop_assert!(text.len() < 4_000, "{} bytes drawn", text.len());
         let plain = crate::scenario::render_plain(&diags, "f.hurl", &source);
         prop_assert!(plain.contains(&header));
+        let color = Look { color: true, context_lines: 2, width: 80 };
+        let colored = Renderer::new("f.hurl", &source, color)
+            .render_all(diags.iter().map(ParseDiagnostic::snippet), "\n");
+        prop_assert!(colored.contains('\u{1b}') && colored.len() < 8_000);
     }
 
     /// A file that is not UTF-8: the first invalid byte's line and column, drawn.
