@@ -113,7 +113,8 @@ proptest! {
         let color = Look { color: true, context_lines: 2, width: 80 };
         let colored = Renderer::new("f.hurl", &source, color)
             .render_all(diags.iter().map(ParseDiagnostic::snippet), "\n");
-        prop_assert!(colored.contains('\u{1b}') && colored.len() < 8_000);
+        let escape = colored.contains('\u{1b}');
+        prop_assert!(escape && colored.len() < 8_000, "{} bytes", colored.len());
     }
 
     /// A file that is not UTF-8: the first invalid byte's line and column, drawn.
