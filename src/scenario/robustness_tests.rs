@@ -183,7 +183,9 @@ fn positions_of_many_errors_on_one_long_line_cost_linear_work() {
         let text = Renderer::new("f.hurl", source, LOOK)
             .render_all(diags.iter().map(ParseDiagnostic::snippet), "");
         // Every position, as the JSON report writes them all.
-        let last = diags.iter().map(|d| shown_position(&index, source, d.span)).last();
+        let all: Vec<(usize, usize)> =
+            diags.iter().map(|d| shown_position(&index, source, d.span)).collect();
+        let last = all.last().copied();
         (text, last)
     };
     let source = "é".repeat(400_000);
