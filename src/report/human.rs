@@ -44,15 +44,33 @@ pub fn snippet(
     Renderer::new(file_name, source, style.look()).render(&Snippet { span, title, label, help })
 }
 
-/// The snippets of one file's failures: one index of the source, at most
-/// [`MAX_RENDERED`] drawn, the rest counted.
+/// The snippets of one file's failures: one index of the source (built at the
+/// first failure, so a passing file costs nothing), at most [`MAX_RENDERED`]
+/// drawn, the rest counted.
 struct Drawer<'s> {
-    renderer: Renderer<'s>,
+    name: &'s str,
+    source: &'s str,
+    style: Style,
+    renderer: Option<Renderer<'s>>,
     drawn: usize,
     more: usize,
 }
 
-impl Drawer<'_> {
+impl<'s> Drawer<'s> {
+    fn new(name: &'s str, source: &'s str, style: Style) -> Drawer<'s> {
+        Drawer { name, source, style, renderer: None, drawn: 0, more: 0 }
+    }
+
+    fn renderer(&mut self) -> &Renderer<'s> {
+        let (name, source, look) = (self.name, self.source, self.style.look());
+        self.renderer.get_or_insert_with(|| Renderer::new(name, source, look))
+    }
+
+    /// The span of the request line at `line` (1-based).
+    fn entry_span(&mut self, line: usize) -> Span {
+        self.renderer().line_span(line)
+    }
+
     /// The snippet, or nothing (counted) past the cap.
     fn snippet(&mut self, span: Span, title: &str, label: &str, help: Option<&str>) -> String {
         if self.drawn >= MAX_RENDERED {
@@ -60,7 +78,7 @@ impl Drawer<'_> {
             return String::new();
         }
         self.drawn += 1;
-        self.renderer.render(&Snippet { span, title, label, help })
+        self.renderer().render(&Snippet { span, title, label, help })
     }
 
     /// The closing "and N more" line, if the cap was reached.
@@ -92,8 +110,7 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
     let name = file.path.display().to_string();
     let source = file.source.as_str();
     let mut out = String::new();
-    let mut drawer =
-        Drawer { renderer: Renderer::new(&name, source, style.look()), drawn: 0, more: 0 };
+    let mut drawer = Drawer::new(&name, source, style);
     match &file.file_error {
         Some(FileError::Unreadable(message)) => {
             let _ = writeln!(out, "error: cannot read {name}: {message}");
@@ -127,21 +144,18 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
             }
             Some(EntryFailure::Runtime { message, span }) => {
                 let span = span.unwrap_or(Span::new(0, 0));
-                let span = if span == Span::new(0, 0) {
-                    drawer.renderer.line_span(entry.line)
-                } else {
-                    span
-                };
+                let span =
+                    if span == Span::new(0, 0) { drawer.entry_span(entry.line) } else { span };
                 out.push_str(&drawer.snippet(span, "runtime error", message, None));
             }
             Some(EntryFailure::ServerCrashed { message, stderr_tail }) => {
-                let span = drawer.renderer.line_span(entry.line);
+                let span = drawer.entry_span(entry.line);
                 let tail = (!stderr_tail.is_empty())
                     .then(|| format!("stderr of the server:\n{}", stderr_tail.join("\n")));
                 out.push_str(&drawer.snippet(span, "server crashed", message, tail.as_deref()));
             }
             Some(EntryFailure::Transport { message }) => {
-                let span = drawer.renderer.line_span(entry.line);
+                let span = drawer.entry_span(entry.line);
                 out.push_str(&drawer.snippet(span, "HTTP connection failed", message, None));
             }
         }

@@ -211,3 +211,25 @@ fn files_that_are_not_utf8_name_the_first_invalid_byte() {
     assert!(out.stderr().contains("shakedown.toml:2:9"), "{out:?}");
     assert!(out.stderr().contains("byte 0xFF is not UTF-8"), "{out:?}");
 }
+
+#[test]
+fn thousands_of_assert_failures_print_the_first_100_and_a_count() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let source = format!(
+        "GET {{{{base_url}}}}/health\nHTTP 200\n[Asserts]\n{}",
+        "status == 404\n".repeat(1_500)
+    );
+    let file = write_file(dir.path(), "asserts.hurl", &source);
+    let out = test_file(&fixture, dir.path(), &file);
+    assert_eq!(out.code(), 4, "{out:?}");
+    let stderr = out.stderr();
+    assert_eq!(stderr.matches("× assert failure").count(), 100, "{stderr}");
+    assert!(stderr.contains("… and 1400 more error(s), not shown"), "{stderr}");
+    // The report keeps every one.
+    let report = read_json(&dir.path().join("report.json"));
+    let asserts = &report["files"][0]["entries"][0]["iterations"][0]["polls"][0]["asserts"];
+    let failed =
+        asserts.as_array().map_or(0, |all| all.iter().filter(|a| a["success"] == false).count());
+    assert_eq!(failed, 1_500);
+}
