@@ -142,6 +142,62 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Any text, any span, any look: the renderer draws it, and the header's position is the
+    /// naive character count of where the caret starts.
+    #[test]
+    fn any_span_of_any_text_renders(
+        parts in prop::collection::vec(
+            prop_oneof![
+                "[a-z ]{0,20}",
+                Just("\n".to_owned()),
+                Just("\r\n".to_owned()),
+                Just("\t".to_owned()),
+                Just("é🙂\u{200b}\u{301}".to_owned()),
+                Just("\u{feff}".to_owned()),
+                Just("\u{1b}[31m".to_owned()),
+                (0usize..3_000).prop_map(|n| "w".repeat(n)),
+            ],
+            0..30,
+        ),
+        start in 0usize..100_000,
+        len in 0usize..100_000,
+        context_lines in 0usize..4,
+        width in 1usize..200,
+        color in any::<bool>(),
+    ) {
+        let source: String = parts.concat();
+        let start = start % (source.len() + 2);
+        let diag = ParseDiagnostic::new("title", Span::new(start, start.saturating_add(len)), "label")
+            .with_help("help");
+        let look = Look { color, context_lines, width };
+        let renderer = Renderer::new("f.hurl", &source, look);
+        let text = renderer.render(&diag.snippet());
+        let (line, column) = renderer.position(diag.span);
+        let header = format!("f.hurl:{line}:{column}");
+        prop_assert!(text.contains(&header), "{} not in {}", header, text);
+        prop_assert!(text.len() < 8_000 + 200 * context_lines, "{} bytes", text.len());
+        // The position, counted naively at the caret's start.
+        let index = LineIndex::new(&source);
+        prop_assert_eq!(shown_position(&index, &source, diag.span), (line, column));
+        let at = {
+            let mut at = start.min(source.len());
+            while !source.is_char_boundary(at) { at -= 1; }
+            at
+        };
+        let before = source.get(..at).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let naive_line = before.matches('\n').count() + 1;
+        let mut naive_column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
+        if line_start == 0 && at >= 3 && source.starts_with('\u{feff}') {
+            naive_column -= 1;
+        }
+        prop_assert_eq!(index.line_col(&source, at), (naive_line, naive_column));
+    }
+}
+
 #[test]
 fn every_bad_entry_has_an_error() {
     for entry in BAD_ENTRIES {
