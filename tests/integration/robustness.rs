@@ -233,3 +233,37 @@ fn thousands_of_assert_failures_print_the_first_100_and_a_count() {
         asserts.as_array().map_or(0, |all| all.iter().filter(|a| a["success"] == false).count());
     assert_eq!(failed, 1_500);
 }
+
+#[test]
+fn deeply_nested_query_expressions_are_errors_not_crashes() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let depth = 100_000;
+    // Each of these overflowed the stack (or, for nested filters, took exponential time).
+    let cases = [
+        (
+            "health",
+            format!("jsonpath \"${}.a{}\" not exists", "[?(@".repeat(depth), ")]".repeat(depth)),
+        ),
+        (
+            "health",
+            format!("jsonpath \"$[?{}@.a{}]\" not exists", "(".repeat(depth), ")".repeat(depth)),
+        ),
+        ("health", format!("jsonpath \"${}.a{}\" not exists", "[?(@".repeat(24), ")]".repeat(24))),
+        ("xml", format!("xpath \"{}\" exists", vec!["1"; depth].join("+"))),
+        ("xml", format!("xpath \"{}1\" exists", "-".repeat(depth))),
+        ("xml", format!("xpath \"{}1{}\" exists", "(".repeat(depth), ")".repeat(depth))),
+    ];
+    for (i, (path, assert)) in cases.iter().enumerate() {
+        let source = format!("GET {{{{base_url}}}}/{path}\nHTTP 200\n[Asserts]\n{assert}\n");
+        let file = write_file(dir.path(), &format!("deep{i}.hurl"), &source);
+        let out = test_file(&fixture, dir.path(), &file);
+        assert_eq!(out.code(), 4, "case {i}: {out:?}");
+        let stderr = out.stderr();
+        assert!(
+            stderr.contains("invalid jsonpath expression")
+                || stderr.contains("xpath expression is invalid"),
+            "case {i}: {stderr}"
+        );
+    }
+}
