@@ -183,11 +183,7 @@ fn jsonpath_too_deep(expr: &str) -> bool {
                     return true;
                 }
             }
-            ')' | ']' => {
-                if open.pop() == Some('[') {
-                    brackets -= 1;
-                }
-            }
+            ')' | ']' => brackets -= usize::from(open.pop() == Some('[')),
             _ => {}
         }
     }
