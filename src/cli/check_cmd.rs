@@ -2,6 +2,7 @@
 //! suite file (`*.toml`), validate it and every scenario file it names instead.
 
 use crate::cli::args::CheckArgs;
+use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::Printer;
 use crate::exit_code;
 use crate::report::human;
@@ -24,14 +25,18 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
     let mut code = exit_code::SUCCESS;
     for path in files {
         let name = path.display().to_string();
-        let source = match std::fs::read(&path).map(String::from_utf8) {
-            Ok(Ok(source)) => source,
-            Ok(Err(_)) => {
-                printer.error(&format!("error: {name} is not valid UTF-8"));
+        let source = match read_text(&path) {
+            Ok(source) => source,
+            Err(ReadError::Utf8(invalid)) => {
+                let diagnostics = [invalid.diagnostic()];
+                let text =
+                    human::parse_diagnostics(&name, &invalid.lossy, &diagnostics, printer.style());
+                printer.err(text.trim_end());
+                printer.err(&format!("{name}: 1 error(s)"));
                 code = exit_code::combine([code, exit_code::INPUT]);
                 continue;
             }
-            Err(e) => {
+            Err(ReadError::Io(e)) => {
                 printer.error(&format!("error: cannot read {name}: {e}"));
                 code = exit_code::combine([code, exit_code::INPUT]);
                 continue;

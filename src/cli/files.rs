@@ -3,6 +3,22 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::output::UsageError;
+use crate::scenario::InvalidUtf8;
+
+/// Why an input file (a `.hurl` file, a suite file) could not be read as text.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// The file is not UTF-8: where its first invalid byte is.
+    Utf8(Box<InvalidUtf8>),
+}
+
+/// Reads an input file as text: the one reading of `.hurl` and suite files.
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path).map_err(ReadError::Io)?;
+    crate::scenario::decode(bytes).map_err(ReadError::Utf8)
+}
 
 /// The `.hurl` files named by `inputs` (directories recursively, sorted) and `globs`, in order.
 pub fn collect(inputs: &[PathBuf], globs: &[String]) -> Result<Vec<PathBuf>, UsageError> {

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::cli::args::{FlakyResult, RunArgs, TransportRetryMode};
+use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::cli::run_report::{self, CommandRecord, LayerRecord, ServerRecord, Testcase};
 use crate::cli::test_cmd::{
@@ -85,13 +86,17 @@ pub(crate) struct LoadedSuite {
 /// problem. `Err` is the exit code (2).
 pub(crate) fn load_suite(path: &Path, printer: &mut Printer) -> Result<LoadedSuite, u8> {
     let name = path.display().to_string();
-    let source = match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(source)) => source,
-        Ok(Err(_)) => {
-            printer.error(&format!("error: the suite file {name} is not valid UTF-8"));
+    let color = printer.style() == human::Style::Color;
+    let source = match read_text(path) {
+        Ok(source) => source,
+        Err(ReadError::Utf8(invalid)) => {
+            let span = invalid.lossy_span();
+            let label = format!("byte 0x{:02X} is not UTF-8", invalid.byte);
+            let problem = diag("the suite file is not valid UTF-8".to_owned(), span, &label);
+            printer.err(&suite::render(&[problem], &name, &invalid.lossy, color));
             return Err(exit_code::INPUT);
         }
-        Err(e) => {
+        Err(ReadError::Io(e)) => {
             printer.error(&format!("error: cannot read the suite file {name}: {e}"));
             return Err(exit_code::INPUT);
         }
@@ -101,7 +106,6 @@ pub(crate) fn load_suite(path: &Path, printer: &mut Printer) -> Result<LoadedSui
         _ => PathBuf::from("."),
     };
     let dir = std::path::absolute(&dir).unwrap_or(dir);
-    let color = printer.style() == human::Style::Color;
     let suite = match suite::parse_suite(&source, &dir) {
         Ok(suite) => suite,
         Err(diagnostics) => {
@@ -186,13 +190,16 @@ fn expand_glob(pattern: &str) -> Vec<PathBuf> {
 
 fn scenario_parses(path: &Path, printer: &mut Printer) -> bool {
     let name = path.display().to_string();
-    let source = match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(source)) => source,
-        Ok(Err(_)) => {
-            printer.error(&format!("error: {name} is not valid UTF-8"));
+    let source = match read_text(path) {
+        Ok(source) => source,
+        Err(ReadError::Utf8(invalid)) => {
+            let diagnostics = [invalid.diagnostic()];
+            let text =
+                human::parse_diagnostics(&name, &invalid.lossy, &diagnostics, printer.style());
+            printer.err(text.trim_end());
             return false;
         }
-        Err(e) => {
+        Err(ReadError::Io(e)) => {
             printer.error(&format!("error: cannot read {name}: {e}"));
             return false;
         }

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::exit_code;
 use crate::report::{human, hurl_json, json, junit, tap};
@@ -22,6 +23,7 @@ use crate::runner::execute::{self, FileRun, RunSettings};
 use crate::runner::options::{Netrc, parse_duration};
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
+use crate::scenario::InvalidUtf8;
 use crate::scenario::ast::DurationUnit;
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
@@ -669,20 +671,24 @@ fn worker(
         }
         let index = next.fetch_add(1, Ordering::SeqCst);
         let Some(path) = files.get(index) else { return };
-        let read = if path.as_os_str() == STDIN_PATH { stdin_bytes() } else { std::fs::read(path) };
+        let read = if path.as_os_str() == STDIN_PATH {
+            stdin_bytes()
+                .map_err(ReadError::Io)
+                .and_then(|bytes| crate::scenario::decode(bytes).map_err(ReadError::Utf8))
+        } else {
+            read_text(path)
+        };
         let run = match read {
-            Err(e) => unreadable(path, e.to_string()),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(e) => not_utf8(path, &e),
-                Ok(source) => runtime.block_on(async {
-                    match Client::new(ClientSettings::default()) {
-                        Ok(mut client) => {
-                            execute::run_file(path, source, settings, &mut client, budget).await
-                        }
-                        Err(e) => unreadable(path, e.to_string()),
+            Err(ReadError::Io(e)) => unreadable(path, e.to_string()),
+            Err(ReadError::Utf8(invalid)) => not_utf8(path, *invalid),
+            Ok(source) => runtime.block_on(async {
+                match Client::new(ClientSettings::default()) {
+                    Ok(mut client) => {
+                        execute::run_file(path, source, settings, &mut client, budget).await
                     }
-                }),
-            },
+                    Err(e) => unreadable(path, e.to_string()),
+                }
+            }),
         };
         if fail_fast && !run.outcome.outcome.is_pass() {
             stop.store(true, Ordering::SeqCst);
@@ -693,20 +699,11 @@ fn worker(
     }
 }
 
-/// A file that is not UTF-8 is an input error (exit 2), as in Hurl, shown at its first invalid byte.
-fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> FileRun {
-    let at = error.utf8_error().valid_up_to();
-    let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
-    // The lossy text has the valid prefix unchanged, so `at` is a char boundary in it.
-    let span = crate::scenario::ast::Span { start: at, end: at };
-    let diagnostic = crate::scenario::ParseDiagnostic::new(
-        "invalid UTF-8",
-        span,
-        "the file is not valid UTF-8 from here",
-    );
+/// A file that is not UTF-8: a parse error (exit 2, as in Hurl) at its first invalid byte.
+fn not_utf8(path: &Path, invalid: InvalidUtf8) -> FileRun {
     let mut run = unreadable(path, String::new());
-    run.outcome.file_error = Some(FileError::Parse(vec![diagnostic]));
-    run.outcome.source = source;
+    run.outcome.file_error = Some(FileError::Parse(vec![invalid.diagnostic()]));
+    run.outcome.source = invalid.lossy;
     run
 }
 

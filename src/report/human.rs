@@ -7,12 +7,11 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
-
 use crate::diagnosis::Cause;
 use crate::runner::outcome::{EntryFailure, FileError, FileOutcome, Outcome};
 use crate::scenario::ast::Span;
-use crate::scenario::{LineIndex, ParseDiagnostic};
+use crate::scenario::diagnostic::more_line;
+use crate::scenario::{Look, MAX_RENDERED, ParseDiagnostic, Renderer, Snippet};
 
 /// How to draw snippets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,20 +22,17 @@ pub enum Style {
     Color,
 }
 
-#[derive(Debug, Diagnostic, thiserror::Error)]
-#[error("{title}")]
-struct Snippet {
-    title: String,
-    #[source_code]
-    code: NamedSource<String>,
-    #[label("{label}")]
-    span: SourceSpan,
-    label: String,
-    #[help]
-    help: Option<String>,
+impl Style {
+    /// The renderer's look for this style: one context line, wrapped at 120 columns.
+    fn look(self) -> Look {
+        Look { color: self == Style::Color, context_lines: 1, width: 120 }
+    }
 }
 
 /// Renders one diagnostic as a snippet of `source`.
+///
+/// This indexes `source`; to draw many snippets of one file, use
+/// [`parse_diagnostics`] or [`failures`], which index it once.
 pub fn snippet(
     file_name: &str,
     source: &str,
@@ -46,26 +42,50 @@ pub fn snippet(
     help: Option<&str>,
     style: Style,
 ) -> String {
-    let start = span.start.min(source.len());
-    let end = span.end.clamp(start, source.len());
-    let diagnostic = Snippet {
-        title: title.to_owned(),
-        code: NamedSource::new(file_name, source.to_owned()),
-        span: SourceSpan::from(start..end),
-        label: label.to_owned(),
-        help: help.map(str::to_owned),
-    };
-    let theme = match style {
-        Style::Plain => GraphicalTheme::unicode_nocolor(),
-        Style::Color => GraphicalTheme::unicode(),
-    };
-    let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(120);
-    if handler.render_report(&mut out, &diagnostic).is_err() {
-        let (line, column) = LineIndex::new(source).line_col(source, start);
-        out = format!("error: {title}\n  --> {file_name}:{line}:{column}\n  {label}\n");
+    Renderer::new(file_name, source, style.look()).render(&Snippet { span, title, label, help })
+}
+
+/// The snippets of one file's failures: one index of the source (built at the
+/// first failure, so a passing file costs nothing), at most [`MAX_RENDERED`]
+/// drawn, the rest counted.
+struct Drawer<'s> {
+    name: &'s str,
+    source: &'s str,
+    style: Style,
+    renderer: Option<Renderer<'s>>,
+    drawn: usize,
+    more: usize,
+}
+
+impl<'s> Drawer<'s> {
+    fn new(name: &'s str, source: &'s str, style: Style) -> Drawer<'s> {
+        Drawer { name, source, style, renderer: None, drawn: 0, more: 0 }
     }
-    out
+
+    fn renderer(&mut self) -> &Renderer<'s> {
+        let (name, source, look) = (self.name, self.source, self.style.look());
+        self.renderer.get_or_insert_with(|| Renderer::new(name, source, look))
+    }
+
+    /// The span of the request line at `line` (1-based).
+    fn entry_span(&mut self, line: usize) -> Span {
+        self.renderer().line_span(line)
+    }
+
+    /// The snippet, or nothing (counted) past the cap.
+    fn snippet(&mut self, span: Span, title: &str, label: &str, help: Option<&str>) -> String {
+        if self.drawn >= MAX_RENDERED {
+            self.more += 1;
+            return String::new();
+        }
+        self.drawn += 1;
+        self.renderer().render(&Snippet { span, title, label, help })
+    }
+
+    /// The closing "and N more" line, if the cap was reached.
+    fn more_line(&self) -> Option<String> {
+        (self.more > 0).then(|| more_line(self.more))
+    }
 }
 
 /// The one line printed for a finished file, Hurl style.
@@ -91,6 +111,7 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
     let name = file.path.display().to_string();
     let source = file.source.as_str();
     let mut out = String::new();
+    let mut drawer = Drawer::new(&name, source, style);
     match &file.file_error {
         Some(FileError::Unreadable(message)) => {
             let _ = writeln!(out, "error: cannot read {name}: {message}");
@@ -116,77 +137,42 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
                         (None, None) => "failed".to_owned(),
                     };
                     let help = a.expected.as_ref().map(|e| format!("expected: {e}"));
-                    out.push_str(&snippet(
-                        &name,
-                        source,
-                        a.span,
-                        title,
-                        &label,
-                        help.as_deref(),
-                        style,
-                    ));
+                    out.push_str(&drawer.snippet(a.span, title, &label, help.as_deref()));
                 }
             }
             Some(EntryFailure::Capture { message, span }) => {
-                out.push_str(&snippet(
-                    &name,
-                    source,
-                    *span,
-                    "capture failure",
-                    message,
-                    None,
-                    style,
-                ));
+                out.push_str(&drawer.snippet(*span, "capture failure", message, None));
             }
             Some(EntryFailure::Runtime { message, span }) => {
                 let span = span.unwrap_or(Span::new(0, 0));
                 let span =
-                    if span == Span::new(0, 0) { entry_span(file, entry.line) } else { span };
-                out.push_str(&snippet(&name, source, span, "runtime error", message, None, style));
+                    if span == Span::new(0, 0) { drawer.entry_span(entry.line) } else { span };
+                out.push_str(&drawer.snippet(span, "runtime error", message, None));
             }
             Some(EntryFailure::ServerCrashed { message, stderr_tail }) => {
-                let span = entry_span(file, entry.line);
+                let span = drawer.entry_span(entry.line);
                 let tail = (!stderr_tail.is_empty())
                     .then(|| format!("stderr of the server:\n{}", stderr_tail.join("\n")));
-                out.push_str(&snippet(
-                    &name,
-                    source,
-                    span,
-                    "server crashed",
-                    message,
-                    tail.as_deref(),
-                    style,
-                ));
+                out.push_str(&drawer.snippet(span, "server crashed", message, tail.as_deref()));
             }
             Some(EntryFailure::Transport(failed)) => {
-                let span = entry_span(file, entry.line);
+                let span = drawer.entry_span(entry.line);
                 let help =
                     failed.diagnosis.as_ref().map(|d| format!("{}\nhint: {}", d.line(), d.hint));
-                out.push_str(&snippet(
-                    &name,
-                    source,
+                out.push_str(&drawer.snippet(
                     span,
                     "HTTP connection failed",
                     &failed.message(),
                     help.as_deref(),
-                    style,
                 ));
             }
         }
     }
-    out
-}
-
-/// The span of the request line at `line` (1-based).
-fn entry_span(file: &FileOutcome, line: usize) -> Span {
-    let mut offset = 0;
-    for (i, text) in file.source.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return Span::new(offset, offset + text.trim_end().len());
-        }
-        offset += text.len();
+    if let Some(line) = drawer.more_line() {
+        out.push_str(&line);
+        out.push('\n');
     }
-    Span::new(0, 0)
+    out
 }
 
 /// One line per failed transport attempt: what failed, where, on which connection, what was
@@ -282,17 +268,16 @@ pub fn budget_warning(retries: u64, requests: u64) -> String {
     )
 }
 
-/// Every parse diagnostic of a file, as snippets.
+/// Every parse diagnostic of a file, as snippets: the first [`MAX_RENDERED`],
+/// then how many more.
 pub fn parse_diagnostics(
     file_name: &str,
     source: &str,
     diagnostics: &[ParseDiagnostic],
     style: Style,
 ) -> String {
-    diagnostics
-        .iter()
-        .map(|d| snippet(file_name, source, d.span, &d.message, &d.label, d.help.as_deref(), style))
-        .collect()
+    Renderer::new(file_name, source, style.look())
+        .render_all(diagnostics.iter().map(ParseDiagnostic::snippet), "")
 }
 
 /// Totals of a run.

@@ -15,7 +15,7 @@ use crate::diagnosis::Diagnosis;
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome, Poll,
 };
-use crate::scenario::LineIndex;
+use crate::scenario::{LineIndex, shown_position};
 use crate::transport::facts::AttemptFacts;
 
 /// The schema identifier of this format.
@@ -358,7 +358,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
             .asserts
             .iter()
             .map(|a| {
-                let (line, column) = lines.line_col(source, a.span.start);
+                let (line, column) = shown_position(lines, source, a.span);
                 AssertDto {
                     line,
                     column,
@@ -408,7 +408,7 @@ fn file_dto(file: &FileOutcome) -> FileDto {
                 messages: d
                     .iter()
                     .map(|d| {
-                        let (line, column) = lines.line_col(&file.source, d.span.start);
+                        let (line, column) = shown_position(&lines, &file.source, d.span);
                         format!("{}:{line}:{column}: {}", file.path.display(), d.message)
                     })
                     .collect(),

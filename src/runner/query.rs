@@ -184,13 +184,55 @@ thread_local! {
     static REGEXES: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
 }
 
-/// Parses an RFC 9535 JSONPath expression (memoised per thread).
+/// The deepest nesting of `(` and `[` a JSONPath may have: `serde_json_path`'s
+/// parser recurses (a stack overflow past a few thousand levels).
+const MAX_JSONPATH_NESTING: usize = 64;
+/// The deepest nesting of `[` a JSONPath may have: the parser backtracks, and its
+/// time doubles with each filter nested in a filter (20 levels: seconds).
+const MAX_JSONPATH_BRACKETS: usize = 10;
+
+/// Whether `expr` nests deeper than the parser can take, in one linear scan
+/// (quoted strings are skipped).
+fn jsonpath_too_deep(expr: &str) -> bool {
+    let mut open: Vec<char> = Vec::new();
+    let mut brackets = 0usize;
+    let mut chars = expr.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                while let Some(inner) = chars.next() {
+                    if inner == '\\' {
+                        chars.next();
+                    } else if inner == c {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' => {
+                open.push(c);
+                brackets += usize::from(c == '[');
+                if open.len() > MAX_JSONPATH_NESTING || brackets > MAX_JSONPATH_BRACKETS {
+                    return true;
+                }
+            }
+            ')' | ']' => brackets -= usize::from(open.pop() == Some('[')),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses an RFC 9535 JSONPath expression (memoised per thread); one nested too
+/// deeply for the parser is invalid.
 pub(crate) fn parse_jsonpath(
     expr: &str,
     span: Span,
 ) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
     if let Some(path) = JSONPATHS.with(|cache| cache.borrow().get(expr).cloned()) {
         return Ok(path);
+    }
+    if jsonpath_too_deep(expr) {
+        return Err(EvalError::new(EvalErrorKind::InvalidJsonpath(expr.to_owned()), span));
     }
     let path = Rc::new(
         serde_json_path::JsonPath::parse(expr)
@@ -388,6 +430,20 @@ fn pem(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
+
+    #[test]
+    fn jsonpaths_nested_too_deeply_are_refused_before_parsing() {
+        assert!(!jsonpath_too_deep("$.a[?(@.b[?(@.c == '[[[[[[[[[[[[')])]"));
+        assert!(!jsonpath_too_deep(&format!("$[?{}@.a{}]", "(".repeat(60), ")".repeat(60))));
+        assert!(jsonpath_too_deep(&format!("$[?{}@.a{}]", "(".repeat(70), ")".repeat(70))));
+        let filters = |n: usize| format!("${}.a{}", "[?(@".repeat(n), ")]".repeat(n));
+        assert!(!jsonpath_too_deep(&filters(10)));
+        assert!(jsonpath_too_deep(&filters(11)));
+        assert!(jsonpath_too_deep(&"[".repeat(100_000)));
+        let span = Span::new(0, 1);
+        assert!(parse_jsonpath(&filters(100_000), span).is_err());
+        assert!(parse_jsonpath(&filters(3), span).is_ok());
+    }
 
     use super::*;
     use crate::runner::test_support::{context, query, regex_lit, response, tpl, tpl_var};

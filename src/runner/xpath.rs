@@ -176,8 +176,12 @@ impl Document {
         Ok(doc)
     }
 
-    /// Evaluates an XPath 1.0 expression against the document root.
+    /// Evaluates an XPath 1.0 expression against the document root; one with more
+    /// operators than the parser can nest safely is invalid.
     pub fn eval(&self, expr: &str) -> Result<Value, EvalError> {
+        if xpath_too_complex(expr) {
+            return Err(EvalError::new(EvalErrorKind::InvalidXpath, Span::default()));
+        }
         let parsed = xpath_eval::parse(expr)
             .map_err(|_| EvalError::new(EvalErrorKind::InvalidXpath, Span::default()))?;
         let resolver = |prefix: &str| -> Option<String> {
@@ -267,6 +271,40 @@ impl<'a> XNode<'a> {
         let doc = self.doc;
         self.data().map(f).unwrap_or_default().iter().map(move |&id| XNode { doc, id })
     }
+}
+
+/// The most tokens an XPath expression may have: `xpath_eval` parses and
+/// evaluates recursively, up to one level per token (`1+1+…`, `----1`, `/a|/a|…`,
+/// nested parentheses), and overflows the stack past about a thousand levels in a
+/// debug build's worker thread. Real expressions have a few dozen.
+const MAX_XPATH_TOKENS: usize = 400;
+
+/// Whether `expr` has more than [`MAX_XPATH_TOKENS`] tokens (a literal, a name or
+/// number, or one other character), counted in one linear scan.
+fn xpath_too_complex(expr: &str) -> bool {
+    let mut tokens = 0usize;
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            // XPath 1.0 literals have no escapes: up to the same quote.
+            for inner in chars.by_ref() {
+                if inner == c {
+                    break;
+                }
+            }
+        } else if c.is_alphanumeric() || c == '_' || c == '.' {
+            while chars.next_if(|n| n.is_alphanumeric() || matches!(n, '_' | '.' | '-')).is_some() {
+            }
+        }
+        tokens += 1;
+        if tokens > MAX_XPATH_TOKENS {
+            return true;
+        }
+    }
+    false
 }
 
 impl<'a> xpath_eval::Node<'a> for XNode<'a> {
@@ -570,6 +608,23 @@ impl TreeSink for HtmlSink {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn expressions_too_deep_for_the_parser_are_invalid() {
+        let doc = Document::parse_xml("<a><b>1</b></a>").unwrap();
+        assert_eq!(doc.eval("count(//b[text() = 'x y z'])").unwrap(), Value::Float(0.0));
+        for deep in [
+            vec!["1"; 100_000].join("+"),
+            format!("{}1", "-".repeat(100_000)),
+            vec!["/a"; 100_000].join("|"),
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            vec!["'a'"; 100_000].join("and"),
+        ] {
+            assert!(xpath_too_complex(&deep));
+            assert_eq!(doc.eval(&deep).unwrap_err().kind, EvalErrorKind::InvalidXpath);
+        }
+        assert!(!xpath_too_complex(&vec!["1"; 150].join(" + ")));
+    }
+
     use super::*;
 
     const HTML: &str = "<!doctype html><html><head><title>Example Domain</title></head>\

@@ -10,7 +10,12 @@ pub mod diagnostic;
 pub mod did_you_mean;
 mod parse;
 mod position;
+#[cfg(test)]
+mod robustness_tests;
 
-pub use diagnostic::{ParseDiagnostic, render_plain};
+pub use diagnostic::{
+    Look, MAX_RENDERED, ParseDiagnostic, Renderer, Snippet, render_plain, shown_position,
+};
 pub use parse::parse;
-pub use position::LineIndex;
+pub(crate) use position::work;
+pub use position::{InvalidUtf8, LineIndex, decode};

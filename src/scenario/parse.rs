@@ -25,6 +25,7 @@ use crate::scenario::ast::{
     Spanned, StatusSpec, Template, TemplateElement, VersionSpec,
 };
 use crate::scenario::diagnostic::ParseDiagnostic;
+use crate::scenario::position::work;
 use cursor::{PResult, Parser};
 use strings::{StrKind, is_key_char};
 
@@ -546,12 +547,20 @@ impl Parser<'_> {
         let mut key_len = 0;
         loop {
             if rest.starts_with("{{") {
-                let line = rest.split('\n').next().unwrap_or("");
-                let Some(close) = line.find("}}") else { return false };
+                // The closing `}}` on this line; scanning stops at the line end, so
+                // a line of many placeholders is read once, not once per placeholder.
+                let close = rest
+                    .as_bytes()
+                    .windows(2)
+                    .take_while(|w| w.first() != Some(&b'\n'))
+                    .position(|w| w == b"}}");
+                let Some(close) = close else { return false };
+                work::charge(close + 2);
                 rest = rest.get(close + 2..).unwrap_or("");
                 key_len += 1;
                 continue;
             }
+            work::charge(1);
             let mut chars = rest.chars();
             match chars.next() {
                 Some('\\') => match chars.next() {

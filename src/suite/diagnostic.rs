@@ -1,7 +1,7 @@
 //! Suite errors as diagnostics: what is wrong, the exact span, a label, a hint.
 //!
-//! [`render`] draws them with miette's graphical handler, the way scenario
-//! errors look: a title, `file:line:col`, the source line, a caret under the
+//! [`render`] draws them with the one renderer scenario errors use too: a
+//! title, `file:line:col` (characters), the source line, a caret under the
 //! span, the label and the help. It returns text; the caller prints it.
 //! This module also turns `toml`'s errors into diagnostics, adding a
 //! did-you-mean to serde's "unknown field" message.
@@ -9,9 +9,9 @@
 use std::fmt;
 use std::ops::Range;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
+use crate::scenario::ast::Span;
+pub(crate) use crate::scenario::did_you_mean::did_you_mean;
+use crate::scenario::{Look, Renderer, Snippet};
 
 /// One problem in a suite file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,78 +53,23 @@ impl fmt::Display for SuiteDiagnostic {
 }
 
 /// Renders every diagnostic against `source`, one after another, each ending
-/// with a newline. `file_name` is shown as given (say, relative to the
-/// current directory). Without `color`, the output is plain Unicode text.
+/// with a newline, through the one renderer (`scenario::Renderer`): character
+/// columns, long lines windowed, at most [`crate::scenario::MAX_RENDERED`] drawn and the rest
+/// counted. `file_name` is shown as given (say, relative to the current
+/// directory). Without `color`, the output is plain Unicode text.
 pub fn render(diags: &[SuiteDiagnostic], file_name: &str, source: &str, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     // A fixed width keeps the output the same in every terminal and in tests.
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let code = NamedSource::new(file_name, source.to_owned());
-    let mut out = String::new();
-    for (i, diag) in diags.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        // A span from elsewhere (the caller's own diagnostics) may be off the
-        // end or inside a character: snap it to character boundaries.
-        let start = floor_char_boundary(source, diag.span.start);
-        let end = floor_char_boundary(source, diag.span.end.max(start));
-        let report = Report { diag, span: start..end, code: &code };
-        let mut one = String::new();
-        if handler.render_report(&mut one, &report).is_err() {
-            one = format!("error: {}\n  --> {file_name} (byte {start})\n", diag.message);
-        }
-        out.push_str(&one);
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The nearest character boundary at or before `index`, within `source`.
-fn floor_char_boundary(source: &str, index: usize) -> usize {
-    let mut index = index.min(source.len());
-    while !source.is_char_boundary(index) {
-        index -= 1;
-    }
-    index
-}
-
-/// One diagnostic as miette sees it.
-struct Report<'a> {
-    diag: &'a SuiteDiagnostic,
-    span: Range<usize>,
-    code: &'a NamedSource<String>,
-}
-
-impl fmt::Debug for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.diag, f)
-    }
-}
-
-impl fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
-    }
-}
-
-impl std::error::Error for Report<'_> {}
-
-impl Diagnostic for Report<'_> {
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.code)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let label = LabeledSpan::new_with_span(Some(self.diag.label.clone()), self.span.clone());
-        Some(Box::new(std::iter::once(label)))
-    }
+    let look = Look { color, context_lines: 1, width: 100 };
+    let renderer = Renderer::new(file_name, source, look);
+    renderer.render_all(
+        diags.iter().map(|diag| Snippet {
+            span: Span::new(diag.span.start, diag.span.end),
+            title: &diag.message,
+            label: &diag.label,
+            help: diag.help.as_deref(),
+        }),
+        "\n",
+    )
 }
 
 /// A `toml` error (syntax, or a shape serde rejected) as a diagnostic.
@@ -240,41 +185,6 @@ pub(crate) fn known_list(known: &[&str]) -> String {
     }
 }
 
-/// The known name closest to `name`, if it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(1);
-    known
-        .iter()
-        .map(|k| (levenshtein(&lower, &k.to_lowercase()), *k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-/// Edit distance between two strings, counted in characters, where swapping
-/// two neighbours counts as one edit (`prot` is one edit from `port`).
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows of the optimal-string-alignment table: two back, one back, current.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut current = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(before[j - 2] + 1);
-            }
-            current[j] = best;
-        }
-        before = std::mem::replace(&mut previous, current);
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,23 +196,6 @@ mod tests {
             let diag = SuiteDiagnostic::new("bad", start..end, "here");
             assert!(render(&[diag], "f.toml", source, false).contains("bad"));
         }
-    }
-
-    #[test]
-    fn levenshtein_counts_edits() {
-        assert_eq!(levenshtein("comand", "command"), 1);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("prot", "port"), 1);
-        assert_eq!(levenshtein("abc", ""), 3);
-    }
-
-    #[test]
-    fn suggests_only_close_names() {
-        let known = ["command", "cwd", "env", "ready", "stop", "url"];
-        assert_eq!(did_you_mean("comand", &known), Some("command"));
-        assert_eq!(did_you_mean("READY", &known), Some("ready"));
-        assert_eq!(did_you_mean("banana", &known), None);
     }
 
     fn toml_diag(source: &str) -> SuiteDiagnostic {

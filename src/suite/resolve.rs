@@ -5,6 +5,7 @@
 //! got and reports every problem it finds, sorted by position. It never reads
 //! the filesystem: `suite_dir` is only joined to the paths in the file.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -13,6 +14,7 @@ use std::time::Duration;
 use regex::Regex;
 use toml::Spanned;
 
+use crate::scenario::{LineIndex, work};
 use crate::suite::diagnostic::{self, SuiteDiagnostic, did_you_mean, known_list};
 use crate::suite::file::{
     self, Argv, DurationText, Entries, EnvText, GlobList, LayerFile, ReadyFile, RunFile,
@@ -800,8 +802,14 @@ impl Resolver<'_> {
         has_server: bool,
     ) -> Option<Vec<Layer>> {
         let mut out = Some(Vec::new());
-        let mut seen: Vec<&Spanned<String>> = Vec::new();
+        // Names seen so far, with where: one lookup per layer, so that a suite of
+        // many layers is checked in linear time.
+        let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+        // Built at the first duplicate only.
+        let mut lines: Option<LineIndex> = None;
         for layer in layers {
+            // One step per layer and one lookup per name: the linear-cost tests read this.
+            work::charge(1);
             let file = layer.get_ref();
             let name = match &file.name {
                 None => {
@@ -819,8 +827,11 @@ impl Resolver<'_> {
                     None
                 }
                 Some(name) => {
-                    if let Some(first) = seen.iter().find(|s| s.get_ref() == name.get_ref()) {
-                        let line = line_of(self.source, first.span().start);
+                    work::charge(name.get_ref().len());
+                    if let Some(first) = seen.get(name.get_ref().as_str()) {
+                        let line = lines
+                            .get_or_insert_with(|| LineIndex::new(self.source))
+                            .line(first.span().start);
                         self.error(
                             SuiteDiagnostic::new(
                                 format!("duplicate layer name `{}`", name.get_ref()),
@@ -831,7 +842,7 @@ impl Resolver<'_> {
                         );
                         None
                     } else {
-                        seen.push(name);
+                        seen.insert(name.get_ref(), name);
                         Some(name.clone())
                     }
                 }
@@ -1216,10 +1227,6 @@ fn clean(path: &Path) -> PathBuf {
 }
 
 /// The 1-based line of a byte offset.
-fn line_of(source: &str, offset: usize) -> usize {
-    source.get(..offset).map_or(1, |before| before.matches('\n').count() + 1)
-}
-
 /// Where the value of a string starts in the source, when the source text
 /// between the quotes is exactly the value (no escapes, not multi-line), so
 /// that a span inside the value maps to a span in the file.

@@ -285,3 +285,79 @@ fn the_example_in_the_module_docs_parses() {
     assert_eq!(suite.layers().len(), 2);
     assert_eq!(suite.run().jobs.map(|j| j.get()), Some(1));
 }
+
+// ---------- large inputs: no panic, linear work ----------
+
+/// `n` command layers, named `l0`, `l1`, … or all the same name.
+fn many_layers(n: usize, same_name: bool) -> String {
+    (0..n)
+        .map(|i| {
+            let name = if same_name { "same".to_owned() } else { format!("l{i}") };
+            format!("[[layer]]\nname = \"{name}\"\ncommand = [\"true\"]\n\n")
+        })
+        .collect()
+}
+
+/// Validates and, when invalid, renders: what `check SUITE.toml` does with the text.
+fn check_and_render(source: &str) -> String {
+    match parse_suite(source, Path::new(DIR)) {
+        Ok(suite) => format!("{} layers", suite.layers().len()),
+        Err(diags) => render(&diags, "shakedown.toml", source, false),
+    }
+}
+
+#[test]
+fn eighty_thousand_layers_cost_linear_work() {
+    use crate::scenario::work;
+    for same_name in [false, true] {
+        let (small, w1) = work::measure(|| check_and_render(&many_layers(20_000, same_name)));
+        let (large, w4) = work::measure(|| check_and_render(&many_layers(80_000, same_name)));
+        if same_name {
+            assert!(large.contains("… and 79899 more error(s), not shown"), "{large}");
+            assert!(small.contains("the first layer named `same` is on line 2"), "{small}");
+        } else {
+            assert_eq!(large, "80000 layers");
+        }
+        let ratio = w4 as f64 / w1.max(1) as f64;
+        assert!(
+            w1 > 0 && ratio <= 5.0,
+            "work {w1} for 20,000 layers, {w4} for 80,000 (x{ratio:.1})"
+        );
+    }
+}
+
+#[test]
+fn an_error_past_column_65535_is_drawn_at_its_character_column() {
+    let source = format!(
+        "[[layer]]\nname = \"{}\"\ncommand = [\"true\"]\ntimeout = 5\n",
+        "é".repeat(70_000)
+    );
+    let text = rendered(&source);
+    assert!(text.contains("shakedown.toml:4:11"), "{text}");
+    let source = format!(
+        "[[layer]]\nname = \"u\"\ncommand = [\"true\"]\ntimeout ={}\"5 s\"\n",
+        " ".repeat(70_000)
+    );
+    let text = rendered(&source);
+    assert!(text.contains("shakedown.toml:4:70010]"), "{text}");
+    assert!(text.len() < 2_000, "{} bytes", text.len());
+    // The span is a long value: underlined within a window.
+    let source = format!(
+        "[[layer]]\nname = \"u\"\ncommand = [\"true\"]\ntimeout = \"{}\"\n",
+        "9".repeat(70_000)
+    );
+    let text = rendered(&source);
+    assert!(text.contains("shakedown.toml:4:11"), "{text}");
+    // The title quotes the value: cut, too.
+    assert!(text.len() < 5_000, "{} bytes", text.len());
+}
+
+#[test]
+fn a_suite_file_that_is_not_utf8_renders_at_its_first_invalid_byte() {
+    let bytes = b"[[layer]]\nname = \"\xc3\xa9\xff\"\ncommand = [\"true\"]\n".to_vec();
+    let error = crate::scenario::decode(bytes).unwrap_err();
+    let span = error.lossy_span();
+    let diag = diagnostic::SuiteDiagnostic::new("the suite file is not valid UTF-8", span, "here");
+    let text = render(&[diag], "shakedown.toml", &error.lossy, false);
+    assert!(text.contains("shakedown.toml:2:10"), "{text}");
+}

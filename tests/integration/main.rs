@@ -21,6 +21,8 @@ mod docs;
 mod faults;
 // Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
 mod reports;
+// Hostile inputs: errors past column 65,535, thousands of errors, files not UTF-8.
+mod robustness;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.

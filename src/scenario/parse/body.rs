@@ -11,6 +11,7 @@ use crate::scenario::did_you_mean::did_you_mean;
 use crate::scenario::parse::cursor::{PResult, Parser};
 use crate::scenario::parse::strings::{StrKind, raw_template};
 use crate::scenario::parse::xml::scan_xml;
+use crate::scenario::position::work;
 
 /// How deep JSON may nest, as in Hurl (it also keeps the parser's stack bounded).
 const MAX_JSON_DEPTH: usize = 128;
@@ -271,6 +272,7 @@ impl Parser<'_> {
         let mut at = self.pos;
         loop {
             let rest = self.src.get(at..)?;
+            work::charge(1);
             if rest.starts_with("```") {
                 return Some((at, None));
             }
@@ -290,6 +292,7 @@ impl Parser<'_> {
     /// ```` ```text``` ```` on one line; the cursor is after the opening fence.
     fn oneline_fenced(&mut self, start: usize) -> PResult<MultilineString> {
         let line_end = self.line_end(self.pos);
+        work::charge(line_end.saturating_sub(self.pos));
         let close =
             self.src.get(self.pos..line_end).and_then(|s| s.find("```")).map(|i| self.pos + i);
         let Some(close) = close else {

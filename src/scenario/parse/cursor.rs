@@ -6,6 +6,7 @@
 
 use crate::scenario::ast::Span;
 use crate::scenario::diagnostic::ParseDiagnostic;
+use crate::scenario::position::work;
 
 /// The result of a sub-parser: a value, or the diagnostic that stopped it.
 pub(super) type PResult<T> = Result<T, ParseDiagnostic>;
@@ -47,12 +48,14 @@ impl<'a> Parser<'a> {
 
     /// Advances over one char and returns it.
     pub(super) fn bump(&mut self) -> Option<char> {
+        work::charge(1);
         let c = self.peek()?;
         self.pos += c.len_utf8();
         Some(c)
     }
 
     pub(super) fn starts_with(&self, text: &str) -> bool {
+        work::charge(text.len());
         self.rest().starts_with(text)
     }
 
@@ -72,6 +75,7 @@ impl<'a> Parser<'a> {
         while matches!(self.peek_byte(), Some(b' ' | b'\t')) {
             self.pos += 1;
         }
+        work::charge(self.pos - start);
         self.pos - start
     }
 
@@ -92,13 +96,16 @@ impl<'a> Parser<'a> {
     pub(super) fn line_end(&self, from: usize) -> usize {
         let rest = self.src.get(from..).unwrap_or("");
         let end = rest.find('\n').map_or(self.src.len(), |i| from + i);
+        work::charge(end.saturating_sub(from));
         if end > from && self.byte_at(end - 1) == Some(b'\r') { end - 1 } else { end }
     }
 
     /// The start of the line after the one holding `from` (or the end of input).
     pub(super) fn next_line_start(&self, from: usize) -> usize {
         let rest = self.src.get(from..).unwrap_or("");
-        rest.find('\n').map_or(self.src.len(), |i| from + i + 1)
+        let next = rest.find('\n').map_or(self.src.len(), |i| from + i + 1);
+        work::charge(next.saturating_sub(from));
+        next
     }
 
     /// Moves to the start of the next line.
@@ -127,6 +134,7 @@ impl<'a> Parser<'a> {
         while content_end > 0 && matches!(self.byte_at(content_end - 1), Some(b' ' | b'\t')) {
             content_end -= 1;
         }
+        work::charge(self.pos - content_end);
         self.skip_sp();
         if self.peek_byte() == Some(b'#') {
             self.pos = self.line_end(self.pos);
@@ -147,6 +155,7 @@ impl<'a> Parser<'a> {
         while matches!(self.byte_at(at), Some(b' ' | b'\t')) {
             at += 1;
         }
+        work::charge(at - self.pos);
         self.byte_at(at) == Some(b'#') || self.is_newline_at(at)
     }
 
@@ -166,6 +175,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += c.len_utf8();
         }
+        work::charge(self.pos - start);
         (self.src.get(start..self.pos).unwrap_or(""), Span::new(start, self.pos))
     }
 

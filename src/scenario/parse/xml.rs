@@ -7,6 +7,8 @@
 //! instructions, and checks that end tags match start tags. It does not
 //! validate entities or namespaces.
 
+use crate::scenario::position::work;
+
 /// Why the scan failed, and where.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct XmlError {
@@ -42,7 +44,9 @@ impl Scanner<'_> {
 
     /// Skips past `terminator`, or fails with `what` at `start`.
     fn skip_past(&mut self, terminator: &str, start: usize, what: &str) -> Result<(), XmlError> {
-        match self.rest().find(terminator) {
+        let found = self.rest().find(terminator);
+        work::charge(found.map_or(self.rest().len(), |i| i + terminator.len()));
+        match found {
             Some(i) => {
                 self.pos += i + terminator.len();
                 Ok(())
@@ -175,6 +179,7 @@ pub(super) fn scan_xml(src: &str, start: usize) -> Result<usize, XmlError> {
             // Text: up to the next markup. A line of Hurl in the text means the element
             // was never closed; stopping there keeps recovery linear.
             let text_end = scanner.rest().find('<').map_or(src.len(), |i| scanner.pos + i);
+            work::charge(text_end.saturating_sub(scanner.pos));
             let text = src.get(scanner.pos..text_end).unwrap_or("");
             let hurl_line = text
                 .match_indices('\n')
