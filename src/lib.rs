@@ -15,9 +15,11 @@
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
+//! - [`fault_proxy`]: the loopback fault-injecting proxy behind `shakedown proxy`.
 
 pub mod cli;
 pub mod exit_code;
+pub mod fault_proxy;
 pub mod report;
 pub mod retry;
 pub mod runner;

@@ -7,6 +7,7 @@ mod args;
 mod check_cmd;
 mod files;
 mod output;
+mod proxy_cmd;
 mod run_cmd;
 mod run_report;
 mod test_cmd;
@@ -45,6 +46,7 @@ pub fn main() -> ExitCode {
             let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
         }
+        Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     ExitCode::from(code)
