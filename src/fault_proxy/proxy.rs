@@ -327,7 +327,6 @@ impl Conn {
         });
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one record's fields, named at each call")]
     fn log(
         &self,
         fault: &Fault,

@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(xs, ys);
         assert!(xs.iter().all(|x| (90..=110).contains(x)));
         assert!(xs.iter().any(|x| *x != xs[0]));
-        assert_eq!(Rng::new(1, "a", 1).around(3, 10) <= 13, true);
+        assert!(Rng::new(1, "a", 1).around(3, 10) <= 13);
         assert_eq!(Rng::new(1, "a", 1).around(5, 0), 5);
     }
 }
