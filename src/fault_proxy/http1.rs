@@ -506,7 +506,8 @@ HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
     fn arbitrary_bytes_never_panic_and_always_add_up() {
         let mut state = 7u64;
         for _ in 0..300 {
-            let mut f = Framer::new(if state.is_multiple_of(2) { Side::Requests } else { Side::Responses });
+            let mut f =
+                Framer::new(if state.is_multiple_of(2) { Side::Requests } else { Side::Responses });
             for _ in 0..5 {
                 let len =
                     (crate::fault_proxy::roll::Rng::new(state, "t", 1).next_u64() % 200) as usize;

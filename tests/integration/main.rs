@@ -13,6 +13,8 @@ mod django;
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.
 mod faults;
+// `shakedown proxy`: every fault end to end, the injected-fault log against the ledger.
+mod proxy;
 // Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
 mod reports;
 // `shakedown run`: suites, servers, layers, signals.
