@@ -268,10 +268,25 @@ pub enum PlanError {
 
 const KNOWN: &str = "latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, idle_close, unread_body_reset, accept_backlog";
 
+/// Every fault type, in the documentation's order.
+pub const FAULT_TYPES: &[&str] = &[
+    "latency",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "idle_close",
+    "unread_body_reset",
+    "accept_backlog",
+];
+
 /// The keys every fault takes (accept_backlog: not `stream` or `per`).
 const COMMON: &[&str] = &["name", "stream", "toxicity", "per"];
 
-fn own_keys(kind: &str) -> Option<&'static [&'static str]> {
+/// The parameters of a fault type besides the common `name`, `stream`, `toxicity` and `per`.
+pub fn parameters(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "latency" => &["latency", "jitter"],
         "bandwidth" => &["rate"],
@@ -354,7 +369,7 @@ impl Fault {
     /// `toxicity`, `per`, and the type's own attributes), checking every value.
     pub fn from_parts(kind_name: &str, pairs: &[(&str, &str)]) -> Result<Fault, PlanError> {
         let own =
-            own_keys(kind_name).ok_or_else(|| PlanError::UnknownType(kind_name.to_owned()))?;
+            parameters(kind_name).ok_or_else(|| PlanError::UnknownType(kind_name.to_owned()))?;
         let backlog = kind_name == "accept_backlog";
         let connection_wide = matches!(kind_name, "idle_close" | "unread_body_reset");
         for (i, (key, _)) in pairs.iter().enumerate() {
@@ -462,7 +477,7 @@ impl Fault {
 }
 
 fn own_name(kind: &str) -> &'static str {
-    KNOWN.split(", ").find(|k| *k == kind).unwrap_or("fault")
+    FAULT_TYPES.iter().copied().find(|k| *k == kind).unwrap_or("fault")
 }
 
 fn valid_name(name: &str) -> bool {
@@ -599,6 +614,14 @@ mod tests {
         for (spec, expected) in cases {
             let err = Fault::parse_spec(spec).unwrap_err().to_string();
             assert!(err.contains(expected), "{spec:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_list_of_types_is_complete() {
+        assert_eq!(KNOWN, FAULT_TYPES.join(", "));
+        for kind in FAULT_TYPES {
+            assert!(parameters(kind).is_some(), "{kind}");
         }
     }
 

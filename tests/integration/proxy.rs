@@ -586,3 +586,22 @@ fn a_bounded_run_exits_by_itself_and_writes_its_log() {
             .expect("JSON");
     assert_eq!(log["injected"], serde_json::json!([]));
 }
+
+#[test]
+fn docs_proxy_md_documents_every_fault_and_parameter() {
+    use shakedown::fault_proxy::plan::{FAULT_TYPES, parameters};
+    let doc = std::fs::read_to_string(crate::support::repo_root().join("docs/proxy.md"))
+        .expect("docs/proxy.md");
+    for kind in FAULT_TYPES {
+        let heading = format!("### `{kind}`");
+        let start = doc.find(&heading).unwrap_or_else(|| panic!("docs/proxy.md has no {heading}"));
+        let section = &doc[start + heading.len()..];
+        let section = &section[..section.find("\n#").unwrap_or(section.len())];
+        for key in parameters(kind).expect("a known type") {
+            assert!(section.contains(&format!("`{key}`")), "{heading} does not describe `{key}`");
+        }
+    }
+    for key in ["name", "stream", "toxicity", "per"] {
+        assert!(doc.contains(&format!("| `{key}` |")), "the common key `{key}` has no row");
+    }
+}
