@@ -522,8 +522,11 @@ async fn pump(
     // `idle_close` in RST mode, armed: (fault index, the request after which it went idle).
     let mut idle_rst: Option<(usize, u64)> = None;
     let mut idle_done = false;
+    // Only the client-to-server pump closes idle connections, and only if a fault says so.
+    let watches_idle = stream == Stream::Upstream
+        && faults.iter().any(|f| matches!(f.fault.kind, FaultKind::IdleClose { .. }));
     loop {
-        let idle = if stream == Stream::Upstream && idle_rst.is_none() && !idle_done {
+        let idle = if watches_idle && idle_rst.is_none() && !idle_done {
             idle_deadline(conn, &mut faults)
         } else {
             None
@@ -552,7 +555,7 @@ async fn pump(
                     }
                 }
             }
-            () = conn.response_done.notified(), if stream == Stream::Upstream => continue,
+            () = conn.response_done.notified(), if watches_idle => continue,
             read = src.read(&mut buf) => read,
         };
         let n = match read {

@@ -605,3 +605,23 @@ fn docs_proxy_md_documents_every_fault_and_parameter() {
         assert!(doc.contains(&format!("| `{key}` |")), "the common key `{key}` has no row");
     }
 }
+
+#[test]
+fn slow_close_delays_the_fin_of_a_close_delimited_response_which_stays_whole() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file = write_file(
+        dir.path(),
+        "close.hurl",
+        "GET {{base_url}}/fault/close-delimited-fin?bytes=1000\nHTTP 200\n[Asserts]\nbytes count == 1000\n",
+    );
+    let proxy = ProxyProcess::start(fixture.port, &["slow_close:delay=200"], 1);
+    let run = run_test(&proxy.base_url(), &[file]);
+    assert_eq!(run.out.code(), 0, "{:?}", run.out);
+    assert_eq!(run.outcome(), "passed", "{:?}", run.out);
+    let attempts = run.attempts();
+    assert_eq!(attempts.len(), 1, "{:?}", run.out);
+    assert_eq!(attempts[0].1["facts"]["ended_with"], "fin", "{:#}", attempts[0].1);
+    // The server's FIN ended response 1; the proxy held it back before passing it on.
+    assert_eq!(positions(&proxy.log(), "delay_close"), vec![(1, Some(1))]);
+}
