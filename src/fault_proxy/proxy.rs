@@ -543,7 +543,7 @@ async fn pump(
                 let FaultKind::IdleClose { idle_ms, mode } = active.fault.kind else { continue };
                 match mode {
                     CloseMode::Fin => {
-                        conn.log(&active.fault, Stream::Downstream, None, "close", passed,
+                        conn.log(&active.fault, Stream::Upstream, None, "close", passed,
                             format!("FIN after {idle_ms} ms idle following request {after}"));
                         conn.abort(Abort::Close);
                         return;
@@ -619,7 +619,7 @@ async fn pump(
             if let Some((index, after)) = idle_rst
                 && let Some(active) = faults.get(index)
             {
-                conn.log(&active.fault, Stream::Downstream, Some(message), "reset", 0,
+                conn.log(&active.fault, Stream::Upstream, Some(message), "reset", passed,
                     format!("RST on the first bytes of request {message}, sent after {} idle following request {after}",
                         match active.fault.kind { FaultKind::IdleClose { idle_ms, .. } => format!("{idle_ms} ms"), _ => String::new() }));
                 conn.abort(Abort::ResetClient);
