@@ -823,16 +823,12 @@ fn scope_name(scope: Scope) -> &'static str {
 fn announce_requests(conn: &Conn, framer: &mut Framer) {
     let mut state = conn.state();
     let from = state.announced;
-    let new: Vec<(u64, bool)> = state
-        .requests
-        .iter()
-        .filter(|(m, _, _)| *m > from)
-        .map(|(m, head, _)| (*m, *head))
-        .collect();
-    for (m, head) in new {
+    let mut last = from;
+    for &(message, head, _) in state.requests.iter().filter(|(m, _, _)| *m > from) {
         framer.expect_response(head);
-        state.announced = m;
+        last = message;
     }
+    state.announced = last;
 }
 
 /// Response `message` is complete; returns whether its request had a body.
