@@ -13,11 +13,13 @@
 //! - [`suite`]: the suite file (`shakedown.toml`); text in, validated `Suite` and diagnostics out.
 //! - [`server`]: the lifecycle of a launched service under test: process group, readiness, logs, stop.
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
+//! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
 //! - [`fault_proxy`]: the loopback fault-injecting proxy behind `shakedown proxy`.
 
 pub mod cli;
+pub mod diagnosis;
 pub mod exit_code;
 pub mod fault_proxy;
 pub mod report;

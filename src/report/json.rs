@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::diagnosis::Diagnosis;
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome, Poll,
 };
@@ -50,6 +51,7 @@ struct Document<'a> {
     run: RunDto<'a>,
     files: Vec<FileDto>,
     ledger: Vec<LedgerDto>,
+    diagnoses: Vec<DiagnosisRecordDto>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +146,7 @@ struct AttemptDto {
     warnings: Vec<String>,
     sent_before_crash_known: bool,
     facts: serde_json::Value,
+    diagnoses: Vec<DiagnosisDto>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +165,30 @@ struct LedgerDto {
     sent_before_crash_known: bool,
     decision: Option<DecisionDto>,
     backoff_ms: Option<u128>,
+    diagnoses: Vec<DiagnosisDto>,
+}
+
+/// One diagnosis, as attempts, ledger records and the top-level list carry it.
+#[derive(Serialize)]
+struct DiagnosisDto {
+    cause: &'static str,
+    confidence: &'static str,
+    summary: String,
+    evidence: Vec<String>,
+    may_have_executed: &'static str,
+    hint: String,
+}
+
+/// A diagnosis with where it happened: the top-level `diagnoses` list (`shakedown explain`).
+#[derive(Serialize)]
+struct DiagnosisRecordDto {
+    file: String,
+    entry: LedgerEntryDto,
+    method: String,
+    url: String,
+    attempt: usize,
+    #[serde(flatten)]
+    diagnosis: DiagnosisDto,
 }
 
 #[derive(Serialize)]
@@ -241,7 +268,7 @@ pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
             "errno": d.os.as_ref().and_then(|o| o.errno),
             "name": d.os.as_ref().map(|o| o.name),
         })).collect::<Vec<_>>(),
-        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes },
+        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes, "request_body": facts.request_body_bytes },
         "framing": facts.framing.map(|f| f.as_str()),
         "body_complete": facts.body_complete,
         "ended_with": facts.ended_with.as_str(),
@@ -264,7 +291,7 @@ fn failure_dto(failure: &EntryFailure) -> FailureDto {
         EntryFailure::Asserts => ("asserts", "at least one assert failed".to_owned()),
         EntryFailure::Capture { message, .. } => ("capture", message.clone()),
         EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
-        EntryFailure::Transport { message } => ("transport", message.clone()),
+        EntryFailure::Transport(failed) => ("transport", failed.message()),
         EntryFailure::ServerCrashed { message, stderr_tail } => {
             ("server_crashed", format!("{message}\n{}", stderr_tail.join("\n")))
         }
@@ -278,13 +305,47 @@ fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
         method: attempt.method.clone(),
         url: attempt.url.clone(),
         status: attempt.status,
-        error: attempt.error.clone(),
+        error: attempt.error_message(),
         started_at: timestamp(attempt.started),
         duration_ms: ms(attempt.duration),
         warnings: attempt.warnings.clone(),
         sent_before_crash_known: attempt.sent_before_crash_known,
         facts: facts_json(&attempt.facts),
+        diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
     }
+}
+
+fn diagnosis_dto(d: &Diagnosis) -> DiagnosisDto {
+    DiagnosisDto {
+        cause: d.cause.as_str(),
+        confidence: d.confidence.as_str(),
+        summary: d.summary.clone(),
+        evidence: d.evidence.clone(),
+        may_have_executed: d.may_have_executed.as_str(),
+        hint: d.hint.clone(),
+    }
+}
+
+fn diagnosis_records(files: &[FileOutcome]) -> Vec<DiagnosisRecordDto> {
+    let mut records = Vec::new();
+    for file in files {
+        for entry in &file.entries {
+            for attempt in entry.iterations.iter().flat_map(|i| &i.polls).flat_map(|p| &p.attempts)
+            {
+                for d in &attempt.diagnoses {
+                    records.push(DiagnosisRecordDto {
+                        file: file.path.display().to_string(),
+                        entry: LedgerEntryDto { index: entry.index, line: entry.line },
+                        method: attempt.method.clone(),
+                        url: attempt.url.clone(),
+                        attempt: attempt.n,
+                        diagnosis: diagnosis_dto(d),
+                    });
+                }
+            }
+        }
+    }
+    records
 }
 
 fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
@@ -369,7 +430,7 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                         method: attempt.method.clone(),
                         url: attempt.url.clone(),
                         attempt: LedgerAttemptDto { n: attempt.n, max: max_attempts },
-                        message: attempt.error.clone().unwrap_or_default(),
+                        message: attempt.error_message().unwrap_or_default(),
                         phase: attempt.facts.error.as_ref().map(|e| e.phase.as_str()),
                         error: error_json(&attempt.facts),
                         connection: connection_json(&attempt.facts),
@@ -387,6 +448,7 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                             .decision
                             .filter(|d| d.retry)
                             .map(|d| d.backoff.as_millis()),
+                        diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
                     });
                 }
             }
@@ -434,6 +496,7 @@ pub fn write(
         },
         files: files.iter().map(file_dto).collect(),
         ledger: ledger(files, max_attempts),
+        diagnoses: diagnosis_records(files),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     out.write_all(b"\n")

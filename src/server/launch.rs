@@ -115,12 +115,39 @@ pub async fn launch_with(
     } else {
         program.into()
     };
-    #[expect(clippy::disallowed_methods, reason = "server::launch owns the child's process group")]
-    let mut cmd = tokio::process::Command::new(&program_path);
-    cmd.args(&spec.command[1..])
-        .current_dir(&spec.cwd)
+    let supervisor = match &options.supervisor {
+        SupervisorChoice::Installed => supervise::installed(),
+        SupervisorChoice::Off => None,
+        SupervisorChoice::Command(command) => Some(command),
+    };
+    // With a gate, the supervisor watches the group before the server runs (see
+    // `supervise.rs`): check the program first, as the spawn would have.
+    let gate = supervisor.and_then(|c| Some((c, c.gate.as_ref()?)));
+    if gate.is_some() {
+        check_program(&program_path, spec).map_err(|e| spawn_error(spec, program, e))?;
+    }
+    let mut cmd = match gate {
+        Some((command, gate_args)) => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group; the gate becomes the server"
+            )]
+            let mut cmd = tokio::process::Command::new(&command.program);
+            cmd.args(gate_args).arg(&program_path).args(&spec.command[1..]).stdin(Stdio::piped());
+            cmd
+        }
+        None => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group"
+            )]
+            let mut cmd = tokio::process::Command::new(&program_path);
+            cmd.args(&spec.command[1..]).stdin(Stdio::null());
+            cmd
+        }
+    };
+    cmd.current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A group of its own: signals reach the server and everything it forks, and a
@@ -129,7 +156,11 @@ pub async fn launch_with(
         // The handle's Drop kills the whole group, not just this pid.
         .kill_on_drop(false);
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| spawn_error(spec, program, e))?;
+    let mut child = cmd.spawn().map_err(|e| match gate {
+        Some(_) => LaunchError::Supervisor { name: name.clone(), source: e },
+        None => spawn_error(spec, program, e),
+    })?;
+    let gate_pipe = child.stdin.take();
     let (Some(pid), Some(stdout), Some(stderr)) =
         (child.id(), child.stdout.take(), child.stderr.take())
     else {
@@ -169,12 +200,10 @@ pub async fn launch_with(
         exit: None,
         stopped: false,
     };
+    if supervise::pause_point_reached("server-spawned") {
+        std::future::pending::<()>().await;
+    }
 
-    let supervisor = match &options.supervisor {
-        SupervisorChoice::Installed => supervise::installed(),
-        SupervisorChoice::Off => None,
-        SupervisorChoice::Command(command) => Some(command),
-    };
     if let Some(command) = supervisor {
         let order = Watch {
             pgid,
@@ -188,6 +217,16 @@ pub async fn launch_with(
                 .await
                 .map_err(|source| LaunchError::Supervisor { name: name.clone(), source })?,
         );
+    }
+    if let Some(pipe) = gate_pipe {
+        let mut pipe = pipe;
+        // The supervisor watches the group: the server may run now. A gate that is
+        // already gone shows as an early exit below.
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut pipe, supervise::GO).await;
+        drop(pipe);
+    }
+    if supervise::pause_point_reached("server-released") {
+        std::future::pending::<()>().await;
     }
 
     let probe: &dyn HttpProbe = options.http_probe.as_deref().unwrap_or(&RawHttpProbe);
@@ -272,6 +311,44 @@ fn port_taken(address: SocketAddr) -> bool {
         return false;
     }
     matches!(std::net::TcpListener::bind(address), Err(e) if e.kind() == io::ErrorKind::AddrInUse)
+}
+
+/// What `spawn` would say about `program_path`, checked before a gate runs it:
+/// `NotFound` when no such file is on the path, `PermissionDenied` when the file
+/// found is not executable (the rules of `execvp`).
+fn check_program(program_path: &Path, spec: &ServerSpec) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &Path| -> io::Result<bool> {
+        let meta = std::fs::metadata(path)?;
+        Ok(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+    if program_path.as_os_str().as_encoded_bytes().contains(&b'/') {
+        let path = if program_path.is_relative() {
+            spec.cwd.join(program_path)
+        } else {
+            program_path.to_path_buf()
+        };
+        return if executable(&path)? { Ok(()) } else { Err(denied()) };
+    }
+    let path_var = spec
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    let mut found_denied = false;
+    for dir in std::env::split_paths(&path_var) {
+        let dir = if dir.as_os_str().is_empty() { spec.cwd.clone() } else { spec.cwd.join(dir) };
+        match executable(&dir.join(program_path)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => found_denied = true,
+            Err(_) => {}
+        }
+    }
+    Err(if found_denied { denied() } else { io::Error::from(io::ErrorKind::NotFound) })
 }
 
 fn spawn_error(spec: &ServerSpec, program: &str, e: io::Error) -> LaunchError {

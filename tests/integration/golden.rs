@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::support::{Fixture, ShakedownCmd, fixture_bin, repo_root, temp_dir};
+use crate::support::{Fixture, ShakedownCmd, fixture_bin, repo_root, shakedown_bin, temp_dir};
 
 /// The fixture's flags that make the one `/flaky/` request of the golden set flaky.
 const FLAKY_SEED: &[&str] = &["--reset-percent", "50", "--seed", "19"];
@@ -43,6 +43,8 @@ fn redact(text: &str, dir: &Path) -> String {
             // Durations and rates in terminal text.
             (r"\b\d+(\.\d+)?/s\b", "[RATE]/s"),
             (r"\b\d+(\.\d+)? ?(ms|µs|us|s)\b", "[DURATION]"),
+            // Host-wide kernel counter deltas in diagnosis evidence: other traffic moves them.
+            (r#"kernel TCP counters over the last \[DURATION\][^"\n]*"#, "[KERNEL COUNTERS]"),
             (r#"(time|timestamp)="[^"]*""#, r#"$1="[T]""#),
             (r"\bpid \d+", "pid [PID]"),
             (r"\bconnection #?\d+", "connection [ID]"),
@@ -58,6 +60,7 @@ fn redact(text: &str, dir: &Path) -> String {
     });
     let mut text = text.replace(&dir.display().to_string(), "[DIR]");
     text = text.replace(&fixture_bin().display().to_string(), "[FIXTURE]");
+    text = text.replace(&shakedown_bin().display().to_string(), "[SHAKEDOWN]");
     for (pattern, replacement) in RULES.iter() {
         text = pattern.replace_all(&text, *replacement).into_owned();
     }
