@@ -16,10 +16,12 @@
 //! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
+//! - [`fault_proxy`]: the loopback fault-injecting proxy behind `shakedown proxy`.
 
 pub mod cli;
 pub mod diagnosis;
 pub mod exit_code;
+pub mod fault_proxy;
 pub mod report;
 pub mod retry;
 pub mod runner;

@@ -37,9 +37,37 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
     Explain(ExplainArgs),
+    /// Run a loopback fault-injecting proxy in front of a service (see docs/proxy.md).
+    Proxy(ProxyArgs),
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
+}
+
+/// `shakedown proxy --listen ADDR --upstream ADDR [--fault SPEC]...`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen, a loopback IP:PORT (port 0: a free port, printed).
+    #[arg(long, value_name = "IP:PORT")]
+    pub listen: String,
+    /// Where to forward, a loopback IP:PORT.
+    #[arg(long, value_name = "IP:PORT")]
+    pub upstream: String,
+    /// A fault, TYPE[:key=value,...], e.g. reset_peer:toxicity=0.1,per=request (repeatable).
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+    /// The seed of every toxicity roll (default: random, printed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Stop after this long (a bare number is seconds); default: until SIGINT or SIGTERM.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Serve the control API (GET/POST /faults, DELETE /faults/NAME, GET /log) on a loopback IP:PORT.
+    #[arg(long, value_name = "IP:PORT")]
+    pub control: Option<String>,
+    /// At exit, write the injected-fault log (the JSON of GET /log) to this file.
+    #[arg(long = "log", value_name = "PATH")]
+    pub log: Option<PathBuf>,
 }
 
 /// `shakedown __supervise`: takes its order on stdin.

@@ -8,6 +8,7 @@ mod check_cmd;
 mod explain_cmd;
 mod files;
 mod output;
+mod proxy_cmd;
 mod run_cmd;
 mod run_report;
 mod test_cmd;
@@ -50,6 +51,7 @@ pub fn main() -> ExitCode {
             let mut printer = output::Printer::new(None);
             explain_cmd::run(args, &mut printer)
         }
+        Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     // A test pause point (hidden; see `server::pause_before_exit`).

@@ -19,6 +19,8 @@ mod diagnosis;
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.
 mod faults;
+// `shakedown proxy`: every fault end to end, the injected-fault log against the ledger.
+mod proxy;
 // Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
 mod reports;
 // Hostile inputs: errors past column 65,535, thousands of errors, files not UTF-8.
