@@ -122,7 +122,7 @@ fn the_parser_follows_hurl_on_hex_spaces_duplicates_cacert_and_cookie_attributes
     std::fs::write(&file, b"GET http://127.0.0.1:9/caf\xe9\n").unwrap();
     let out = ShakedownCmd::new(["test", &file.display().to_string()]).output();
     assert_eq!(out.code(), 2, "{out:?}");
-    assert!(out.stderr().contains("invalid UTF-8"), "{out:?}");
+    assert!(out.stderr().contains("not valid UTF-8"), "{out:?}");
 }
 
 #[test]
