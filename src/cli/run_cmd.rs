@@ -964,7 +964,11 @@ impl Orchestra {
             testcases: Vec::new(),
         };
         if !result.success() {
-            printer.err(&format!("error: layer {name}: {}", result.describe()));
+            // The argv may hold a `--secret` value: the terminal line is redacted too.
+            printer.err(&redact(
+                &format!("error: layer {name}: {}", result.describe()),
+                &self.secrets,
+            ));
             print_tails(printer, &result.stdout_tail, &result.stderr_tail);
             code = exit_code::COMMAND_LAYER;
             record.outcome = "failed".to_owned();
@@ -1015,36 +1019,23 @@ impl Orchestra {
             }
         };
         result.argv.clone_from(&argv);
-        let spec = ServerSpec {
+        let spec = server::CommandSpec {
             name: log_name.to_owned(),
-            command: argv,
+            argv,
             cwd: command.cwd().get_ref().clone(),
             env,
-            address: None,
-            // Never matches: the command is "ready" only by exiting.
-            readiness: server::Readiness::Stdout { regex: r"\z.".to_owned(), timeout },
+            timeout,
             stop: StopSpec::default(),
-            max_port_retries: 0,
         };
-        match server::launch_with(&spec, &self.run_dir, &self.secrets, &LaunchOptions::default())
+        match server::run_command(&spec, &self.run_dir, &self.secrets, &LaunchOptions::default())
             .await
         {
-            Ok(handle) => {
-                let _ = handle.stop(true).await;
-                result.error =
-                    Some("the command's output matched a pattern that matches nothing".to_owned());
-            }
-            Err(LaunchError::ExitedEarly { status, stdout_tail, stderr_tail, .. }) => {
-                use std::os::unix::process::ExitStatusExt;
-                result.status = status.code();
-                result.signal = status.signal().map(|s| format!("signal {s}"));
-                result.stdout_tail = stdout_tail;
-                result.stderr_tail = stderr_tail;
-            }
-            Err(LaunchError::NotReady { stdout_tail, stderr_tail, .. }) => {
-                result.timed_out = Some(timeout);
-                result.stdout_tail = stdout_tail;
-                result.stderr_tail = stderr_tail;
+            Ok(outcome) => {
+                result.status = outcome.status;
+                result.signal = outcome.signal.map(|s| format!("signal {}", s.number));
+                result.timed_out = outcome.timed_out;
+                result.stdout_tail = outcome.stdout_tail;
+                result.stderr_tail = outcome.stderr_tail;
             }
             Err(e) => result.error = Some(e.to_string()),
         }
@@ -1254,8 +1245,10 @@ impl Orchestra {
         if result.success() {
             Ok(())
         } else {
-            let mut message =
-                format!("error: the layer's reset command failed: {}", result.describe());
+            let mut message = redact(
+                &format!("error: the layer's reset command failed: {}", result.describe()),
+                &self.secrets,
+            );
             for line in result.stderr_tail.iter().rev().take(10).rev() {
                 message.push_str("\n  stderr | ");
                 message.push_str(line);

@@ -638,3 +638,42 @@ fn a_second_sigint_skips_the_grace() {
     let report = read_report(dir.path());
     assert_eq!(report["servers"][0]["exit"]["stop"]["killed"], true, "{report:#}");
 }
+
+#[test]
+fn a_failed_command_layer_redacts_secrets_in_its_argv() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[[layer]]\nname = \"unit\"\ncommand = [\"sh\", \"-c\", \"exit 4\", \"hunter2-token\"]\n",
+    );
+    let out = run_suite(dir.path(), &["--secret", "token=hunter2-token"]);
+    assert_eq!(out.code(), 6, "{out:?}");
+    assert!(
+        out.stderr().contains("error: layer unit: `sh -c exit 4 ***` exited with code 4"),
+        "{out:?}"
+    );
+    assert!(!out.stderr().contains("hunter2"), "{out:?}");
+    let text = std::fs::read_to_string(run_dir(dir.path()).join("report.json")).expect("report");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert_eq!(layer(&read_report(dir.path()), "unit")["command"]["exit_code"], 4);
+}
+
+#[test]
+fn a_command_layer_that_exits_zero_passes_and_keeps_its_logs() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[[layer]]\nname = \"unit\"\ncommand = [\"sh\", \"-c\", \"echo all good\"]\n",
+    );
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let report = read_report(dir.path());
+    let unit = layer(&report, "unit");
+    assert_eq!(unit["outcome"], "passed", "{unit:#}");
+    assert_eq!(unit["command"]["error"], Value::Null, "{unit:#}");
+    let log = std::fs::read_to_string(unit["command"]["stdout_log"].as_str().expect("a log path"))
+        .expect("the stdout log");
+    assert!(log.contains("all good"), "{log}");
+}
