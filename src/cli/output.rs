@@ -4,7 +4,6 @@
 //! is not an error (ripgrep's rule): `shakedown test | head` must not fail.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
 
 use crate::report::human::Style;
 
@@ -69,19 +68,7 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// Replaces `path` with `bytes` atomically: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::session::write_atomically;
 
 #[cfg(test)]
 mod tests {
@@ -91,14 +78,5 @@ mod tests {
     fn redaction_replaces_every_occurrence_longest_first() {
         let secrets = vec!["abc".to_owned(), "abcdef".to_owned(), String::new()];
         assert_eq!(redact("x abcdef y abc", &secrets), "x *** y ***");
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/report.json");
-        write_atomically(&path, b"one").unwrap();
-        write_atomically(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
     }
 }

@@ -23,6 +23,7 @@ use crate::runner::options::parse_duration;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::ast::DurationUnit;
+use crate::session;
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
 
@@ -401,11 +402,11 @@ fn execute(
 
     let info = json::RunInfo {
         command_line: command_line.iter().map(|a| redact(a, &secrets)).collect(),
-        options: effective_options(&settings),
-        policy: policy_json(&settings.retry_policy, flaky_result),
+        options: json::options_json(&settings),
+        policy: json::policy_json(&settings.retry_policy, flaky_result == FlakyResult::Fail),
         started,
         duration,
-        learned_idle_limits: learned_limits_json(&learned),
+        learned_idle_limits: json::learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
     let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
@@ -433,73 +434,12 @@ fn execute(
     code
 }
 
-/// The transport retry policy in force, for the report's `run.policy`.
-pub(crate) fn policy_json(policy: &RetryPolicy, flaky_result: FlakyResult) -> serde_json::Value {
-    serde_json::json!({
-        "transport_retry": if policy.enabled { "safe" } else { "off" },
-        "retry_methods": policy.idempotent_methods,
-        "idempotency_key_header": policy.idempotency_key_header,
-        "max_extra_attempts": policy.max_extra_attempts,
-        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
-        "budget": { "min_retries": 10, "percent_of_requests": 20 },
-        "flaky_result": match flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
-    })
-}
-
-/// The idle limits every file's client learned, one per origin (the lowest wins).
-pub(crate) fn learned_limits_json(
-    learned: &[(String, std::time::Duration, &'static str)],
-) -> serde_json::Value {
-    let mut limits: std::collections::BTreeMap<&str, (std::time::Duration, &str)> =
-        std::collections::BTreeMap::new();
-    for (origin, limit, source) in learned {
-        let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
-        if *limit < entry.0 {
-            *entry = (*limit, source);
-        }
-    }
-    serde_json::Value::Array(
-        limits
-            .into_iter()
-            .map(|(origin, (limit, source))| {
-                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
-            })
-            .collect(),
-    )
-}
-
-pub(crate) fn effective_options(settings: &RunSettings) -> serde_json::Value {
-    let d = &settings.defaults;
-    serde_json::json!({
-        "location": d.location,
-        "max_redirs": d.max_redirs,
-        "insecure": d.insecure,
-        "connect_timeout_ms": d.connect_timeout.as_millis(),
-        "max_time_ms": d.max_time.as_millis(),
-        "retry": d.retry,
-        "retry_interval_ms": d.retry_interval.as_millis(),
-        "repeat": d.repeat,
-        "delay_ms": d.delay.as_millis(),
-        "compressed": d.compressed,
-        "continue_on_error": settings.continue_on_error,
-        "ignore_asserts": settings.ignore_asserts,
-        "no_keepalive": settings.no_keepalive,
-    })
-}
-
-pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
-    match file.outcome {
-        Outcome::Passed | Outcome::Skipped => exit_code::SUCCESS,
-        Outcome::Flaky => match flaky_result {
-            FlakyResult::Pass => exit_code::SUCCESS,
-            FlakyResult::Fail => exit_code::FLAKY,
-        },
-        Outcome::Failed => exit_code::ASSERT,
-        Outcome::Error | Outcome::Interrupted => match file.file_error {
-            Some(FileError::Parse(_)) => exit_code::INPUT,
-            _ => exit_code::RUNTIME,
-        },
-    }
+fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+    let flaky_result = match flaky_result {
+        FlakyResult::Pass => session::FlakyResult::Pass,
+        FlakyResult::Fail => session::FlakyResult::Fail,
+    };
+    session::file_exit_code(file, flaky_result)
 }
 
 fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {

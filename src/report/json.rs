@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::retry::{self, RetryPolicy};
+use crate::runner::execute::RunSettings;
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome, Poll,
 };
@@ -442,4 +444,57 @@ pub fn write(
 /// One file's result as a JSON value (`--json` prints one per line).
 pub fn file_json(file: &FileOutcome) -> serde_json::Value {
     serde_json::to_value(file_dto(file)).unwrap_or(serde_json::Value::Null)
+}
+
+/// The transport retry policy in force, for the report's `run.policy`.
+pub fn policy_json(policy: &RetryPolicy, flaky_fails: bool) -> serde_json::Value {
+    serde_json::json!({
+        "transport_retry": if policy.enabled { "safe" } else { "off" },
+        "retry_methods": policy.idempotent_methods,
+        "idempotency_key_header": policy.idempotency_key_header,
+        "max_extra_attempts": policy.max_extra_attempts,
+        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
+        "budget": { "min_retries": retry::MIN_RETRIES, "percent_of_requests": retry::PERCENT },
+        "flaky_result": if flaky_fails { "fail" } else { "pass" },
+    })
+}
+
+/// The idle limits every file's client learned, one per origin (the lowest wins).
+pub fn learned_limits_json(learned: &[(String, Duration, &'static str)]) -> serde_json::Value {
+    let mut limits: std::collections::BTreeMap<&str, (Duration, &str)> =
+        std::collections::BTreeMap::new();
+    for (origin, limit, source) in learned {
+        let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
+        if *limit < entry.0 {
+            *entry = (*limit, source);
+        }
+    }
+    serde_json::Value::Array(
+        limits
+            .into_iter()
+            .map(|(origin, (limit, source))| {
+                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
+            })
+            .collect(),
+    )
+}
+
+/// The effective options, for the report's `run.options`.
+pub fn options_json(settings: &RunSettings) -> serde_json::Value {
+    let d = &settings.defaults;
+    serde_json::json!({
+        "location": d.location,
+        "max_redirs": d.max_redirs,
+        "insecure": d.insecure,
+        "connect_timeout_ms": d.connect_timeout.as_millis(),
+        "max_time_ms": d.max_time.as_millis(),
+        "retry": d.retry,
+        "retry_interval_ms": d.retry_interval.as_millis(),
+        "repeat": d.repeat,
+        "delay_ms": d.delay.as_millis(),
+        "compressed": d.compressed,
+        "continue_on_error": settings.continue_on_error,
+        "ignore_asserts": settings.ignore_asserts,
+        "no_keepalive": settings.no_keepalive,
+    })
 }

@@ -139,6 +139,52 @@ pub async fn run_file(
         run.outcome.duration = clock.elapsed();
         return run;
     }
+    run_parsed_from(path, &file, source, settings, client, budget, run, clock).await
+}
+
+/// Runs one iteration of a file already parsed without diagnostics: the entry point of
+/// an engine that parses every file once and runs it many times (`run`, load mode).
+/// `source` is the text `file` was parsed from (spans point into it).
+pub async fn run_parsed(
+    path: &Path,
+    file: &HurlFile,
+    source: String,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+) -> FileRun {
+    let clock = Instant::now();
+    let run = FileRun {
+        outcome: FileOutcome {
+            path: path.to_path_buf(),
+            outcome: Outcome::Passed,
+            entries: Vec::new(),
+            file_error: None,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            source: String::new(),
+        },
+        cookies: settings.initial_cookies.clone(),
+        last_response: None,
+        log: Vec::new(),
+        learned_idle_limits: Vec::new(),
+        server_crash: None,
+        secrets: settings.variables.secrets(),
+    };
+    run_parsed_from(path, file, source, settings, client, budget, run, clock).await
+}
+
+#[expect(clippy::too_many_arguments, reason = "the two public entry points' shared tail")]
+async fn run_parsed_from(
+    path: &Path,
+    file: &HurlFile,
+    source: String,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+    mut run: FileRun,
+    clock: Instant,
+) -> FileRun {
     let file_root = settings
         .file_root
         .clone()
@@ -154,7 +200,7 @@ pub async fn run_file(
         lines: LineIndex::new(&source),
         source: &source,
     };
-    file_runner.run(&file, &mut run).await;
+    file_runner.run(file, &mut run).await;
     run.learned_idle_limits = file_runner.client.learned_idle_limits();
     run.secrets = file_runner.variables.secrets();
     run.outcome.outcome =

@@ -1,7 +1,7 @@
 //! [`run_command`]: a command run to its end (a suite's command layer, a `reset`), in a
 //! process group of its own, with a timeout and its output captured to log files.
 //!
-//! Unlike [`launch`](super::launch), there is no readiness: the command's exit status
+//! Unlike [`launch`](super::launch()), there is no readiness: the command's exit status
 //! is the result, and a normal exit (any code) is an outcome, not an error. `Err` is
 //! kept for a command that could not be started at all.
 

@@ -20,8 +20,7 @@
 //! written after every scenario file and layer, say `"partial": true, "outcome":
 //! "interrupted", "checkpoint": true`, which is what they are if the run is killed
 //! before it writes the final report (`"checkpoint": false`).
-//! This lives in `cli` rather than `report::json` so that the report's DTOs stay
-//! in one owner's hands; it only adds keys to the document that module writes.
+//! It only adds keys to the document `report::json` writes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -32,37 +31,37 @@ use crate::server::{ExitReport, ServerHandle, ServerLogs, StreamLog, timestamp};
 
 /// One layer as run (or not run).
 #[derive(Clone, Debug)]
-pub(crate) struct LayerRecord {
-    pub(crate) name: String,
-    pub(crate) kind: &'static str,
+pub struct LayerRecord {
+    pub name: String,
+    pub kind: &'static str,
     /// `passed`, `flaky`, `failed`, `error`, `interrupted` or `not_run`.
-    pub(crate) outcome: String,
-    pub(crate) started: SystemTime,
-    pub(crate) duration: Duration,
-    pub(crate) files: Vec<PathBuf>,
-    pub(crate) not_run_files: Vec<PathBuf>,
-    pub(crate) note: Option<String>,
-    pub(crate) command: Option<CommandRecord>,
+    pub outcome: String,
+    pub started: SystemTime,
+    pub duration: Duration,
+    pub files: Vec<PathBuf>,
+    pub not_run_files: Vec<PathBuf>,
+    pub note: Option<String>,
+    pub command: Option<CommandRecord>,
 }
 
 /// How a command layer's process ended.
 #[derive(Clone, Debug)]
-pub(crate) struct CommandRecord {
-    pub(crate) argv: Vec<String>,
-    pub(crate) exit_code: Option<i32>,
-    pub(crate) signal: Option<String>,
-    pub(crate) timed_out: Option<Duration>,
-    pub(crate) error: Option<String>,
-    pub(crate) stdout_log: PathBuf,
-    pub(crate) stderr_log: PathBuf,
-    pub(crate) junit: Option<PathBuf>,
-    pub(crate) junit_error: Option<String>,
-    pub(crate) testcases: Vec<Testcase>,
+pub struct CommandRecord {
+    pub argv: Vec<String>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub timed_out: Option<Duration>,
+    pub error: Option<String>,
+    pub stdout_log: PathBuf,
+    pub stderr_log: PathBuf,
+    pub junit: Option<PathBuf>,
+    pub junit_error: Option<String>,
+    pub testcases: Vec<Testcase>,
 }
 
 impl LayerRecord {
     /// A layer of this kind that starts now and has passed so far.
-    pub(crate) fn starting(name: &str, kind: &'static str) -> LayerRecord {
+    pub fn starting(name: &str, kind: &'static str) -> LayerRecord {
         LayerRecord {
             name: name.to_owned(),
             kind,
@@ -79,31 +78,31 @@ impl LayerRecord {
 
 /// One `<testcase>` of a command layer's JUnit file.
 #[derive(Clone, Debug)]
-pub(crate) struct Testcase {
-    pub(crate) name: String,
-    pub(crate) classname: Option<String>,
-    pub(crate) time_s: Option<f64>,
+pub struct Testcase {
+    pub name: String,
+    pub classname: Option<String>,
+    pub time_s: Option<f64>,
     /// `passed`, `failed`, `error` or `skipped`.
-    pub(crate) outcome: &'static str,
-    pub(crate) message: Option<String>,
+    pub outcome: &'static str,
+    pub message: Option<String>,
 }
 
 /// One server: launched (with its pid and logs) or external.
 #[derive(Clone, Debug)]
-pub(crate) struct ServerRecord {
-    pub(crate) name: String,
-    pub(crate) external: bool,
-    pub(crate) url: String,
-    pub(crate) pid: Option<u32>,
-    pub(crate) supervised: bool,
-    pub(crate) ready: Value,
-    pub(crate) logs: Option<ServerLogs>,
-    pub(crate) exit: Option<Value>,
+pub struct ServerRecord {
+    pub name: String,
+    pub external: bool,
+    pub url: String,
+    pub pid: Option<u32>,
+    pub supervised: bool,
+    pub ready: Value,
+    pub logs: Option<ServerLogs>,
+    pub exit: Option<Value>,
 }
 
 impl ServerRecord {
     /// A server just launched and ready.
-    pub(crate) fn launched(handle: &ServerHandle) -> Self {
+    pub fn launched(handle: &ServerHandle) -> Self {
         let info = handle.ready_info();
         ServerRecord {
             name: handle.name().to_owned(),
@@ -123,7 +122,7 @@ impl ServerRecord {
     }
 
     /// An external target that passed its readiness check after `waited`.
-    pub(crate) fn external(name: &str, url: &str, waited: Duration) -> Self {
+    pub fn external(name: &str, url: &str, waited: Duration) -> Self {
         ServerRecord {
             name: name.to_owned(),
             external: true,
@@ -137,7 +136,7 @@ impl ServerRecord {
     }
 
     /// Records the final logs and how the server ended.
-    pub(crate) fn finish(&mut self, logs: ServerLogs, report: &ExitReport) {
+    pub fn finish(&mut self, logs: ServerLogs, report: &ExitReport) {
         self.logs = Some(logs);
         self.exit = Some(json!({
             "description": report.to_string(),
@@ -157,15 +156,15 @@ impl ServerRecord {
 }
 
 /// What the suite-level fields are built from.
-pub(crate) struct SuiteInfo<'a> {
-    pub(crate) path: &'a Path,
-    pub(crate) run_dir: &'a Path,
-    pub(crate) layers: &'a [LayerRecord],
-    pub(crate) servers: &'a [ServerRecord],
+pub struct SuiteInfo<'a> {
+    pub path: &'a Path,
+    pub run_dir: &'a Path,
+    pub layers: &'a [LayerRecord],
+    pub servers: &'a [ServerRecord],
 }
 
 /// Adds the suite fields to the document `report::json::write` produced.
-pub(crate) fn extend(
+pub fn extend(
     document: &[u8],
     suite: &SuiteInfo<'_>,
     partial: bool,

@@ -1,0 +1,164 @@
+//! The terminal reporter of `shakedown run`: the session's events as lines on stderr,
+//! and the suite's loading problems rendered.
+
+use crate::cli::output::Printer;
+use crate::exit_code;
+use crate::report::human::{self, Style};
+use crate::session::{
+    Ending, Event, LoadError, Redactor, Reporter, ScenarioProblem, Stamped, StartError,
+};
+use crate::suite;
+
+/// Prints the session's events for people.
+pub struct Terminal {
+    printer: Printer,
+    style: Style,
+    verbose: bool,
+    redact: Redactor,
+}
+
+impl Terminal {
+    /// A reporter in `style`; `verbose` prints each file's request log.
+    pub fn new(style: Style, verbose: bool, redact: Redactor) -> Self {
+        Terminal { printer: Printer::new(Some(style == Style::Color)), style, verbose, redact }
+    }
+
+    /// A line on stderr, secrets redacted.
+    fn line(&mut self, text: &str) {
+        let text = (self.redact)(text);
+        self.printer.err(&text);
+    }
+
+    fn tails(&mut self, stdout: &[String], stderr: &[String]) {
+        for (label, lines) in [("stdout", stdout), ("stderr", stderr)] {
+            if lines.is_empty() {
+                continue;
+            }
+            self.line(&format!("  last {} line(s) of {label}:", lines.len()));
+            for line in lines {
+                self.line(&format!("  {label} | {line}"));
+            }
+        }
+    }
+}
+
+impl Reporter for Terminal {
+    fn report(&mut self, event: &Stamped<'_>) {
+        match &event.event {
+            Event::RunStarted { run_dir } => {
+                self.line(&format!("shakedown run: output in {}", run_dir.display()));
+            }
+            Event::ServerFailed(error) => {
+                self.line(&format!("error: {error}"));
+                if let StartError::Launch(launch) = error
+                    && let Some((stdout, stderr)) = launch.log_tails()
+                {
+                    self.tails(stdout, stderr);
+                }
+            }
+            Event::LayerStarted { name } => self.line(&format!("layer {name}: starting")),
+            Event::LayerFinished(record) => self.line(&format!(
+                "layer {}: {} in {} ms",
+                record.name,
+                record.outcome.to_uppercase(),
+                record.duration.as_millis()
+            )),
+            Event::CommandFailed { layer, description, stdout_tail, stderr_tail } => {
+                self.line(&format!("error: layer {layer}: {description}"));
+                self.tails(stdout_tail, stderr_tail);
+            }
+            Event::JunitRead { layer, path, cases, failed } => self.line(&format!(
+                "layer {layer}: {cases} test case(s) in {}, {failed} failed",
+                path.display()
+            )),
+            Event::JunitFailed { layer, error } => {
+                self.line(&format!("error: layer {layer}: {error}"));
+            }
+            Event::FileFinished { run, .. } => {
+                let secrets = &run.secrets;
+                let redact = |text: &str| crate::cli::output::redact(text, secrets);
+                if self.verbose {
+                    for line in &run.log {
+                        self.printer.err(&redact(line));
+                    }
+                }
+                for line in human::ledger_lines(&run.outcome) {
+                    self.printer.err(&redact(&line));
+                }
+                let failures = human::failures(&run.outcome, self.style);
+                if !failures.is_empty() {
+                    self.printer.err(&redact(failures.trim_end()));
+                }
+                self.printer.err(&redact(&human::file_line(&run.outcome)));
+            }
+            Event::ServerCrashed { layer, description } => self.line(&format!(
+                "error: layer {layer}: the server crashed ({description}); the rest of the layer is not run"
+            )),
+            Event::ResetFailed { description, stderr_tail } => {
+                let mut message =
+                    format!("error: the layer's reset command failed: {description}");
+                for line in *stderr_tail {
+                    message.push_str("\n  stderr | ");
+                    message.push_str(line);
+                }
+                self.line(&message);
+            }
+            Event::WorkerFailed { message } => self.line(message),
+            Event::Stopping(Ending::Interrupted(name)) => self.line(&format!(
+                "shakedown: {name} received: stopping every server (a second one skips the grace)"
+            )),
+            Event::Stopping(Ending::Deadline(deadline)) => self.line(&format!(
+                "error: the run's deadline ({} s) passed: stopping every server",
+                deadline.as_secs_f64()
+            )),
+            Event::Stopping(Ending::Finished)
+            | Event::ServerReady { .. }
+            | Event::ServerStopped { .. }
+            | Event::FileStarted { .. } => {}
+        }
+    }
+}
+
+/// Renders why a suite cannot run; returns the exit code (2).
+pub fn print_load_error(error: &LoadError, printer: &mut Printer) -> u8 {
+    let color = printer.style() == Style::Color;
+    match error {
+        LoadError::NotUtf8 { path } => {
+            printer.error(&format!("error: the suite file {} is not valid UTF-8", path.display()));
+        }
+        LoadError::Unreadable { path, error } => {
+            printer
+                .error(&format!("error: cannot read the suite file {}: {error}", path.display()));
+        }
+        LoadError::Invalid { path, source, diagnostics } => {
+            let name = path.display().to_string();
+            printer.err(&suite::render(diagnostics, &name, source, color));
+            printer.err(&format!("{name}: {} error(s)", diagnostics.len()));
+        }
+        LoadError::Scenarios { path, problems } => {
+            for problem in problems {
+                match problem {
+                    ScenarioProblem::NotUtf8 { path } => {
+                        printer.error(&format!("error: {} is not valid UTF-8", path.display()));
+                    }
+                    ScenarioProblem::Unreadable { path, error } => {
+                        printer.error(&format!("error: cannot read {}: {error}", path.display()));
+                    }
+                    ScenarioProblem::Parse { path, source, diagnostics } => {
+                        let name = path.display().to_string();
+                        printer.err(
+                            human::parse_diagnostics(&name, source, diagnostics, printer.style())
+                                .trim_end(),
+                        );
+                    }
+                }
+            }
+            printer.err(&format!(
+                "{} scenario file(s) of {} do not parse",
+                problems.len(),
+                path.display()
+            ));
+        }
+    }
+    exit_code::INPUT
+}
