@@ -31,9 +31,12 @@ const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 /// Runs `shakedown run`.
 pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8 {
     let path = args.suite.clone().unwrap_or_else(|| PathBuf::from("shakedown.toml"));
-    let jobs = args.jobs.unwrap_or(1);
+    // The suite's own `jobs` is not known yet (signals come before reading anything).
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(jobs.clamp(2, 8))
+        .worker_threads(threads.clamp(2, 8))
         .enable_all()
         .build()
     {

@@ -73,6 +73,18 @@ pub struct RunSettings {
     pub strict_framing: bool,
     /// The launched service under test, when there is one (`shakedown run`).
     pub server_watch: Option<Arc<dyn ServerWatch>>,
+    /// Told about each entry as it starts and ends, when someone needs to know before
+    /// the file ends (an interrupted run's report, a live display).
+    pub observer: Option<Arc<dyn FileObserver>>,
+}
+
+/// Told about a file's entries while it runs: what an engine needs to report the
+/// entries of a file cut short by a signal, or a live display to show progress.
+pub trait FileObserver: Send + Sync {
+    /// Entry `index` (1-based) of `path` starts: its request's line, method and URL as written.
+    fn entry_started(&self, path: &Path, index: usize, line: usize, method: &str, url: &str);
+    /// An entry of `path` ended with this outcome.
+    fn entry_finished(&self, path: &Path, outcome: &EntryOutcome);
 }
 
 impl fmt::Debug for RunSettings {
@@ -81,6 +93,7 @@ impl fmt::Debug for RunSettings {
             .field("defaults", &self.defaults)
             .field("retry_policy", &self.retry_policy)
             .field("server_watch", &self.server_watch.is_some())
+            .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -234,7 +247,14 @@ impl FileRunner<'_> {
             {
                 continue;
             }
+            if let Some(observer) = &self.settings.observer {
+                let (line, method, url) = self.entry_header(entry);
+                observer.entry_started(&run.outcome.path, index, line, &method, &url);
+            }
             let outcome = self.run_entry(index, entry, run).await;
+            if let Some(observer) = &self.settings.observer {
+                observer.entry_finished(&run.outcome.path, &outcome);
+            }
             let failed = !outcome.outcome.is_pass();
             run.outcome.entries.push(outcome);
             if failed && !self.settings.continue_on_error {
@@ -243,7 +263,8 @@ impl FileRunner<'_> {
         }
     }
 
-    async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
+    /// An entry's request line, method and URL as written.
+    fn entry_header(&self, entry: &Entry) -> (usize, String, String) {
         let line = self.lines.line(entry.request.line_span.start);
         let method = entry.request.method.value.clone();
         let url_text = self
@@ -251,6 +272,11 @@ impl FileRunner<'_> {
             .get(entry.request.url.span.start..entry.request.url.span.end)
             .unwrap_or_default()
             .to_owned();
+        (line, method, url_text)
+    }
+
+    async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
+        let (line, method, url_text) = self.entry_header(entry);
         let mut outcome = EntryOutcome {
             index,
             line,

@@ -16,7 +16,8 @@ use crate::suite::{LayerKind, Suite};
 
 use super::Redactor;
 use super::event::{Ending, Event, Reporter, Stamped};
-use super::files::write_atomically;
+use super::files::{remove_stale_temporaries, write_atomically};
+use super::inflight::InFlight;
 use super::load::{LoadedSuite, ScenarioFile};
 use super::report::{self, LayerRecord, ServerRecord};
 use super::servers::{Endpoint, Slot, uses_placeholders};
@@ -45,6 +46,8 @@ pub struct Session {
     pub(super) main: Mutex<Option<(Slot, Endpoint)>>,
     pub(super) progress: StdMutex<Progress>,
     reporter: StdMutex<Box<dyn Reporter>>,
+    /// The files running now, with their finished entries.
+    pub(super) in_flight: Arc<InFlight>,
 }
 
 #[derive(Default)]
@@ -115,6 +118,7 @@ impl Session {
             main: Mutex::new(None),
             progress: StdMutex::new(Progress::default()),
             reporter: StdMutex::new(reporter),
+            in_flight: Arc::new(InFlight::default()),
         })
     }
 
@@ -152,6 +156,18 @@ impl Session {
         let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
         let listener = tokio::spawn(listen_for_signals(signals.0, signals_tx));
         self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
+        // What an interrupted checkpoint replacement left behind in an earlier run.
+        if let Some(output_dir) = self.settings.run_dir.parent() {
+            remove_stale_temporaries(output_dir, true);
+        }
+        for target in &self.settings.reports {
+            if let ReportTarget::Json(path) = target {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                remove_stale_temporaries(dir.unwrap_or(std::path::Path::new(".")), false);
+            }
+        }
+        // Before anything starts: a SIGKILL from now on leaves a report marked partial.
+        self.checkpoint();
         let deadline = self.settings.deadline;
         let ending = {
             let deadline_passed = async {
@@ -252,6 +268,8 @@ impl Session {
         let selected = self.settings.layers.clone();
         {
             let mut progress = self.progress();
+            // The files cut short: their finished entries, and the one in flight.
+            progress.files.extend(self.in_flight.interrupted());
             if let Some((index, started, clock)) = progress.current
                 && let Some(layer) = self.suite.layers().get(index)
                 && !progress.layers.iter().any(|l| l.name == layer.name())

@@ -258,6 +258,7 @@ impl Session {
         let mut codes = Vec::new();
         let flaky_result = self.settings.flaky_result;
         while let Some((index, run)) = rx.recv().await {
+            self.in_flight.end(&run.outcome.path);
             self.emit(Event::FileFinished { layer: name, run: &run });
             if let Some(crash) = &run.server_crash {
                 self.emit(Event::ServerCrashed { layer: name, description: &crash.description });
@@ -345,6 +346,7 @@ impl Session {
             watched.push(("main".to_owned(), slot.clone()));
             let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }));
             self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
+            self.in_flight.start(&file.path, file.source.clone());
             // A client per file, as in `test`: a file's entries share connections, files
             // do not (and a restarted server is never reached over a stale one).
             let run = match Client::new(ClientSettings::default()) {
@@ -420,7 +422,12 @@ impl Session {
         for (name, value) in &self.settings.secrets {
             variables.insert_secret(name.clone(), Value::String(value.clone()));
         }
-        RunSettings { variables, server_watch: Some(watch), ..self.settings.base.clone() }
+        RunSettings {
+            variables,
+            server_watch: Some(watch),
+            observer: Some(self.in_flight.clone()),
+            ..self.settings.base.clone()
+        }
     }
 }
 

@@ -231,7 +231,9 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("s")).unwrap();
         std::fs::write(
             &suite,
-            format!("[[layer]]\nname = \"it\"\nscenarios = [\"{glob}\", \"{glob}\"]\n"),
+            format!(
+                "[server]\nurl = \"http://127.0.0.1:1\"\nready = {{ tcp = true }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"{glob}\", \"{glob}\"]\n"
+            ),
         )
         .unwrap();
         std::fs::write(dir.path().join("s/a.hurl"), "GET http://127.0.0.1:1/\nHTTP 200\n").unwrap();

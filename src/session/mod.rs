@@ -32,6 +32,7 @@
 mod engine;
 mod event;
 mod files;
+mod inflight;
 mod layers;
 mod load;
 mod report;

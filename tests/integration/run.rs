@@ -677,3 +677,75 @@ fn a_command_layer_that_exits_zero_passes_and_keeps_its_logs() {
         .expect("the stdout log");
     assert!(log.contains("all good"), "{log}");
 }
+
+#[test]
+fn sigint_during_a_file_reports_its_finished_entries_and_the_one_in_flight() {
+    let dir = temp_dir();
+    // The second entry goes to a listener that accepts and never answers: once the
+    // test has accepted it, that entry is in flight.
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback listener");
+    hang.set_nonblocking(true).expect("non-blocking accept");
+    let port = hang.local_addr().expect("its address").port();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    write_file(
+        dir.path(),
+        "s/a.hurl",
+        &format!(
+            "GET {{{{base_url}}}}/health\nHTTP 200\n\nGET http://127.0.0.1:{port}/hang\nHTTP 200\n"
+        ),
+    );
+    let mut run = Background::start(dir.path());
+    let mut accepted = None;
+    wait_until("the second entry is in flight", || {
+        accepted = hang.accept().ok();
+        accepted.is_some()
+    });
+    run.signal(rustix::process::Signal::INT);
+    let (code, stderr) = run.wait();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("Executed requests: 1"), "{stderr}");
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "interrupted", "{report:#}");
+    let files = report["files"].as_array().expect("files[]");
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["outcome"], "interrupted", "{report:#}");
+    let entries: Vec<&Value> = files[0]["entries"].as_array().expect("entries[]").iter().collect();
+    assert_eq!(entries.len(), 2, "{report:#}");
+    assert_eq!(entries[0]["outcome"], "passed");
+    assert_eq!(entries[1]["outcome"], "interrupted");
+    assert_eq!(entries[1]["line"], 4);
+    let it = layer(&report, "it");
+    assert_eq!(it["outcome"], "interrupted", "{it:#}");
+    assert!(it["files"][0].as_str().is_some_and(|f| f.ends_with("a.hurl")), "{it:#}");
+    drop(accepted);
+}
+
+#[test]
+fn a_partial_report_exists_before_any_server_is_ready() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[server]\ncommand = [\"sh\", \"-c\", \"exec sleep 120\", \"{port}\"]\nready = { tcp = true, timeout = \"100s\" }\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let mut run = Background::start(dir.path());
+    wait_until("the first checkpoint is written", || {
+        std::fs::read_dir(dir.path().join("out"))
+            .ok()
+            .and_then(|mut runs| runs.next())
+            .and_then(Result::ok)
+            .is_some_and(|run| run.path().join("report.json").is_file())
+    });
+    // SIGKILL: shakedown writes nothing more; the checkpoint is what is left.
+    run.child.kill().expect("SIGKILL");
+    let _ = run.child.wait();
+    let report = read_report(dir.path());
+    assert_eq!(report["partial"], true, "{report:#}");
+    assert_eq!(report["checkpoint"], true, "{report:#}");
+    assert_eq!(report["outcome"], "interrupted", "{report:#}");
+}
