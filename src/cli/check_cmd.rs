@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::output::Printer;
-use crate::cli::run_terminal::print_load_error;
+use crate::cli::terminal::print_load_error;
 use crate::exit_code;
 use crate::report::human;
 use crate::scenario::{self, LineIndex};

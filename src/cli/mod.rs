@@ -8,7 +8,7 @@ mod check_cmd;
 mod files;
 mod output;
 mod run_cmd;
-mod run_terminal;
+mod terminal;
 mod test_cmd;
 
 use std::process::ExitCode;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::cli::args::{self, RunArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact};
-use crate::cli::run_terminal::{Terminal, print_load_error};
+use crate::cli::terminal::{Terminal, print_load_error};
 use crate::cli::test_cmd::{duration_flag, split_definition};
 use crate::exit_code;
 use crate::report::human;
@@ -88,7 +88,8 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         let secrets = secrets.clone();
         Arc::new(move |text: &str| redact(text, &secrets))
     };
-    let terminal = Terminal::new(printer.style(), settings.base.defaults.verbose, redactor.clone());
+    let terminal =
+        Terminal::new(printer.style(), settings.base.defaults.verbose, false, redactor.clone());
     let suite_path = loaded.path.clone();
     let session = Session::new(loaded, settings, redactor, Box::new(terminal));
     let outcome = runtime.block_on(session.run(signals));

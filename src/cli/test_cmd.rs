@@ -14,6 +14,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::cli::terminal::Terminal;
 use crate::exit_code;
 use crate::report::{human, json, junit};
 use crate::retry::{Budget, RetryPolicy};
@@ -23,7 +24,7 @@ use crate::runner::options::parse_duration;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::ast::DurationUnit;
-use crate::session;
+use crate::session::{self, Event, Reporter, Stamped};
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
 
@@ -315,10 +316,21 @@ fn execute(
     let workers = jobs.min(files.len()).max(1);
     let fail_fast = args.fail_fast;
     let mut results: Vec<(usize, FileRun)> = Vec::new();
+    // The terminal reporter; each file's text is redacted with that file's secrets.
+    let mut terminal = Terminal::new(
+        printer.style(),
+        args.verbose || args.very_verbose,
+        args.json,
+        Arc::new(str::to_owned),
+    );
+    let mut report_file = |run: &FileRun| {
+        let event = Event::FileFinished { layer: None, run };
+        terminal.report(&Stamped { at: SystemTime::now(), event });
+    };
     if workers == 1 {
         // One worker runs on this thread: no thread to spawn, no second malloc arena.
         worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
-            report_file(args, &run, printer);
+            report_file(&run);
             results.push((index, run));
             true
         });
@@ -342,7 +354,7 @@ fn execute(
         }
         drop(sender);
         for (index, run) in receiver {
-            report_file(args, &run, printer);
+            report_file(&run);
             results.push((index, run));
         }
         for handle in handles {
@@ -400,7 +412,9 @@ fn execute(
         printer.err(&human::budget_warning(budget.retries(), budget.requests()));
     }
 
+    let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
     let info = json::RunInfo {
+        outcome: session::verdict(code, &outcomes),
         command_line: command_line.iter().map(|a| redact(a, &secrets)).collect(),
         options: json::options_json(&settings),
         policy: json::policy_json(&settings.retry_policy, flaky_result == FlakyResult::Fail),
@@ -409,7 +423,6 @@ fn execute(
         learned_idle_limits: json::learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
-    let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
     for target in &reports {
         let mut bytes = Vec::new();
         let (path, written) = match target {
@@ -440,31 +453,6 @@ fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
         FlakyResult::Fail => session::FlakyResult::Fail,
     };
     session::file_exit_code(file, flaky_result)
-}
-
-fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
-    let secrets = &run.secrets;
-    let style = printer.style();
-    if args.verbose || args.very_verbose {
-        for line in &run.log {
-            printer.err(&redact(line, secrets));
-        }
-    }
-    for line in human::warning_lines(&run.outcome) {
-        printer.err(&redact(&line, secrets));
-    }
-    for line in human::ledger_lines(&run.outcome) {
-        printer.err(&redact(&line, secrets));
-    }
-    let failures = human::failures(&run.outcome, style);
-    if !failures.is_empty() {
-        printer.err(&redact(failures.trim_end(), secrets));
-    }
-    if args.json {
-        let line = json::file_json(&run.outcome).to_string();
-        printer.out(&redact(&line, secrets));
-    }
-    printer.err(&redact(&human::file_line(&run.outcome), secrets));
 }
 
 fn worker(
@@ -547,14 +535,5 @@ mod tests {
         );
         assert!(split_definition("=1", "--variable").is_err());
         assert!(split_definition("novalue", "--variable").is_err());
-    }
-
-    #[test]
-    fn flaky_files_exit_zero_unless_told_otherwise() {
-        let file = unreadable(Path::new("a.hurl"), String::new()).outcome;
-        assert_eq!(file_exit_code(&file, FlakyResult::Pass), exit_code::RUNTIME);
-        let flaky = FileOutcome { outcome: Outcome::Flaky, file_error: None, ..file };
-        assert_eq!(file_exit_code(&flaky, FlakyResult::Pass), exit_code::SUCCESS);
-        assert_eq!(file_exit_code(&flaky, FlakyResult::Fail), exit_code::FLAKY);
     }
 }

@@ -25,6 +25,9 @@ pub const SCHEMA: &str = "shakedown.report/v1";
 /// Provenance of a run, supplied by the command line.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// The run's verdict (`passed`, `flaky`, `failed`, `error`, `interrupted`), decided
+    /// by the engine (`session::verdict`), not here.
+    pub outcome: &'static str,
     /// The command line, secrets redacted.
     pub command_line: Vec<String>,
     /// The effective options, as a JSON object.
@@ -416,7 +419,7 @@ pub fn write(
 ) -> io::Result<()> {
     let document = Document {
         schema: SCHEMA,
-        outcome: run_outcome(files, interrupted).as_str(),
+        outcome: info.outcome,
         partial: interrupted,
         run: RunDto {
             shakedown_version: env!("CARGO_PKG_VERSION"),

@@ -21,7 +21,7 @@ use super::inflight::InFlight;
 use super::load::{LoadedSuite, ScenarioFile};
 use super::report::{self, LayerRecord, ServerRecord};
 use super::servers::{Endpoint, Slot, uses_placeholders};
-use super::settings::{FlakyResult, ReportTarget, SessionSettings};
+use super::settings::{FlakyResult, ReportTarget, SessionSettings, verdict};
 
 /// The whole run's state.
 pub struct Session {
@@ -322,10 +322,11 @@ impl Session {
 
     // ---- reports ----
 
-    fn report_json(&self, partial: bool, outcome: Option<&str>, checkpoint: bool) -> Vec<u8> {
+    fn report_json(&self, partial: bool, outcome: &'static str, checkpoint: bool) -> Vec<u8> {
         let progress = self.progress();
         let settings = &self.settings.base;
         let info = json::RunInfo {
+            outcome,
             command_line: self.command_line.clone(),
             options: json::options_json(settings),
             policy: json::policy_json(
@@ -355,7 +356,7 @@ impl Session {
             layers: &progress.layers,
             servers: &progress.servers,
         };
-        let document = report::extend(&bytes, &suite, partial, outcome, checkpoint);
+        let document = report::extend(&bytes, &suite, partial, Some(outcome), checkpoint);
         (self.redact)(&String::from_utf8_lossy(&document)).into_bytes()
     }
 
@@ -363,7 +364,7 @@ impl Session {
     /// `"outcome": "interrupted"`, `"checkpoint": true`, which is the truth if the run
     /// never gets to write its final report (a SIGKILL).
     pub(super) fn checkpoint(&self) {
-        let bytes = self.report_json(true, Some("interrupted"), true);
+        let bytes = self.report_json(true, "interrupted", true);
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
         for target in &self.settings.reports {
             if let ReportTarget::Json(path) = target {
@@ -387,17 +388,12 @@ impl Session {
             }
         };
         let mut code = exit_code::combine(codes);
-        let verdict = match code {
-            exit_code::SUCCESS => "passed",
-            exit_code::INTERRUPTED => "interrupted",
-            exit_code::ASSERT | exit_code::COMMAND_LAYER | exit_code::FLAKY => "failed",
-            _ => "error",
-        };
+        let verdict = verdict(code, &self.progress().files);
         let partial = ending != Ending::Finished;
         if partial {
             self.mark_interrupted();
         }
-        let bytes = self.report_json(partial, Some(outcome.unwrap_or(verdict)), false);
+        let bytes = self.report_json(partial, outcome.unwrap_or(verdict), false);
         let report_path = self.settings.run_dir.join("report.json");
         let mut write_errors = Vec::new();
         if let Err(e) = write_atomically(&report_path, &bytes) {

@@ -96,8 +96,8 @@ pub enum Event<'a> {
     },
     /// A scenario file finished: its whole outcome.
     FileFinished {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file's run.
         run: &'a FileRun,
     },

@@ -259,7 +259,7 @@ impl Session {
         let flaky_result = self.settings.flaky_result;
         while let Some((index, run)) = rx.recv().await {
             self.in_flight.end(&run.outcome.path);
-            self.emit(Event::FileFinished { layer: name, run: &run });
+            self.emit(Event::FileFinished { layer: Some(name), run: &run });
             if let Some(crash) = &run.server_crash {
                 self.emit(Event::ServerCrashed { layer: name, description: &crash.description });
             }

@@ -47,7 +47,7 @@ pub use files::write_atomically;
 pub use load::{LoadError, LoadedSuite, ScenarioFile, ScenarioProblem, load_suite};
 pub use report::{CommandRecord, LayerRecord, ServerRecord, Testcase};
 pub use servers::{PORT_RETRIES, ServerName, StartError};
-pub use settings::{FlakyResult, ReportTarget, SessionSettings, file_exit_code};
+pub use settings::{FlakyResult, ReportTarget, SessionSettings, file_exit_code, verdict};
 
 /// Replaces every secret in a text with `***`: the command line's redaction, handed
 /// to the engine so that what it writes (reports, checkpoints) and what it reports

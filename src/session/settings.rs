@@ -72,3 +72,73 @@ pub fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
         },
     }
 }
+
+/// The run's verdict, the same rule for `test` and `run`: `interrupted`, `flaky`
+/// (passed, but some attempt needed a transport retry; also when `--flaky-result fail`
+/// turned that into exit code 5), `passed`, `failed` (an assert or a command layer
+/// failed), or `error` (something could not be tested), from the combined exit code
+/// and the files that ran.
+pub fn verdict(code: u8, files: &[FileOutcome]) -> &'static str {
+    let any = |outcome: Outcome| files.iter().any(|f| f.outcome == outcome);
+    if code == exit_code::INTERRUPTED || any(Outcome::Interrupted) {
+        return "interrupted";
+    }
+    match code {
+        exit_code::SUCCESS | exit_code::FLAKY if any(Outcome::Flaky) => "flaky",
+        exit_code::SUCCESS => "passed",
+        exit_code::ASSERT | exit_code::COMMAND_LAYER | exit_code::FLAKY => "failed",
+        _ => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::SystemTime;
+
+    use super::*;
+
+    fn file(outcome: Outcome, file_error: Option<FileError>) -> FileOutcome {
+        FileOutcome {
+            path: Path::new("a.hurl").to_path_buf(),
+            outcome,
+            entries: Vec::new(),
+            file_error,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn flaky_files_exit_zero_unless_told_otherwise() {
+        let flaky = file(Outcome::Flaky, None);
+        assert_eq!(file_exit_code(&flaky, FlakyResult::Pass), exit_code::SUCCESS);
+        assert_eq!(file_exit_code(&flaky, FlakyResult::Fail), exit_code::FLAKY);
+        let unreadable = file(Outcome::Error, Some(FileError::Unreadable(String::new())));
+        assert_eq!(file_exit_code(&unreadable, FlakyResult::Pass), exit_code::RUNTIME);
+    }
+
+    /// The verdict agrees with the worst file outcome wherever only files decide.
+    #[test]
+    fn the_verdict_of_files_is_their_worst_outcome() {
+        let outcomes =
+            [Outcome::Passed, Outcome::Flaky, Outcome::Failed, Outcome::Error, Outcome::Skipped];
+        for flaky_result in [FlakyResult::Pass, FlakyResult::Fail] {
+            for a in outcomes {
+                for b in outcomes {
+                    let files = [file(a, None), file(b, None)];
+                    let code =
+                        exit_code::combine(files.iter().map(|f| file_exit_code(f, flaky_result)));
+                    let worst = match a.worst(b) {
+                        Outcome::Skipped => Outcome::Passed,
+                        worst => worst,
+                    };
+                    assert_eq!(verdict(code, &files), worst.as_str(), "{a:?} {b:?}");
+                }
+            }
+        }
+        assert_eq!(verdict(exit_code::COMMAND_LAYER, &[]), "failed");
+        assert_eq!(verdict(exit_code::INTERRUPTED, &[]), "interrupted");
+    }
+}

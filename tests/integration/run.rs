@@ -749,3 +749,25 @@ fn a_partial_report_exists_before_any_server_is_ready() {
     assert_eq!(report["checkpoint"], true, "{report:#}");
     assert_eq!(report["outcome"], "interrupted", "{report:#}");
 }
+
+#[test]
+fn a_flaky_suite_says_flaky_and_prints_the_framing_warnings_test_prints() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    let faults = crate::support::repo_root().join("tests/scenarios/faults");
+    for name in ["close-delimited-rst.hurl", "keepalive-race-rst-get.hurl"] {
+        let text = std::fs::read_to_string(faults.join(name)).expect("a fault scenario");
+        write_file(dir.path(), &format!("s/{name}"), &text);
+    }
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr().contains("completeness unknown"), "{out:?}");
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "flaky", "{out:?}");
+    assert_eq!(layer(&report, "it")["outcome"], "flaky", "{report:#}");
+    assert!(out.stderr().contains(": FLAKY (layers: it flaky)"), "{out:?}");
+}

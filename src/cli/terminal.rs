@@ -1,26 +1,36 @@
-//! The terminal reporter of `shakedown run`: the session's events as lines on stderr,
-//! and the suite's loading problems rendered.
+//! The terminal reporter of `shakedown test` and `shakedown run`: the engine's events
+//! as lines on stderr (and `--json` lines on stdout), and a suite's loading problems.
 
 use crate::cli::output::Printer;
 use crate::exit_code;
 use crate::report::human::{self, Style};
+use crate::report::json;
+use crate::runner::execute::FileRun;
 use crate::session::{
     Ending, Event, LoadError, Redactor, Reporter, ScenarioProblem, Stamped, StartError,
 };
 use crate::suite;
 
-/// Prints the session's events for people.
+/// Prints the engine's events for people.
 pub struct Terminal {
     printer: Printer,
     style: Style,
     verbose: bool,
+    json_lines: bool,
     redact: Redactor,
 }
 
 impl Terminal {
-    /// A reporter in `style`; `verbose` prints each file's request log.
-    pub fn new(style: Style, verbose: bool, redact: Redactor) -> Self {
-        Terminal { printer: Printer::new(Some(style == Style::Color)), style, verbose, redact }
+    /// A reporter in `style`; `verbose` prints each file's request log, `json_lines`
+    /// each file's JSON on stdout (`test --json`).
+    pub fn new(style: Style, verbose: bool, json_lines: bool, redact: Redactor) -> Self {
+        Terminal {
+            printer: Printer::new(Some(style == Style::Color)),
+            style,
+            verbose,
+            json_lines,
+            redact,
+        }
     }
 
     /// A line on stderr, secrets redacted.
@@ -39,6 +49,35 @@ impl Terminal {
                 self.line(&format!("  {label} | {line}"));
             }
         }
+    }
+}
+
+impl Terminal {
+    /// A finished file: its log (verbose), warnings, ledger, failures, its JSON line
+    /// (`--json`) and its result line, each redacted with the file's own secrets.
+    fn file(&mut self, run: &FileRun) {
+        let secrets = &run.secrets;
+        let redact = |text: &str| crate::cli::output::redact(text, secrets);
+        if self.verbose {
+            for line in &run.log {
+                self.printer.err(&redact(line));
+            }
+        }
+        for line in human::warning_lines(&run.outcome) {
+            self.printer.err(&redact(&line));
+        }
+        for line in human::ledger_lines(&run.outcome) {
+            self.printer.err(&redact(&line));
+        }
+        let failures = human::failures(&run.outcome, self.style);
+        if !failures.is_empty() {
+            self.printer.err(&redact(failures.trim_end()));
+        }
+        if self.json_lines {
+            let line = json::file_json(&run.outcome).to_string();
+            self.printer.out(&redact(&line));
+        }
+        self.printer.err(&redact(&human::file_line(&run.outcome)));
     }
 }
 
@@ -74,23 +113,7 @@ impl Reporter for Terminal {
             Event::JunitFailed { layer, error } => {
                 self.line(&format!("error: layer {layer}: {error}"));
             }
-            Event::FileFinished { run, .. } => {
-                let secrets = &run.secrets;
-                let redact = |text: &str| crate::cli::output::redact(text, secrets);
-                if self.verbose {
-                    for line in &run.log {
-                        self.printer.err(&redact(line));
-                    }
-                }
-                for line in human::ledger_lines(&run.outcome) {
-                    self.printer.err(&redact(&line));
-                }
-                let failures = human::failures(&run.outcome, self.style);
-                if !failures.is_empty() {
-                    self.printer.err(&redact(failures.trim_end()));
-                }
-                self.printer.err(&redact(&human::file_line(&run.outcome)));
-            }
+            Event::FileFinished { run, .. } => self.file(run),
             Event::ServerCrashed { layer, description } => self.line(&format!(
                 "error: layer {layer}: the server crashed ({description}); the rest of the layer is not run"
             )),
