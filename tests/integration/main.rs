@@ -19,6 +19,8 @@ mod reports;
 mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
+// Golden files: terminal, JSON and JUnit output of `test` and `run`, redacted.
+mod golden;
 // TLS, the certificate query and ALPN against the real fixture service.
 mod tls;
 // Repository rules as tests.
