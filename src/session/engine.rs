@@ -57,6 +57,8 @@ pub(super) struct Progress {
     pub(super) layers: Vec<LayerRecord>,
     pub(super) servers: Vec<ServerRecord>,
     pub(super) files: Vec<FileOutcome>,
+    /// Each file's part of the report, rendered (and redacted) once when it finished.
+    pub(super) fragments: Vec<json::FileFragment>,
     pub(super) codes: Vec<u8>,
     /// A server could not be started, so the layers after it did not run.
     pub(super) start_failed: bool,
@@ -269,7 +271,10 @@ impl Session {
         {
             let mut progress = self.progress();
             // The files cut short: their finished entries, and the one in flight.
-            progress.files.extend(self.in_flight.interrupted());
+            for file in self.in_flight.interrupted() {
+                progress.fragments.push(self.fragment(&file));
+                progress.files.push(file);
+            }
             if let Some((index, started, clock)) = progress.current
                 && let Some(layer) = self.suite.layers().get(index)
                 && !progress.layers.iter().any(|l| l.name == layer.name())
@@ -322,6 +327,14 @@ impl Session {
 
     // ---- reports ----
 
+    /// One finished file's part of the report, redacted.
+    pub(super) fn fragment(&self, file: &FileOutcome) -> json::FileFragment {
+        let max_attempts = self.settings.base.retry_policy.max_extra_attempts + 1;
+        json::file_fragment(file, max_attempts).map(|text| (self.redact)(text))
+    }
+
+    /// The report: the files' cached fragments, the run's provenance and the suite's
+    /// section, assembled without rendering any file again.
     fn report_json(&self, partial: bool, outcome: &'static str, checkpoint: bool) -> Vec<u8> {
         let progress = self.progress();
         let settings = &self.settings.base;
@@ -342,22 +355,17 @@ impl Session {
                 self.budget.was_exhausted(),
             ),
         };
-        let mut bytes = Vec::new();
-        let _ = json::write(
-            &progress.files,
-            &info,
-            settings.retry_policy.max_extra_attempts + 1,
-            partial,
-            &mut bytes,
-        );
         let suite = report::SuiteInfo {
             path: &self.suite_path,
             run_dir: &self.settings.run_dir,
             layers: &progress.layers,
             servers: &progress.servers,
         };
-        let document = report::extend(&bytes, &suite, partial, Some(outcome), checkpoint);
-        (self.redact)(&String::from_utf8_lossy(&document)).into_bytes()
+        let section = suite.section(checkpoint, &*self.redact);
+        let mut bytes = Vec::new();
+        let _ =
+            json::write_document(&info, partial, &progress.fragments, Some(&section), &mut bytes);
+        bytes
     }
 
     /// Writes a checkpoint of the report atomically: `"partial": true`,

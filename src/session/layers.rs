@@ -265,8 +265,10 @@ impl Session {
             }
             codes.push(file_exit_code(&run.outcome, flaky_result));
             results.push((index, run.outcome.clone()));
+            let fragment = self.fragment(&run.outcome);
             let mut progress = self.progress();
             progress.learned.extend(run.learned_idle_limits);
+            progress.fragments.push(fragment);
             progress.files.push(run.outcome);
             drop(progress);
             self.checkpoint();

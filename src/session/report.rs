@@ -1,32 +1,19 @@
-//! The suite-level additions to the JSON report of `shakedown run`.
-//!
-//! `shakedown run` writes the same `shakedown.report/v1` document as `test` (the
-//! files, the ledger, built by `report::json`), with additive top-level fields:
-//!
-//! - `suite`: `{ "path", "run_dir" }`;
-//! - `layers[]`: `{ "name", "kind": "command"|"scenarios", "outcome", "started_at",
-//!   "duration_ms", "files", "not_run_files", "note" }`, and for command layers
-//!   `"command": { "argv", "exit_code", "signal", "timed_out_ms", "error",
-//!   "stdout_log", "stderr_log", "junit", "junit_error" }` and `"testcases": [{ "name",
-//!   "classname", "time_s", "outcome", "message" }]`;
-//! - `servers[]`: `{ "name", "external", "url", "pid", "supervised", "ready": {
-//!   "startup_ms", "detection_window_ms", "probes", "ready_at" }, "exit", "stop",
-//!   "logs": { "stdout": { "path", "lines": [{ "at", "text" }], "omitted_lines",
-//!   "omitted_bytes" }, "stderr": … } }` (the log lines are those kept in memory: the
-//!   first MiB and the last 40 lines; the files hold everything).
+//! The records `shakedown run` keeps of its layers and servers while it runs, and the
+//! suite section of the report built from them (`report::suite`, typed).
 //!
 //! `outcome` is the suite's verdict (a failed command layer makes it `failed`), and
 //! `partial` is true when the run was interrupted or passed its deadline. Checkpoints,
 //! written after every scenario file and layer, say `"partial": true, "outcome":
 //! "interrupted", "checkpoint": true`, which is what they are if the run is killed
 //! before it writes the final report (`"checkpoint": false`).
-//! It only adds keys to the document `report::json` writes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Value, json};
-
+use crate::report::suite::{
+    CommandDto, ExitDto, LayerDto, LineDto, LogsDto, ReadyDto, ServerDto, StopDto, StreamDto,
+    SuiteDto, SuiteSection, TestcaseDto,
+};
 use crate::server::{ExitReport, ServerHandle, ServerLogs, StreamLog, timestamp};
 
 /// One layer as run (or not run).
@@ -95,9 +82,9 @@ pub struct ServerRecord {
     pub url: String,
     pub pid: Option<u32>,
     pub supervised: bool,
-    pub ready: Value,
+    pub ready: ReadyDto,
     pub logs: Option<ServerLogs>,
-    pub exit: Option<Value>,
+    pub exit: Option<ExitDto>,
 }
 
 impl ServerRecord {
@@ -110,12 +97,12 @@ impl ServerRecord {
             url: handle.url().unwrap_or_default().to_owned(),
             pid: Some(handle.pid()),
             supervised: handle.is_supervised(),
-            ready: json!({
-                "startup_ms": millis(info.startup),
-                "detection_window_ms": millis(info.detection_window),
-                "probes": info.probes,
-                "ready_at": info.ready_at.map(timestamp),
-            }),
+            ready: ReadyDto {
+                startup_ms: millis(info.startup),
+                detection_window_ms: Some(millis(info.detection_window)),
+                probes: Some(info.probes),
+                ready_at: Some(info.ready_at.map(timestamp)),
+            },
             logs: Some(handle.logs()),
             exit: None,
         }
@@ -129,7 +116,12 @@ impl ServerRecord {
             url: url.to_owned(),
             pid: None,
             supervised: false,
-            ready: json!({ "startup_ms": millis(waited) }),
+            ready: ReadyDto {
+                startup_ms: millis(waited),
+                detection_window_ms: None,
+                probes: None,
+                ready_at: None,
+            },
             logs: None,
             exit: None,
         }
@@ -138,20 +130,20 @@ impl ServerRecord {
     /// Records the final logs and how the server ended.
     pub fn finish(&mut self, logs: ServerLogs, report: &ExitReport) {
         self.logs = Some(logs);
-        self.exit = Some(json!({
-            "description": report.to_string(),
-            "pid": report.pid,
-            "direct_child": report.direct_child,
-            "status": report.status,
-            "signal": report.signal.as_ref().map(|s| s.name.clone()),
-            "at": timestamp(report.when),
-            "stop": report.stop.as_ref().map(|s| json!({
-                "signal_sent": s.signal_sent.map(|s| s.name()),
-                "killed": s.killed,
-                "group_gone": s.group_gone,
-                "elapsed_ms": millis(s.elapsed),
-            })),
-        }));
+        self.exit = Some(ExitDto {
+            description: report.to_string(),
+            pid: report.pid,
+            direct_child: report.direct_child,
+            status: report.status,
+            signal: report.signal.as_ref().map(|s| s.name.clone()),
+            at: timestamp(report.when),
+            stop: report.stop.as_ref().map(|s| StopDto {
+                signal_sent: s.signal_sent.map(|s| s.name().to_owned()),
+                killed: s.killed,
+                group_gone: s.group_gone,
+                elapsed_ms: millis(s.elapsed),
+            }),
+        });
     }
 }
 
@@ -163,104 +155,87 @@ pub struct SuiteInfo<'a> {
     pub servers: &'a [ServerRecord],
 }
 
-/// Adds the suite fields to the document `report::json::write` produced.
-pub fn extend(
-    document: &[u8],
-    suite: &SuiteInfo<'_>,
-    partial: bool,
-    outcome: Option<&str>,
-    checkpoint: bool,
-) -> Vec<u8> {
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(document) else {
-        return document.to_vec();
-    };
-    if let Some(outcome) = outcome {
-        map.insert("outcome".to_owned(), Value::String(outcome.to_owned()));
+impl SuiteInfo<'_> {
+    /// The report's suite section; `redact` applies to what a command line may hold.
+    pub fn section(&self, checkpoint: bool, redact: &dyn Fn(&str) -> String) -> SuiteSection {
+        SuiteSection {
+            checkpoint,
+            suite: SuiteDto {
+                path: self.path.display().to_string(),
+                run_dir: self.run_dir.display().to_string(),
+            },
+            layers: self.layers.iter().map(|l| layer_dto(l, redact)).collect(),
+            servers: self.servers.iter().map(server_dto).collect(),
+        }
     }
-    map.insert("partial".to_owned(), Value::Bool(partial));
-    map.insert("checkpoint".to_owned(), Value::Bool(checkpoint));
-    map.insert(
-        "suite".to_owned(),
-        json!({ "path": suite.path.display().to_string(), "run_dir": suite.run_dir.display().to_string() }),
-    );
-    map.insert("layers".to_owned(), suite.layers.iter().map(layer_json).collect());
-    map.insert("servers".to_owned(), suite.servers.iter().map(server_json).collect());
-    let mut out = serde_json::to_vec_pretty(&Value::Object(map)).unwrap_or_default();
-    out.push(b'\n');
-    out
 }
 
-fn layer_json(layer: &LayerRecord) -> Value {
+fn layer_dto(layer: &LayerRecord, redact: &dyn Fn(&str) -> String) -> LayerDto {
     let paths = |p: &[PathBuf]| p.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
-    let mut value = json!({
-        "name": layer.name,
-        "kind": layer.kind,
-        "outcome": layer.outcome,
-        "started_at": timestamp(layer.started),
-        "duration_ms": millis(layer.duration),
-        "files": paths(&layer.files),
-        "not_run_files": paths(&layer.not_run_files),
-        "note": layer.note,
-    });
-    if let (Some(command), Value::Object(map)) = (&layer.command, &mut value) {
-        map.insert(
-            "command".to_owned(),
-            json!({
-                "argv": command.argv,
-                "exit_code": command.exit_code,
-                "signal": command.signal,
-                "timed_out_ms": command.timed_out.map(millis),
-                "error": command.error,
-                "stdout_log": command.stdout_log.display().to_string(),
-                "stderr_log": command.stderr_log.display().to_string(),
-                "junit": command.junit.as_ref().map(|p| p.display().to_string()),
-                "junit_error": command.junit_error,
-            }),
-        );
-        map.insert(
-            "testcases".to_owned(),
-            command
-                .testcases
+    let command = layer.command.as_ref();
+    LayerDto {
+        name: layer.name.clone(),
+        kind: layer.kind.to_owned(),
+        outcome: layer.outcome.clone(),
+        started_at: timestamp(layer.started),
+        duration_ms: millis(layer.duration),
+        files: paths(&layer.files),
+        not_run_files: paths(&layer.not_run_files),
+        note: layer.note.clone(),
+        command: command.map(|c| CommandDto {
+            argv: c.argv.iter().map(|a| redact(a)).collect(),
+            exit_code: c.exit_code,
+            signal: c.signal.clone(),
+            timed_out_ms: c.timed_out.map(millis),
+            error: c.error.as_deref().map(redact),
+            stdout_log: c.stdout_log.display().to_string(),
+            stderr_log: c.stderr_log.display().to_string(),
+            junit: c.junit.as_ref().map(|p| p.display().to_string()),
+            junit_error: c.junit_error.as_deref().map(redact),
+        }),
+        testcases: command.map(|c| {
+            c.testcases
                 .iter()
-                .map(|t| {
-                    json!({
-                        "name": t.name,
-                        "classname": t.classname,
-                        "time_s": t.time_s,
-                        "outcome": t.outcome,
-                        "message": t.message,
-                    })
+                .map(|t| TestcaseDto {
+                    name: t.name.clone(),
+                    classname: t.classname.clone(),
+                    time_s: t.time_s,
+                    outcome: t.outcome.to_owned(),
+                    message: t.message.clone(),
                 })
-                .collect(),
-        );
+                .collect()
+        }),
     }
-    value
 }
 
-fn server_json(server: &ServerRecord) -> Value {
-    json!({
-        "name": server.name,
-        "external": server.external,
-        "url": server.url,
-        "pid": server.pid,
-        "supervised": server.supervised,
-        "ready": server.ready,
-        "exit": server.exit,
-        "logs": server.logs.as_ref().map(|l| json!({
-            "stdout": stream_json(&l.stdout),
-            "stderr": stream_json(&l.stderr),
-        })),
-    })
+fn server_dto(server: &ServerRecord) -> ServerDto {
+    ServerDto {
+        name: server.name.clone(),
+        external: server.external,
+        url: server.url.clone(),
+        pid: server.pid,
+        supervised: server.supervised,
+        ready: server.ready.clone(),
+        exit: server.exit.clone(),
+        logs: server
+            .logs
+            .as_ref()
+            .map(|l| LogsDto { stdout: stream_dto(&l.stdout), stderr: stream_dto(&l.stderr) }),
+    }
 }
 
-fn stream_json(stream: &StreamLog) -> Value {
-    json!({
-        "path": stream.path.display().to_string(),
-        "lines": stream.lines.iter().map(|l| json!({ "at": timestamp(l.at), "text": l.text })).collect::<Vec<_>>(),
-        "omitted_lines": stream.omitted_lines,
-        "omitted_bytes": stream.omitted_bytes,
-        "write_error": stream.write_error,
-    })
+fn stream_dto(stream: &StreamLog) -> StreamDto {
+    StreamDto {
+        path: stream.path.display().to_string(),
+        lines: stream
+            .lines
+            .iter()
+            .map(|l| LineDto { at: timestamp(l.at), text: l.text.clone() })
+            .collect(),
+        omitted_lines: stream.omitted_lines,
+        omitted_bytes: stream.omitted_bytes,
+        write_error: stream.write_error.clone(),
+    }
 }
 
 fn millis(d: Duration) -> f64 {
@@ -272,33 +247,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn extends_the_document_with_suite_fields() {
-        let base =
-            br#"{"schema":"shakedown.report/v1","outcome":"passed","partial":false,"files":[]}"#;
-        let layers = [LayerRecord {
-            name: "unit".to_owned(),
-            kind: "command",
-            outcome: "failed".to_owned(),
-            started: SystemTime::UNIX_EPOCH,
-            duration: Duration::from_millis(5),
-            files: Vec::new(),
-            not_run_files: Vec::new(),
-            note: None,
-            command: None,
-        }];
-        let suite = SuiteInfo {
+    fn the_section_redacts_command_lines() {
+        let mut layer = LayerRecord::starting("unit", "command");
+        layer.command = Some(CommandRecord {
+            argv: vec!["run".to_owned(), "s3cret".to_owned()],
+            exit_code: Some(1),
+            signal: None,
+            timed_out: None,
+            error: None,
+            stdout_log: PathBuf::from("o"),
+            stderr_log: PathBuf::from("e"),
+            junit: None,
+            junit_error: None,
+            testcases: Vec::new(),
+        });
+        let layers = [layer];
+        let info = SuiteInfo {
             path: Path::new("s.toml"),
             run_dir: Path::new("out"),
             layers: &layers,
             servers: &[],
         };
-        let out: Value =
-            serde_json::from_slice(&extend(base, &suite, true, Some("interrupted"), false))
-                .unwrap();
-        assert_eq!(out["schema"], "shakedown.report/v1");
-        assert_eq!(out["outcome"], "interrupted");
-        assert_eq!(out["partial"], true);
-        assert_eq!(out["layers"][0]["name"], "unit");
-        assert_eq!(out["layers"][0]["duration_ms"], 5.0);
+        let section = info.section(false, &|t: &str| t.replace("s3cret", "***"));
+        let command = section.layers[0].command.as_ref().unwrap();
+        assert_eq!(command.argv, ["run", "***"]);
+        assert_eq!(section.layers[0].testcases.as_deref(), Some(&[][..]));
     }
 }
