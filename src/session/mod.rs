@@ -35,6 +35,7 @@ mod files;
 mod inflight;
 mod layers;
 mod load;
+pub mod pool;
 mod report;
 mod servers;
 mod settings;
