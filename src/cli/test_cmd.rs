@@ -8,8 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
@@ -24,6 +22,7 @@ use crate::runner::options::parse_duration;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::ast::DurationUnit;
+use crate::session::pool::{self, PoolError, Queue, Worker};
 use crate::session::{self, Event, Reporter, Stamped};
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
@@ -311,10 +310,8 @@ fn execute(
     let settings = Arc::new(settings);
     let budget = Arc::new(Budget::default());
     let files = Arc::new(files);
-    let next = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+    let queue = Arc::new(Queue::new(files.len()));
     let workers = jobs.min(files.len()).max(1);
-    let fail_fast = args.fail_fast;
     let mut results: Vec<(usize, FileRun)> = Vec::new();
     // The terminal reporter; each file's text is redacted with that file's secrets.
     let mut terminal = Terminal::new(
@@ -323,45 +320,33 @@ fn execute(
         args.json,
         Arc::new(str::to_owned),
     );
-    let mut report_file = |run: &FileRun| {
-        let event = Event::FileFinished { layer: None, run };
-        terminal.report(&Stamped { at: SystemTime::now(), event });
+    let make = {
+        let (settings, budget, files, queue) =
+            (settings.clone(), budget.clone(), files.clone(), queue.clone());
+        let fail_fast = args.fail_fast;
+        move || TestWorker {
+            settings: settings.clone(),
+            budget: budget.clone(),
+            files: files.clone(),
+            queue: queue.clone(),
+            fail_fast,
+        }
     };
-    if workers == 1 {
-        // One worker runs on this thread: no thread to spawn, no second malloc arena.
-        worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
-            report_file(&run);
-            results.push((index, run));
-            true
-        });
-    } else {
-        let (sender, receiver) = mpsc::channel::<(usize, FileRun)>();
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            let (settings, budget, files, next, stop, sender) = (
-                settings.clone(),
-                budget.clone(),
-                files.clone(),
-                next.clone(),
-                stop.clone(),
-                sender.clone(),
-            );
-            handles.push(std::thread::spawn(move || {
-                worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
-                    sender.send((index, run)).is_ok()
-                });
-            }));
+    // A worker whose runtime cannot start reports the file it took as not run.
+    let failed = {
+        let files = files.clone();
+        move |index: usize, error: &PoolError| {
+            let path = files.get(index).map_or(Path::new("-"), PathBuf::as_path);
+            unreadable(path, error.to_string())
         }
-        drop(sender);
-        for (index, run) in receiver {
-            report_file(&run);
-            results.push((index, run));
-        }
-        for handle in handles {
-            if handle.join().is_err() {
-                printer.error("error: a worker thread panicked; this is a bug in shakedown");
-            }
-        }
+    };
+    let errors = pool::run_on_threads(&queue, workers, make, failed, &mut |index, run| {
+        let event = Event::FileFinished { layer: None, run: &run };
+        terminal.report(&Stamped { at: SystemTime::now(), event });
+        results.push((index, run));
+    });
+    for error in errors {
+        printer.error(&format!("error: {error}"));
     }
     results.sort_by_key(|(index, _)| *index);
     let secrets: Vec<String> =
@@ -455,51 +440,38 @@ fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
     session::file_exit_code(file, flaky_result)
 }
 
-fn worker(
-    settings: &RunSettings,
-    budget: &Budget,
-    files: &[PathBuf],
-    next: &AtomicUsize,
-    stop: &AtomicBool,
+/// One worker of `test`: reads, parses and runs the files it takes, each on a fresh
+/// transport client.
+struct TestWorker {
+    settings: Arc<RunSettings>,
+    budget: Arc<Budget>,
+    files: Arc<Vec<PathBuf>>,
+    queue: Arc<Queue>,
     fail_fast: bool,
-    deliver: &mut dyn FnMut(usize, FileRun) -> bool,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let index = next.fetch_add(1, Ordering::SeqCst);
-            if let Some(path) = files.get(index) {
-                deliver(index, unreadable(path, format!("cannot start a runtime: {e}")));
-            }
-            return;
-        }
-    };
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let index = next.fetch_add(1, Ordering::SeqCst);
-        let Some(path) = files.get(index) else { return };
+}
+
+impl Worker for TestWorker {
+    type Output = FileRun;
+
+    async fn run(&mut self, index: usize) -> Option<FileRun> {
+        let path = self.files.get(index)?;
         let run = match std::fs::read(path) {
             Err(e) => unreadable(path, e.to_string()),
             Ok(bytes) => match String::from_utf8(bytes) {
                 Err(_) => unreadable(path, "the file is not valid UTF-8".to_owned()),
-                Ok(source) => runtime.block_on(async {
-                    match Client::new(ClientSettings::default()) {
-                        Ok(mut client) => {
-                            execute::run_file(path, source, settings, &mut client, budget).await
-                        }
-                        Err(e) => unreadable(path, e.to_string()),
+                Ok(source) => match Client::new(ClientSettings::default()) {
+                    Ok(mut client) => {
+                        execute::run_file(path, source, &self.settings, &mut client, &self.budget)
+                            .await
                     }
-                }),
+                    Err(e) => unreadable(path, e.to_string()),
+                },
             },
         };
-        if fail_fast && !run.outcome.outcome.is_pass() {
-            stop.store(true, Ordering::SeqCst);
+        if self.fail_fast && !run.outcome.outcome.is_pass() {
+            self.queue.stop();
         }
-        if !deliver(index, run) {
-            return;
-        }
+        Some(run)
     }
 }
 

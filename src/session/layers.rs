@@ -3,10 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-use tokio::sync::mpsc;
 
 use crate::exit_code;
 use crate::report::json;
@@ -21,6 +19,7 @@ use crate::transport::client::{Client, ClientSettings};
 use super::engine::Session;
 use super::event::Event;
 use super::load::ScenarioFile;
+use super::pool::{self, Queue, Worker};
 use super::report::{CommandRecord, LayerRecord, Testcase};
 use super::servers::{Endpoint, ServerName, Slot, Watch, render_command, uses_main};
 use super::settings::file_exit_code;
@@ -66,12 +65,32 @@ impl CommandResult {
 struct LayerRun {
     name: String,
     files: Vec<ScenarioFile>,
-    next: AtomicUsize,
-    stop: AtomicBool,
     crashed: AtomicBool,
     isolation: Isolation,
     reset: Option<CommandSpec>,
     shared: Option<(Slot, Endpoint)>,
+}
+
+/// One worker of a scenario layer (a task of the pool).
+struct LayerWorker {
+    session: Arc<Session>,
+    layer: Arc<LayerRun>,
+    queue: Arc<Queue>,
+    /// The name of the main server this worker starts with `isolation = "restart"`.
+    server_name: ServerName,
+    /// The named servers, watched for crashes with the main one.
+    named: Vec<(String, Slot)>,
+    /// No file has run on this worker yet (no reset before its first file).
+    first: bool,
+}
+
+impl Worker for LayerWorker {
+    type Output = Box<FileRun>;
+
+    async fn run(&mut self, index: usize) -> Option<Box<FileRun>> {
+        let session = self.session.clone();
+        session.run_one(self, index).await
+    }
 }
 
 impl Session {
@@ -234,30 +253,35 @@ impl Session {
         } else {
             None
         };
+        let queue = Arc::new(Queue::new(files.len()));
         let layer = Arc::new(LayerRun {
             name: name.to_owned(),
             files: files.clone(),
-            next: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
             crashed: AtomicBool::new(false),
             isolation,
             reset: reset.cloned(),
             shared,
         });
         let jobs = self.settings.jobs.min(files.len()).max(1);
-        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Box<FileRun>)>();
-        let mut workers = tokio::task::JoinSet::new();
-        for worker in 0..jobs {
-            let (session, layer, tx) = (self.clone(), layer.clone(), tx.clone());
-            let server_name =
-                if jobs == 1 { ServerName::Main } else { ServerName::Worker(worker + 1) };
-            workers.spawn(async move { session.worker(&layer, &server_name, &tx).await });
-        }
-        drop(tx);
+        let named = self.named_watch();
+        let workers: Vec<LayerWorker> = (0..jobs)
+            .map(|worker| LayerWorker {
+                session: self.clone(),
+                layer: layer.clone(),
+                queue: queue.clone(),
+                server_name: if jobs == 1 {
+                    ServerName::Main
+                } else {
+                    ServerName::Worker(worker + 1)
+                },
+                named: named.clone(),
+                first: true,
+            })
+            .collect();
         let mut results: Vec<(usize, FileOutcome)> = Vec::new();
         let mut codes = Vec::new();
         let flaky_result = self.settings.flaky_result;
-        while let Some((index, run)) = rx.recv().await {
+        pool::run_on_tasks(&queue, workers, &mut |index, run: Box<FileRun>| {
             self.in_flight.end(&run.outcome.path);
             self.emit(Event::FileFinished { layer: Some(name), run: &run });
             if let Some(crash) = &run.server_crash {
@@ -272,8 +296,8 @@ impl Session {
             progress.files.push(run.outcome);
             drop(progress);
             self.checkpoint();
-        }
-        while workers.join_next().await.is_some() {}
+        })
+        .await;
         results.sort_by_key(|(i, _)| *i);
         let done: Vec<usize> = results.iter().map(|(i, _)| *i).collect();
         record.files = results.iter().map(|(_, f)| f.path.clone()).collect();
@@ -302,88 +326,75 @@ impl Session {
         record
     }
 
-    /// One worker of a scenario layer: takes files in order until none is left.
-    async fn worker(
-        &self,
-        layer: &LayerRun,
-        server_name: &ServerName,
-        tx: &mpsc::UnboundedSender<(usize, Box<FileRun>)>,
-    ) {
-        let named = self.named_watch();
-        let mut first = true;
-        loop {
-            if layer.stop.load(Ordering::SeqCst) {
-                return;
+    /// Runs one file of a scenario layer for a worker: the reset or the worker's own
+    /// server first, then the file; `None` ends the worker (reported).
+    async fn run_one(&self, worker: &mut LayerWorker, index: usize) -> Option<Box<FileRun>> {
+        let layer = worker.layer.clone();
+        let file = layer.files.get(index)?;
+        let (slot, endpoint) = match (&layer.shared, layer.isolation) {
+            (Some((slot, endpoint)), _) => {
+                if (!worker.first || index > 0)
+                    && let Some(reset) = &layer.reset
+                    && !self.reset(reset, endpoint).await
+                {
+                    worker.queue.stop();
+                    self.record_code(exit_code::RUNTIME);
+                    return None;
+                }
+                (slot.clone(), endpoint.clone())
             }
-            let index = layer.next.fetch_add(1, Ordering::SeqCst);
-            let Some(file) = layer.files.get(index) else { return };
-            let (slot, endpoint) = match (&layer.shared, layer.isolation) {
-                (Some((slot, endpoint)), _) => {
-                    if (!first || index > 0)
-                        && let Some(reset) = &layer.reset
-                        && !self.reset(reset, endpoint).await
-                    {
-                        layer.stop.store(true, Ordering::SeqCst);
+            _ => {
+                let def = self.suite.server()?;
+                match self.start_server(def, &worker.server_name).await {
+                    Ok((slot, endpoint)) => (slot.unwrap_or_default(), endpoint),
+                    Err(error) => {
+                        self.emit(Event::ServerFailed(&error));
+                        worker.queue.stop();
                         self.record_code(exit_code::RUNTIME);
-                        return;
-                    }
-                    (slot.clone(), endpoint.clone())
-                }
-                _ => {
-                    let Some(def) = self.suite.server() else { return };
-                    match self.start_server(def, server_name).await {
-                        Ok((slot, endpoint)) => (slot.unwrap_or_default(), endpoint),
-                        Err(error) => {
-                            self.emit(Event::ServerFailed(&error));
-                            layer.stop.store(true, Ordering::SeqCst);
-                            self.record_code(exit_code::RUNTIME);
-                            self.progress().start_failed = true;
-                            return;
-                        }
+                        self.progress().start_failed = true;
+                        return None;
                     }
                 }
-            };
-            first = false;
-            let mut watched = named.clone();
-            watched.push(("main".to_owned(), slot.clone()));
-            let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }));
-            self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
-            self.in_flight.start(&file.path, file.source.clone());
-            // A client per file, as in `test`: a file's entries share connections, files
-            // do not (and a restarted server is never reached over a stale one).
-            let run = match Client::new(ClientSettings::default()) {
-                Ok(mut client) => {
-                    execute::run_parsed(
-                        &file.path,
-                        &file.file,
-                        file.source.to_string(),
-                        &settings,
-                        &mut client,
-                        &self.budget,
-                    )
-                    .await
-                }
-                Err(e) => {
-                    let message = format!("error: cannot create a client: {e}");
-                    self.emit(Event::WorkerFailed { message: &message });
-                    layer.stop.store(true, Ordering::SeqCst);
-                    return;
-                }
-            };
-            if layer.shared.is_none() {
-                self.stop_slot(&slot, std::future::pending()).await;
             }
-            if run.server_crash.is_some() {
-                layer.crashed.store(true, Ordering::SeqCst);
-                layer.stop.store(true, Ordering::SeqCst);
+        };
+        worker.first = false;
+        let mut watched = worker.named.clone();
+        watched.push(("main".to_owned(), slot.clone()));
+        let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }));
+        self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
+        self.in_flight.start(&file.path, file.source.clone());
+        // A client per file, as in `test`: a file's entries share connections, files
+        // do not (and a restarted server is never reached over a stale one).
+        let run = match Client::new(ClientSettings::default()) {
+            Ok(mut client) => {
+                execute::run_parsed(
+                    &file.path,
+                    &file.file,
+                    file.source.to_string(),
+                    &settings,
+                    &mut client,
+                    &self.budget,
+                )
+                .await
             }
-            if self.settings.fail_fast && !run.outcome.outcome.is_pass() {
-                layer.stop.store(true, Ordering::SeqCst);
+            Err(e) => {
+                let message = format!("error: cannot create a client: {e}");
+                self.emit(Event::WorkerFailed { message: &message });
+                worker.queue.stop();
+                return None;
             }
-            if tx.send((index, Box::new(run))).is_err() {
-                return;
-            }
+        };
+        if layer.shared.is_none() {
+            self.stop_slot(&slot, std::future::pending()).await;
         }
+        if run.server_crash.is_some() {
+            layer.crashed.store(true, Ordering::SeqCst);
+            worker.queue.stop();
+        }
+        if self.settings.fail_fast && !run.outcome.outcome.is_pass() {
+            worker.queue.stop();
+        }
+        Some(Box::new(run))
     }
 
     /// Runs the layer's reset against the main server; `false` (reported) if it failed.

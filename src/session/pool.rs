@@ -90,16 +90,17 @@ pub enum PoolError {
 /// runtime (a lone worker on the calling thread); `deliver` runs on the calling thread.
 /// A worker whose runtime cannot be built hands its error to `failed` with the index
 /// of the item it took, so that no item is silently lost.
-pub fn run_on_threads<W, M>(
+pub fn run_on_threads<W, M, F>(
     queue: &Arc<Queue>,
     workers: usize,
     make: M,
-    failed: fn(usize, &PoolError) -> W::Output,
+    failed: F,
     deliver: &mut dyn FnMut(usize, W::Output),
 ) -> Vec<PoolError>
 where
     W: Worker,
     M: Fn() -> W + Send + Sync + 'static,
+    F: Fn(usize, &PoolError) -> W::Output + Send + Sync + 'static,
 {
     let build = || tokio::runtime::Builder::new_current_thread().enable_all().build();
     if workers <= 1 {
@@ -121,11 +122,12 @@ where
         }
         return Vec::new();
     }
-    let make = Arc::new(make);
+    let (make, failed) = (Arc::new(make), Arc::new(failed));
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, W::Output)>();
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (queue, make, sender) = (queue.clone(), make.clone(), sender.clone());
+        let (queue, make, failed, sender) =
+            (queue.clone(), make.clone(), failed.clone(), sender.clone());
         handles.push(std::thread::spawn(move || match build() {
             Ok(runtime) => {
                 let mut worker = make();
