@@ -73,14 +73,6 @@ pub enum StartError {
         /// The last probe's failure.
         reason: String,
     },
-    /// The stop signal cannot be sent to a server.
-    #[error("server `{name}`: stop signal {signal} is not supported")]
-    UnsupportedStop {
-        /// The server.
-        name: ServerName,
-        /// The signal's name.
-        signal: &'static str,
-    },
     /// A placeholder has no value.
     #[error("server `{name}`: {message}")]
     Placeholder {
@@ -172,10 +164,7 @@ impl Session {
                 Ok((None, endpoint))
             }
             ServerTarget::Launch { command, stop } => {
-                let stop = map_stop(*stop).ok_or_else(|| StartError::UnsupportedStop {
-                    name: name.clone(),
-                    signal: stop.signal.name(),
-                })?;
+                let stop = map_stop(*stop);
                 let named = self.lock_endpoints().clone();
                 let uses_port = uses_placeholders(command);
                 let readiness = map_readiness(def.ready());
@@ -370,16 +359,18 @@ fn map_readiness(ready: &suite::Readiness) -> server::Readiness {
     }
 }
 
-fn map_stop(stop: suite::StopDef) -> Option<StopSpec> {
+/// The suite's stop signal for `server`: every signal `check` accepts, `run` sends.
+fn map_stop(stop: suite::StopDef) -> StopSpec {
     let signal = match stop.signal {
         suite::Signal::Term => server::Signal::Term,
         suite::Signal::Int => server::Signal::Int,
         suite::Signal::Hup => server::Signal::Hup,
         suite::Signal::Quit => server::Signal::Quit,
         suite::Signal::Kill => server::Signal::Kill,
-        suite::Signal::Usr1 | suite::Signal::Usr2 => return None,
+        suite::Signal::Usr1 => server::Signal::Usr1,
+        suite::Signal::Usr2 => server::Signal::Usr2,
     };
-    Some(StopSpec { signal, grace: stop.grace })
+    StopSpec { signal, grace: stop.grace }
 }
 
 /// Readiness of an external target, through the transport: polls 5 ms doubling to
@@ -428,10 +419,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stop_signals_map_or_are_refused() {
+    fn every_stop_signal_the_suite_accepts_maps() {
         let stop = |signal| suite::StopDef { signal, grace: Duration::from_secs(1) };
-        assert_eq!(map_stop(stop(suite::Signal::Int)).map(|s| s.signal), Some(server::Signal::Int));
-        assert_eq!(map_stop(stop(suite::Signal::Usr1)), None);
+        for signal in suite::Signal::ALL {
+            assert_eq!(map_stop(stop(signal)).signal.name(), signal.name());
+        }
     }
 
     #[test]

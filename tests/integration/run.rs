@@ -771,3 +771,25 @@ fn a_flaky_suite_says_flaky_and_prints_the_framing_warnings_test_prints() {
     assert_eq!(layer(&report, "it")["outcome"], "flaky", "{report:#}");
     assert!(out.stderr().contains(": FLAKY (layers: it flaky)"), "{out:?}");
 }
+
+#[test]
+fn a_stop_signal_check_accepts_is_the_one_run_sends() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGUSR1\", grace = \"10s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture()
+        ),
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let check = ShakedownCmd::new(["check", "shakedown.toml"]).current_dir(dir.path()).output();
+    assert_eq!(check.code(), 0, "{check:?}");
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let report = read_report(dir.path());
+    let stop = &report["servers"][0]["exit"]["stop"];
+    assert_eq!(stop["signal_sent"], "SIGUSR1", "{report:#}");
+    assert_eq!(stop["group_gone"], true, "{report:#}");
+}
