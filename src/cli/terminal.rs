@@ -137,7 +137,13 @@ impl Reporter for Terminal {
             Event::Stopping(Ending::Finished)
             | Event::ServerReady { .. }
             | Event::ServerStopped { .. }
-            | Event::FileStarted { .. } => {}
+            | Event::FileStarted { .. }
+            // The file's lines say it all once the file ends (a live display would not wait).
+            | Event::EntryStarted { .. }
+            | Event::EntryFinished { .. }
+            | Event::Attempt { .. }
+            | Event::Retry { .. }
+            | Event::Warning { .. } => {}
         }
     }
 }

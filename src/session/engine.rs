@@ -45,7 +45,7 @@ pub struct Session {
     /// The shared main server, once started.
     pub(super) main: Mutex<Option<(Slot, Endpoint)>>,
     pub(super) progress: StdMutex<Progress>,
-    reporter: StdMutex<Box<dyn Reporter>>,
+    pub(super) reporter: Arc<StdMutex<Box<dyn Reporter>>>,
     /// The files running now, with their finished entries.
     pub(super) in_flight: Arc<InFlight>,
 }
@@ -119,7 +119,7 @@ impl Session {
             named_slots: StdMutex::new(Vec::new()),
             main: Mutex::new(None),
             progress: StdMutex::new(Progress::default()),
-            reporter: StdMutex::new(reporter),
+            reporter: Arc::new(StdMutex::new(reporter)),
             in_flight: Arc::new(InFlight::default()),
         })
     }
@@ -131,8 +131,7 @@ impl Session {
 
     /// Sends one event to the reporter.
     pub(super) fn emit(&self, event: Event<'_>) {
-        let stamped = Stamped { at: SystemTime::now(), event };
-        self.reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
+        emit_to(&self.reporter, event);
     }
 
     pub(super) fn progress(&self) -> MutexGuard<'_, Progress> {
@@ -442,6 +441,12 @@ impl Session {
             elapsed: self.clock.elapsed(),
         }
     }
+}
+
+/// Sends one event to a reporter, stamped now.
+pub(super) fn emit_to(reporter: &StdMutex<Box<dyn Reporter>>, event: Event<'_>) {
+    let stamped = Stamped { at: SystemTime::now(), event };
+    reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
 }
 
 pub(super) fn kind_name(kind: &LayerKind) -> &'static str {

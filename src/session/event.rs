@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::runner::execute::FileRun;
+use crate::runner::outcome::{AttemptRecord, EntryOutcome};
 use crate::server::ExitReport;
 
 use super::report::LayerRecord;
@@ -93,6 +94,64 @@ pub enum Event<'a> {
         layer: &'a str,
         /// The file.
         path: &'a Path,
+    },
+    /// An entry of a scenario file starts.
+    EntryStarted {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// 1-based.
+        index: usize,
+        /// The line of its request.
+        line: usize,
+        /// The method as written.
+        method: &'a str,
+        /// The URL as written.
+        url: &'a str,
+    },
+    /// An entry ended. Its attempts follow as [`Event::Attempt`]s (each with its own
+    /// start time), its retries as [`Event::Retry`], its warnings as [`Event::Warning`].
+    EntryFinished {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's outcome tree.
+        entry: &'a EntryOutcome,
+    },
+    /// One transport attempt of an entry that just ended.
+    Attempt {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The attempt: when it started, how long it took, what the transport saw.
+        attempt: &'a AttemptRecord,
+    },
+    /// An attempt failed and the retry rules sent it again (the next attempt).
+    Retry {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The attempt that failed, with the decision and its backoff.
+        attempt: &'a AttemptRecord,
+    },
+    /// A response was accepted with a warning (complete then reset, completeness unknown).
+    Warning {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The warning.
+        message: &'a str,
     },
     /// A scenario file finished: its whole outcome.
     FileFinished {

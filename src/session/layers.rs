@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::exit_code;
 use crate::report::json;
-use crate::runner::execute::{self, FileRun, RunSettings, ServerWatch};
+use crate::runner::execute::{self, FileObserver, FileRun, RunSettings, ServerWatch};
 use crate::runner::outcome::{FileOutcome, Outcome};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
@@ -18,6 +18,7 @@ use crate::transport::client::{Client, ClientSettings};
 
 use super::engine::Session;
 use super::event::Event;
+use super::inflight::Observer;
 use super::load::ScenarioFile;
 use super::pool::{self, Queue, Worker};
 use super::report::{CommandRecord, LayerRecord, Testcase};
@@ -360,7 +361,12 @@ impl Session {
         worker.first = false;
         let mut watched = worker.named.clone();
         watched.push(("main".to_owned(), slot.clone()));
-        let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }));
+        let observer = Arc::new(Observer {
+            in_flight: self.in_flight.clone(),
+            reporter: self.reporter.clone(),
+            layer: layer.name.clone(),
+        });
+        let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }), observer);
         self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
         self.in_flight.start(&file.path, file.source.clone());
         // A client per file, as in `test`: a file's entries share connections, files
@@ -412,7 +418,12 @@ impl Session {
     }
 
     /// The runner's settings for one file against `main`.
-    fn settings_for(&self, main: &Endpoint, watch: Arc<dyn ServerWatch>) -> RunSettings {
+    fn settings_for(
+        &self,
+        main: &Endpoint,
+        watch: Arc<dyn ServerWatch>,
+        observer: Arc<dyn FileObserver>,
+    ) -> RunSettings {
         let mut variables = Variables::default();
         for variable in self.suite.variables() {
             let value = match &variable.value {
@@ -438,7 +449,7 @@ impl Session {
         RunSettings {
             variables,
             server_watch: Some(watch),
-            observer: Some(self.in_flight.clone()),
+            observer: Some(observer),
             ..self.settings.base.clone()
         }
     }
