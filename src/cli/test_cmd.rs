@@ -6,8 +6,9 @@
 //! finished file, the failures and the ledger, writes the reports, and returns
 //! the exit code.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
@@ -21,7 +22,7 @@ use crate::runner::execute::{self, FileRun, RunSettings};
 use crate::runner::options::parse_duration;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
-use crate::scenario::ast::DurationUnit;
+use crate::scenario::ast::{DurationUnit, HurlFile};
 use crate::session::pool::{self, PoolError, Queue, Worker};
 use crate::session::{self, Event, Reporter, Stamped};
 use crate::transport::client::{Client, ClientSettings};
@@ -320,6 +321,7 @@ fn execute(
         args.json,
         Arc::new(str::to_owned),
     );
+    let sources = Arc::new(Sources::of(&files));
     let make = {
         let (settings, budget, files, queue) =
             (settings.clone(), budget.clone(), files.clone(), queue.clone());
@@ -328,6 +330,7 @@ fn execute(
             settings: settings.clone(),
             budget: budget.clone(),
             files: files.clone(),
+            sources: sources.clone(),
             queue: queue.clone(),
             fail_fast,
         }
@@ -440,12 +443,63 @@ fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
     session::file_exit_code(file, flaky_result)
 }
 
-/// One worker of `test`: reads, parses and runs the files it takes, each on a fresh
-/// transport client.
+/// Each distinct file read and parsed once, by the first worker that needs it, however
+/// often `--repeat` runs it.
+struct Sources {
+    /// For each item of the run, its distinct file's slot.
+    slot_of: Vec<usize>,
+    slots: Vec<OnceLock<Loaded>>,
+}
+
+/// A file as read and parsed.
+enum Loaded {
+    /// Parsed without a diagnostic.
+    Parsed { file: Arc<HurlFile>, source: Arc<str> },
+    /// Read; it does not parse (the runner reports the diagnostics).
+    Invalid(String),
+    /// Not read: why.
+    Unreadable(String),
+}
+
+impl Sources {
+    fn of(files: &[PathBuf]) -> Self {
+        let mut first: HashMap<&Path, usize> = HashMap::new();
+        let slot_of: Vec<usize> = files
+            .iter()
+            .map(|path| {
+                let next = first.len();
+                *first.entry(path.as_path()).or_insert(next)
+            })
+            .collect();
+        let slots = (0..first.len()).map(|_| OnceLock::new()).collect();
+        Sources { slot_of, slots }
+    }
+
+    fn get(&self, index: usize, path: &Path) -> Option<&Loaded> {
+        let slot = self.slots.get(*self.slot_of.get(index)?)?;
+        Some(slot.get_or_init(|| match std::fs::read(path) {
+            Err(e) => Loaded::Unreadable(e.to_string()),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(_) => Loaded::Unreadable("the file is not valid UTF-8".to_owned()),
+                Ok(source) => {
+                    let (file, diagnostics) = crate::scenario::parse(&source);
+                    if diagnostics.is_empty() {
+                        Loaded::Parsed { file: Arc::new(file), source: Arc::from(source) }
+                    } else {
+                        Loaded::Invalid(source)
+                    }
+                }
+            },
+        }))
+    }
+}
+
+/// One worker of `test`: runs the files it takes, each on a fresh transport client.
 struct TestWorker {
     settings: Arc<RunSettings>,
     budget: Arc<Budget>,
     files: Arc<Vec<PathBuf>>,
+    sources: Arc<Sources>,
     queue: Arc<Queue>,
     fail_fast: bool,
 }
@@ -455,18 +509,17 @@ impl Worker for TestWorker {
 
     async fn run(&mut self, index: usize) -> Option<FileRun> {
         let path = self.files.get(index)?;
-        let run = match std::fs::read(path) {
-            Err(e) => unreadable(path, e.to_string()),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(_) => unreadable(path, "the file is not valid UTF-8".to_owned()),
-                Ok(source) => match Client::new(ClientSettings::default()) {
-                    Ok(mut client) => {
-                        execute::run_file(path, source, &self.settings, &mut client, &self.budget)
-                            .await
-                    }
-                    Err(e) => unreadable(path, e.to_string()),
-                },
-            },
+        let (settings, budget) = (&self.settings, &self.budget);
+        let run = match (self.sources.get(index, path)?, Client::new(ClientSettings::default())) {
+            (Loaded::Unreadable(message), _) => unreadable(path, message.clone()),
+            (_, Err(e)) => unreadable(path, e.to_string()),
+            (Loaded::Parsed { file, source }, Ok(mut client)) => {
+                let source = source.to_string();
+                execute::run_parsed(path, file, source, settings, &mut client, budget).await
+            }
+            (Loaded::Invalid(source), Ok(mut client)) => {
+                execute::run_file(path, source.clone(), settings, &mut client, budget).await
+            }
         };
         if self.fail_fast && !run.outcome.outcome.is_pass() {
             self.queue.stop();
@@ -498,6 +551,22 @@ fn unreadable(path: &Path, message: String) -> FileRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_file_is_read_and_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.hurl");
+        std::fs::write(&path, "GET http://127.0.0.1:1/\nHTTP 200\n").unwrap();
+        let files = vec![path.clone(), path.clone()];
+        let sources = Sources::of(&files);
+        assert_eq!(sources.slots.len(), 1);
+        assert!(matches!(sources.get(0, &path), Some(Loaded::Parsed { .. })));
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(sources.get(1, &path), Some(Loaded::Parsed { .. })), "not read again");
+        let missing = [dir.path().join("missing.hurl")];
+        let sources = Sources::of(&missing);
+        assert!(matches!(sources.get(0, &missing[0]), Some(Loaded::Unreadable(_))));
+    }
 
     #[test]
     fn definitions_need_a_name() {
