@@ -14,10 +14,12 @@
 //! - [`server`]: the lifecycle of a launched service under test: process group, readiness, logs, stop.
 //! - [`session`]: the suite engine of `shakedown run`: servers, layers, signals, checkpoints; emits events.
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
+//! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
 
 pub mod cli;
+pub mod diagnosis;
 pub mod exit_code;
 pub mod report;
 pub mod retry;

@@ -28,6 +28,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
+    /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
+    Explain(ExplainArgs),
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -96,6 +98,9 @@ pub struct RunArgs {
     /// Maximum time for one request (default 60 s in `run`; a bare number is seconds).
     #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
     pub max_time: Option<String>,
+    /// Fail a response whose body is larger than BYTES (default 64 MiB, docs/limits.md).
+    #[arg(long, value_name = "BYTES", help_heading = "HTTP")]
+    pub max_filesize: Option<u64>,
 
     /// How transport failures are handled.
     #[command(flatten)]
@@ -114,6 +119,19 @@ pub struct CheckArgs {
     /// Do not colorize output.
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// `shakedown explain REPORT.json`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `--report json=PATH` (or a `shakedown run` report.json).
+    pub report: PathBuf,
+    /// Only this cause (e.g. `keepalive_race`).
+    #[arg(long)]
+    pub cause: Option<String>,
+    /// Also print the evidence of every diagnosis.
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 /// How transport failures are retried.
@@ -289,6 +307,9 @@ pub struct TestArgs {
     /// Maximum time for one request (default 300 s; a bare number is seconds).
     #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
     pub max_time: Option<String>,
+    /// Fail a response whose body is larger than BYTES (default 64 MiB, docs/limits.md).
+    #[arg(long, value_name = "BYTES", help_heading = "HTTP")]
+    pub max_filesize: Option<u64>,
     /// Add a header to every request (repeatable).
     #[arg(long, short = 'H', value_name = "HEADER", help_heading = "HTTP")]
     pub header: Vec<String>,

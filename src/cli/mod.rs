@@ -5,6 +5,7 @@
 
 mod args;
 mod check_cmd;
+mod explain_cmd;
 mod files;
 mod output;
 mod run_cmd;
@@ -45,8 +46,14 @@ pub fn main() -> ExitCode {
             let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
         }
+        Command::Explain(args) => {
+            let mut printer = output::Printer::new(None);
+            explain_cmd::run(args, &mut printer)
+        }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
+    // A test pause point (hidden; see `server::pause_before_exit`).
+    crate::server::pause_before_exit(code);
     ExitCode::from(code)
 }
 

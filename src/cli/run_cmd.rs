@@ -147,6 +147,9 @@ fn prepare(
         Some(text) => duration_flag(text, DurationUnit::Second, "--max-time")?,
         None => from_suite.max_time.unwrap_or(MAX_TIME),
     };
+    if let Some(max) = args.max_filesize.or(from_suite.max_filesize) {
+        d.max_filesize = max;
+    }
     d.verbose = args.verbose;
     base.no_keepalive = args.transport.no_keepalive;
     base.attempt_headers = args.transport.attempt_headers;

@@ -138,6 +138,9 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     if let Some(text) = &args.max_time {
         defaults.max_time = duration_flag(text, DurationUnit::Second, "--max-time")?;
     }
+    if let Some(max) = args.max_filesize {
+        defaults.max_filesize = max;
+    }
     if let Some(retry) = args.retry {
         defaults.retry = u64::try_from(retry).ok();
     }

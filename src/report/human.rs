@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
+use crate::diagnosis::Cause;
 use crate::runner::outcome::{EntryFailure, FileError, FileOutcome, Outcome};
 use crate::scenario::ast::Span;
 use crate::scenario::{LineIndex, ParseDiagnostic};
@@ -157,15 +158,17 @@ pub fn failures(file: &FileOutcome, style: Style) -> String {
                     style,
                 ));
             }
-            Some(EntryFailure::Transport { message }) => {
+            Some(EntryFailure::Transport(failed)) => {
                 let span = entry_span(file, entry.line);
+                let help =
+                    failed.diagnosis.as_ref().map(|d| format!("{}\nhint: {}", d.line(), d.hint));
                 out.push_str(&snippet(
                     &name,
                     source,
                     span,
                     "HTTP connection failed",
-                    message,
-                    None,
+                    &failed.message(),
+                    help.as_deref(),
                     style,
                 ));
             }
@@ -186,14 +189,30 @@ fn entry_span(file: &FileOutcome, line: usize) -> Span {
     Span::new(0, 0)
 }
 
-/// One line per failed transport attempt: what failed, where, on which connection, what was decided.
+/// One line per failed transport attempt: what failed, where, on which connection, what was
+/// decided; then each diagnosis of an attempt (failed or not) on one line, its hint on the next.
 pub fn ledger_lines(file: &FileOutcome) -> Vec<String> {
     let mut lines = Vec::new();
     for entry in &file.entries {
         for iteration in &entry.iterations {
             for poll in &iteration.polls {
+                let mut last_hint: Option<&str> = None;
                 for attempt in &poll.attempts {
-                    let Some(error) = &attempt.error else { continue };
+                    let Some(error) = &attempt.error else {
+                        for d in &attempt.diagnoses {
+                            lines.push(format!(
+                                "{}:{} {} {} attempt {}: {}",
+                                file.path.display(),
+                                entry.line,
+                                attempt.method,
+                                attempt.url,
+                                attempt.n,
+                                d.line()
+                            ));
+                            lines.push(format!("  hint: {}", d.hint));
+                        }
+                        continue;
+                    };
                     let decision = match &attempt.decision {
                         Some(d) if d.retry => {
                             format!("retry in {} ms [{}]", d.backoff.as_millis(), d.rule.as_str())
@@ -209,6 +228,14 @@ pub fn ledger_lines(file: &FileOutcome) -> Vec<String> {
                         attempt.url,
                         attempt.n,
                     ));
+                    for d in &attempt.diagnoses {
+                        lines.push(format!("  diagnosis: {}", d.line()));
+                        // A retried request fails alike again and again: its hint once.
+                        if last_hint != Some(d.hint.as_str()) {
+                            lines.push(format!("  hint: {}", d.hint));
+                        }
+                        last_hint = Some(d.hint.as_str());
+                    }
                 }
             }
         }
@@ -283,6 +310,8 @@ pub struct Totals {
     pub failed: usize,
     /// Files that could not be tested.
     pub errored: usize,
+    /// Diagnoses per cause, indexed as [`Cause::ALL`].
+    pub causes: [usize; Cause::ALL.len()],
 }
 
 impl Totals {
@@ -292,6 +321,12 @@ impl Totals {
         for file in files {
             totals.files += 1;
             totals.requests += file.request_count();
+            let attempts = file.entries.iter().flat_map(|e| &e.iterations).flat_map(|i| &i.polls);
+            for d in attempts.flat_map(|p| &p.attempts).flat_map(|a| &a.diagnoses) {
+                if let Some(count) = totals.causes.get_mut(d.cause.index()) {
+                    *count += 1;
+                }
+            }
             match file.outcome {
                 Outcome::Passed | Outcome::Skipped => totals.passed += 1,
                 Outcome::Flaky => totals.flaky += 1,
@@ -323,6 +358,13 @@ pub fn summary(totals: Totals, duration: Duration) -> String {
         percent(totals.failed + totals.errored)
     );
     let _ = writeln!(out, "Duration:          {} ms", duration.as_millis());
+    let diagnosed: usize = totals.causes.iter().sum();
+    if diagnosed > 0 {
+        let _ = writeln!(out, "Diagnoses:         {diagnosed}");
+        for (cause, count) in Cause::ALL.iter().zip(totals.causes).filter(|(_, n)| *n > 0) {
+            let _ = writeln!(out, "  {count} x {cause}");
+        }
+    }
     out
 }
 
@@ -350,11 +392,27 @@ mod tests {
 
     #[test]
     fn summary_counts_flaky_as_succeeded_but_shows_them() {
-        let totals = Totals { files: 4, requests: 10, passed: 2, flaky: 1, failed: 1, errored: 0 };
+        let totals = Totals {
+            files: 4,
+            requests: 10,
+            passed: 2,
+            flaky: 1,
+            failed: 1,
+            errored: 0,
+            causes: [0; Cause::ALL.len()],
+        };
         let text = summary(totals, Duration::from_millis(500));
         assert!(text.contains("Succeeded files:   3 (75.0%)"), "{text}");
         assert!(text.contains("Flaky files:       1 (25.0%)"), "{text}");
         assert!(text.contains("Failed files:      1 (25.0%)"), "{text}");
         assert!(text.contains("Executed requests: 10 (20.0/s)"), "{text}");
+        assert!(!text.contains("Diagnoses"), "{text}");
+        let mut causes = [0; Cause::ALL.len()];
+        causes[Cause::StaleConnectionReplaced.index()] = 2;
+        causes[Cause::UnreadRequestBody.index()] = 1;
+        let text = summary(Totals { causes, ..totals }, Duration::from_millis(500));
+        assert!(text.contains("Diagnoses:         3\n"), "{text}");
+        assert!(text.contains("  2 x stale_connection_replaced\n"), "{text}");
+        assert!(text.contains("  1 x unread_request_body\n"), "{text}");
     }
 }

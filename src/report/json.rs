@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::diagnosis::Diagnosis;
 use crate::report::suite::SuiteSection;
 use crate::retry::{self, RetryPolicy};
 use crate::runner::execute::RunSettings;
@@ -140,6 +141,7 @@ struct AttemptDto {
     warnings: Vec<String>,
     sent_before_crash_known: bool,
     facts: serde_json::Value,
+    diagnoses: Vec<DiagnosisDto>,
 }
 
 #[derive(Serialize)]
@@ -158,6 +160,30 @@ struct LedgerDto {
     sent_before_crash_known: bool,
     decision: Option<DecisionDto>,
     backoff_ms: Option<u128>,
+    diagnoses: Vec<DiagnosisDto>,
+}
+
+/// One diagnosis, as attempts, ledger records and the top-level list carry it.
+#[derive(Serialize)]
+struct DiagnosisDto {
+    cause: &'static str,
+    confidence: &'static str,
+    summary: String,
+    evidence: Vec<String>,
+    may_have_executed: &'static str,
+    hint: String,
+}
+
+/// A diagnosis with where it happened: the top-level `diagnoses` list (`shakedown explain`).
+#[derive(Serialize)]
+struct DiagnosisRecordDto {
+    file: String,
+    entry: LedgerEntryDto,
+    method: String,
+    url: String,
+    attempt: usize,
+    #[serde(flatten)]
+    diagnosis: DiagnosisDto,
 }
 
 #[derive(Serialize)]
@@ -237,7 +263,7 @@ pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
             "errno": d.os.as_ref().and_then(|o| o.errno),
             "name": d.os.as_ref().map(|o| o.name),
         })).collect::<Vec<_>>(),
-        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes },
+        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes, "request_body": facts.request_body_bytes },
         "framing": facts.framing.map(|f| f.as_str()),
         "body_complete": facts.body_complete,
         "ended_with": facts.ended_with.as_str(),
@@ -260,7 +286,7 @@ fn failure_dto(failure: &EntryFailure) -> FailureDto {
         EntryFailure::Asserts => ("asserts", "at least one assert failed".to_owned()),
         EntryFailure::Capture { message, .. } => ("capture", message.clone()),
         EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
-        EntryFailure::Transport { message } => ("transport", message.clone()),
+        EntryFailure::Transport(failed) => ("transport", failed.message()),
         EntryFailure::ServerCrashed { message, stderr_tail } => {
             ("server_crashed", format!("{message}\n{}", stderr_tail.join("\n")))
         }
@@ -274,13 +300,47 @@ fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
         method: attempt.method.clone(),
         url: attempt.url.clone(),
         status: attempt.status,
-        error: attempt.error.clone(),
+        error: attempt.error_message(),
         started_at: timestamp(attempt.started),
         duration_ms: ms(attempt.duration),
         warnings: attempt.warnings.clone(),
         sent_before_crash_known: attempt.sent_before_crash_known,
         facts: facts_json(&attempt.facts),
+        diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
     }
+}
+
+fn diagnosis_dto(d: &Diagnosis) -> DiagnosisDto {
+    DiagnosisDto {
+        cause: d.cause.as_str(),
+        confidence: d.confidence.as_str(),
+        summary: d.summary.clone(),
+        evidence: d.evidence.clone(),
+        may_have_executed: d.may_have_executed.as_str(),
+        hint: d.hint.clone(),
+    }
+}
+
+fn diagnosis_records(files: &[FileOutcome]) -> Vec<DiagnosisRecordDto> {
+    let mut records = Vec::new();
+    for file in files {
+        for entry in &file.entries {
+            for attempt in entry.iterations.iter().flat_map(|i| &i.polls).flat_map(|p| &p.attempts)
+            {
+                for d in &attempt.diagnoses {
+                    records.push(DiagnosisRecordDto {
+                        file: file.path.display().to_string(),
+                        entry: LedgerEntryDto { index: entry.index, line: entry.line },
+                        method: attempt.method.clone(),
+                        url: attempt.url.clone(),
+                        attempt: attempt.n,
+                        diagnosis: diagnosis_dto(d),
+                    });
+                }
+            }
+        }
+    }
+    records
 }
 
 fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
@@ -365,7 +425,7 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                         method: attempt.method.clone(),
                         url: attempt.url.clone(),
                         attempt: LedgerAttemptDto { n: attempt.n, max: max_attempts },
-                        message: attempt.error.clone().unwrap_or_default(),
+                        message: attempt.error_message().unwrap_or_default(),
                         phase: attempt.facts.error.as_ref().map(|e| e.phase.as_str()),
                         error: error_json(&attempt.facts),
                         connection: connection_json(&attempt.facts),
@@ -383,6 +443,7 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                             .decision
                             .filter(|d| d.retry)
                             .map(|d| d.backoff.as_millis()),
+                        diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
                     });
                 }
             }
@@ -409,13 +470,19 @@ pub struct FileFragment {
     pub file: String,
     /// The `ledger[]` records.
     pub ledger: Vec<String>,
+    /// The `diagnoses[]` records.
+    pub diagnoses: Vec<String>,
 }
 
 impl FileFragment {
     /// The fragment with `f` (a redaction) applied to every piece.
     #[must_use]
     pub fn map(self, f: impl Fn(&str) -> String) -> Self {
-        FileFragment { file: f(&self.file), ledger: self.ledger.iter().map(|r| f(r)).collect() }
+        FileFragment {
+            file: f(&self.file),
+            ledger: self.ledger.iter().map(|r| f(r)).collect(),
+            diagnoses: self.diagnoses.iter().map(|r| f(r)).collect(),
+        }
     }
 }
 
@@ -424,6 +491,10 @@ pub fn file_fragment(file: &FileOutcome, max_attempts: u32) -> FileFragment {
     FileFragment {
         file: pretty_at(&file_dto(file), 2),
         ledger: ledger(std::slice::from_ref(file), max_attempts)
+            .iter()
+            .map(|record| pretty_at(record, 2))
+            .collect(),
+        diagnoses: diagnosis_records(std::slice::from_ref(file))
             .iter()
             .map(|record| pretty_at(record, 2))
             .collect(),
@@ -483,6 +554,7 @@ pub fn write_document(
         ("run", pretty_at(&run, 1)),
         ("files", array(fragments.iter().map(|f| f.file.as_str()))),
         ("ledger", array(fragments.iter().flat_map(|f| f.ledger.iter().map(String::as_str)))),
+        ("diagnoses", array(fragments.iter().flat_map(|f| f.diagnoses.iter().map(String::as_str)))),
     ];
     if let Some(suite) = suite {
         fields.push(("checkpoint", pretty_at(&suite.checkpoint, 1)));
@@ -663,6 +735,7 @@ mod tests {
                 "run",
                 "files",
                 "ledger",
+                "diagnoses",
                 "checkpoint",
                 "suite",
                 "layers",

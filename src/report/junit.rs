@@ -3,7 +3,8 @@
 //! Transport attempts that failed before a pass are `<flakyFailure>`/`<flakyError>`
 //! elements of a passing test case; attempts that failed before a final failure are
 //! `<rerunFailure>`/`<rerunError>` (quick-junit, as nextest writes them), so CI
-//! systems that read these elements see every flake.
+//! systems that read these elements see every flake; their messages name the diagnosed
+//! cause first. Every diagnosis of an entry is also in its `<system-out>`.
 
 use std::io;
 
@@ -57,7 +58,13 @@ fn rerun(attempt: &AttemptRecord) -> TestRerun {
     let mut rerun = TestRerun::new(NonSuccessKind::Error);
     rerun.set_timestamp(DateTime::<Utc>::from(attempt.started));
     rerun.set_time(attempt.duration);
-    rerun.set_message(attempt.error.clone().unwrap_or_default());
+    // The message names the cause first, so CI systems that show only it still tell why.
+    let error = attempt.error_message().unwrap_or_default();
+    let message = match attempt.diagnoses.last() {
+        Some(d) => format!("{}: {error}", d.cause),
+        None => error,
+    };
+    rerun.set_message(message);
     rerun.set_type(attempt.decision.map_or("transport", |d| d.rule.as_str()));
     rerun
 }
@@ -84,7 +91,13 @@ fn test_case(file_name: &str, entry: &EntryOutcome) -> TestCase {
                 }
                 Some(EntryFailure::Capture { message, .. }) => ("capture", message.clone()),
                 Some(EntryFailure::Runtime { message, .. }) => ("runtime", message.clone()),
-                Some(EntryFailure::Transport { message }) => ("transport", message.clone()),
+                Some(EntryFailure::Transport(failed)) => (
+                    "transport",
+                    match &failed.diagnosis {
+                        Some(d) => format!("{}: {}", d.cause, failed.message()),
+                        None => failed.message(),
+                    },
+                ),
                 Some(EntryFailure::ServerCrashed { message, .. }) => {
                     ("server crashed", message.clone())
                 }
@@ -106,6 +119,19 @@ fn test_case(file_name: &str, entry: &EntryOutcome) -> TestCase {
     };
     let mut case = TestCase::new(name, status);
     case.set_classname(file_name.to_owned());
+    // Every diagnosis of the entry, a passing one's included (an unread request body, a
+    // replaced stale connection): one line each, its hint on the next.
+    let diagnoses: Vec<String> = entry
+        .iterations
+        .iter()
+        .flat_map(|i| &i.polls)
+        .flat_map(|p| &p.attempts)
+        .flat_map(|a| a.diagnoses.iter().map(move |d| (a.n, d)))
+        .map(|(n, d)| format!("attempt {n}: {}\nhint: {}", d.line(), d.hint))
+        .collect();
+    if !diagnoses.is_empty() {
+        case.set_system_out(diagnoses.join("\n"));
+    }
     let duration = entry
         .iterations
         .iter()

@@ -32,6 +32,9 @@ pub enum Rule {
     RetryOff,
     /// Never: the server under test exited during the request (R5).
     ServerCrashed,
+    /// Never: no time is left for another attempt: the request's `--max-time`, or its
+    /// `--connect-timeout`, is shared by all its attempts and is spent.
+    TimeLimitReached,
 }
 
 impl Rule {
@@ -48,6 +51,7 @@ impl Rule {
             Rule::BudgetExhausted => "never_budget_exhausted",
             Rule::RetryOff => "never_retry_off",
             Rule::ServerCrashed => "never_server_crashed",
+            Rule::TimeLimitReached => "never_time_limit",
         }
     }
 }

@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::diagnosis::{self, Diagnosis, KernelCounters};
 use crate::retry::{self, Budget, RetryPolicy};
 use crate::runner::assert;
 use crate::runner::capture;
@@ -27,6 +28,7 @@ use crate::runner::cookies::CookieStore;
 use crate::runner::options::{self, EntryOptions};
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Iteration, Outcome, Poll,
+    TransportFailed,
 };
 use crate::runner::query::{QueryContext, Redirect};
 use crate::runner::request::{self, RenderError, RequestContext};
@@ -35,7 +37,7 @@ use crate::runner::variables::Variables;
 use crate::scenario::ast::{Entry, HurlFile, RequestSectionKind};
 use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
-use crate::transport::facts::{AttemptFacts, End, Framing};
+use crate::transport::facts::AttemptFacts;
 use crate::transport::request::{RequestSpec, Response};
 
 /// Everything that shapes a run, validated at the edge (the command line).
@@ -212,6 +214,7 @@ async fn run_parsed_from(
         file_root,
         lines: LineIndex::new(&source),
         source: &source,
+        kernel: Kernel::NotRead,
     };
     file_runner.run(file, &mut run).await;
     run.learned_idle_limits = file_runner.client.learned_idle_limits();
@@ -236,6 +239,35 @@ struct FileRunner<'a> {
     file_root: PathBuf,
     lines: LineIndex,
     source: &'a str,
+    /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
+    kernel: Kernel,
+}
+
+/// The last reading of the host's TCP counters (Linux `/proc/net`).
+enum Kernel {
+    /// Not read yet in this file: read before its first attempt.
+    NotRead,
+    /// Not available (not Linux, or `/proc` not mounted).
+    Unavailable,
+    /// Read at this instant.
+    At(Instant, KernelCounters),
+}
+
+impl Kernel {
+    fn read() -> Kernel {
+        let read = |path: &str| std::fs::read_to_string(path).ok();
+        match (read("/proc/net/netstat"), read("/proc/net/snmp")) {
+            (Some(netstat), Some(snmp)) => {
+                let counters = KernelCounters::parse(&netstat, &snmp);
+                if counters.is_empty() {
+                    Kernel::Unavailable
+                } else {
+                    Kernel::At(Instant::now(), counters)
+                }
+            }
+            _ => Kernel::Unavailable,
+        }
+    }
 }
 
 impl FileRunner<'_> {
@@ -363,7 +395,7 @@ impl FileRunner<'_> {
                 None => false,
                 Some(EntryFailure::Asserts | EntryFailure::Capture { .. }) => true,
                 Some(EntryFailure::Runtime { .. } | EntryFailure::ServerCrashed { .. }) => false,
-                Some(EntryFailure::Transport { .. }) => poll.attempts.last().is_some_and(|a| {
+                Some(EntryFailure::Transport(_)) => poll.attempts.last().is_some_and(|a| {
                     retry::may_repeat(
                         &a.facts,
                         &a.method,
@@ -431,8 +463,8 @@ impl FileRunner<'_> {
                 .await
             {
                 Ok(response) => response,
-                Err(SendFailure::Transport(message)) => {
-                    poll.failure = Some(EntryFailure::Transport { message });
+                Err(SendFailure::Transport(failed)) => {
+                    poll.failure = Some(EntryFailure::Transport(failed));
                     poll.outcome = Outcome::Error;
                     return poll;
                 }
@@ -532,6 +564,67 @@ impl FileRunner<'_> {
         poll
     }
 
+    /// The diagnoses of one attempt: each pooled connection replaced before it, then the
+    /// attempt itself when it failed or its connection ended badly.
+    fn diagnoses(
+        &mut self,
+        facts: &AttemptFacts,
+        method: &str,
+        url: &str,
+        crash: Option<&CrashReport>,
+    ) -> Vec<Diagnosis> {
+        if crash.is_none() && !diagnosis::may_need_diagnosis(facts) {
+            // The common case, a clean exchange: nothing to diagnose, nothing to look up.
+            return Vec::new();
+        }
+        // The counters moved since the last reading: read again, and keep this reading.
+        let kernel = match &self.kernel {
+            Kernel::At(..) => Some(Kernel::read()),
+            Kernel::NotRead | Kernel::Unavailable => None,
+        };
+        let kernel = match (&self.kernel, kernel) {
+            (Kernel::At(then, before), Some(Kernel::At(now, after))) => {
+                let delta = before.delta(&after, now.saturating_duration_since(*then));
+                self.kernel = Kernel::At(now, after);
+                Some(delta)
+            }
+            _ => None,
+        };
+        let learned = self.learned_idle_limit(url);
+        let learned = learned.as_ref().map(|(limit, source)| (*limit, *source));
+        let mut out: Vec<Diagnosis> = facts
+            .discarded
+            .iter()
+            .filter_map(|d| diagnosis::diagnose_replaced(d, learned))
+            .collect();
+        let observation = diagnosis::Observation {
+            facts,
+            method,
+            url,
+            learned_idle_limit: learned,
+            server_exit: crash.map(|c| c.description.as_str()),
+            kernel: kernel.as_ref(),
+        };
+        out.extend(diagnosis::diagnose_attempt(&observation));
+        out
+    }
+
+    /// The idle limit the client learned for the origin of `url`, if any.
+    fn learned_idle_limit(&self, url: &str) -> Option<(Duration, &'static str)> {
+        let url = url::Url::parse(url).ok()?;
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str()?.to_ascii_lowercase(),
+            url.port_or_known_default()?
+        );
+        self.client
+            .learned_idle_limits()
+            .into_iter()
+            .find(|(o, _, _)| *o == origin)
+            .map(|(_, limit, source)| (limit, source))
+    }
+
     /// Sends `spec`, retrying transport failures where the policy says it is safe.
     async fn send_with_retries(
         &mut self,
@@ -546,6 +639,11 @@ impl FileRunner<'_> {
         // One id for every attempt of this request, so server logs can spot duplicates (R9).
         let txn_id =
             self.settings.attempt_headers.then(|| uuid::Uuid::new_v4().hyphenated().to_string());
+        // `--max-time` bounds all the attempts of this request together, and
+        // `--connect-timeout` all their connects: each attempt gets what is left
+        // (docs/limits.md).
+        let deadline = tokio::time::Instant::now() + spec.options.max_time;
+        let mut connect_spent = Duration::ZERO;
         loop {
             attempt_in_request += 1;
             let started = SystemTime::now();
@@ -553,16 +651,24 @@ impl FileRunner<'_> {
             if attempt_in_request == 1 {
                 self.budget.request_started();
             }
-            let exchange = if let Some(txn_id) = &txn_id {
-                let mut marked = spec.clone();
+            if matches!(self.kernel, Kernel::NotRead) {
+                self.kernel = Kernel::read();
+            }
+            let mut marked = spec.clone();
+            marked.options.deadline = Some(deadline);
+            marked.options.connect_deadline = Some(
+                tokio::time::Instant::now()
+                    + spec.options.connect_timeout.saturating_sub(connect_spent),
+            );
+            if let Some(txn_id) = &txn_id {
                 marked
                     .headers
                     .push(("X-Shakedown-Attempt".to_owned(), attempt_in_request.to_string()));
                 marked.headers.push(("X-Shakedown-Txn-Id".to_owned(), txn_id.clone()));
-                self.client.send(&marked).await
-            } else {
-                self.client.send(spec).await
-            };
+            }
+            let exchange = self.client.send(&marked).await;
+            connect_spent += exchange.facts.timings.connect.unwrap_or_default()
+                + exchange.facts.timings.tls.unwrap_or_default();
             // R5: after a transport failure, give the server a moment to be seen dead
             // before deciding; a crash is never retried and never called flaky.
             let crash = match (&exchange.result, &self.settings.server_watch) {
@@ -586,16 +692,29 @@ impl FileRunner<'_> {
                     rand::random::<f64>(),
                 )),
             };
+            // A retry must fit in what is left of the request's time limits.
+            let decision = decision.map(|d| {
+                let out_of_time = tokio::time::Instant::now() + d.backoff >= deadline
+                    || connect_spent >= spec.options.connect_timeout;
+                if d.retry && out_of_time {
+                    retry::Decision { retry: false, rule: retry::Rule::TimeLimitReached, ..d }
+                } else {
+                    d
+                }
+            });
             let mut warnings = Vec::new();
             if exchange.result.is_ok() {
-                warnings.extend(framing_warning(&exchange.facts));
+                warnings.extend(diagnosis::framing_warning(&exchange.facts));
             }
+            let url = spec.url.to_string();
+            let diagnoses = self.diagnoses(&exchange.facts, &spec.method, &url, crash.as_ref());
             poll.attempts.push(AttemptRecord {
                 n: poll.attempts.len() + 1,
                 method: spec.method.clone(),
-                url: spec.url.to_string(),
-                status: exchange.result.as_ref().ok().map(|r| r.status),
-                error: exchange.result.as_ref().err().map(ToString::to_string),
+                url,
+                status: exchange.result.as_ref().ok().map(|r| r.status).or(exchange.facts.status),
+                error: exchange.result.as_ref().err().cloned(),
+                diagnoses,
                 facts: exchange.facts,
                 decision,
                 started,
@@ -640,10 +759,15 @@ impl FileRunner<'_> {
             match (exchange.result, decision) {
                 (Ok(response), _) => {
                     if self.settings.strict_framing && !warnings.is_empty() {
-                        return Err(SendFailure::Transport(format!(
-                            "{} (--strict-framing)",
-                            warnings.join("; ")
-                        )));
+                        return Err(SendFailure::Transport(TransportFailed {
+                            failure: None,
+                            same_on_all: None,
+                            strict_framing: warnings,
+                            diagnosis: poll
+                                .attempts
+                                .last()
+                                .and_then(|a| a.diagnoses.last().cloned()),
+                        }));
                     }
                     for warning in warnings {
                         poll.warnings.push(warning);
@@ -656,14 +780,13 @@ impl FileRunner<'_> {
                     tokio::time::sleep(decision.backoff).await;
                 }
                 (Err(failure), _) => {
-                    let attempts = &poll.attempts[first_attempt_index..];
-                    let message = match reproducible(attempts) {
-                        Some(n) => format!(
-                            "{failure}; the same failure on all {n} attempts: the server does this every time (reproducible, not a flake)"
-                        ),
-                        None => failure.to_string(),
-                    };
-                    return Err(SendFailure::Transport(message));
+                    let attempts = poll.attempts.get(first_attempt_index..).unwrap_or_default();
+                    return Err(SendFailure::Transport(TransportFailed {
+                        failure: Some(failure),
+                        same_on_all: diagnosis::reproducible(attempts.iter().map(|a| &a.facts)),
+                        strict_framing: Vec::new(),
+                        diagnosis: attempts.last().and_then(|a| a.diagnoses.last().cloned()),
+                    }));
                 }
             }
         }
@@ -676,35 +799,9 @@ const CRASH_GRACE: Duration = Duration::from_millis(200);
 /// Why a request got no usable response.
 enum SendFailure {
     /// The transport failed and the policy did not absorb it.
-    Transport(String),
+    Transport(TransportFailed),
     /// The server under test exited during the request.
     ServerCrashed(CrashReport),
-}
-
-/// The number of attempts, when a request was tried more than once and every attempt
-/// failed the same way (same phase, same kind of error): a reproducible server defect.
-fn reproducible(attempts: &[AttemptRecord]) -> Option<usize> {
-    let signature = |a: &AttemptRecord| a.facts.error.as_ref().map(|e| (e.phase, e.kind));
-    let first = signature(attempts.first()?)?;
-    (attempts.len() > 1 && attempts.iter().all(|a| signature(a) == Some(first)))
-        .then_some(attempts.len())
-}
-
-/// A warning about a response that was accepted although its end was abnormal (R4).
-fn framing_warning(facts: &AttemptFacts) -> Option<String> {
-    if facts.complete_then_reset {
-        return Some(
-            "the response was complete by its framing, then the server reset the connection"
-                .to_owned(),
-        );
-    }
-    if facts.framing == Some(Framing::CloseDelimited) && facts.ended_with == End::Rst {
-        return Some(
-            "the response was framed by the connection close and ended with a reset: completeness unknown"
-                .to_owned(),
-        );
-    }
-    None
 }
 
 /// What the runner may ask about the service under test (R5): did it exit?

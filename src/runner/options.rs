@@ -39,6 +39,8 @@ pub struct EntryOptions {
     pub connect_timeout: Duration,
     /// Timeout for one request.
     pub max_time: Duration,
+    /// The largest response body kept, in bytes (`--max-filesize`).
+    pub max_filesize: u64,
     /// Hurl `retry`: re-runs of a failing entry; `None` means unlimited.
     pub retry: Option<u64>,
     /// Time between Hurl retries.
@@ -83,6 +85,7 @@ impl Default for EntryOptions {
             key: None,
             connect_timeout: Duration::from_secs(300),
             max_time: Duration::from_secs(300),
+            max_filesize: crate::transport::DEFAULT_MAX_FILESIZE,
             retry: Some(0),
             retry_interval: Duration::from_millis(1000),
             repeat: Some(1),

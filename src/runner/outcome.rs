@@ -9,9 +9,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::retry::Decision;
 use crate::runner::assert::AssertResult;
 use crate::scenario::ParseDiagnostic;
+use crate::transport::TransportFailure;
 use crate::transport::facts::AttemptFacts;
 
 /// The verdict of an entry, a file or a run.
@@ -175,10 +177,7 @@ pub enum EntryFailure {
         span: Option<crate::scenario::ast::Span>,
     },
     /// The transport failed and the policy did not absorb it.
-    Transport {
-        /// A sentence for people.
-        message: String,
-    },
+    Transport(TransportFailed),
     /// The server under test exited during this request (never retried, never flaky).
     ServerCrashed {
         /// How it ended.
@@ -186,6 +185,30 @@ pub enum EntryFailure {
         /// The last lines of its stderr.
         stderr_tail: Vec<String>,
     },
+}
+
+/// A request that got no usable response from the transport, typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportFailed {
+    /// The last attempt's failure; `None` when `--strict-framing` refused a response.
+    pub failure: Option<TransportFailure>,
+    /// The number of attempts when every one of them failed alike (reproducible).
+    pub same_on_all: Option<usize>,
+    /// The framing warnings `--strict-framing` turned into this failure.
+    pub strict_framing: Vec<String>,
+    /// The diagnosis of the last attempt.
+    pub diagnosis: Option<Diagnosis>,
+}
+
+impl TransportFailed {
+    /// The sentence for people (from `diagnosis`).
+    pub fn message(&self) -> String {
+        diagnosis::entry_failure_sentence(
+            self.failure.as_ref(),
+            self.same_on_all,
+            &self.strict_framing,
+        )
+    }
 }
 
 /// One transport attempt.
@@ -197,10 +220,13 @@ pub struct AttemptRecord {
     pub method: String,
     /// The URL sent.
     pub url: String,
-    /// The status, if a response came.
+    /// The status, if a response head came (kept when the body then failed).
     pub status: Option<u16>,
-    /// The failure, if any, as a sentence.
-    pub error: Option<String>,
+    /// The failure, if any.
+    pub error: Option<TransportFailure>,
+    /// The diagnoses of this attempt: pooled connections replaced before it, then the
+    /// attempt itself when it failed or its connection ended badly.
+    pub diagnoses: Vec<Diagnosis>,
     /// What the transport observed.
     pub facts: AttemptFacts,
     /// What the retry rules decided after a failure.
@@ -213,6 +239,13 @@ pub struct AttemptRecord {
     pub warnings: Vec<String>,
     /// This retry was sent before the server's crash was known (R5).
     pub sent_before_crash_known: bool,
+}
+
+impl AttemptRecord {
+    /// The failure as a sentence, if the attempt failed.
+    pub fn error_message(&self) -> Option<String> {
+        self.error.as_ref().map(ToString::to_string)
+    }
 }
 
 #[cfg(test)]

@@ -253,6 +253,10 @@ pub fn transport_options(
         resolve,
         connect_to,
         no_keepalive: context.no_keepalive,
+        max_filesize: options.max_filesize,
+        // Set per attempt by the retry loop (`execute::send_with_retries`).
+        deadline: None,
+        connect_deadline: None,
     })
 }
 

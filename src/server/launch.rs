@@ -173,8 +173,9 @@ impl<'a> Group<'a> {
 type MatchReceiver = Option<oneshot::Receiver<StdoutMatch>>;
 
 /// Spawns `group.command` in a process group of its own with its output captured
-/// under `logs_dir`, and starts its orphan supervisor. The handle exists from the
-/// moment the child does, so a failure after the spawn stops the group.
+/// under `logs_dir`, under its orphan supervisor (through the gate when there is one,
+/// so that the supervisor watches before the program runs). The handle exists from
+/// the moment the child does, so a failure after the spawn stops the group.
 pub(super) async fn spawn_group(
     group: &Group<'_>,
     logs_dir: &Path,
@@ -206,12 +207,39 @@ pub(super) async fn spawn_group(
     } else {
         program.into()
     };
-    #[expect(clippy::disallowed_methods, reason = "server::launch owns the child's process group")]
-    let mut cmd = tokio::process::Command::new(&program_path);
-    cmd.args(&group.command[1..])
-        .current_dir(group.cwd)
+    let supervisor = match &options.supervisor {
+        SupervisorChoice::Installed => supervise::installed(),
+        SupervisorChoice::Off => None,
+        SupervisorChoice::Command(command) => Some(command),
+    };
+    // With a gate, the supervisor watches the group before the server runs (see
+    // `supervise.rs`): check the program first, as the spawn would have.
+    let gate = supervisor.and_then(|c| Some((c, c.gate.as_ref()?)));
+    if gate.is_some() {
+        check_program(&program_path, group).map_err(|e| spawn_error(group, program, e))?;
+    }
+    let mut cmd = match gate {
+        Some((command, gate_args)) => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group; the gate becomes the server"
+            )]
+            let mut cmd = tokio::process::Command::new(&command.program);
+            cmd.args(gate_args).arg(&program_path).args(&group.command[1..]).stdin(Stdio::piped());
+            cmd
+        }
+        None => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group"
+            )]
+            let mut cmd = tokio::process::Command::new(&program_path);
+            cmd.args(&group.command[1..]).stdin(Stdio::null());
+            cmd
+        }
+    };
+    cmd.current_dir(group.cwd)
         .envs(group.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A group of its own: signals reach the server and everything it forks, and a
@@ -220,7 +248,11 @@ pub(super) async fn spawn_group(
         // The handle's Drop kills the whole group, not just this pid.
         .kill_on_drop(false);
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| spawn_error(group, program, e))?;
+    let mut child = cmd.spawn().map_err(|e| match gate {
+        Some(_) => LaunchError::Supervisor { name: name.clone(), source: e },
+        None => spawn_error(group, program, e),
+    })?;
+    let gate_pipe = child.stdin.take();
     let (Some(pid), Some(stdout), Some(stderr)) =
         (child.id(), child.stdout.take(), child.stderr.take())
     else {
@@ -260,12 +292,10 @@ pub(super) async fn spawn_group(
         exit: None,
         stopped: false,
     };
+    if supervise::pause_point_reached("server-spawned") {
+        std::future::pending::<()>().await;
+    }
 
-    let supervisor = match &options.supervisor {
-        SupervisorChoice::Installed => supervise::installed(),
-        SupervisorChoice::Off => None,
-        SupervisorChoice::Command(command) => Some(command),
-    };
     if let Some(command) = supervisor {
         let order = Watch {
             pgid,
@@ -279,6 +309,16 @@ pub(super) async fn spawn_group(
                 .await
                 .map_err(|source| LaunchError::Supervisor { name: name.clone(), source })?,
         );
+    }
+    if let Some(pipe) = gate_pipe {
+        let mut pipe = pipe;
+        // The supervisor watches the group: the server may run now. A gate that is
+        // already gone shows as an early exit below.
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut pipe, supervise::GO).await;
+        drop(pipe);
+    }
+    if supervise::pause_point_reached("server-released") {
+        std::future::pending::<()>().await;
     }
 
     Ok((handle, match_rx, started))
@@ -320,6 +360,45 @@ fn port_taken(address: SocketAddr) -> bool {
         return false;
     }
     matches!(std::net::TcpListener::bind(address), Err(e) if e.kind() == io::ErrorKind::AddrInUse)
+}
+
+/// What `spawn` would say about `program_path`, checked before a gate runs it:
+/// `NotFound` when no such file is on the path, `PermissionDenied` when the file
+/// found is not executable (the rules of `execvp`).
+fn check_program(program_path: &Path, spec: &Group<'_>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &Path| -> io::Result<bool> {
+        let meta = std::fs::metadata(path)?;
+        Ok(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+    if program_path.as_os_str().as_encoded_bytes().contains(&b'/') {
+        let path = if program_path.is_relative() {
+            spec.cwd.join(program_path)
+        } else {
+            program_path.to_path_buf()
+        };
+        return if executable(&path)? { Ok(()) } else { Err(denied()) };
+    }
+    let path_var = spec
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    let mut found_denied = false;
+    for dir in std::env::split_paths(&path_var) {
+        let dir =
+            if dir.as_os_str().is_empty() { spec.cwd.to_path_buf() } else { spec.cwd.join(dir) };
+        match executable(&dir.join(program_path)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => found_denied = true,
+            Err(_) => {}
+        }
+    }
+    Err(if found_denied { denied() } else { io::Error::from(io::ErrorKind::NotFound) })
 }
 
 fn spawn_error(group: &Group<'_>, program: &str, e: io::Error) -> LaunchError {

@@ -6,9 +6,12 @@
 //! - the last [`TAIL_LINES`] lines, for error messages and crash reports;
 //! - the first [`REPORT_CAP_BYTES`] of lines, for the report (the rest is only on disk).
 //!
-//! A line longer than [`MAX_LINE_BYTES`] is split. Bytes that are not UTF-8 are
-//! replaced. Secrets are replaced by `***` before a line is stored or written; a
-//! secret split across two lines is not recognised.
+//! Secrets are replaced by `***` once, on the raw bytes as they arrive, before
+//! anything is split, stored or written: a secret that arrives across two reads,
+//! or that contains a newline, is recognised (the redactor holds back the last
+//! bytes that could begin one until the next read or the end of the stream). Then
+//! a line longer than [`MAX_LINE_BYTES`] is split, and bytes that are not UTF-8 are
+//! replaced.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -84,6 +87,51 @@ impl Redactor {
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
         Self { secrets }
+    }
+
+    /// Redacts the start of `raw` onto `out` and returns how many bytes of `raw` it
+    /// consumed: everything, at the end of the stream; otherwise all but a tail that
+    /// the next read could still complete into a secret.
+    pub(crate) fn redact_stream(&self, raw: &[u8], at_eof: bool, out: &mut Vec<u8>) -> usize {
+        let longest = self.secrets.first().map_or(0, String::len);
+        if longest == 0 {
+            out.extend_from_slice(raw);
+            return raw.len();
+        }
+        let mut first = [false; 256];
+        for secret in &self.secrets {
+            if let Some(&b) = secret.as_bytes().first() {
+                first[usize::from(b)] = true;
+            }
+        }
+        // Held back: the first of the last `longest - 1` positions from which the rest
+        // of `raw` could still grow into a secret. A secret starting before it is
+        // either fully visible or impossible, and a line that ends in no possible
+        // secret start is not held back at all.
+        let safe = if at_eof {
+            raw.len()
+        } else {
+            (raw.len().saturating_sub(longest - 1)..raw.len())
+                .find(|&i| self.secrets.iter().any(|s| s.as_bytes().starts_with(&raw[i..])))
+                .unwrap_or(raw.len())
+        };
+        let mut i = 0;
+        while i < safe {
+            let found = first[usize::from(raw[i])]
+                .then(|| self.secrets.iter().find(|s| raw[i..].starts_with(s.as_bytes())))
+                .flatten();
+            match found {
+                Some(secret) => {
+                    out.extend_from_slice(b"***");
+                    i += secret.len();
+                }
+                None => {
+                    out.push(raw[i]);
+                    i += 1;
+                }
+            }
+        }
+        i
     }
 
     pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -219,7 +267,11 @@ async fn pump<R, W>(
     W: tokio::io::AsyncWrite + Unpin,
 {
     let mut chunk = vec![0_u8; 16 * 1024];
+    // Raw bytes not yet redacted (the possible start of a secret), then redacted
+    // bytes not yet cut into lines.
+    let mut raw: Vec<u8> = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
+    let mut searched = 0;
     let mut write_ok = true;
     loop {
         let n = match reader.read(&mut chunk).await {
@@ -227,9 +279,14 @@ async fn pump<R, W>(
             Ok(n) => n,
         };
         let at_eof = n == 0;
-        pending.extend_from_slice(&chunk[..n]);
+        raw.extend_from_slice(&chunk[..n]);
+        let consumed = redactor.redact_stream(&raw, at_eof, &mut pending);
+        raw.drain(..consumed);
         let mut lines = Vec::new();
-        while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+        // Only the newly redacted bytes can hold a newline not yet seen.
+        let mut from = searched.min(pending.len());
+        while let Some(i) = pending[from..].iter().position(|&b| b == b'\n').map(|i| i + from) {
+            from = 0;
             let mut line: Vec<u8> = pending.drain(..=i).collect();
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -243,13 +300,14 @@ async fn pump<R, W>(
         if at_eof && !pending.is_empty() {
             lines.push(std::mem::take(&mut pending));
         }
+        searched = pending.len();
         let at = SystemTime::now();
         let mut text_out = String::new();
         // Readiness is announced only once its line is on disk, so whoever reacts to
         // it (a report, a test) finds the line in the log file.
         let mut announce = None;
         for raw in lines {
-            let text = redactor.redact(&String::from_utf8_lossy(&raw)).into_owned();
+            let text = String::from_utf8_lossy(&raw).into_owned();
             if let Some((re, _)) = &matcher
                 && let Some(caps) = re.captures(&text)
             {
@@ -297,6 +355,66 @@ mod tests {
         let r = Redactor::new(&["abc".to_owned(), "abcdef".to_owned(), String::new()]);
         assert_eq!(r.redact("x abcdef y abc z"), "x *** y *** z");
         assert_eq!(r.redact("nothing"), "nothing");
+    }
+
+    #[test]
+    fn the_stream_redactor_holds_back_only_a_possible_secret_start() {
+        let r = Redactor::new(&["s3cr3t".to_owned()]);
+        let mut out = Vec::new();
+        // Nothing here can begin the secret: all of it goes out before the next read.
+        assert_eq!(r.redact_stream(b"ready\n", false, &mut out), 6);
+        // `s3c` may be the start of the secret: it waits for more bytes.
+        assert_eq!(r.redact_stream(b"key s3c", false, &mut out), 4);
+        assert_eq!(r.redact_stream(b"s3cr3t!", false, &mut out), 7);
+        // At the end of the stream, a prefix is only a prefix.
+        assert_eq!(r.redact_stream(b"s3c", true, &mut out), 3);
+        assert_eq!(out, b"ready\nkey ***!s3c");
+    }
+
+    /// A secret cut by the reads, by the 64 KiB line split, or by a newline inside it.
+    #[tokio::test]
+    async fn pump_redacts_a_secret_across_reads_line_splits_and_newlines() {
+        let secret = "s3cr3tXYZ".to_owned();
+        let multi = "two\nlines".to_owned();
+        let mut input = vec![b'a'; MAX_LINE_BYTES - 4];
+        input.extend_from_slice(secret.as_bytes());
+        input.extend_from_slice(b" and ");
+        input.extend_from_slice(multi.as_bytes());
+        input.extend_from_slice(b" end\n");
+        // Delivered three bytes at a time, so every boundary falls inside a secret.
+        let reader = tokio_test_reader(&input, 3);
+        let mut out = Vec::new();
+        let state = Mutex::new(StreamState::default());
+        pump(reader, &mut out, &state, &Redactor::new(&[secret.clone(), multi.clone()]), None)
+            .await;
+        let text = String::from_utf8(out).unwrap();
+        for needle in ["s3cr", "3tXYZ", "two\n", "lines"] {
+            assert!(!text.contains(needle), "{needle} leaked");
+        }
+        assert_eq!(text.matches("***").count(), 2, "{}", &text[text.len() - 80..]);
+        assert!(text.contains("and *** end"), "{}", &text[text.len() - 80..]);
+        let stored: Vec<String> =
+            state.lock().unwrap().report.iter().map(|l| l.text.clone()).collect();
+        assert!(stored.iter().all(|l| !l.contains("s3cr") && !l.contains("3tXYZ")));
+    }
+
+    /// A reader that hands out `input` `step` bytes per read.
+    fn tokio_test_reader(input: &[u8], step: usize) -> impl AsyncRead + Unpin {
+        struct Stepped(Vec<u8>, usize, usize);
+        impl AsyncRead for Stepped {
+            fn poll_read(
+                mut self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let (pos, step) = (self.1, self.2);
+                let end = (pos + step).min(self.0.len()).min(pos + buf.remaining());
+                buf.put_slice(&self.0[pos..end]);
+                self.1 = end;
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+        Stepped(input.to_vec(), 0, step)
     }
 
     #[test]

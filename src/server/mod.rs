@@ -27,8 +27,11 @@
 //! `Drop` cannot run then, so each server gets an orphan supervisor (`supervise.rs`):
 //! a small process, normally `shakedown __supervise`, that holds a pipe from
 //! shakedown and stops the group when the pipe closes without a `release`. The
-//! binary wires it with [`install_supervisor`] and [`supervise_main`]. The choice
-//! over the alternatives:
+//! binary wires it with [`install_supervisor`] and [`supervise_main`]. So that no
+//! instant of the server runs unwatched, the server is first spawned as a *gate*
+//! (`shakedown __supervise exec …`, blocked on its stdin) and `exec`s the real
+//! command only once the supervisor has acknowledged the group. The choice over the
+//! alternatives:
 //!
 //! - `PR_SET_PDEATHSIG` must be set in the child between fork and exec, which in
 //!   Rust means `pre_exec`, an `unsafe` API; and it would reach only the direct
@@ -69,4 +72,4 @@ pub use logs::{
 };
 pub use readiness::{FIRST_POLL, HttpProbe, MAX_POLL, RawHttpProbe};
 pub use spec::{Readiness, ServerSpec, Signal, StopSpec, free_loopback_port};
-pub use supervise::{SupervisorCommand, install_supervisor, supervise_main};
+pub use supervise::{SupervisorCommand, install_supervisor, pause_before_exit, supervise_main};

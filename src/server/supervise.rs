@@ -15,12 +15,40 @@
 //!   grace, SIGKILL), each signal guarded by the leader's start time against pid
 //!   reuse (see `unix.rs`). It waits, bounded, until the group is gone and exits.
 //!
+//! A supervisor that learns its parent is gone at any step (its acknowledgement
+//! cannot be written, the pipe closes) stops the group.
+//!
+//! # The gate: no unwatched instant
+//!
+//! The supervisor must know the server's process group before the server runs a
+//! single instruction of its own, or a SIGKILL of shakedown between the spawn and
+//! the `watch` line leaves it unwatched. So when the command has a [`gate`]
+//! (`shakedown __supervise exec PROGRAM ARGS…`), `launch` first spawns the *gate*
+//! in the server's new process group: a copy of shakedown that blocks reading its
+//! stdin. Its pid is the server's pid and group. The supervisor is then started
+//! with that group and acknowledges; only then does `launch` write `go` to the
+//! gate, which `exec`s the server (same pid, same group, same start time, stdin
+//! back to `/dev/null`). A gate whose stdin closes before `go` (shakedown died)
+//! exits without running the server. `unsafe_code` is forbidden, so `pre_exec` and
+//! `PR_SET_PDEATHSIG` are out; `exec` from a process of our own is safe Rust.
+//!
+//! [`gate`]: SupervisorCommand::gate
+//!
+//! # Test pause points
+//!
+//! With `SHAKEDOWN_TEST_PAUSE=POINT:MARKER` (hidden, for tests), the process that
+//! reaches `POINT` writes its pid to the file `MARKER` and waits there: shakedown
+//! forever (`server-spawned`, `supervisor-started`, `server-released`, and `exit`
+//! with the exit code, see [`pause_before_exit`]), the supervisor until its pipe
+//! closes (`supervisor-order-read`). Tests SIGKILL
+//! shakedown in those windows deterministically, synchronised on the marker.
+//!
 //! Limits, by construction:
 //! - If the supervisor itself is SIGKILLed together with shakedown (a kill of the
 //!   whole session, a cgroup kill, `kill -9 -- -PGID` of both groups), nothing is
 //!   left to clean up. Systems that kill that way also kill the server's group.
-//! - There is a window of a few hundred microseconds between the server's spawn and
-//!   the `watch` line in which a SIGKILL of shakedown leaves the server unwatched.
+//! - A supervisor command without a gate (a test harness) leaves a window of a few
+//!   hundred microseconds between the server's spawn and the `watch` line.
 //! - A process that leaves the server's group (`setsid`, `setpgid`: a daemonising
 //!   server) is outside any group kill, here and in `stop`.
 //! - It costs one small process per server for the server's lifetime.
@@ -46,25 +74,38 @@ pub struct SupervisorCommand {
     pub args: Vec<OsString>,
     /// Variables added to its environment.
     pub env: Vec<(OsString, OsString)>,
+    /// The arguments that make `program` a gate (see the module doc): `launch` runs
+    /// `program GATE… PROGRAM ARGS…` in the server's place. `None`: the server is
+    /// spawned directly.
+    pub gate: Option<Vec<OsString>>,
 }
 
 impl SupervisorCommand {
-    /// The running executable with `args`, e.g. `SupervisorCommand::current_exe(["__supervise"])`.
+    /// The running executable with `args`, e.g. `SupervisorCommand::current_exe(["__supervise"])`,
+    /// whose gate is the same `args` followed by `exec` (what [`supervise_main`] reads).
     pub fn current_exe<I, S>(args: I) -> io::Result<Self>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        Ok(Self {
-            program: std::env::current_exe()?,
-            args: args.into_iter().map(Into::into).collect(),
-            env: Vec::new(),
-        })
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut gate = args.clone();
+        gate.push(GATE_ARG.into());
+        Ok(Self { program: std::env::current_exe()?, args, env: Vec::new(), gate: Some(gate) })
     }
 }
 
 /// What a supervisor writes on stdout once it has read its order.
 pub(crate) const ACK: &str = "shakedown-supervisor: watching";
+/// The first argument of [`supervise_main`] that makes it a gate.
+const GATE_ARG: &str = "exec";
+/// The gate's exit status when the server cannot be executed: the server's status,
+/// not one of shakedown's exit codes, so it follows the shells' "command not found".
+const GATE_EXEC_FAILED: u8 = 127;
+/// What `launch` writes to a gate to let the server run.
+pub(crate) const GO: &[u8] = b"go\n";
+/// The hidden variable that names a test pause point and its marker file.
+const PAUSE_ENV: &str = "SHAKEDOWN_TEST_PAUSE";
 /// How long `launch` waits for [`ACK`].
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -84,29 +125,45 @@ pub(crate) fn installed() -> Option<&'static SupervisorCommand> {
     INSTALLED.get()
 }
 
-/// The body of `shakedown __supervise`: watch one group until released or orphaned.
+/// The body of `shakedown __supervise`: watch one group until released or orphaned;
+/// with the arguments `exec PROGRAM ARGS…`, be the gate of a server (module doc).
 ///
-/// Takes no arguments (any argument is an error); the order comes on stdin.
+/// Without arguments the order comes on stdin; any other argument is an error.
 pub fn supervise_main<I>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = OsString>,
 {
-    if args.into_iter().next().is_some() {
-        return ExitCode::FAILURE;
+    let mut args = args.into_iter();
+    match args.next() {
+        None => supervise(),
+        Some(first) if first == GATE_ARG => gate(args),
+        Some(_) => ExitCode::FAILURE,
     }
+}
+
+fn supervise() -> ExitCode {
     let stdin = io::stdin();
     let mut input = stdin.lock();
     let mut line = String::new();
     if !matches!(input.read_line(&mut line), Ok(n) if n > 0) {
         return ExitCode::SUCCESS;
     }
-    let Some(order) = Watch::parse(&line) else {
+    let Some(mut order) = Watch::parse(&line) else {
         return ExitCode::FAILURE;
     };
-    // The acknowledgement is protocol on a pipe, not output for a person.
+    if order.leader_start.is_none() {
+        order.leader_start = unix::start_time(order.pgid);
+    }
+    if pause_point_reached("supervisor-order-read") {
+        // Wait for the pipe to close: the test SIGKILLs shakedown meanwhile.
+        while matches!(input.read_line(&mut line), Ok(n) if n > 0) {}
+    }
+    // The acknowledgement is protocol on a pipe, not output for a person. If it
+    // cannot be written, shakedown is gone: stop the group now.
     let mut stdout = io::stdout();
     if stdout.write_all(format!("{ACK}\n").as_bytes()).and_then(|()| stdout.flush()).is_err() {
-        return ExitCode::FAILURE;
+        order.stop_group();
+        return ExitCode::SUCCESS;
     }
     loop {
         line.clear();
@@ -118,6 +175,69 @@ where
     }
     order.stop_group();
     ExitCode::SUCCESS
+}
+
+/// The gate: wait for `go` on stdin, then become the server (`exec`).
+fn gate<I>(mut args: I) -> ExitCode
+where
+    I: Iterator<Item = OsString>,
+{
+    let Some(program) = args.next() else {
+        return ExitCode::FAILURE;
+    };
+    let mut line = Vec::new();
+    let mut input = io::stdin().lock();
+    if input.read_until(b'\n', &mut line).is_err() || line != GO {
+        // shakedown is gone (or confused): the server never runs.
+        return ExitCode::FAILURE;
+    }
+    drop(input);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the gate becomes the server launch spawned, in the group launch made for it"
+    )]
+    let mut command = std::process::Command::new(&program);
+    command.args(args).stdin(Stdio::null());
+    let error = std::os::unix::process::CommandExt::exec(&mut command);
+    // stderr is the server's stderr log: the reason lands where the launch error looks.
+    let _ = writeln!(
+        io::stderr(),
+        "shakedown: cannot run `{}`: {error}",
+        std::path::Path::new(&program).display()
+    );
+    ExitCode::from(GATE_EXEC_FAILED)
+}
+
+/// The `exit` test pause point: with `SHAKEDOWN_TEST_PAUSE=exit:MARKER`, the process
+/// writes `PID CODE` to `MARKER` and waits to be killed instead of exiting, so that
+/// a test can read its peak memory (`VmHWM` in `/proc/PID/status`, gone once it exits).
+pub fn pause_before_exit(code: u8) {
+    if pause_point_reached_with("exit", &format!(" {code}")) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Whether `SHAKEDOWN_TEST_PAUSE` names `point`; if so, its marker file now holds our pid.
+pub(crate) fn pause_point_reached(point: &str) -> bool {
+    pause_point_reached_with(point, "")
+}
+
+fn pause_point_reached_with(point: &str, extra: &str) -> bool {
+    let Some(value) = std::env::var_os(PAUSE_ENV) else {
+        return false;
+    };
+    let value = value.to_string_lossy();
+    let Some((name, marker)) = value.split_once(':') else {
+        return false;
+    };
+    if name != point {
+        return false;
+    }
+    let temp = format!("{marker}.tmp{}", std::process::id());
+    std::fs::write(&temp, format!("{}{extra}\n", std::process::id())).is_ok()
+        && std::fs::rename(&temp, marker).is_ok()
 }
 
 /// What a supervisor watches and how it stops it.
@@ -218,6 +338,9 @@ impl SupervisorGuard {
         let mut ack = child.stdout.take().ok_or_else(|| io::Error::other("no stdout pipe"))?;
         let mut pipe = File::from(stdin.into_owned_fd()?);
         pipe.write_all(order.encode().as_bytes())?;
+        if pause_point_reached("supervisor-started") {
+            std::future::pending::<()>().await;
+        }
         match tokio::time::timeout(ACK_TIMEOUT, read_ack(&mut ack)).await {
             Ok(Ok(())) => Ok(Self { _child: child, _ack: ack, pipe: Some(pipe) }),
             Ok(Err(e)) => {

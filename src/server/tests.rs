@@ -575,6 +575,7 @@ fn this_test_binary(test: &str, role: &str) -> SupervisorCommand {
         program: std::env::current_exe().unwrap(),
         args: ["--exact", test, "--nocapture", "--test-threads=1"].map(OsString::from).to_vec(),
         env: vec![(ROLE.into(), role.into())],
+        gate: None,
     }
 }
 
@@ -663,6 +664,7 @@ async fn a_supervisor_that_does_not_acknowledge_fails_the_launch_and_stops_the_s
             program: "false".into(),
             args: Vec::new(),
             env: Vec::new(),
+            gate: None,
         }),
         ..LaunchOptions::default()
     };

@@ -188,7 +188,8 @@ mod observer_tests {
             method: "GET".to_owned(),
             url: "http://x/".to_owned(),
             status: retry.is_none().then_some(200),
-            error: retry.map(|_| "reset".to_owned()),
+            error: None,
+            diagnoses: Vec::new(),
             facts: AttemptFacts::new(),
             decision: retry.map(|retry| Decision {
                 retry,

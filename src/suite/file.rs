@@ -147,6 +147,8 @@ pub(crate) struct RunFile {
     pub(crate) max_time: Option<Spanned<DurationText>>,
     /// `--deadline`: the whole run.
     pub(crate) deadline: Option<Spanned<DurationText>>,
+    /// `--max-filesize`: the largest response body kept, in bytes.
+    pub(crate) max_filesize: Option<Spanned<i64>>,
 }
 
 /// An array of strings, each element with its own span; `K` gives the

@@ -73,7 +73,7 @@
 //! - `[run]`: `transport_retry` (`"safe"`, `"off"`), `retry_methods` (an array
 //!   of upper-case methods), `idempotency_key_header`, `flaky_result`
 //!   (`"pass"`, `"fail"`), `jobs` (≥ 1), `connect_timeout`, `max_time`,
-//!   `deadline` (the whole run); each as the command-line option of the same
+//!   `deadline` (the whole run), `max_filesize` (bytes, ≥ 1); each as the command-line option of the same
 //!   name, which overrides it. Durations here need a unit, unlike on the
 //!   command line where a bare number means seconds.
 //!

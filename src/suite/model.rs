@@ -434,6 +434,8 @@ pub struct RunSettings {
     pub max_time: Option<Duration>,
     /// `deadline`, as `--deadline`: the whole run.
     pub deadline: Option<Duration>,
+    /// `max_filesize`, as `--max-filesize`: bytes.
+    pub max_filesize: Option<u64>,
 }
 
 /// `transport_retry = "safe" | "off"`.

@@ -1123,6 +1123,20 @@ impl Resolver<'_> {
             run.connect_timeout.as_ref().map(|d| self.duration(d, "connect_timeout", false));
         let max_time = run.max_time.as_ref().map(|d| self.duration(d, "max_time", false));
         let deadline = run.deadline.as_ref().map(|d| self.duration(d, "deadline", false));
+        let max_filesize = run.max_filesize.as_ref().map(|n| {
+            let bytes = u64::try_from(*n.get_ref()).ok().filter(|b| *b > 0);
+            if bytes.is_none() {
+                self.error(
+                    SuiteDiagnostic::new(
+                        "`max_filesize` must be at least 1",
+                        n.span(),
+                        "not a number of bytes",
+                    )
+                    .with_help("such as `max_filesize = 104857600` (100 MiB)"),
+                );
+            }
+            bytes
+        });
 
         let settings = RunSettings {
             transport_retry: settle(transport_retry, &mut ok),
@@ -1133,6 +1147,7 @@ impl Resolver<'_> {
             connect_timeout: settle(connect_timeout, &mut ok),
             max_time: settle(max_time, &mut ok),
             deadline: settle(deadline, &mut ok),
+            max_filesize: settle(max_filesize, &mut ok),
         };
         ok.then_some(settings)
     }
@@ -1434,6 +1449,20 @@ mod tests {
         assert_eq!(got[8].0, "`jobs` must be at least 1");
         assert_eq!(got[9].0, "invalid duration `1`");
         assert_eq!(got.len(), 10);
+    }
+
+    #[test]
+    fn max_filesize_is_a_positive_number_of_bytes() {
+        let ok = parse("[run]\nmax_filesize = 1000\n").unwrap();
+        assert_eq!(ok.run().max_filesize, Some(1000));
+        assert_eq!(
+            errors("[run]\nmax_filesize = 0\n")[0],
+            (
+                "`max_filesize` must be at least 1".to_owned(),
+                "0".to_owned(),
+                Some("such as `max_filesize = 104857600` (100 MiB)".to_owned())
+            )
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -107,6 +107,7 @@ impl fmt::Display for TransportFailure {
                 | ErrorKind::Other
                 | ErrorKind::H2Other
                 | ErrorKind::Timeout
+                | ErrorKind::BodyTooLarge
         ) && !self.message.is_empty()
         {
             write!(f, ": {}", self.message)?;
@@ -166,9 +167,32 @@ impl Client {
     }
 
     /// Performs exactly one attempt.
+    ///
+    /// A pooled connection that hyper finds closed when the request is handed to it (the
+    /// request given back, no byte written) is replaced by another connection, as a dead
+    /// one is at checkout: it is recorded in `discarded` (`closed_at_send`), never a failure.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
+        let first = self.send_once(request).await;
+        let Some(stale) = stale_connection(&first) else {
+            return first;
+        };
+        let mut second = self.send_once(request).await;
+        let mut discarded = first.facts.discarded;
+        discarded.push(stale);
+        discarded.append(&mut second.facts.discarded);
+        second.facts.discarded = discarded;
+        second
+    }
+
+    async fn send_once(&mut self, request: &RequestSpec) -> Exchange {
         let max_time = request.options.max_time;
-        let deadline = tokio::time::Instant::now() + max_time;
+        let own = tokio::time::Instant::now() + max_time;
+        let deadline = request.options.deadline.map_or(own, |d| d.min(own));
+        let limit = if deadline < own {
+            format!("the maximum time of {max_time:?} shared by the request's attempts")
+        } else {
+            format!("the maximum time of {max_time:?}")
+        };
         let mut attempt = Attempt {
             start: Instant::now(),
             facts: AttemptFacts::new(),
@@ -197,9 +221,7 @@ impl Client {
                         Phase::Checkout | Phase::Write => Operation::Write,
                         _ => Operation::Read,
                     },
-                    message: format!(
-                        "the attempt did not complete within the maximum time of {max_time:?}"
-                    ),
+                    message: format!("the attempt did not complete within {limit}"),
                 })
             }
         };
@@ -335,6 +357,7 @@ impl Client {
             _ => HttpVersion::Http11,
         };
         let status = parts.status.as_u16();
+        att.facts.status = Some(status);
         let framing = framing_of(request, status, &parts.headers, http2);
         att.facts.framing = Some(framing);
         let connection_header = header_str(&parts.headers, &header::CONNECTION);
@@ -358,9 +381,25 @@ impl Client {
             .map(|(name, value)| (name.as_str().to_owned(), header_value_string(value)))
             .collect();
 
-        // Body.
-        let mut data = BytesMut::new();
-        let body_result = read_body(&mut body, &mut data, &mut att.facts.body_bytes).await;
+        // Body, within the cap: a Content-Length over it fails before reading.
+        let cap = request.options.max_filesize;
+        if framing == Framing::ContentLength
+            && let Some(length) = header_str(&parts.headers, &header::CONTENT_LENGTH)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            && length > cap
+        {
+            return Err(body_too_large(cap, length, "announced by Content-Length"));
+        }
+        let mut data = Vec::new();
+        let body_result =
+            match read_body(&mut body, &mut data, &mut att.facts.body_bytes, cap).await {
+                Ok(()) => Ok(()),
+                Err(BodyError::TooLarge(received)) => {
+                    att.facts.body_complete = Some(false);
+                    return Err(body_too_large(cap, received, "received"));
+                }
+                Err(BodyError::Hyper(e)) => Err(e),
+            };
         // Let the connection task run once, so that a reset already queued behind the
         // last body byte is seen during this attempt (no timer is involved).
         tokio::task::yield_now().await;
@@ -396,7 +435,7 @@ impl Client {
             version,
             status,
             headers,
-            body: data.freeze(),
+            body: Bytes::from(data),
             remote_addr: Some(conn.remote_addr),
             peer_certificate: conn.peer_certificate.clone(),
             duration: att.start.elapsed(),
@@ -520,6 +559,7 @@ impl Client {
             facts.bytes_written = io.written;
             facts.bytes_read = io.read;
             facts.bytes_total = io.head_end.map(|h| h + att.request_body_len);
+            facts.request_body_bytes = att.request_body_len;
             facts.socket_error = io.error.as_ref().map(|e| SocketError {
                 operation: e.operation,
                 kind: e.failure_kind(),
@@ -538,6 +578,13 @@ impl Client {
                 }
             } else if io.eof {
                 End::Fin
+            } else if result.is_ok()
+                && !matches!(conn.sender, Sender::H2(_))
+                && facts.bytes_total.is_some_and(|total| io.written < total)
+            {
+                // The answer came before the request was written whole, and the connection
+                // was dropped before its end showed: a clean end was not seen, so none is claimed.
+                End::NotObserved
             } else {
                 End::Clean
             };
@@ -598,6 +645,22 @@ impl Client {
         });
         Exchange { result, facts }
     }
+}
+
+/// The pooled connection of a failed exchange that hyper gave the request back on, before
+/// any byte was written: a stale connection to replace.
+fn stale_connection(exchange: &Exchange) -> Option<DiscardedConnection> {
+    let failure = exchange.result.as_ref().err()?;
+    let conn = exchange.facts.connection.as_ref()?;
+    (failure.phase == Phase::Checkout && conn.reused && exchange.facts.bytes_written == 0).then(
+        || DiscardedConnection {
+            id: conn.id,
+            idle: conn.idle.unwrap_or_default(),
+            reason: "closed_at_send",
+            closed_after_idle: None,
+            os: exchange.facts.socket_error.as_ref().and_then(|e| e.os),
+        },
+    )
 }
 
 fn timings(
@@ -680,7 +743,11 @@ fn failure_from(
     error: &hyper::Error,
     handed_back: bool,
 ) -> FailureFacts {
-    let message = error_chain(error);
+    let mut message = error_chain(error);
+    if error.is_parse() && message.contains("message head is too large") {
+        // Endless or huge headers: name the limit (docs/limits.md).
+        message.push_str(" (over hyper's limits: a head of about 400 KiB or 100 header fields)");
+    }
     // 1. An HTTP/2 stream or connection error (RST_STREAM, GOAWAY) explains more than the
     //    socket error that may follow it.
     if let Some(h2) = find_source::<h2::Error>(error)
@@ -800,18 +867,50 @@ fn h2_reason(error: &hyper::Error) -> Option<u32> {
     find_source::<h2::Error>(error).and_then(h2::Error::reason).map(u32::from)
 }
 
+/// Why a body read stopped early.
+enum BodyError {
+    /// The connection or the framing failed.
+    Hyper(hyper::Error),
+    /// More than the cap arrived: this many bytes, counting the chunk that crossed it.
+    TooLarge(u64),
+}
+
+/// Reads the whole body into `data`, never holding more than `cap` bytes (the
+/// buffer grows by doubling, but never past the cap).
 async fn read_body(
     body: &mut Incoming,
-    data: &mut BytesMut,
+    data: &mut Vec<u8>,
     count: &mut u64,
-) -> Result<(), hyper::Error> {
+    cap: u64,
+) -> Result<(), BodyError> {
     while let Some(frame) = body.frame().await {
-        if let Ok(chunk) = frame?.into_data() {
+        if let Ok(chunk) = frame.map_err(BodyError::Hyper)?.into_data() {
             *count += chunk.len() as u64;
+            if *count > cap {
+                return Err(BodyError::TooLarge(*count));
+            }
+            let needed = data.len() + chunk.len();
+            if needed > data.capacity() {
+                let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+                let target = needed.max(data.capacity().saturating_mul(2)).min(limit).max(needed);
+                data.reserve_exact(target - data.len());
+            }
             data.extend_from_slice(&chunk);
         }
     }
     Ok(())
+}
+
+fn body_too_large(cap: u64, bytes: u64, how: &str) -> FailureFacts {
+    plain_failure(
+        Phase::ReadBody,
+        ErrorKind::BodyTooLarge,
+        Operation::Read,
+        format!(
+            "the body exceeds the cap of {cap} bytes ({bytes} bytes {how}); \
+             raise it with --max-filesize BYTES"
+        ),
+    )
 }
 
 fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bool) -> Framing {

@@ -148,7 +148,16 @@ impl Connector {
         deadline: tokio::time::Instant,
     ) -> Result<Connected, ConnectError> {
         let start = Instant::now();
-        let connect_deadline = deadline.min(tokio::time::Instant::now() + options.connect_timeout);
+        let own = tokio::time::Instant::now() + options.connect_timeout;
+        let connect_deadline = deadline.min(options.connect_deadline.map_or(own, |d| d.min(own)));
+        let limit = if options.connect_deadline.is_some_and(|d| d < own) {
+            format!(
+                "the connect timeout of {:?} shared by the request's attempts",
+                options.connect_timeout
+            )
+        } else {
+            format!("the connect timeout of {:?}", options.connect_timeout)
+        };
         let tls = url.scheme() == "https";
         let host = url_host(url);
         let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
@@ -167,8 +176,7 @@ impl Connector {
                     ErrorKind::Timeout,
                     Operation::Connect,
                     format!(
-                        "connect to {host}:{port} timed out after {:?}",
-                        options.connect_timeout
+                        "connect to {host}:{port} timed out after {connect_time:.1?} ({limit})"
                     ),
                 );
                 e.connect_time = Some(connect_time);
@@ -216,7 +224,7 @@ impl Connector {
                     Phase::Tls,
                     ErrorKind::Timeout,
                     Operation::Handshake,
-                    format!("TLS handshake with {host}:{port} timed out"),
+                    format!("TLS handshake with {host}:{port} timed out ({limit})"),
                 )));
             }
         };
@@ -343,6 +351,7 @@ fn build_tls_config(settings: &TlsSettings) -> Result<ClientConfig, ConnectError
     } else {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut pinned = Vec::new();
         for path in &settings.ca_certificates {
             let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
                 tls_error(format!("failed to read CA file {}: {e}", path.display()))
@@ -351,12 +360,23 @@ fn build_tls_config(settings: &TlsSettings) -> Result<ClientConfig, ConnectError
                 let cert = cert.map_err(|e| {
                     tls_error(format!("failed to parse CA file {}: {e}", path.display()))
                 })?;
+                pinned.push(cert.clone());
                 roots.add(cert).map_err(|e| {
                     tls_error(format!("invalid CA certificate in {}: {e}", path.display()))
                 })?;
             }
         }
-        builder.with_root_certificates(roots)
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::clone(&provider),
+        )
+        .build()
+        .map_err(|e| tls_error(format!("TLS configuration: {e}")))?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(CaFileVerifier {
+            webpki,
+            pinned,
+            algorithms: provider.signature_verification_algorithms,
+        }))
     };
     let mut config = match &settings.client_certificate {
         None => builder.with_no_client_auth(),
@@ -385,6 +405,148 @@ fn build_tls_config(settings: &TlsSettings) -> Result<ClientConfig, ConnectError
         config.alpn_protocols.push(b"http/1.1".to_vec());
     }
     Ok(config)
+}
+
+/// Verification with `--cacert` files, as curl does it: webpki's path validation
+/// first; when that fails and the server's certificate is itself one of the
+/// `--cacert` certificates (byte for byte), the certificate is trusted directly, as
+/// OpenSSL trusts an anchor: it must be within its validity period and name the
+/// host (subjectAltName, or the subject's CN when there is no subjectAltName). This
+/// accepts OpenSSL's default self-signed certificate (`openssl req -x509`, marked
+/// as a CA), which webpki refuses as `CaUsedAsEndEntity`. The handshake signature
+/// is checked either way, so the peer holds that certificate's key.
+#[derive(Debug)]
+struct CaFileVerifier {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for CaFileVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let error = match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(error) => error,
+        };
+        if !self.pinned.iter().any(|c| c.as_ref() == end_entity.as_ref()) {
+            return Err(error);
+        }
+        pinned_certificate_valid(end_entity, server_name, now)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The checks of a certificate trusted because it is itself in the `--cacert` set:
+/// the validity period, and the host name.
+fn pinned_certificate_valid(
+    der: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<(), rustls::Error> {
+    use rustls::CertificateError;
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    if now_secs < cert.validity().not_before.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::NotValidYet));
+    }
+    if now_secs > cert.validity().not_after.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+    }
+    let san: Vec<GeneralName<'_>> = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|ext| ext.value.general_names.clone())
+        .unwrap_or_default();
+    let names_host = match server_name {
+        ServerName::IpAddress(ip) => {
+            let ip = IpAddr::from(*ip);
+            san.iter().any(|name| match name {
+                GeneralName::IPAddress(bytes) => match bytes.len() {
+                    4 => <[u8; 4]>::try_from(*bytes).is_ok_and(|b| IpAddr::from(b) == ip),
+                    16 => <[u8; 16]>::try_from(*bytes).is_ok_and(|b| IpAddr::from(b) == ip),
+                    _ => false,
+                },
+                _ => false,
+            })
+        }
+        ServerName::DnsName(host) => {
+            let host = host.as_ref();
+            let dns: Vec<&str> = san
+                .iter()
+                .filter_map(|name| match name {
+                    GeneralName::DNSName(dns) => Some(*dns),
+                    _ => None,
+                })
+                .collect();
+            if dns.is_empty() {
+                // No DNS name in subjectAltName: the CN names the host (OpenSSL's and
+                // curl's fallback).
+                cert.subject()
+                    .iter_common_name()
+                    .filter_map(|cn| cn.as_str().ok())
+                    .any(|cn| dns_name_matches(cn, host))
+            } else {
+                dns.iter().any(|pattern| dns_name_matches(pattern, host))
+            }
+        }
+        _ => false,
+    };
+    if names_host {
+        Ok(())
+    } else {
+        Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName))
+    }
+}
+
+/// A certificate name against a host: case-insensitive, a leading `*.` matching
+/// exactly one label.
+fn dns_name_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let pattern = pattern.trim_end_matches('.');
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
+        None => pattern.eq_ignore_ascii_case(host),
+    }
 }
 
 /// `--insecure`: accepts any certificate, but still checks the handshake signatures

@@ -96,6 +96,9 @@ pub enum ErrorKind {
     H2Other,
     /// The host name could not be resolved.
     Dns,
+    /// The response body is larger than `--max-filesize` (said by `Content-Length`
+    /// or counted while reading); nothing more is read.
+    BodyTooLarge,
     /// Anything else (a malformed response, an unreachable network, ...).
     Other,
 }
@@ -114,6 +117,7 @@ impl ErrorKind {
             ErrorKind::H2Goaway => "h2_goaway",
             ErrorKind::H2Other => "h2_other",
             ErrorKind::Dns => "dns",
+            ErrorKind::BodyTooLarge => "body_too_large",
             ErrorKind::Other => "other",
         }
     }
@@ -131,6 +135,7 @@ impl ErrorKind {
             ErrorKind::H2Goaway => "HTTP/2 connection going away (GOAWAY)",
             ErrorKind::H2Other => "HTTP/2 protocol error",
             ErrorKind::Dns => "name resolution failed",
+            ErrorKind::BodyTooLarge => "response body too large",
             ErrorKind::Other => "transport error",
         }
     }
@@ -261,6 +266,9 @@ pub enum End {
     Timeout,
     /// The attempt ended before a connection existed.
     NoConnection,
+    /// The response arrived before the whole request was written, and the connection was
+    /// closed without its end being seen: neither clean nor proven reset.
+    NotObserved,
 }
 
 impl End {
@@ -273,6 +281,7 @@ impl End {
             End::Error => "error",
             End::Timeout => "timeout",
             End::NoConnection => "no_connection",
+            End::NotObserved => "not_observed",
         }
     }
 }
@@ -311,7 +320,8 @@ pub struct DiscardedConnection {
     pub id: ConnectionId,
     /// How long it had been idle.
     pub idle: Duration,
-    /// Why it was discarded: `idle_eof`, `idle_error`, `closed`, `idle_timeout`.
+    /// Why it was discarded: `idle_eof`, `idle_error`, `closed`, `idle_timeout`, or
+    /// `closed_at_send` (found closed when the request was handed to it, nothing written).
     pub reason: &'static str,
     /// After how much idle time the EOF or error was seen, when one was.
     pub closed_after_idle: Option<Duration>,
@@ -394,6 +404,10 @@ pub struct AttemptFacts {
     pub bytes_written: u64,
     /// Request size in bytes (head + body), once the head is known to be complete.
     pub bytes_total: Option<u64>,
+    /// The request body's size in bytes.
+    pub request_body_bytes: u64,
+    /// The response status, once the response head arrived (kept when the body then fails).
+    pub status: Option<u16>,
     /// Response bytes read, head included.
     pub bytes_read: u64,
     /// Response body bytes received.
@@ -431,6 +445,8 @@ impl AttemptFacts {
             phase_reached: Phase::Connect,
             bytes_written: 0,
             bytes_total: None,
+            request_body_bytes: 0,
+            status: None,
             bytes_read: 0,
             body_bytes: 0,
             framing: None,

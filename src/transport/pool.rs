@@ -19,7 +19,9 @@
 //! # Idle limits
 //!
 //! - 1 s by default, when the server gave no hint;
-//! - with `Keep-Alive: timeout=N`, N − 1 s (zero or less: never reused);
+//! - with `Keep-Alive: timeout=N`, N minus a margin that scales with N: a quarter of it,
+//!   at most 1 s (`timeout=1` gives 750 ms, `timeout=5` gives 4 s), so a short announced
+//!   limit keeps reuse possible while staying clear of the server's close;
 //! - after an idle close observed at idle time T on an origin, idle time on that
 //!   origin stays below T: the limit becomes T − min(T/2, 1 s).
 //!
@@ -222,10 +224,10 @@ impl Pool {
         }
     }
 
-    /// Records a `Keep-Alive: timeout=N` hint: the origin's limit becomes N − 1 s
+    /// Records a `Keep-Alive: timeout=N` hint: the origin's limit becomes [`keep_alive_limit`]
     /// (returned; zero means no reuse).
     pub(crate) fn learn_keep_alive(&mut self, origin: &str, timeout: Duration) -> Duration {
-        let limit = timeout.saturating_sub(Duration::from_secs(1));
+        let limit = keep_alive_limit(timeout);
         let entry =
             self.learned.entry(origin.to_owned()).or_insert((limit, SOURCE_KEEP_ALIVE_HEADER));
         if entry.1 == SOURCE_KEEP_ALIVE_HEADER || limit < entry.0 {
@@ -269,6 +271,12 @@ impl Pool {
     }
 }
 
+/// The idle limit kept below a server's announced `Keep-Alive: timeout`: the margin is a
+/// quarter of the timeout, at most 1 s, so that `timeout=1` still allows reuse (750 ms).
+pub(crate) fn keep_alive_limit(timeout: Duration) -> Duration {
+    timeout.saturating_sub((timeout / 4).min(Duration::from_secs(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,14 +286,19 @@ mod tests {
         let mut pool = Pool::default();
         assert_eq!(
             pool.learn_keep_alive("http://a:80", Duration::from_secs(2)),
-            Duration::from_secs(1)
+            Duration::from_millis(1500)
         );
-        assert_eq!(pool.learn_keep_alive("http://b:80", Duration::from_secs(1)), Duration::ZERO);
+        assert_eq!(
+            pool.learn_keep_alive("http://b:80", Duration::from_secs(1)),
+            Duration::from_millis(750)
+        );
+        assert_eq!(keep_alive_limit(Duration::from_secs(5)), Duration::from_secs(4));
+        assert_eq!(keep_alive_limit(Duration::ZERO), Duration::ZERO);
         assert_eq!(
             pool.learned_idle_limits(),
             vec![
-                ("http://a:80".to_owned(), Duration::from_secs(1), SOURCE_KEEP_ALIVE_HEADER),
-                ("http://b:80".to_owned(), Duration::ZERO, SOURCE_KEEP_ALIVE_HEADER),
+                ("http://a:80".to_owned(), Duration::from_millis(1500), SOURCE_KEEP_ALIVE_HEADER),
+                ("http://b:80".to_owned(), Duration::from_millis(750), SOURCE_KEEP_ALIVE_HEADER),
             ]
         );
     }

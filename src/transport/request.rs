@@ -50,7 +50,21 @@ pub struct RequestOptions {
     pub connect_to: Vec<(String, u16, String, u16)>,
     /// Never reuse a pooled connection, and do not pool this one (`--no-keepalive`).
     pub no_keepalive: bool,
+    /// The largest response body kept, in bytes (`--max-filesize`); a larger body
+    /// (or a larger `Content-Length`) fails the attempt with
+    /// [`ErrorKind::BodyTooLarge`](super::ErrorKind::BodyTooLarge).
+    pub max_filesize: u64,
+    /// The caller's deadline for this attempt (the entry's `--max-time`, shared by all
+    /// its attempts): the attempt ends at the earlier of this and `now + max_time`.
+    pub deadline: Option<tokio::time::Instant>,
+    /// The caller's deadline for the connect phase (what is left of the entry's
+    /// `--connect-timeout` after earlier attempts spent connecting): the connect and TLS
+    /// handshake end at the earliest of this, `now + connect_timeout` and the deadline.
+    pub connect_deadline: Option<tokio::time::Instant>,
 }
+
+/// The default of [`RequestOptions::max_filesize`]: 64 MiB (`docs/limits.md`).
+pub const DEFAULT_MAX_FILESIZE: u64 = 64 * 1024 * 1024;
 
 impl Default for RequestOptions {
     fn default() -> RequestOptions {
@@ -65,6 +79,9 @@ impl Default for RequestOptions {
             resolve: Vec::new(),
             connect_to: Vec::new(),
             no_keepalive: false,
+            max_filesize: DEFAULT_MAX_FILESIZE,
+            deadline: None,
+            connect_deadline: None,
         }
     }
 }

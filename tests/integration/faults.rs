@@ -165,7 +165,12 @@ fn assert_failure(attempt: &Value, phase: &str, kind: &str, errno: Option<i64>, 
         }
         None => assert_eq!(f["error"]["errno"], Value::Null, "{attempt:#}"),
     }
-    assert!(attempt["status"].is_null(), "{attempt:#}");
+    // A head that arrived keeps its status when the body then fails (issue 9).
+    if phase == "read_body" {
+        assert!(attempt["status"].is_u64(), "{attempt:#}");
+    } else {
+        assert!(attempt["status"].is_null(), "{attempt:#}");
+    }
 }
 
 /// A counter of `/stats`, 0 when absent.
@@ -353,13 +358,14 @@ fn early_response_after_a_failed_body_write_is_read_and_used() {
     // The server's RST follows its answer at once. Whichever blocked syscall meets it
     // first reports it: the pending body write (the transport stops propagating that
     // error, so the answer is still read), or a read after the complete answer. If the
-    // answer was read before the RST arrived, the attempt ended clean. Never a failure.
+    // answer was read before the RST arrived, the end was not seen (`not_observed`, never
+    // `clean`: the body was cut short). Never a failure.
     let after_write = f["early_response_after_write_error"] == true;
     let after_answer = f["complete_then_reset"] == true;
     if f["ended_with"] == "rst" {
         assert!(after_write != after_answer, "exactly one of the two: {f:#}");
     } else {
-        assert_eq!(f["ended_with"], "clean", "{f:#}");
+        assert_eq!(f["ended_with"], "not_observed", "{f:#}");
         assert!(!after_write && !after_answer, "{f:#}");
     }
     assert!(r.ledger().is_empty(), "{:#?}", r.ledger());
@@ -1078,7 +1084,7 @@ fn three_gets(dir: &Path, delay: &str) -> PathBuf {
 }
 
 #[test]
-fn keep_alive_timeout_2_is_learned_as_1s_and_a_longer_idle_is_not_reused() {
+fn keep_alive_timeout_2_is_learned_as_1_5s_and_a_longer_idle_is_not_reused() {
     let fixture = Fixture::start(&["--keepalive-timeout-ms", "2000", "--advertise-keepalive"]);
     let dir = temp_dir();
     let r = run(&fixture.base_url, &[three_gets(dir.path(), "1500ms")], &[]);
@@ -1087,7 +1093,7 @@ fn keep_alive_timeout_2_is_learned_as_1s_and_a_longer_idle_is_not_reused() {
     let second = r.attempts(0, 2);
     assert!(reused(second[0]));
     assert_eq!(conn(second[0])["last_keep_alive_timeout_ms"], 2000.0, "{:#}", second[0]);
-    // 1.5 s idle is above the learned 1 s: not reused, although the server would still
+    // 1.5 s idle reaches the learned 1.5 s (2 s minus a quarter): not reused, although the server would still
     // have accepted it, so nothing failed.
     let third = r.attempts(0, 3);
     assert_eq!(third.len(), 1);
@@ -1102,12 +1108,12 @@ fn keep_alive_timeout_2_is_learned_as_1s_and_a_longer_idle_is_not_reused() {
 }
 
 #[test]
-fn keep_alive_timeout_3_is_learned_as_2s_above_the_default() {
+fn keep_alive_timeout_3_is_learned_as_2_25s_above_the_default() {
     let fixture = Fixture::start(&["--keepalive-timeout-ms", "3000", "--advertise-keepalive"]);
     let dir = temp_dir();
     let r = run(&fixture.base_url, &[three_gets(dir.path(), "1500ms")], &[]);
     assert_eq!(r.code(), 0, "{:?}", r.out);
-    // 1.5 s is above the 1 s default but below the learned 2 s: reused.
+    // 1.5 s is above the 1 s default but below the learned 2.25 s: reused.
     let third = r.attempts(0, 3);
     assert!(reused(third[0]), "{:#}", third[0]);
     assert!(r.ledger().is_empty(), "{:#?}", r.ledger());

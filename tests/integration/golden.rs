@@ -43,6 +43,8 @@ fn redact(text: &str, dir: &Path) -> String {
             // Durations and rates in terminal text.
             (r"\b\d+(\.\d+)?/s\b", "[RATE]/s"),
             (r"\b\d+(\.\d+)? ?(ms|µs|us|s)\b", "[DURATION]"),
+            // Host-wide kernel counter deltas in diagnosis evidence: other traffic moves them.
+            (r#"kernel TCP counters over the last \[DURATION\][^"\n]*"#, "[KERNEL COUNTERS]"),
             (r#"(time|timestamp)="[^"]*""#, r#"$1="[T]""#),
             (r"\bpid \d+", "pid [PID]"),
             (r"\bconnection #?\d+", "connection [ID]"),

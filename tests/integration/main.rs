@@ -7,8 +7,12 @@ mod support;
 
 // The command line: flags, exit codes, usage errors.
 mod cli;
+// Hostile conditions: SIGKILLs in the launch windows, hostile servers, limits, secrets.
+mod hostile;
 // The Django project of tests/django under `shakedown run` (needs scripts/prepare-python).
 mod django;
+// Issue 9: the reset diagnosis of every cause the fixture service can produce.
+mod diagnosis;
 // The documentation's tables and examples, against the code and real runs.
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.

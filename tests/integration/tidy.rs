@@ -77,8 +77,24 @@ fn pure_modules_import_no_io() {
                 "crate::runner",
             ],
         ),
+        (
+            "src/diagnosis",
+            &[
+                "tokio",
+                "hyper",
+                "std::fs",
+                "std::net",
+                "std::time::Instant",
+                "SystemTime",
+                "crate::transport::client",
+                "crate::transport::pool",
+                "crate::runner",
+                "crate::report",
+                "crate::cli",
+            ],
+        ),
         ("src/report", &["tokio", "hyper", "std::fs", "std::net", "crate::transport::client"]),
-        ("src/transport", &["crate::retry", "crate::runner"]),
+        ("src/transport", &["crate::retry", "crate::runner", "crate::diagnosis"]),
         // The engine and the process lifecycle return values and events; only `cli` prints.
         (
             "src/session",
