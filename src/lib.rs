@@ -12,6 +12,7 @@
 //! - [`report`]: turns outcomes into JSON and JUnit documents and terminal lines.
 //! - [`suite`]: the suite file (`shakedown.toml`); text in, validated `Suite` and diagnostics out.
 //! - [`server`]: the lifecycle of a launched service under test: process group, readiness, logs, stop.
+//! - [`session`]: the suite engine of `shakedown run`: servers, layers, signals, checkpoints; emits events.
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
 //! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
@@ -27,5 +28,6 @@ pub mod retry;
 pub mod runner;
 pub mod scenario;
 pub mod server;
+pub mod session;
 pub mod suite;
 pub mod transport;

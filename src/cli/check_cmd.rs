@@ -1,19 +1,24 @@
 //! `shakedown check`: parse files and list their entries, sending nothing; given one
 //! suite file (`*.toml`), validate it and every scenario file it names instead.
 
+use std::path::Path;
+
 use crate::cli::args::CheckArgs;
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::Printer;
+use crate::cli::terminal::print_load_error;
 use crate::exit_code;
 use crate::report::human;
 use crate::scenario::{self, LineIndex};
+use crate::session::load_suite;
+use crate::suite::{CommandSpec, Isolation, LayerKind, Program, ServerTarget};
 
 /// Runs `shakedown check`.
 pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
     if let [suite] = args.files.as_slice()
         && suite.extension().is_some_and(|e| e == "toml")
     {
-        return crate::cli::run_cmd::check_suite(suite, printer);
+        return check_suite(suite, printer);
     }
     let files = match crate::cli::files::collect(&args.files, &[]) {
         Ok(files) => files,
@@ -70,4 +75,65 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
         }
     }
     code
+}
+
+/// `shakedown check SUITE.toml`: validates the suite and its scenario files and lists
+/// what would run.
+fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
+    let loaded = match load_suite(path) {
+        Ok(loaded) => loaded,
+        Err(error) => return print_load_error(&error, printer),
+    };
+    let suite = &loaded.suite;
+    printer.out(&format!("{}: suite", loaded.path.display()));
+    for def in suite.start_order() {
+        let name = def.name().unwrap_or("main");
+        match def.target() {
+            ServerTarget::Launch { command, .. } => {
+                printer.out(&format!("  server {name}: {}", describe_command(command)));
+            }
+            ServerTarget::External { url } => {
+                printer.out(&format!("  server {name}: external {}", url.get_ref()));
+            }
+        }
+    }
+    for (layer, files) in suite.layers().iter().zip(&loaded.files) {
+        match layer.kind() {
+            LayerKind::Command { command, .. } => {
+                printer.out(&format!(
+                    "  layer {}: command {}",
+                    layer.name(),
+                    describe_command(command)
+                ));
+            }
+            LayerKind::Scenarios { isolation, .. } => {
+                let isolation = match isolation {
+                    Isolation::Shared => "shared",
+                    Isolation::Restart => "restart",
+                };
+                printer.out(&format!(
+                    "  layer {}: {} scenario file(s), isolation {isolation}",
+                    layer.name(),
+                    files.len()
+                ));
+                for file in files {
+                    printer.out(&format!("    {}", file.path.display()));
+                }
+            }
+        }
+    }
+    exit_code::SUCCESS
+}
+
+fn describe_command(command: &CommandSpec) -> String {
+    let program = match command.program() {
+        Program::Path(path) => path.get_ref().display().to_string(),
+        Program::Search(name) => name.get_ref().clone(),
+    };
+    let mut out = program;
+    for arg in command.args() {
+        out.push(' ');
+        out.push_str(&arg.render(|p| Some(p.to_string())).unwrap_or_default());
+    }
+    out
 }

@@ -10,7 +10,7 @@ mod files;
 mod output;
 mod proxy_cmd;
 mod run_cmd;
-mod run_report;
+mod terminal;
 mod test_cmd;
 
 use std::process::ExitCode;

@@ -4,7 +4,6 @@
 //! is not an error (ripgrep's rule): `shakedown test | head` must not fail.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
 
 use crate::report::human::Style;
 
@@ -112,19 +111,7 @@ fn secret_forms(secrets: &[String]) -> Vec<String> {
     forms
 }
 
-/// Replaces `path` with `bytes` atomically: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::session::write_atomically;
 
 #[cfg(test)]
 mod tests {
@@ -150,14 +137,5 @@ mod tests {
         let mut url = url::Url::parse("http://h/p").unwrap();
         url.set_query(Some(&format!("key={secret}")));
         assert_eq!(redact(url.as_str(), &secrets), "http://h/p?key=***");
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/report.json");
-        write_atomically(&path, b"one").unwrap();
-        write_atomically(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
     }
 }

@@ -6,15 +6,15 @@
 //! finished file, the failures and the ledger, writes the reports, and returns
 //! the exit code.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::cli::terminal::Terminal;
 use crate::exit_code;
 use crate::report::{human, hurl_json, json, junit, tap};
 use crate::retry::{Budget, RetryPolicy};
@@ -24,7 +24,9 @@ use crate::runner::options::{Netrc, parse_duration};
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::InvalidUtf8;
-use crate::scenario::ast::DurationUnit;
+use crate::scenario::ast::{DurationUnit, HurlFile};
+use crate::session::pool::{self, PoolError, Queue, Worker};
+use crate::session::{self, Event, Reporter, Stamped};
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
 
@@ -383,46 +385,46 @@ fn execute(
     let settings = Arc::new(settings);
     let budget = Arc::new(Budget::default());
     let files = Arc::new(files);
-    let next = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+    let queue = Arc::new(Queue::new(files.len()));
     let workers = jobs.min(files.len()).max(1);
-    let fail_fast = args.fail_fast;
     let mut results: Vec<(usize, FileRun)> = Vec::new();
-    if workers == 1 {
-        // One worker runs on this thread: no thread to spawn, no second malloc arena.
-        worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
-            report_file(args, &run, printer);
-            results.push((index, run));
-            true
-        });
-    } else {
-        let (sender, receiver) = mpsc::channel::<(usize, FileRun)>();
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            let (settings, budget, files, next, stop, sender) = (
-                settings.clone(),
-                budget.clone(),
-                files.clone(),
-                next.clone(),
-                stop.clone(),
-                sender.clone(),
-            );
-            handles.push(std::thread::spawn(move || {
-                worker(&settings, &budget, &files, &next, &stop, fail_fast, &mut |index, run| {
-                    sender.send((index, run)).is_ok()
-                });
-            }));
+    // The terminal reporter; each file's text is redacted with that file's secrets.
+    let mut terminal = Terminal::new(
+        printer.style(),
+        args.verbose || args.very_verbose,
+        args.json,
+        Arc::new(str::to_owned),
+    )
+    .with_long_errors(args.error_format == Some(ErrorFormat::Long));
+    let sources = Arc::new(Sources::of(&files));
+    let make = {
+        let (settings, budget, files, queue) =
+            (settings.clone(), budget.clone(), files.clone(), queue.clone());
+        let fail_fast = args.fail_fast;
+        move || TestWorker {
+            settings: settings.clone(),
+            budget: budget.clone(),
+            files: files.clone(),
+            sources: sources.clone(),
+            queue: queue.clone(),
+            fail_fast,
         }
-        drop(sender);
-        for (index, run) in receiver {
-            report_file(args, &run, printer);
-            results.push((index, run));
+    };
+    // A worker whose runtime cannot start reports the file it took as not run.
+    let failed = {
+        let files = files.clone();
+        move |index: usize, error: &PoolError| {
+            let path = files.get(index).map_or(Path::new("-"), PathBuf::as_path);
+            unreadable(path, error.to_string())
         }
-        for handle in handles {
-            if handle.join().is_err() {
-                printer.error("error: a worker thread panicked; this is a bug in shakedown");
-            }
-        }
+    };
+    let errors = pool::run_on_threads(&queue, workers, make, failed, &mut |index, run| {
+        let event = Event::FileFinished { layer: None, run: &run };
+        terminal.report(&Stamped { at: SystemTime::now(), event });
+        results.push((index, run));
+    });
+    for error in errors {
+        printer.error(&format!("error: {error}"));
     }
     results.sort_by_key(|(index, _)| *index);
     let secrets: Vec<String> =
@@ -475,16 +477,17 @@ fn execute(
         printer.err(&human::budget_warning(budget.retries(), budget.requests()));
     }
 
+    let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
     let info = json::RunInfo {
+        outcome: session::verdict(code, &outcomes),
         command_line: command_line.iter().map(|a| redact(a, &secrets)).collect(),
-        options: effective_options(&settings),
-        policy: policy_json(&settings.retry_policy, flaky_result),
+        options: json::options_json(&settings),
+        policy: json::policy_json(&settings.retry_policy, flaky_result == FlakyResult::Fail),
         started,
         duration,
-        learned_idle_limits: learned_limits_json(&learned),
+        learned_idle_limits: json::learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
     };
-    let mut code = exit_code::combine(outcomes.iter().map(|f| file_exit_code(f, flaky_result)));
     if output_failed {
         // Hurl: an output file that cannot be written is a runtime error.
         code = exit_code::combine([code, exit_code::RUNTIME]);
@@ -532,178 +535,114 @@ fn execute(
     code
 }
 
-/// The transport retry policy in force, for the report's `run.policy`.
-pub(crate) fn policy_json(policy: &RetryPolicy, flaky_result: FlakyResult) -> serde_json::Value {
-    serde_json::json!({
-        "transport_retry": if policy.enabled { "safe" } else { "off" },
-        "retry_methods": policy.idempotent_methods,
-        "idempotency_key_header": policy.idempotency_key_header,
-        "max_extra_attempts": policy.max_extra_attempts,
-        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
-        "budget": { "min_retries": 10, "percent_of_requests": 20 },
-        "flaky_result": match flaky_result { FlakyResult::Pass => "pass", FlakyResult::Fail => "fail" },
-    })
-}
-
-/// The idle limits every file's client learned, one per origin (the lowest wins).
-pub(crate) fn learned_limits_json(
-    learned: &[(String, std::time::Duration, &'static str)],
-) -> serde_json::Value {
-    let mut limits: std::collections::BTreeMap<&str, (std::time::Duration, &str)> =
-        std::collections::BTreeMap::new();
-    for (origin, limit, source) in learned {
-        let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
-        if *limit < entry.0 {
-            *entry = (*limit, source);
-        }
-    }
-    serde_json::Value::Array(
-        limits
-            .into_iter()
-            .map(|(origin, (limit, source))| {
-                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
-            })
-            .collect(),
-    )
-}
-
-pub(crate) fn effective_options(settings: &RunSettings) -> serde_json::Value {
-    let d = &settings.defaults;
-    serde_json::json!({
-        "location": d.location,
-        "max_redirs": d.max_redirs,
-        "insecure": d.insecure,
-        "connect_timeout_ms": d.connect_timeout.as_millis(),
-        "max_time_ms": d.max_time.as_millis(),
-        "retry": d.retry,
-        "retry_interval_ms": d.retry_interval.as_millis(),
-        "repeat": d.repeat,
-        "delay_ms": d.delay.as_millis(),
-        "compressed": d.compressed,
-        "continue_on_error": settings.continue_on_error,
-        "ignore_asserts": settings.ignore_asserts,
-        "no_keepalive": settings.no_keepalive,
-    })
-}
-
-pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
-    match file.outcome {
-        Outcome::Passed | Outcome::Skipped => exit_code::SUCCESS,
-        Outcome::Flaky => match flaky_result {
-            FlakyResult::Pass => exit_code::SUCCESS,
-            FlakyResult::Fail => exit_code::FLAKY,
-        },
-        Outcome::Failed => exit_code::ASSERT,
-        Outcome::Error | Outcome::Interrupted => match file.file_error {
-            Some(FileError::Parse(_)) => exit_code::INPUT,
-            _ => exit_code::RUNTIME,
-        },
-    }
-}
-
-fn report_file(args: &TestArgs, run: &FileRun, printer: &mut Printer) {
-    let secrets = &run.secrets;
-    let style = printer.style();
-    if args.verbose || args.very_verbose {
-        for line in &run.log {
-            printer.err(&redact(line, secrets));
-        }
-    }
-    for line in human::warning_lines(&run.outcome) {
-        printer.err(&redact(&line, secrets));
-    }
-    for line in human::ledger_lines(&run.outcome) {
-        printer.err(&redact(&line, secrets));
-    }
-    let failures = human::failures(&run.outcome, style);
-    if !failures.is_empty() {
-        printer.err(&redact(failures.trim_end(), secrets));
-        if args.error_format == Some(ErrorFormat::Long)
-            && let Some(response) = &run.last_response
-        {
-            printer.err(&redact(&long_error_response(response), secrets));
-        }
-    }
-    if args.json {
-        let line = json::file_json(&run.outcome).to_string();
-        printer.out(&redact(&line, secrets));
-    }
-    printer.err(&redact(&human::file_line(&run.outcome), secrets));
-}
-
-/// `--error-format long`: the last response after the failures, as Hurl prints it:
-/// status line, headers, and the body (as text when it decodes, else its size).
-fn long_error_response(response: &crate::transport::request::Response) -> String {
-    let mut out = format!("{} {}\n", response.version.as_str(), response.status);
-    for (name, value) in &response.headers {
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
-    match crate::runner::body::text(response) {
-        Ok(text) => out.push_str(&text),
-        Err(_) => out.push_str(&format!("<{} bytes of binary body>", response.body.len())),
-    }
-    out
-}
-
-fn worker(
-    settings: &RunSettings,
-    budget: &Budget,
-    files: &[PathBuf],
-    next: &AtomicUsize,
-    stop: &AtomicBool,
-    fail_fast: bool,
-    deliver: &mut dyn FnMut(usize, FileRun) -> bool,
-) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let index = next.fetch_add(1, Ordering::SeqCst);
-            if let Some(path) = files.get(index) {
-                deliver(index, unreadable(path, format!("cannot start a runtime: {e}")));
-            }
-            return;
-        }
+fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+    let flaky_result = match flaky_result {
+        FlakyResult::Pass => session::FlakyResult::Pass,
+        FlakyResult::Fail => session::FlakyResult::Fail,
     };
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let index = next.fetch_add(1, Ordering::SeqCst);
-        let Some(path) = files.get(index) else { return };
-        let read = if path.as_os_str() == STDIN_PATH {
-            stdin_bytes()
-                .map_err(ReadError::Io)
-                .and_then(|bytes| crate::scenario::decode(bytes).map_err(ReadError::Utf8))
-        } else {
-            read_text(path)
-        };
-        let run = match read {
-            Err(ReadError::Io(e)) => unreadable(path, e.to_string()),
-            Err(ReadError::Utf8(invalid)) => not_utf8(path, *invalid),
-            Ok(source) => runtime.block_on(async {
-                match Client::new(ClientSettings::default()) {
-                    Ok(mut client) => {
-                        execute::run_file(path, source, settings, &mut client, budget).await
+    session::file_exit_code(file, flaky_result)
+}
+
+/// Each distinct file read and parsed once, by the first worker that needs it, however
+/// often `--repeat` runs it.
+struct Sources {
+    /// For each item of the run, its distinct file's slot.
+    slot_of: Vec<usize>,
+    slots: Vec<OnceLock<Loaded>>,
+}
+
+/// A file as read and parsed.
+enum Loaded {
+    /// Parsed without a diagnostic.
+    Parsed { file: Arc<HurlFile>, source: Arc<str> },
+    /// Read; it does not parse (the runner reports the diagnostics).
+    Invalid(String),
+    /// Not read: why.
+    Unreadable(String),
+    /// Read, but not UTF-8: where.
+    NotUtf8(Box<InvalidUtf8>),
+}
+
+impl Sources {
+    fn of(files: &[PathBuf]) -> Self {
+        let mut first: HashMap<&Path, usize> = HashMap::new();
+        let slot_of: Vec<usize> = files
+            .iter()
+            .map(|path| {
+                let next = first.len();
+                *first.entry(path.as_path()).or_insert(next)
+            })
+            .collect();
+        let slots = (0..first.len()).map(|_| OnceLock::new()).collect();
+        Sources { slot_of, slots }
+    }
+
+    fn get(&self, index: usize, path: &Path) -> Option<&Loaded> {
+        let slot = self.slots.get(*self.slot_of.get(index)?)?;
+        Some(slot.get_or_init(|| {
+            let read = if path.as_os_str() == STDIN_PATH {
+                stdin_bytes()
+                    .map_err(ReadError::Io)
+                    .and_then(|bytes| crate::scenario::decode(bytes).map_err(ReadError::Utf8))
+            } else {
+                read_text(path)
+            };
+            match read {
+                Err(ReadError::Io(e)) => Loaded::Unreadable(e.to_string()),
+                Err(ReadError::Utf8(invalid)) => Loaded::NotUtf8(invalid),
+                Ok(source) => {
+                    let (file, diagnostics) = crate::scenario::parse(&source);
+                    if diagnostics.is_empty() {
+                        Loaded::Parsed { file: Arc::new(file), source: Arc::from(source) }
+                    } else {
+                        Loaded::Invalid(source)
                     }
-                    Err(e) => unreadable(path, e.to_string()),
                 }
-            }),
+            }
+        }))
+    }
+}
+
+/// One worker of `test`: runs the files it takes, each on a fresh transport client.
+struct TestWorker {
+    settings: Arc<RunSettings>,
+    budget: Arc<Budget>,
+    files: Arc<Vec<PathBuf>>,
+    sources: Arc<Sources>,
+    queue: Arc<Queue>,
+    fail_fast: bool,
+}
+
+impl Worker for TestWorker {
+    type Output = FileRun;
+
+    async fn run(&mut self, index: usize) -> Option<FileRun> {
+        let path = self.files.get(index)?;
+        let (settings, budget) = (&self.settings, &self.budget);
+        let run = match (self.sources.get(index, path)?, Client::new(ClientSettings::default())) {
+            (Loaded::Unreadable(message), _) => unreadable(path, message.clone()),
+            (Loaded::NotUtf8(invalid), _) => not_utf8(path, invalid),
+            (_, Err(e)) => unreadable(path, e.to_string()),
+            (Loaded::Parsed { file, source }, Ok(mut client)) => {
+                let source = source.to_string();
+                execute::run_parsed(path, file, source, settings, &mut client, budget).await
+            }
+            (Loaded::Invalid(source), Ok(mut client)) => {
+                execute::run_file(path, source.clone(), settings, &mut client, budget).await
+            }
         };
-        if fail_fast && !run.outcome.outcome.is_pass() {
-            stop.store(true, Ordering::SeqCst);
+        if self.fail_fast && !run.outcome.outcome.is_pass() {
+            self.queue.stop();
         }
-        if !deliver(index, run) {
-            return;
-        }
+        Some(run)
     }
 }
 
 /// A file that is not UTF-8: a parse error (exit 2, as in Hurl) at its first invalid byte.
-fn not_utf8(path: &Path, invalid: InvalidUtf8) -> FileRun {
+fn not_utf8(path: &Path, invalid: &InvalidUtf8) -> FileRun {
     let mut run = unreadable(path, String::new());
     run.outcome.file_error = Some(FileError::Parse(vec![invalid.diagnostic()]));
-    run.outcome.source = invalid.lossy;
+    run.outcome.source.clone_from(&invalid.lossy);
     run
 }
 
@@ -732,6 +671,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_repeated_file_is_read_and_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.hurl");
+        std::fs::write(&path, "GET http://127.0.0.1:1/\nHTTP 200\n").unwrap();
+        let files = vec![path.clone(), path.clone()];
+        let sources = Sources::of(&files);
+        assert_eq!(sources.slots.len(), 1);
+        assert!(matches!(sources.get(0, &path), Some(Loaded::Parsed { .. })));
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(sources.get(1, &path), Some(Loaded::Parsed { .. })), "not read again");
+        let missing = [dir.path().join("missing.hurl")];
+        let sources = Sources::of(&missing);
+        assert!(matches!(sources.get(0, &missing[0]), Some(Loaded::Unreadable(_))));
+    }
+
+    #[test]
     fn definitions_need_a_name() {
         assert_eq!(
             split_definition("a=1=2", "--variable").ok(),
@@ -739,14 +694,5 @@ mod tests {
         );
         assert!(split_definition("=1", "--variable").is_err());
         assert!(split_definition("novalue", "--variable").is_err());
-    }
-
-    #[test]
-    fn flaky_files_exit_zero_unless_told_otherwise() {
-        let file = unreadable(Path::new("a.hurl"), String::new()).outcome;
-        assert_eq!(file_exit_code(&file, FlakyResult::Pass), exit_code::RUNTIME);
-        let flaky = FileOutcome { outcome: Outcome::Flaky, file_error: None, ..file };
-        assert_eq!(file_exit_code(&flaky, FlakyResult::Pass), exit_code::SUCCESS);
-        assert_eq!(file_exit_code(&flaky, FlakyResult::Fail), exit_code::FLAKY);
     }
 }

@@ -12,6 +12,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::diagnosis::Diagnosis;
+use crate::report::suite::SuiteSection;
+use crate::retry::{self, RetryPolicy};
+use crate::runner::execute::RunSettings;
 use crate::runner::outcome::{
     AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome, Poll,
 };
@@ -24,6 +27,9 @@ pub const SCHEMA: &str = "shakedown.report/v1";
 /// Provenance of a run, supplied by the command line.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// The run's verdict (`passed`, `flaky`, `failed`, `error`, `interrupted`), decided
+    /// by the engine (`session::verdict`), not here.
+    pub outcome: &'static str,
     /// The command line, secrets redacted.
     pub command_line: Vec<String>,
     /// The effective options, as a JSON object.
@@ -42,17 +48,6 @@ pub struct RunInfo {
 
 /// The Hurl release whose semantics shakedown follows.
 pub const HURL_VERSION: &str = "8.1.0";
-
-#[derive(Serialize)]
-struct Document<'a> {
-    schema: &'static str,
-    outcome: &'static str,
-    partial: bool,
-    run: RunDto<'a>,
-    files: Vec<FileDto>,
-    ledger: Vec<LedgerDto>,
-    diagnoses: Vec<DiagnosisRecordDto>,
-}
 
 #[derive(Serialize)]
 struct RunDto<'a> {
@@ -466,6 +461,53 @@ pub fn run_outcome(files: &[FileOutcome], interrupted: bool) -> Outcome {
     if outcome == Outcome::Skipped { Outcome::Passed } else { outcome }
 }
 
+/// One finished file's part of the document, rendered once, so that a checkpoint
+/// copies it instead of building it again: its `files[]` element and its `ledger[]`
+/// records, pretty-printed at their depth in the document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileFragment {
+    /// The `files[]` element.
+    pub file: String,
+    /// The `ledger[]` records.
+    pub ledger: Vec<String>,
+    /// The `diagnoses[]` records.
+    pub diagnoses: Vec<String>,
+}
+
+impl FileFragment {
+    /// The fragment with `f` (a redaction) applied to every piece.
+    #[must_use]
+    pub fn map(self, f: impl Fn(&str) -> String) -> Self {
+        FileFragment {
+            file: f(&self.file),
+            ledger: self.ledger.iter().map(|r| f(r)).collect(),
+            diagnoses: self.diagnoses.iter().map(|r| f(r)).collect(),
+        }
+    }
+}
+
+/// Renders one finished file's part of the document.
+pub fn file_fragment(file: &FileOutcome, max_attempts: u32) -> FileFragment {
+    FileFragment {
+        file: pretty_at(&file_dto(file), 2),
+        ledger: ledger(std::slice::from_ref(file), max_attempts)
+            .iter()
+            .map(|record| pretty_at(record, 2))
+            .collect(),
+        diagnoses: diagnosis_records(std::slice::from_ref(file))
+            .iter()
+            .map(|record| pretty_at(record, 2))
+            .collect(),
+    }
+}
+
+/// `value` pretty-printed as if nested `depth` levels deep. JSON text holds no raw
+/// newline inside a string, so every newline is indentation.
+fn pretty_at<T: Serialize + ?Sized>(value: &T, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned());
+    text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
+}
+
 /// Writes the JSON report.
 pub fn write(
     files: &[FileOutcome],
@@ -474,35 +516,233 @@ pub fn write(
     interrupted: bool,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    let document = Document {
-        schema: SCHEMA,
-        outcome: run_outcome(files, interrupted).as_str(),
-        partial: interrupted,
-        run: RunDto {
-            shakedown_version: env!("CARGO_PKG_VERSION"),
-            hurl_version: HURL_VERSION,
-            command_line: &info.command_line,
-            options: &info.options,
-            policy: &info.policy,
-            started_at: timestamp(info.started),
-            duration_ms: info.duration.as_millis(),
-            seed: None,
-            learned_idle_limits: &info.learned_idle_limits,
-            retry_budget: BudgetDto {
-                requests: info.retry_budget.0,
-                retries: info.retry_budget.1,
-                exhausted: info.retry_budget.2,
-            },
+    let fragments: Vec<FileFragment> =
+        files.iter().map(|f| file_fragment(f, max_attempts)).collect();
+    write_document(info, interrupted, &fragments, None, out)
+}
+
+/// Writes the document from files already rendered, and `shakedown run`'s fields
+/// when given: the same bytes `serde_json`'s pretty printer would write for the whole
+/// tree, at the cost of copying the fragments.
+pub fn write_document(
+    info: &RunInfo,
+    partial: bool,
+    fragments: &[FileFragment],
+    suite: Option<&SuiteSection>,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let run = RunDto {
+        shakedown_version: env!("CARGO_PKG_VERSION"),
+        hurl_version: HURL_VERSION,
+        command_line: &info.command_line,
+        options: &info.options,
+        policy: &info.policy,
+        started_at: timestamp(info.started),
+        duration_ms: info.duration.as_millis(),
+        seed: None,
+        learned_idle_limits: &info.learned_idle_limits,
+        retry_budget: BudgetDto {
+            requests: info.retry_budget.0,
+            retries: info.retry_budget.1,
+            exhausted: info.retry_budget.2,
         },
-        files: files.iter().map(file_dto).collect(),
-        ledger: ledger(files, max_attempts),
-        diagnoses: diagnosis_records(files),
     };
-    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
-    out.write_all(b"\n")
+    let mut fields: Vec<(&str, String)> = vec![
+        ("schema", pretty_at(SCHEMA, 1)),
+        ("outcome", pretty_at(info.outcome, 1)),
+        ("partial", pretty_at(&partial, 1)),
+        ("run", pretty_at(&run, 1)),
+        ("files", array(fragments.iter().map(|f| f.file.as_str()))),
+        ("ledger", array(fragments.iter().flat_map(|f| f.ledger.iter().map(String::as_str)))),
+        ("diagnoses", array(fragments.iter().flat_map(|f| f.diagnoses.iter().map(String::as_str)))),
+    ];
+    if let Some(suite) = suite {
+        fields.push(("checkpoint", pretty_at(&suite.checkpoint, 1)));
+        fields.push(("suite", pretty_at(&suite.suite, 1)));
+        fields.push(("layers", pretty_at(&suite.layers, 1)));
+        fields.push(("servers", pretty_at(&suite.servers, 1)));
+    }
+    out.write_all(b"{\n")?;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        let comma = if i + 1 < fields.len() { "," } else { "" };
+        writeln!(out, "  \"{key}\": {value}{comma}")?;
+    }
+    out.write_all(b"}\n")
+}
+
+/// A JSON array of items already rendered at depth 2, as the pretty printer lays it out.
+fn array<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from("[");
+    let mut empty = true;
+    for item in items {
+        out.push_str(if empty { "\n    " } else { ",\n    " });
+        out.push_str(item);
+        empty = false;
+    }
+    out.push_str(if empty { "]" } else { "\n  ]" });
+    out
 }
 
 /// One file's result as a JSON value (`--json` prints one per line).
 pub fn file_json(file: &FileOutcome) -> serde_json::Value {
     serde_json::to_value(file_dto(file)).unwrap_or(serde_json::Value::Null)
+}
+
+/// The transport retry policy in force, for the report's `run.policy`.
+pub fn policy_json(policy: &RetryPolicy, flaky_fails: bool) -> serde_json::Value {
+    serde_json::json!({
+        "transport_retry": if policy.enabled { "safe" } else { "off" },
+        "retry_methods": policy.idempotent_methods,
+        "idempotency_key_header": policy.idempotency_key_header,
+        "max_extra_attempts": policy.max_extra_attempts,
+        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
+        "budget": { "min_retries": retry::MIN_RETRIES, "percent_of_requests": retry::PERCENT },
+        "flaky_result": if flaky_fails { "fail" } else { "pass" },
+    })
+}
+
+/// The idle limits every file's client learned, one per origin (the lowest wins).
+pub fn learned_limits_json(learned: &[(String, Duration, &'static str)]) -> serde_json::Value {
+    let mut limits: std::collections::BTreeMap<&str, (Duration, &str)> =
+        std::collections::BTreeMap::new();
+    for (origin, limit, source) in learned {
+        let entry = limits.entry(origin.as_str()).or_insert((*limit, source));
+        if *limit < entry.0 {
+            *entry = (*limit, source);
+        }
+    }
+    serde_json::Value::Array(
+        limits
+            .into_iter()
+            .map(|(origin, (limit, source))| {
+                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
+            })
+            .collect(),
+    )
+}
+
+/// The effective options, for the report's `run.options`.
+pub fn options_json(settings: &RunSettings) -> serde_json::Value {
+    let d = &settings.defaults;
+    serde_json::json!({
+        "location": d.location,
+        "max_redirs": d.max_redirs,
+        "insecure": d.insecure,
+        "connect_timeout_ms": d.connect_timeout.as_millis(),
+        "max_time_ms": d.max_time.as_millis(),
+        "retry": d.retry,
+        "retry_interval_ms": d.retry_interval.as_millis(),
+        "repeat": d.repeat,
+        "delay_ms": d.delay.as_millis(),
+        "compressed": d.compressed,
+        "continue_on_error": settings.continue_on_error,
+        "ignore_asserts": settings.ignore_asserts,
+        "no_keepalive": settings.no_keepalive,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::suite::{LayerDto, SuiteDto};
+    use crate::runner::outcome::EntryOutcome;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            outcome: "failed",
+            command_line: vec!["shakedown".to_owned(), "test".to_owned()],
+            options: serde_json::json!({ "location": false }),
+            policy: serde_json::json!({}),
+            started: SystemTime::UNIX_EPOCH,
+            duration: Duration::from_millis(3),
+            learned_idle_limits: serde_json::json!([]),
+            retry_budget: (1, 0, false),
+        }
+    }
+
+    fn file(path: &str, entries: usize) -> FileOutcome {
+        FileOutcome {
+            path: path.into(),
+            outcome: Outcome::Failed,
+            entries: (1..=entries)
+                .map(|index| EntryOutcome {
+                    index,
+                    line: index,
+                    method: "GET".to_owned(),
+                    url: "http://x/\n\"quoted\"".to_owned(),
+                    outcome: Outcome::Passed,
+                    iterations: Vec::new(),
+                })
+                .collect(),
+            file_error: None,
+            started: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            source: String::new(),
+        }
+    }
+
+    /// The spliced document is byte for byte what the pretty printer writes.
+    fn assert_pretty(bytes: &[u8]) -> serde_json::Value {
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(format!("{}\n", serde_json::to_string_pretty(&value).unwrap()), text);
+        value
+    }
+
+    #[test]
+    fn documents_from_fragments_are_what_the_pretty_printer_writes() {
+        let mut out = Vec::new();
+        write(&[], &info(), 3, false, &mut out).unwrap();
+        let value = assert_pretty(&out);
+        assert_eq!(value["files"], serde_json::json!([]));
+        assert_eq!(value["outcome"], "failed");
+
+        let files = [file("a.hurl", 2), file("b.hurl", 0)];
+        let mut out = Vec::new();
+        write(&files, &info(), 3, true, &mut out).unwrap();
+        let value = assert_pretty(&out);
+        assert_eq!(value["files"][0]["entries"][1]["url"], "http://x/\n\"quoted\"");
+        assert_eq!(value["partial"], true);
+
+        let suite = SuiteSection {
+            checkpoint: true,
+            suite: SuiteDto { path: "s.toml".to_owned(), run_dir: "out".to_owned() },
+            layers: vec![LayerDto {
+                name: "it".to_owned(),
+                kind: "scenarios".to_owned(),
+                outcome: "passed".to_owned(),
+                started_at: String::new(),
+                duration_ms: 1.0,
+                files: vec!["a.hurl".to_owned()],
+                not_run_files: Vec::new(),
+                note: None,
+                command: None,
+                testcases: None,
+            }],
+            servers: Vec::new(),
+        };
+        let fragments: Vec<_> = files.iter().map(|f| file_fragment(f, 3)).collect();
+        let mut out = Vec::new();
+        write_document(&info(), true, &fragments, Some(&suite), &mut out).unwrap();
+        let value = assert_pretty(&out);
+        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "schema",
+                "outcome",
+                "partial",
+                "run",
+                "files",
+                "ledger",
+                "diagnoses",
+                "checkpoint",
+                "suite",
+                "layers",
+                "servers"
+            ]
+        );
+        let back: SuiteSection = serde_json::from_value(value).unwrap();
+        assert_eq!(back, suite);
+    }
 }

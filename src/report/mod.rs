@@ -8,4 +8,5 @@ pub mod human;
 pub mod hurl_json;
 pub mod json;
 pub mod junit;
+pub mod suite;
 pub mod tap;

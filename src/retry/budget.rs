@@ -15,9 +15,9 @@ pub struct Budget {
 }
 
 /// Retries always allowed, however few requests were started.
-const MIN_RETRIES: u64 = 10;
+pub const MIN_RETRIES: u64 = 10;
 /// Retries allowed per 100 requests started.
-const PERCENT: u64 = 20;
+pub const PERCENT: u64 = 20;
 
 impl Budget {
     /// Records that a request (not a retry) was started.

@@ -13,6 +13,6 @@ mod budget;
 mod policy;
 mod safety;
 
-pub use budget::Budget;
+pub use budget::{Budget, MIN_RETRIES, PERCENT};
 pub use policy::{Backoff, RetryPolicy};
 pub use safety::{Decision, Rule, decide, may_repeat};

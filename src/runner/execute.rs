@@ -75,6 +75,18 @@ pub struct RunSettings {
     pub strict_framing: bool,
     /// The launched service under test, when there is one (`shakedown run`).
     pub server_watch: Option<Arc<dyn ServerWatch>>,
+    /// Told about each entry as it starts and ends, when someone needs to know before
+    /// the file ends (an interrupted run's report, a live display).
+    pub observer: Option<Arc<dyn FileObserver>>,
+}
+
+/// Told about a file's entries while it runs: what an engine needs to report the
+/// entries of a file cut short by a signal, or a live display to show progress.
+pub trait FileObserver: Send + Sync {
+    /// Entry `index` (1-based) of `path` starts: its request's line, method and URL as written.
+    fn entry_started(&self, path: &Path, index: usize, line: usize, method: &str, url: &str);
+    /// An entry of `path` ended with this outcome.
+    fn entry_finished(&self, path: &Path, outcome: &EntryOutcome);
 }
 
 impl fmt::Debug for RunSettings {
@@ -83,6 +95,7 @@ impl fmt::Debug for RunSettings {
             .field("defaults", &self.defaults)
             .field("retry_policy", &self.retry_policy)
             .field("server_watch", &self.server_watch.is_some())
+            .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +154,52 @@ pub async fn run_file(
         run.outcome.duration = clock.elapsed();
         return run;
     }
+    run_parsed_from(path, &file, source, settings, client, budget, run, clock).await
+}
+
+/// Runs one iteration of a file already parsed without diagnostics: the entry point of
+/// an engine that parses every file once and runs it many times (`run`, load mode).
+/// `source` is the text `file` was parsed from (spans point into it).
+pub async fn run_parsed(
+    path: &Path,
+    file: &HurlFile,
+    source: String,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+) -> FileRun {
+    let clock = Instant::now();
+    let run = FileRun {
+        outcome: FileOutcome {
+            path: path.to_path_buf(),
+            outcome: Outcome::Passed,
+            entries: Vec::new(),
+            file_error: None,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            source: String::new(),
+        },
+        cookies: settings.initial_cookies.clone(),
+        last_response: None,
+        log: Vec::new(),
+        learned_idle_limits: Vec::new(),
+        server_crash: None,
+        secrets: settings.variables.secrets(),
+    };
+    run_parsed_from(path, file, source, settings, client, budget, run, clock).await
+}
+
+#[expect(clippy::too_many_arguments, reason = "the two public entry points' shared tail")]
+async fn run_parsed_from(
+    path: &Path,
+    file: &HurlFile,
+    source: String,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+    mut run: FileRun,
+    clock: Instant,
+) -> FileRun {
     let file_root = settings
         .file_root
         .clone()
@@ -157,7 +216,7 @@ pub async fn run_file(
         source: &source,
         kernel: Kernel::NotRead,
     };
-    file_runner.run(&file, &mut run).await;
+    file_runner.run(file, &mut run).await;
     run.learned_idle_limits = file_runner.client.learned_idle_limits();
     run.secrets = file_runner.variables.secrets();
     run.outcome.outcome =
@@ -229,7 +288,14 @@ impl FileRunner<'_> {
             {
                 continue;
             }
+            if let Some(observer) = &self.settings.observer {
+                let (line, method, url) = self.entry_header(entry);
+                observer.entry_started(&run.outcome.path, index, line, &method, &url);
+            }
             let outcome = self.run_entry(index, entry, run).await;
+            if let Some(observer) = &self.settings.observer {
+                observer.entry_finished(&run.outcome.path, &outcome);
+            }
             let failed = !outcome.outcome.is_pass();
             run.outcome.entries.push(outcome);
             if failed && !self.settings.continue_on_error {
@@ -238,7 +304,8 @@ impl FileRunner<'_> {
         }
     }
 
-    async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
+    /// An entry's request line, method and URL as written.
+    fn entry_header(&self, entry: &Entry) -> (usize, String, String) {
         let line = self.lines.line(entry.request.line_span.start);
         let method = entry.request.method.value.clone();
         let url_text = self
@@ -246,6 +313,11 @@ impl FileRunner<'_> {
             .get(entry.request.url.span.start..entry.request.url.span.end)
             .unwrap_or_default()
             .to_owned();
+        (line, method, url_text)
+    }
+
+    async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
+        let (line, method, url_text) = self.entry_header(entry);
         let mut outcome = EntryOutcome {
             index,
             line,

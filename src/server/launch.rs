@@ -21,7 +21,7 @@ use super::error::LaunchError;
 use super::handle::{ReadyInfo, ServerHandle};
 use super::logs::{Capture, Redactor, StdoutMatch};
 use super::readiness::{self, HttpProbe, Outcome, RawHttpProbe};
-use super::spec::{Readiness, ServerSpec, free_loopback_port};
+use super::spec::{Readiness, ServerSpec, StopSpec, free_loopback_port};
 use super::supervise::{self, SupervisorCommand, SupervisorGuard, Watch};
 use super::unix;
 
@@ -76,9 +76,9 @@ pub async fn launch_with(
     options: &LaunchOptions,
 ) -> Result<ServerHandle, LaunchError> {
     let name = spec.name.clone();
-    let Some(program) = spec.command.first() else {
+    if spec.command.is_empty() {
         return Err(LaunchError::EmptyCommand { name });
-    };
+    }
     if !spec.cwd.is_dir() {
         return Err(LaunchError::CwdMissing { name, cwd: spec.cwd.clone() });
     }
@@ -98,136 +98,8 @@ pub async fn launch_with(
     {
         return Err(LaunchError::PortInUse { name, address });
     }
-    let logs_error = |path: &Path| {
-        let name = name.clone();
-        let path = path.to_path_buf();
-        move |source| LaunchError::Logs { name, path, source }
-    };
-    tokio::fs::create_dir_all(logs_dir).await.map_err(logs_error(logs_dir))?;
-    let stdout_path = logs_dir.join(format!("{name}.stdout.log"));
-    let stderr_path = logs_dir.join(format!("{name}.stderr.log"));
-    let stdout_file = Capture::open(&stdout_path).await.map_err(logs_error(&stdout_path))?;
-    let stderr_file = Capture::open(&stderr_path).await.map_err(logs_error(&stderr_path))?;
-
-    // A relative path with a slash means "relative to the server's cwd", explicitly.
-    let program_path = if program.contains('/') && Path::new(program).is_relative() {
-        spec.cwd.join(program)
-    } else {
-        program.into()
-    };
-    let supervisor = match &options.supervisor {
-        SupervisorChoice::Installed => supervise::installed(),
-        SupervisorChoice::Off => None,
-        SupervisorChoice::Command(command) => Some(command),
-    };
-    // With a gate, the supervisor watches the group before the server runs (see
-    // `supervise.rs`): check the program first, as the spawn would have.
-    let gate = supervisor.and_then(|c| Some((c, c.gate.as_ref()?)));
-    if gate.is_some() {
-        check_program(&program_path, spec).map_err(|e| spawn_error(spec, program, e))?;
-    }
-    let mut cmd = match gate {
-        Some((command, gate_args)) => {
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "server::launch owns the child's process group; the gate becomes the server"
-            )]
-            let mut cmd = tokio::process::Command::new(&command.program);
-            cmd.args(gate_args).arg(&program_path).args(&spec.command[1..]).stdin(Stdio::piped());
-            cmd
-        }
-        None => {
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "server::launch owns the child's process group"
-            )]
-            let mut cmd = tokio::process::Command::new(&program_path);
-            cmd.args(&spec.command[1..]).stdin(Stdio::null());
-            cmd
-        }
-    };
-    cmd.current_dir(&spec.cwd)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A group of its own: signals reach the server and everything it forks, and a
-        // Ctrl-C meant for shakedown's terminal group does not reach it unasked.
-        .process_group(0)
-        // The handle's Drop kills the whole group, not just this pid.
-        .kill_on_drop(false);
-    let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| match gate {
-        Some(_) => LaunchError::Supervisor { name: name.clone(), source: e },
-        None => spawn_error(spec, program, e),
-    })?;
-    let gate_pipe = child.stdin.take();
-    let (Some(pid), Some(stdout), Some(stderr)) =
-        (child.id(), child.stdout.take(), child.stderr.take())
-    else {
-        let _ = child.start_kill();
-        return Err(spawn_error(spec, program, io::Error::other("no pid or pipes after spawn")));
-    };
-    let Some(pgid) = unix::pid(pid) else {
-        let _ = child.start_kill();
-        return Err(spawn_error(spec, program, io::Error::other("pid out of range")));
-    };
-    let leader_start = unix::start_time(pgid);
-
-    let redactor = Arc::new(Redactor::new(secrets));
-    let banner = format!("--- shakedown: started `{name}` as pid {pid} ---");
-    let (match_tx, match_rx) = match stdout_regex {
-        Some(re) => {
-            let (tx, rx) = oneshot::channel::<StdoutMatch>();
-            (Some((re, tx)), Some(rx))
-        }
-        None => (None, None),
-    };
-    let stdout =
-        Capture::start(stdout, stdout_file, &stdout_path, Arc::clone(&redactor), match_tx, &banner);
-    let stderr = Capture::start(stderr, stderr_file, &stderr_path, redactor, None, &banner);
-    let mut handle = ServerHandle {
-        name: name.clone(),
-        child,
-        pid,
-        pgid,
-        leader_start,
-        stop_spec: spec.stop,
-        stdout,
-        stderr,
-        watched: Vec::new(),
-        ready: ReadyInfo::default(),
-        supervisor: None,
-        exit: None,
-        stopped: false,
-    };
-    if supervise::pause_point_reached("server-spawned") {
-        std::future::pending::<()>().await;
-    }
-
-    if let Some(command) = supervisor {
-        let order = Watch {
-            pgid,
-            leader_start,
-            signal: spec.stop.signal.to_rustix(),
-            grace: spec.stop.grace,
-        };
-        // On failure the handle is dropped here, which kills the group.
-        handle.supervisor = Some(
-            SupervisorGuard::spawn(command, &order)
-                .await
-                .map_err(|source| LaunchError::Supervisor { name: name.clone(), source })?,
-        );
-    }
-    if let Some(pipe) = gate_pipe {
-        let mut pipe = pipe;
-        // The supervisor watches the group: the server may run now. A gate that is
-        // already gone shows as an early exit below.
-        let _ = tokio::io::AsyncWriteExt::write_all(&mut pipe, supervise::GO).await;
-        drop(pipe);
-    }
-    if supervise::pause_point_reached("server-released") {
-        std::future::pending::<()>().await;
-    }
+    let (mut handle, match_rx, started) =
+        spawn_group(&Group::of(spec), logs_dir, secrets, options, stdout_regex).await?;
 
     let probe: &dyn HttpProbe = options.http_probe.as_deref().unwrap_or(&RawHttpProbe);
     let outcome =
@@ -244,7 +116,8 @@ pub async fn launch_with(
                 address,
                 url,
             };
-            handle.watched = unix::group_members(pgid)
+            let pid = handle.pid;
+            handle.watched = unix::group_members(handle.pgid)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|m| u32::try_from(m.pid).ok() != Some(pid))
@@ -273,6 +146,182 @@ pub async fn launch_with(
             })
         }
     }
+}
+
+/// What [`spawn_group`] needs of a server or a command.
+pub(super) struct Group<'a> {
+    pub(super) name: &'a str,
+    pub(super) command: &'a [String],
+    pub(super) cwd: &'a Path,
+    pub(super) env: &'a [(String, String)],
+    pub(super) stop: StopSpec,
+}
+
+impl<'a> Group<'a> {
+    fn of(spec: &'a ServerSpec) -> Self {
+        Group {
+            name: &spec.name,
+            command: &spec.command,
+            cwd: &spec.cwd,
+            env: &spec.env,
+            stop: spec.stop,
+        }
+    }
+}
+
+/// The readiness matcher's receiver, when stdout readiness was asked for.
+type MatchReceiver = Option<oneshot::Receiver<StdoutMatch>>;
+
+/// Spawns `group.command` in a process group of its own with its output captured
+/// under `logs_dir`, under its orphan supervisor (through the gate when there is one,
+/// so that the supervisor watches before the program runs). The handle exists from
+/// the moment the child does, so a failure after the spawn stops the group.
+pub(super) async fn spawn_group(
+    group: &Group<'_>,
+    logs_dir: &Path,
+    secrets: &[String],
+    options: &LaunchOptions,
+    stdout_regex: Option<Regex>,
+) -> Result<(ServerHandle, MatchReceiver, Instant), LaunchError> {
+    let name = group.name.to_owned();
+    let Some(program) = group.command.first() else {
+        return Err(LaunchError::EmptyCommand { name });
+    };
+    if !group.cwd.is_dir() {
+        return Err(LaunchError::CwdMissing { name, cwd: group.cwd.to_path_buf() });
+    }
+    let logs_error = |path: &Path| {
+        let name = name.clone();
+        let path = path.to_path_buf();
+        move |source| LaunchError::Logs { name, path, source }
+    };
+    tokio::fs::create_dir_all(logs_dir).await.map_err(logs_error(logs_dir))?;
+    let stdout_path = logs_dir.join(format!("{name}.stdout.log"));
+    let stderr_path = logs_dir.join(format!("{name}.stderr.log"));
+    let stdout_file = Capture::open(&stdout_path).await.map_err(logs_error(&stdout_path))?;
+    let stderr_file = Capture::open(&stderr_path).await.map_err(logs_error(&stderr_path))?;
+
+    // A relative path with a slash means "relative to the server's cwd", explicitly.
+    let program_path = if program.contains('/') && Path::new(program).is_relative() {
+        group.cwd.join(program)
+    } else {
+        program.into()
+    };
+    let supervisor = match &options.supervisor {
+        SupervisorChoice::Installed => supervise::installed(),
+        SupervisorChoice::Off => None,
+        SupervisorChoice::Command(command) => Some(command),
+    };
+    // With a gate, the supervisor watches the group before the server runs (see
+    // `supervise.rs`): check the program first, as the spawn would have.
+    let gate = supervisor.and_then(|c| Some((c, c.gate.as_ref()?)));
+    if gate.is_some() {
+        check_program(&program_path, group).map_err(|e| spawn_error(group, program, e))?;
+    }
+    let mut cmd = match gate {
+        Some((command, gate_args)) => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group; the gate becomes the server"
+            )]
+            let mut cmd = tokio::process::Command::new(&command.program);
+            cmd.args(gate_args).arg(&program_path).args(&group.command[1..]).stdin(Stdio::piped());
+            cmd
+        }
+        None => {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "server::launch owns the child's process group"
+            )]
+            let mut cmd = tokio::process::Command::new(&program_path);
+            cmd.args(&group.command[1..]).stdin(Stdio::null());
+            cmd
+        }
+    };
+    cmd.current_dir(group.cwd)
+        .envs(group.env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A group of its own: signals reach the server and everything it forks, and a
+        // Ctrl-C meant for shakedown's terminal group does not reach it unasked.
+        .process_group(0)
+        // The handle's Drop kills the whole group, not just this pid.
+        .kill_on_drop(false);
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| match gate {
+        Some(_) => LaunchError::Supervisor { name: name.clone(), source: e },
+        None => spawn_error(group, program, e),
+    })?;
+    let gate_pipe = child.stdin.take();
+    let (Some(pid), Some(stdout), Some(stderr)) =
+        (child.id(), child.stdout.take(), child.stderr.take())
+    else {
+        let _ = child.start_kill();
+        return Err(spawn_error(group, program, io::Error::other("no pid or pipes after spawn")));
+    };
+    let Some(pgid) = unix::pid(pid) else {
+        let _ = child.start_kill();
+        return Err(spawn_error(group, program, io::Error::other("pid out of range")));
+    };
+    let leader_start = unix::start_time(pgid);
+
+    let redactor = Arc::new(Redactor::new(secrets));
+    let banner = format!("--- shakedown: started `{name}` as pid {pid} ---");
+    let (match_tx, match_rx) = match stdout_regex {
+        Some(re) => {
+            let (tx, rx) = oneshot::channel::<StdoutMatch>();
+            (Some((re, tx)), Some(rx))
+        }
+        None => (None, None),
+    };
+    let stdout =
+        Capture::start(stdout, stdout_file, &stdout_path, Arc::clone(&redactor), match_tx, &banner);
+    let stderr = Capture::start(stderr, stderr_file, &stderr_path, redactor, None, &banner);
+    let mut handle = ServerHandle {
+        name: name.clone(),
+        child,
+        pid,
+        pgid,
+        leader_start,
+        stop_spec: group.stop,
+        stdout,
+        stderr,
+        watched: Vec::new(),
+        ready: ReadyInfo::default(),
+        supervisor: None,
+        exit: None,
+        stopped: false,
+    };
+    if supervise::pause_point_reached("server-spawned") {
+        std::future::pending::<()>().await;
+    }
+
+    if let Some(command) = supervisor {
+        let order = Watch {
+            pgid,
+            leader_start,
+            signal: group.stop.signal.to_rustix(),
+            grace: group.stop.grace,
+        };
+        // On failure the handle is dropped here, which kills the group.
+        handle.supervisor = Some(
+            SupervisorGuard::spawn(command, &order)
+                .await
+                .map_err(|source| LaunchError::Supervisor { name: name.clone(), source })?,
+        );
+    }
+    if let Some(pipe) = gate_pipe {
+        let mut pipe = pipe;
+        // The supervisor watches the group: the server may run now. A gate that is
+        // already gone shows as an early exit below.
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut pipe, supervise::GO).await;
+        drop(pipe);
+    }
+    if supervise::pause_point_reached("server-released") {
+        std::future::pending::<()>().await;
+    }
+
+    Ok((handle, match_rx, started))
 }
 
 /// Launches the spec that `make_spec` builds for a free loopback port, and starts it
@@ -316,7 +365,7 @@ fn port_taken(address: SocketAddr) -> bool {
 /// What `spawn` would say about `program_path`, checked before a gate runs it:
 /// `NotFound` when no such file is on the path, `PermissionDenied` when the file
 /// found is not executable (the rules of `execvp`).
-fn check_program(program_path: &Path, spec: &ServerSpec) -> io::Result<()> {
+fn check_program(program_path: &Path, spec: &Group<'_>) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |path: &Path| -> io::Result<bool> {
         let meta = std::fs::metadata(path)?;
@@ -341,7 +390,8 @@ fn check_program(program_path: &Path, spec: &ServerSpec) -> io::Result<()> {
         .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     let mut found_denied = false;
     for dir in std::env::split_paths(&path_var) {
-        let dir = if dir.as_os_str().is_empty() { spec.cwd.clone() } else { spec.cwd.join(dir) };
+        let dir =
+            if dir.as_os_str().is_empty() { spec.cwd.to_path_buf() } else { spec.cwd.join(dir) };
         match executable(&dir.join(program_path)) {
             Ok(true) => return Ok(()),
             Ok(false) => found_denied = true,
@@ -351,8 +401,8 @@ fn check_program(program_path: &Path, spec: &ServerSpec) -> io::Result<()> {
     Err(if found_denied { denied() } else { io::Error::from(io::ErrorKind::NotFound) })
 }
 
-fn spawn_error(spec: &ServerSpec, program: &str, e: io::Error) -> LaunchError {
-    let (name, program, cwd) = (spec.name.clone(), program.to_owned(), spec.cwd.clone());
+fn spawn_error(group: &Group<'_>, program: &str, e: io::Error) -> LaunchError {
+    let (name, program, cwd) = (group.name.to_owned(), program.to_owned(), group.cwd.to_path_buf());
     match e.kind() {
         io::ErrorKind::NotFound => LaunchError::CommandNotFound { name, program, cwd },
         io::ErrorKind::PermissionDenied => LaunchError::PermissionDenied { name, program, cwd },

@@ -19,6 +19,9 @@
 //! - stdout and stderr go to `NAME.stdout.log` and `NAME.stderr.log`, a timestamp on
 //!   each line, secrets redacted; memory keeps the last 40 lines and the first MiB.
 //!
+//! A command that is run to its end rather than until ready (a suite's command
+//! layer, a `reset`) goes through [`run_command`]: exit status, timeout, logs.
+//!
 //! # When shakedown itself is SIGKILLed
 //!
 //! `Drop` cannot run then, so each server gets an orphan supervisor (`supervise.rs`):
@@ -46,6 +49,7 @@
 //! port conflict. The HTTP probe is a trait ([`HttpProbe`]) so that it can go
 //! through the transport; the built-in [`RawHttpProbe`] speaks plain HTTP/1.1.
 
+mod command;
 mod error;
 mod handle;
 mod launch;
@@ -59,6 +63,7 @@ mod unix;
 #[cfg(test)]
 mod tests;
 
+pub use command::{CommandOutcome, CommandSpec, run_command};
 pub use error::LaunchError;
 pub use handle::{ExitReport, ExitSignal, ReadyInfo, ServerHandle, StopOutcome};
 pub use launch::{LaunchOptions, SupervisorChoice, launch, launch_retrying_port, launch_with};

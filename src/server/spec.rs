@@ -105,11 +105,16 @@ pub enum Signal {
     Hup,
     /// `SIGKILL`: no grace is possible, so none is waited for.
     Kill,
+    /// `SIGUSR1`, for a server that stops gracefully on it.
+    Usr1,
+    /// `SIGUSR2`, likewise.
+    Usr2,
 }
 
 impl Signal {
     /// Every variant, for parsers and did-you-mean lists.
-    pub const ALL: [Self; 5] = [Self::Term, Self::Int, Self::Quit, Self::Hup, Self::Kill];
+    pub const ALL: [Self; 7] =
+        [Self::Term, Self::Int, Self::Quit, Self::Hup, Self::Kill, Self::Usr1, Self::Usr2];
 
     /// The conventional name, e.g. `SIGTERM`.
     pub fn name(self) -> &'static str {
@@ -119,6 +124,8 @@ impl Signal {
             Self::Quit => "SIGQUIT",
             Self::Hup => "SIGHUP",
             Self::Kill => "SIGKILL",
+            Self::Usr1 => "SIGUSR1",
+            Self::Usr2 => "SIGUSR2",
         }
     }
 
@@ -143,6 +150,8 @@ impl Signal {
             Self::Quit => S::QUIT,
             Self::Hup => S::HUP,
             Self::Kill => S::KILL,
+            Self::Usr1 => S::USR1,
+            Self::Usr2 => S::USR2,
         }
     }
 }
@@ -173,7 +182,8 @@ mod tests {
             assert_eq!(Signal::from_name(s.name()), Some(s));
             assert_eq!(Signal::from_name(&s.name()[3..].to_ascii_lowercase()), Some(s));
         }
-        assert_eq!(Signal::from_name("SIGUSR1"), None);
+        assert_eq!(Signal::from_name("SIGUSR1"), Some(Signal::Usr1));
+        assert_eq!(Signal::from_name("SIGWINCH"), None);
         assert_eq!(Signal::Term.number(), 15);
         assert_eq!(Signal::Kill.number(), 9);
     }

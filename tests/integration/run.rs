@@ -638,3 +638,158 @@ fn a_second_sigint_skips_the_grace() {
     let report = read_report(dir.path());
     assert_eq!(report["servers"][0]["exit"]["stop"]["killed"], true, "{report:#}");
 }
+
+#[test]
+fn a_failed_command_layer_redacts_secrets_in_its_argv() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[[layer]]\nname = \"unit\"\ncommand = [\"sh\", \"-c\", \"exit 4\", \"hunter2-token\"]\n",
+    );
+    let out = run_suite(dir.path(), &["--secret", "token=hunter2-token"]);
+    assert_eq!(out.code(), 6, "{out:?}");
+    assert!(
+        out.stderr().contains("error: layer unit: `sh -c exit 4 ***` exited with code 4"),
+        "{out:?}"
+    );
+    assert!(!out.stderr().contains("hunter2"), "{out:?}");
+    let text = std::fs::read_to_string(run_dir(dir.path()).join("report.json")).expect("report");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert_eq!(layer(&read_report(dir.path()), "unit")["command"]["exit_code"], 4);
+}
+
+#[test]
+fn a_command_layer_that_exits_zero_passes_and_keeps_its_logs() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[[layer]]\nname = \"unit\"\ncommand = [\"sh\", \"-c\", \"echo all good\"]\n",
+    );
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let report = read_report(dir.path());
+    let unit = layer(&report, "unit");
+    assert_eq!(unit["outcome"], "passed", "{unit:#}");
+    assert_eq!(unit["command"]["error"], Value::Null, "{unit:#}");
+    let log = std::fs::read_to_string(unit["command"]["stdout_log"].as_str().expect("a log path"))
+        .expect("the stdout log");
+    assert!(log.contains("all good"), "{log}");
+}
+
+#[test]
+fn sigint_during_a_file_reports_its_finished_entries_and_the_one_in_flight() {
+    let dir = temp_dir();
+    // The second entry goes to a listener that accepts and never answers: once the
+    // test has accepted it, that entry is in flight.
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback listener");
+    hang.set_nonblocking(true).expect("non-blocking accept");
+    let port = hang.local_addr().expect("its address").port();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    write_file(
+        dir.path(),
+        "s/a.hurl",
+        &format!(
+            "GET {{{{base_url}}}}/health\nHTTP 200\n\nGET http://127.0.0.1:{port}/hang\nHTTP 200\n"
+        ),
+    );
+    let mut run = Background::start(dir.path());
+    let mut accepted = None;
+    wait_until("the second entry is in flight", || {
+        accepted = hang.accept().ok();
+        accepted.is_some()
+    });
+    run.signal(rustix::process::Signal::INT);
+    let (code, stderr) = run.wait();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("Executed requests: 1"), "{stderr}");
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "interrupted", "{report:#}");
+    let files = report["files"].as_array().expect("files[]");
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["outcome"], "interrupted", "{report:#}");
+    let entries: Vec<&Value> = files[0]["entries"].as_array().expect("entries[]").iter().collect();
+    assert_eq!(entries.len(), 2, "{report:#}");
+    assert_eq!(entries[0]["outcome"], "passed");
+    assert_eq!(entries[1]["outcome"], "interrupted");
+    assert_eq!(entries[1]["line"], 4);
+    let it = layer(&report, "it");
+    assert_eq!(it["outcome"], "interrupted", "{it:#}");
+    assert!(it["files"][0].as_str().is_some_and(|f| f.ends_with("a.hurl")), "{it:#}");
+    drop(accepted);
+}
+
+#[test]
+fn a_partial_report_exists_before_any_server_is_ready() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[server]\ncommand = [\"sh\", \"-c\", \"exec sleep 120\", \"{port}\"]\nready = { tcp = true, timeout = \"100s\" }\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let mut run = Background::start(dir.path());
+    wait_until("the first checkpoint is written", || {
+        std::fs::read_dir(dir.path().join("out"))
+            .ok()
+            .and_then(|mut runs| runs.next())
+            .and_then(Result::ok)
+            .is_some_and(|run| run.path().join("report.json").is_file())
+    });
+    // SIGKILL: shakedown writes nothing more; the checkpoint is what is left.
+    run.child.kill().expect("SIGKILL");
+    let _ = run.child.wait();
+    let report = read_report(dir.path());
+    assert_eq!(report["partial"], true, "{report:#}");
+    assert_eq!(report["checkpoint"], true, "{report:#}");
+    assert_eq!(report["outcome"], "interrupted", "{report:#}");
+}
+
+#[test]
+fn a_flaky_suite_says_flaky_and_prints_the_framing_warnings_test_prints() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    let faults = crate::support::repo_root().join("tests/scenarios/faults");
+    for name in ["close-delimited-rst.hurl", "keepalive-race-rst-get.hurl"] {
+        let text = std::fs::read_to_string(faults.join(name)).expect("a fault scenario");
+        write_file(dir.path(), &format!("s/{name}"), &text);
+    }
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr().contains("completeness unknown"), "{out:?}");
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "flaky", "{out:?}");
+    assert_eq!(layer(&report, "it")["outcome"], "flaky", "{report:#}");
+    assert!(out.stderr().contains(": FLAKY (layers: it flaky)"), "{out:?}");
+}
+
+#[test]
+fn a_stop_signal_check_accepts_is_the_one_run_sends() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGUSR1\", grace = \"10s\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture()
+        ),
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let check = ShakedownCmd::new(["check", "shakedown.toml"]).current_dir(dir.path()).output();
+    assert_eq!(check.code(), 0, "{check:?}");
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let report = read_report(dir.path());
+    let stop = &report["servers"][0]["exit"]["stop"];
+    assert_eq!(stop["signal_sent"], "SIGUSR1", "{report:#}");
+    assert_eq!(stop["group_gone"], true, "{report:#}");
+}

@@ -1,0 +1,199 @@
+//! The engine's event stream: what happened, when, in order. Reporters (the terminal
+//! printer today; a live progress display or an HTML timeline tomorrow) consume it
+//! without the engine knowing them.
+//!
+//! Events borrow from the engine and are delivered synchronously, in the order they
+//! happen, to one [`Reporter`]; a reporter that needs to keep something copies it.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::runner::execute::FileRun;
+use crate::runner::outcome::{AttemptRecord, EntryOutcome};
+use crate::server::ExitReport;
+
+use super::report::LayerRecord;
+use super::servers::StartError;
+
+/// Why the run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every selected layer ran (or was skipped by the rules).
+    Finished,
+    /// A signal arrived; its name.
+    Interrupted(&'static str),
+    /// The deadline passed.
+    Deadline(Duration),
+}
+
+/// One event.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The run folder exists; nothing has started yet.
+    RunStarted {
+        /// The run folder.
+        run_dir: &'a Path,
+    },
+    /// A server (launched or external) is ready.
+    ServerReady {
+        /// Its name.
+        name: &'a str,
+        /// Its base URL.
+        url: &'a str,
+        /// Its pid, for a launched server.
+        pid: Option<u32>,
+    },
+    /// A server could not be started (or an external one was not ready).
+    ServerFailed(&'a StartError),
+    /// A launched server was stopped (or had exited).
+    ServerStopped {
+        /// Its name.
+        name: &'a str,
+        /// How it ended.
+        report: &'a ExitReport,
+    },
+    /// A layer starts.
+    LayerStarted {
+        /// Its name.
+        name: &'a str,
+    },
+    /// A layer ended (not for layers that never started).
+    LayerFinished(&'a LayerRecord),
+    /// A command layer's command failed.
+    CommandFailed {
+        /// The layer.
+        layer: &'a str,
+        /// What happened, secrets redacted.
+        description: &'a str,
+        /// The last lines of stdout.
+        stdout_tail: &'a [String],
+        /// The last lines of stderr.
+        stderr_tail: &'a [String],
+    },
+    /// A command layer's JUnit file was read.
+    JunitRead {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// Test cases in it.
+        cases: usize,
+        /// Of which failed or in error.
+        failed: usize,
+    },
+    /// A command layer's JUnit file was missing or did not parse.
+    JunitFailed {
+        /// The layer.
+        layer: &'a str,
+        /// Why.
+        error: &'a str,
+    },
+    /// A scenario file starts.
+    FileStarted {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+    },
+    /// An entry of a scenario file starts.
+    EntryStarted {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// 1-based.
+        index: usize,
+        /// The line of its request.
+        line: usize,
+        /// The method as written.
+        method: &'a str,
+        /// The URL as written.
+        url: &'a str,
+    },
+    /// An entry ended. Its attempts follow as [`Event::Attempt`]s (each with its own
+    /// start time), its retries as [`Event::Retry`], its warnings as [`Event::Warning`].
+    EntryFinished {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's outcome tree.
+        entry: &'a EntryOutcome,
+    },
+    /// One transport attempt of an entry that just ended.
+    Attempt {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The attempt: when it started, how long it took, what the transport saw.
+        attempt: &'a AttemptRecord,
+    },
+    /// An attempt failed and the retry rules sent it again (the next attempt).
+    Retry {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The attempt that failed, with the decision and its backoff.
+        attempt: &'a AttemptRecord,
+    },
+    /// A response was accepted with a warning (complete then reset, completeness unknown).
+    Warning {
+        /// The layer.
+        layer: &'a str,
+        /// The file.
+        path: &'a Path,
+        /// The entry's index.
+        entry: usize,
+        /// The warning.
+        message: &'a str,
+    },
+    /// A scenario file finished: its whole outcome.
+    FileFinished {
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
+        /// The file's run.
+        run: &'a FileRun,
+    },
+    /// A server crashed during a file: the rest of the layer does not run.
+    ServerCrashed {
+        /// The layer.
+        layer: &'a str,
+        /// What crashed, and how.
+        description: &'a str,
+    },
+    /// The layer's `reset` command failed: the layer stops.
+    ResetFailed {
+        /// What happened, secrets redacted.
+        description: &'a str,
+        /// The last lines of its stderr.
+        stderr_tail: &'a [String],
+    },
+    /// A worker could not run a file (no transport client).
+    WorkerFailed {
+        /// Why.
+        message: &'a str,
+    },
+    /// The run is stopping early: every server is being stopped.
+    Stopping(Ending),
+}
+
+/// An event with the wall-clock time it happened.
+#[derive(Debug)]
+pub struct Stamped<'a> {
+    /// When.
+    pub at: SystemTime,
+    /// What.
+    pub event: Event<'a>,
+}
+
+/// A consumer of the event stream.
+pub trait Reporter: Send {
+    /// Called once per event, in order.
+    fn report(&mut self, event: &Stamped<'_>);
+}
