@@ -19,6 +19,7 @@
 
 pub mod cli;
 pub mod exit_code;
+pub mod load;
 pub mod report;
 pub mod retry;
 pub mod runner;

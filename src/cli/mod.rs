@@ -6,6 +6,8 @@
 mod args;
 mod check_cmd;
 mod files;
+mod load_cmd;
+mod merge_cmd;
 mod output;
 mod run_cmd;
 mod terminal;
@@ -44,6 +46,14 @@ pub fn main() -> ExitCode {
         Command::Run(args) => {
             let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
+        }
+        Command::Load(args) => {
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            load_cmd::run(args, &mut printer)
+        }
+        Command::Merge(args) => {
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            merge_cmd::run(args, &mut printer)
         }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
