@@ -462,6 +462,9 @@ pub struct TestArgs {
     /// How transport failures are handled.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// Which shard of the files this run is (`--shard M/N`).
+    #[command(flatten)]
+    pub shard: ShardArgs,
 
     /// Out of scope: shakedown talks to the service directly.
     #[arg(long, short = 'x', value_name = "PROXY", hide = true)]

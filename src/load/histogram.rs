@@ -89,7 +89,7 @@ impl Latency {
         Summary {
             count: self.count(),
             min_us: if empty { 0 } else { self.inner.min() },
-            mean_us: if empty { 0.0 } else { (self.inner.mean() * 10.0).round() / 10.0 },
+            mean_us: if empty { 0 } else { self.inner.mean().round() as u64 },
             p50_us: self.quantile_us(0.50),
             p90_us: self.quantile_us(0.90),
             p95_us: self.quantile_us(0.95),
@@ -120,7 +120,7 @@ impl Latency {
         let read: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| HistogramError::Decode(format!("{e:?}")))?;
-        if read.len() > 0 && read.max() > HIGHEST_US.saturating_mul(2) {
+        if !read.is_empty() && read.max() > HIGHEST_US.saturating_mul(2) {
             return Err(HistogramError::Range(format!("max {} µs", read.max())));
         }
         let mut out = Latency::new();
@@ -136,8 +136,9 @@ pub struct Summary {
     pub count: u64,
     /// Smallest.
     pub min_us: u64,
-    /// Mean.
-    pub mean_us: f64,
+    /// Mean, rounded to the microsecond (an integer, so the summary flattens into JSON
+    /// objects that serde_json's `arbitrary_precision` reads back).
+    pub mean_us: u64,
     /// Median.
     pub p50_us: u64,
     /// 90th percentile.

@@ -136,7 +136,7 @@ impl Threshold {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let observed = match &self.metric {
             Metric::Quantile(q) => aggregate.latency.quantile_us(*q) as f64,
-            Metric::Mean => aggregate.latency.summary().mean_us,
+            Metric::Mean => aggregate.latency.summary().mean_us as f64,
             Metric::Max => aggregate.latency.summary().max_us as f64,
             Metric::ErrorRate => ratio(c.errors, c.requests),
             Metric::AssertFailureRate => ratio(c.assert_failures, c.asserts),

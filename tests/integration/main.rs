@@ -17,6 +17,8 @@ mod faults;
 mod reports;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
+// `shakedown load` and `merge`: load models, thresholds, sharding.
+mod load;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Golden files: terminal, JSON and JUnit output of `test` and `run`, redacted.
