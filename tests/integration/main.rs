@@ -19,6 +19,8 @@ mod reports;
 mod run;
 // `shakedown load` and `merge`: load models, thresholds, sharding.
 mod load;
+// Scale-out on a real engine: a single-node Slurm cluster runs 4 shards and a merge.
+mod slurm;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Golden files: terminal, JSON and JUnit output of `test` and `run`, redacted.
