@@ -300,6 +300,17 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut duplicates = Vec::new();
     let mut total = None;
     for (name, text) in inputs {
+        let schema = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_owned));
+        if let Some(schema) = schema.filter(|s| s != SCHEMA) {
+            return Err(MergeError::NotAResult(
+                name.clone(),
+                format!(
+                    "schema `{schema}` (merging `shakedown test` reports is not supported yet)"
+                ),
+            ));
+        }
         let doc: LoadResult = serde_json::from_str(text)
             .map_err(|e| MergeError::NotAResult(name.clone(), e.to_string()))?;
         if doc.schema != SCHEMA {
