@@ -172,6 +172,10 @@ pub struct LoadArgs {
     /// No live view, only the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Client threads, each running its fraction of the load (default 1: when the service under
+    /// test shares the machine, leave it the other cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u64>,
 
     /// Define a variable: name=value (repeatable).
     #[arg(long = "variable", value_name = "NAME=VALUE")]

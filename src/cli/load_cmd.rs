@@ -39,6 +39,11 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
         }
     };
     let Prepared { scripts, settings, plan, shard, thresholds, secrets } = prepared;
+    let threads = args.threads.unwrap_or(1);
+    if threads == 0 || threads > 64 {
+        printer.error("error: --threads must be 1..=64");
+        return exit_code::USAGE;
+    }
     let files: Vec<String> = scripts.iter().map(|s| s.path.display().to_string()).collect();
     let model = describe(&plan);
     printer.err(&format!(
@@ -68,14 +73,21 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
         printed: false,
         secrets: &secrets,
     };
-    let outcome =
-        match engine::run(&plan, scripts, settings, &ClientSettings::default(), &mut view, tick) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                printer.error(&format!("error: {e}"));
-                return exit_code::RUNTIME;
-            }
-        };
+    let outcome = match engine::run(
+        &plan,
+        scripts,
+        settings,
+        &ClientSettings::default(),
+        &mut view,
+        tick,
+        threads,
+    ) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            printer.error(&format!("error: {e}"));
+            return exit_code::RUNTIME;
+        }
+    };
     let started: DateTime<Utc> = outcome.started.into();
     let facts = RunFacts {
         shard,

@@ -14,10 +14,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::load::metrics::Aggregate;
 use crate::load::plan::{Model, Plan};
+use crate::load::shard::Shard;
 use crate::retry::Budget;
 use crate::runner::execute::{self, RunSettings};
 use crate::scenario::LineIndex;
@@ -126,7 +128,7 @@ pub enum EngineError {
 }
 
 struct Shared {
-    scripts: Vec<Script>,
+    scripts: Arc<Vec<Script>>,
     settings: RunSettings,
     budget: Budget,
     aggregate: RefCell<Aggregate>,
@@ -166,7 +168,12 @@ impl Shared {
     }
 }
 
-/// Runs the plan and returns the aggregate. Blocks the calling thread.
+/// Runs the plan on `threads` threads and returns the aggregate. Blocks the calling thread.
+///
+/// Each thread runs its own fraction of the plan (exactly as a shard would: VUs split so they
+/// sum, the rate divided, open-model starts interleaved) on its own current-thread runtime, and
+/// the aggregates are added at the end, losslessly. The calling thread is thread 1; the live
+/// view sums the other threads' counters (its percentiles are thread 1's).
 pub fn run(
     plan: &Plan,
     scripts: Vec<Script>,
@@ -174,12 +181,123 @@ pub fn run(
     client_settings: &ClientSettings,
     observer: &mut dyn LoadObserver,
     tick: Duration,
+    threads: u64,
 ) -> Result<RunOutcome, EngineError> {
     if scripts.is_empty() {
         return Err(EngineError::NoScripts);
     }
     // Fail early, before any start, if a client cannot be made.
     Client::new(client_settings.clone()).map_err(|e| EngineError::Client(e.to_string()))?;
+    // A thread with no VU would only wait: never more threads than the most VUs asked for.
+    let threads = match &plan.model {
+        Model::Closed { start_vus, stages } => {
+            threads.min(stages.iter().map(|s| s.target).fold(*start_vus, u64::max))
+        }
+        Model::Open { max_vus, .. } => threads.min(*max_vus),
+    }
+    .max(1);
+    let scripts = Arc::new(scripts);
+    let slots: Arc<Mutex<Vec<Live>>> =
+        Arc::new(Mutex::new(vec![Live::default(); usize::try_from(threads).unwrap_or(1)]));
+    let rate_of = |plan: &Plan| match plan.model {
+        Model::Open { rate, .. } => rate,
+        Model::Closed { .. } => 0.0,
+    };
+    let whole_rate = rate_of(plan);
+    let mut handles = Vec::new();
+    for index in 2..=threads {
+        let part = plan.for_shard(Shard { index, total: threads });
+        let (scripts, settings, client_settings, slots) =
+            (scripts.clone(), settings.clone(), client_settings.clone(), slots.clone());
+        // Thread i's starts fall between thread 1's: offset (i-1)/R.
+        let offset = if whole_rate > 0.0 {
+            Duration::from_secs_f64((index - 1) as f64 / whole_rate)
+        } else {
+            Duration::ZERO
+        };
+        let slot = usize::try_from(index - 1).unwrap_or(0);
+        handles.push(std::thread::spawn(move || {
+            let mut observer = SlotObserver { slots, slot };
+            run_thread(&part, scripts, settings, &client_settings, &mut observer, tick, offset)
+        }));
+    }
+    let first =
+        if threads > 1 { plan.for_shard(Shard { index: 1, total: threads }) } else { plan.clone() };
+    let mut combined = Combining { inner: observer, slots: slots.clone() };
+    let mut outcome = run_thread(
+        &first,
+        scripts,
+        settings,
+        client_settings,
+        &mut combined,
+        tick,
+        Duration::ZERO,
+    )?;
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(part)) => {
+                outcome.aggregate.add(&part.aggregate);
+                outcome.elapsed = outcome.elapsed.max(part.elapsed);
+                outcome.interrupted |= part.interrupted;
+                outcome.vus_max += part.vus_max;
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(EngineError::Runtime("a load thread panicked".to_owned())),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Keeps a worker thread's latest live numbers for the calling thread's view.
+struct SlotObserver {
+    slots: Arc<Mutex<Vec<Live>>>,
+    slot: usize,
+}
+
+impl LoadObserver for SlotObserver {
+    fn tick(&mut self, live: &Live) {
+        if let Ok(mut slots) = self.slots.lock()
+            && let Some(slot) = slots.get_mut(self.slot)
+        {
+            *slot = live.clone();
+        }
+    }
+}
+
+/// Thread 1's view, with the other threads' counters added.
+struct Combining<'a> {
+    inner: &'a mut dyn LoadObserver,
+    slots: Arc<Mutex<Vec<Live>>>,
+}
+
+impl LoadObserver for Combining<'_> {
+    fn tick(&mut self, live: &Live) {
+        let mut all = live.clone();
+        if let Ok(slots) = self.slots.lock() {
+            for other in slots.iter().skip(1) {
+                all.requests += other.requests;
+                all.rate += other.rate;
+                all.assert_failures += other.assert_failures;
+                all.active_vus += other.active_vus;
+                all.dropped += other.dropped;
+                for (class, n) in &other.errors {
+                    *all.errors.entry(class.clone()).or_default() += n;
+                }
+            }
+        }
+        self.inner.tick(&all);
+    }
+}
+
+fn run_thread(
+    plan: &Plan,
+    scripts: Arc<Vec<Script>>,
+    settings: RunSettings,
+    client_settings: &ClientSettings,
+    observer: &mut dyn LoadObserver,
+    tick: Duration,
+    offset: Duration,
+) -> Result<RunOutcome, EngineError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -200,7 +318,8 @@ pub fn run(
     let local = tokio::task::LocalSet::new();
     let started = SystemTime::now();
     let clock = Instant::now();
-    let vus_max = local.block_on(&runtime, drive(plan, &shared, client_settings, observer, tick));
+    let vus_max =
+        local.block_on(&runtime, drive(plan, &shared, client_settings, observer, tick, offset));
     let elapsed = clock.elapsed();
     drop(local);
     let interrupted = shared.interrupted.get();
@@ -217,6 +336,7 @@ async fn drive(
     client_settings: &ClientSettings,
     observer: &mut dyn LoadObserver,
     tick: Duration,
+    offset: Duration,
 ) -> u64 {
     let signals = {
         let shared = shared.clone();
@@ -266,7 +386,7 @@ async fn drive(
             let mut created: u64 = 0;
             let mut k: u64 = 0;
             loop {
-                let intended = start + Duration::from_secs_f64(k as f64 / rate);
+                let intended = start + offset + Duration::from_secs_f64(k as f64 / rate);
                 if intended >= deadline {
                     break;
                 }

@@ -85,7 +85,8 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
-    fn add(&mut self, other: &RequestStats) {
+    /// Adds another's samples and counts.
+    pub fn add(&mut self, other: &RequestStats) {
         self.count += other.count;
         self.latency.add(&other.latency);
         for (mine, theirs) in self.phases.iter_mut().zip(&other.phases) {
@@ -125,7 +126,7 @@ pub struct Aggregate {
     /// Run-wide counters.
     pub counters: Counters,
     /// Per request name, per outcome class.
-    pub requests: BTreeMap<(String, AttemptClass), RequestStats>,
+    pub requests: BTreeMap<String, BTreeMap<AttemptClass, RequestStats>>,
     /// Every attempt's latency, all names together.
     pub latency: Latency,
     /// Iteration durations (from the intended start in the open model).
@@ -222,10 +223,12 @@ impl Aggregate {
                             .entry(decision.rule.as_str().to_owned())
                             .or_default() += 1;
                     }
-                    let stats = match self.requests.get_mut(&(name.to_owned(), class)) {
-                        Some(stats) => stats,
-                        None => self.requests.entry((name.to_owned(), class)).or_default(),
+                    // Looked up by &str: no allocation per attempt once the name is known.
+                    let by_class = match self.requests.get_mut(name) {
+                        Some(by_class) => by_class,
+                        None => self.requests.entry(name.to_owned()).or_default(),
                     };
+                    let stats = by_class.entry(class).or_default();
                     stats.count += 1;
                     stats.latency.record(latency);
                     let phases = [
@@ -264,8 +267,11 @@ impl Aggregate {
         a.asserts += b.asserts;
         a.assert_failures += b.assert_failures;
         a.retries += b.retries;
-        for (key, stats) in &other.requests {
-            self.requests.entry(key.clone()).or_default().add(stats);
+        for (name, by_class) in &other.requests {
+            let mine = self.requests.entry(name.clone()).or_default();
+            for (class, stats) in by_class {
+                mine.entry(*class).or_default().add(stats);
+            }
         }
         self.latency.add(&other.latency);
         self.iteration.add(&other.iteration);
@@ -276,7 +282,7 @@ impl Aggregate {
     /// Transport errors by class, all names together.
     pub fn errors_by_class(&self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
-        for stats in self.requests.values() {
+        for stats in self.requests.values().flat_map(BTreeMap::values) {
             add_counts(&mut out, &stats.errors);
         }
         out
@@ -285,7 +291,7 @@ impl Aggregate {
     /// Status codes, all names together.
     pub fn status_codes(&self) -> BTreeMap<u16, u64> {
         let mut out = BTreeMap::new();
-        for stats in self.requests.values() {
+        for stats in self.requests.values().flat_map(BTreeMap::values) {
             add_counts(&mut out, &stats.status_codes);
         }
         out

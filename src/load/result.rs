@@ -186,7 +186,8 @@ impl LoadResult {
             requests_by_name: aggregate
                 .requests
                 .iter()
-                .map(|((name, class), stats)| RequestDoc {
+                .flat_map(|(name, by_class)| by_class.iter().map(move |(c, s)| (name, c, s)))
+                .map(|(name, class, stats)| RequestDoc {
                     name: name.clone(),
                     outcome: class.as_str().to_owned(),
                     count: stats.count,
@@ -226,10 +227,9 @@ impl LoadResult {
                     *h = Latency::decode(&phase.hdr)?;
                 }
             }
-            requests.entry((doc.name.clone(), class)).or_insert_with(RequestStats::default);
-            if let Some(entry) = requests.get_mut(&(doc.name.clone(), class)) {
-                *entry = stats;
-            }
+            let by_class: &mut BTreeMap<AttemptClass, RequestStats> =
+                requests.entry(doc.name.clone()).or_default();
+            by_class.entry(class).or_default().add(&stats);
         }
         Ok(Aggregate {
             counters: Counters {

@@ -149,6 +149,14 @@ fn four_shards_and_a_merge_equal_one_run() {
     let (code, single, _) =
         load(&[&file[..], "--vus", "1", "--max-requests", "40"], &dir.path().join("single.json"));
     assert_eq!(code, 0);
+    // Two client threads are two in-process shards: the same totals.
+    let (code, threaded, _) = load(
+        &[&file[..], "--vus", "2", "--threads", "2", "--max-requests", "40"],
+        &dir.path().join("threaded.json"),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(threaded["requests"], single["requests"]);
+    assert_eq!(threaded["latency"]["count"], 40);
     let mut parts: Vec<PathBuf> = Vec::new();
     for m in 1..=4 {
         let out = dir.path().join(format!("shard-{m}.json"));
