@@ -349,7 +349,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
         facts.vus_max += doc.vus_max;
         facts.interrupted |= doc.interrupted;
         if *index == 1 {
-            facts.model = doc.model.clone();
+            facts.model = format!("{total} shard(s); shard 1: {}", doc.model);
             facts.started = doc.started.clone();
         }
         for file in &doc.files {
