@@ -303,3 +303,149 @@ fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u6
         *into.entry(key.clone()).or_default() += n;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::retry::{Decision, Rule};
+    use crate::runner::cookies::CookieStore;
+    use crate::runner::outcome::{AttemptRecord, EntryOutcome, FileOutcome, Iteration, Poll};
+    use crate::transport::facts::{FailureFacts, Operation, Phase};
+
+    fn attempt(
+        n: usize,
+        status: Option<u16>,
+        error: Option<ErrorKind>,
+        retry: bool,
+    ) -> AttemptRecord {
+        let mut facts = AttemptFacts::new();
+        facts.timings.total = Duration::from_millis(2);
+        facts.timings.wait = Duration::from_millis(1);
+        facts.error = error.map(|kind| FailureFacts {
+            phase: Phase::AwaitResponse,
+            kind,
+            os: None,
+            operation: Operation::Read,
+            message: "reset".to_owned(),
+        });
+        AttemptRecord {
+            n,
+            method: "GET".to_owned(),
+            url: "http://127.0.0.1/x".to_owned(),
+            status,
+            error: error.map(|_| "reset".to_owned()),
+            facts,
+            decision: retry.then_some(Decision {
+                retry: true,
+                rule: Rule::IdempotentAfterWrite,
+                backoff: Duration::ZERO,
+            }),
+            started: SystemTime::now(),
+            duration: Duration::from_millis(2),
+            warnings: Vec::new(),
+            sent_before_crash_known: false,
+        }
+    }
+
+    fn run(polls: Vec<Poll>, outcome: Outcome) -> FileRun {
+        FileRun {
+            outcome: FileOutcome {
+                path: PathBuf::from("a.hurl"),
+                outcome,
+                entries: vec![EntryOutcome {
+                    index: 1,
+                    line: 1,
+                    method: "GET".to_owned(),
+                    url: "http://127.0.0.1/x".to_owned(),
+                    outcome,
+                    iterations: vec![Iteration { n: 1, polls }],
+                }],
+                file_error: None,
+                started: SystemTime::now(),
+                duration: Duration::ZERO,
+                source: String::new(),
+            },
+            cookies: CookieStore::default(),
+            last_response: None,
+            log: Vec::new(),
+            learned_idle_limits: Vec::new(),
+            server_crash: None,
+            secrets: Vec::new(),
+        }
+    }
+
+    fn poll(attempts: Vec<AttemptRecord>, outcome: Outcome, failure: Option<EntryFailure>) -> Poll {
+        Poll {
+            n: 1,
+            attempts,
+            asserts: Vec::new(),
+            captures: Vec::new(),
+            failure,
+            outcome,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_iteration_is_folded_by_name_and_outcome_with_retries_by_cause() {
+        let names = vec!["a.hurl:1 GET {{url}}".to_owned()];
+        let mut aggregate = Aggregate::default();
+        // A reset, retried, then a 200: flaky pass.
+        let flaky = run(
+            vec![poll(
+                vec![
+                    attempt(1, None, Some(ErrorKind::ConnectionReset), true),
+                    attempt(2, Some(200), None, false),
+                ],
+                Outcome::Flaky,
+                None,
+            )],
+            Outcome::Flaky,
+        );
+        // Open model: started 5 ms late; the first attempt's latency counts it.
+        aggregate.record_iteration(
+            &flaky,
+            &names,
+            Duration::from_millis(5),
+            Duration::from_millis(9),
+        );
+        // A 500 whose asserts failed.
+        let failed = run(
+            vec![poll(
+                vec![attempt(1, Some(500), None, false)],
+                Outcome::Failed,
+                Some(EntryFailure::Asserts),
+            )],
+            Outcome::Failed,
+        );
+        aggregate.record_iteration(&failed, &names, Duration::ZERO, Duration::from_millis(2));
+
+        let c = &aggregate.counters;
+        assert_eq!(
+            (c.iterations, c.iterations_failed, c.requests, c.errors, c.retries),
+            (2, 1, 3, 1, 1)
+        );
+        assert_eq!(aggregate.retries_by_cause.get("reset"), Some(&1));
+        assert_eq!(aggregate.retries_by_rule.get("idempotent_after_write"), Some(&1));
+        let by_class = &aggregate.requests["a.hurl:1 GET {{url}}"];
+        assert_eq!(by_class[&AttemptClass::Error].count, 1);
+        assert_eq!(by_class[&AttemptClass::Error].errors.get("reset"), Some(&1));
+        assert_eq!(by_class[&AttemptClass::Ok].status_codes.get(&200), Some(&1));
+        assert_eq!(by_class[&AttemptClass::Failed].status_codes.get(&500), Some(&1));
+        // 2 ms + 5 ms of lag on the first attempt only.
+        assert_eq!(aggregate.latency.summary().max_us / 100, 70);
+        assert_eq!(by_class[&AttemptClass::Error].phases[0].summary().max_us / 100, 50);
+        assert_eq!(aggregate.errors_by_class().get("reset"), Some(&1));
+        // Connect and TLS did not happen: no sample, not a zero.
+        assert_eq!(by_class[&AttemptClass::Ok].phases[1].count(), 0);
+
+        let mut twice = aggregate.clone();
+        twice.add(&aggregate);
+        assert_eq!(twice.counters.requests, 6);
+        assert_eq!(twice.latency.count(), 6);
+        assert_eq!(twice.requests["a.hurl:1 GET {{url}}"][&AttemptClass::Ok].count, 2);
+    }
+}
