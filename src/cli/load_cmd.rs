@@ -200,11 +200,16 @@ pub(crate) fn summary(
         ));
     }
     for v in verdicts {
+        let observed = match v.unit.as_str() {
+            "us" => us(v.observed.max(0.0).round() as u64),
+            "ratio" => format!("{:.3}%", v.observed * 100.0),
+            "per_second" => format!("{:.1}/s", v.observed),
+            _ => format!("{}", v.observed),
+        };
         out.push(format!(
-            "threshold {}: {} (observed {})",
+            "threshold {}: {} (observed {observed})",
             v.threshold,
             if v.passed { "passed" } else { "CROSSED" },
-            (v.observed * 1000.0).round() / 1000.0
         ));
     }
     out

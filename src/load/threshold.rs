@@ -65,6 +65,9 @@ pub struct Verdict {
     pub observed: f64,
     /// Whether it held.
     pub passed: bool,
+    /// The unit of `observed`: `us`, `ratio`, `count` or `per_second`.
+    #[serde(default)]
+    pub unit: String,
 }
 
 impl Threshold {
@@ -164,7 +167,13 @@ impl Threshold {
             Op::Eq => observed == self.value,
             Op::Ne => observed != self.value,
         };
-        Verdict { threshold: self.text.clone(), observed, passed }
+        let unit = match self.metric {
+            Metric::Quantile(_) | Metric::Mean | Metric::Max => "us",
+            Metric::ErrorRate | Metric::AssertFailureRate => "ratio",
+            Metric::Rps => "per_second",
+            Metric::Counter(_) | Metric::ErrorClass(_) => "count",
+        };
+        Verdict { threshold: self.text.clone(), observed, passed, unit: unit.to_owned() }
     }
 }
 
