@@ -24,6 +24,9 @@ pub const FLAKY: u8 = 5;
 /// `shakedown run`: a command layer (`[[layer]] command = [...]`) exited with a
 /// non-zero status, timed out, or did not leave the JUnit file it promised.
 pub const COMMAND_LAYER: u8 = 6;
+/// `shakedown load` or `shakedown merge`: a threshold (`--threshold p95<300ms`, ...) was
+/// crossed. Failed asserts alone do not fail a load run: they are counted (as in k6).
+pub const THRESHOLD: u8 = 7;
 /// Interrupted by SIGINT, SIGTERM or SIGHUP; the report written is marked
 /// partial. (A `run` past its `--deadline` is a runtime error, 3.)
 pub const INTERRUPTED: u8 = 130;
@@ -31,7 +34,8 @@ pub const INTERRUPTED: u8 = 130;
 /// The code for a run in which several of the above happened.
 ///
 /// Precedence, highest first: usage (1), interrupted (130), input (2),
-/// runtime (3), command layer failed (6), assert (4), flaky (5), success (0).
+/// runtime (3), command layer failed (6), threshold crossed (7), assert (4), flaky (5),
+/// success (0).
 /// Usage errors end the run before anything else can happen; an interrupted run
 /// has no complete verdict, whatever else it saw; "could not test" (2, 3) wins
 /// over "tested, and it is wrong" (6, 4), as in Hurl; a failed unit-test layer
@@ -44,10 +48,11 @@ pub fn combine(codes: impl IntoIterator<Item = u8>) -> u8 {
         INPUT => 2,
         RUNTIME => 3,
         COMMAND_LAYER => 4,
-        ASSERT => 5,
-        FLAKY => 6,
-        SUCCESS => 8,
-        _ => 7,
+        THRESHOLD => 5,
+        ASSERT => 6,
+        FLAKY => 7,
+        SUCCESS => 9,
+        _ => 8,
     };
     codes.into_iter().min_by_key(|code| rank(*code)).unwrap_or(SUCCESS)
 }
@@ -68,5 +73,7 @@ mod tests {
         assert_eq!(combine([COMMAND_LAYER, RUNTIME]), RUNTIME);
         assert_eq!(combine([RUNTIME, INTERRUPTED, INPUT]), INTERRUPTED);
         assert_eq!(combine([INTERRUPTED, USAGE]), USAGE);
+        assert_eq!(combine([ASSERT, THRESHOLD]), THRESHOLD);
+        assert_eq!(combine([THRESHOLD, RUNTIME]), RUNTIME);
     }
 }

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod diagnosis;
 pub mod exit_code;
 pub mod fault_proxy;
+pub mod load;
 pub mod report;
 pub mod retry;
 pub mod runner;

@@ -39,6 +39,10 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a loopback fault-injecting proxy in front of a service (see docs/proxy.md).
     Proxy(ProxyArgs),
+    /// Run .hurl files under load: a closed (--vus, --stages) or open (--rate) model, thresholds.
+    Load(Box<LoadArgs>),
+    /// Merge the results of shards (`--shard M/N`) into one, and judge its thresholds.
+    Merge(MergeArgs),
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -140,6 +144,127 @@ pub struct RunArgs {
     /// How transport failures are handled.
     #[command(flatten)]
     pub transport: TransportArgs,
+}
+
+/// Which shard of a split run this process is (`test` and `load`).
+#[derive(Debug, Args, Default)]
+pub struct ShardArgs {
+    /// Run shard M of N (1-based). Default: from JOB_COMPLETION_INDEX (0-based) or
+    /// SLURM_ARRAY_TASK_ID, with the total from --shard-total, SHAKEDOWN_SHARD_TOTAL or
+    /// SLURM_ARRAY_TASK_COUNT. In `load`, a shard runs M/N of the load (VUs, rate), not a subset of files.
+    #[arg(long, value_name = "M/N", help_heading = "Sharding")]
+    pub shard: Option<String>,
+    /// The number of shards, when the index comes from the environment.
+    #[arg(long, value_name = "N", help_heading = "Sharding")]
+    pub shard_total: Option<u64>,
+    /// How `test` splits files: by a stable hash of the path (default) or round-robin.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Sharding")]
+    pub shard_mode: Option<ShardModeArg>,
+}
+
+/// `--shard-mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShardModeArg {
+    /// A stable hash of the file path: adding a file does not move the others.
+    Hash,
+    /// Round-robin over the sorted files: even shard sizes.
+    Slice,
+}
+
+/// `shakedown load [FILE|DIR]...`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Load")]
+pub struct LoadArgs {
+    /// Files or directories (searched recursively for *.hurl); each iteration runs one whole file.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Closed model: this many virtual users loop over the files.
+    #[arg(long, value_name = "N")]
+    pub vus: Option<u64>,
+    /// Closed model with ramps: DURATION:TARGET,... e.g. 10s:5,20s:20 (from --vus, default 0).
+    #[arg(long, value_name = "STAGES")]
+    pub stages: Option<String>,
+    /// Open model: iterations started per second (e.g. 200/s), latency from the intended start.
+    #[arg(long, value_name = "R/s")]
+    pub rate: Option<String>,
+    /// Open model: the VU pool; a start that finds none free is dropped (default 100).
+    #[arg(long, value_name = "N")]
+    pub max_vus: Option<u64>,
+    /// Stop starting iterations after this long (default 30s; a bare number is seconds).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Stop starting iterations after this many requests (default 1000000).
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// How long iterations in flight at the end may finish (default 5s).
+    #[arg(long, value_name = "DURATION")]
+    pub graceful_stop: Option<String>,
+    /// A pass/fail criterion on the whole run (repeatable): p95<300ms, p99<1s, error_rate<1%,
+    /// resets==0, rps>100, ... Crossing one exits with 7.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write the result document (shakedown.load/v1, mergeable) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Seconds between live lines (default 1).
+    #[arg(long, value_name = "DURATION")]
+    pub live_interval: Option<String>,
+    /// No live view, only the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Client threads, each running its fraction of the load (default 1: when the service under
+    /// test shares the machine, leave it the other cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u64>,
+
+    /// Define a variable: name=value (repeatable).
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// Define a secret variable, redacted from all output: name=value (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Connect timeout (default 10 s; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", help_heading = "HTTP")]
+    pub connect_timeout: Option<String>,
+    /// Maximum time for one request (default 60 s; a bare number is seconds).
+    #[arg(long, short = 'm', value_name = "DURATION", help_heading = "HTTP")]
+    pub max_time: Option<String>,
+    /// Do not verify TLS certificates.
+    #[arg(long, short = 'k', help_heading = "HTTP")]
+    pub insecure: bool,
+    /// Colorize output.
+    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
+    pub color: bool,
+    /// Do not colorize output.
+    #[arg(long, help_heading = "Output")]
+    pub no_color: bool,
+
+    /// How transport failures are handled.
+    #[command(flatten)]
+    pub transport: TransportArgs,
+    /// Which shard this is.
+    #[command(flatten)]
+    pub shard: ShardArgs,
+}
+
+/// `shakedown merge RESULT...`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' result files (shakedown.load/v1), or directories holding them (*.json).
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// More thresholds to judge the merged numbers by (those the shards recorded apply too).
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write the merged document to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Colorize output.
+    #[arg(long, overrides_with = "no_color")]
+    pub color: bool,
+    /// Do not colorize output.
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 /// `shakedown check FILE...` or `shakedown check SUITE.toml`.
@@ -415,6 +540,9 @@ pub struct TestArgs {
     /// How transport failures are handled.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// Which shard of the files this run is (`--shard M/N`).
+    #[command(flatten)]
+    pub shard: ShardArgs,
 
     /// Out of scope: shakedown talks to the service directly.
     #[arg(long, short = 'x', value_name = "PROXY", hide = true)]

@@ -7,6 +7,8 @@ mod args;
 mod check_cmd;
 mod explain_cmd;
 mod files;
+mod load_cmd;
+mod merge_cmd;
 mod output;
 mod proxy_cmd;
 mod run_cmd;
@@ -52,6 +54,14 @@ pub fn main() -> ExitCode {
             explain_cmd::run(args, &mut printer)
         }
         Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
+        Command::Load(args) => {
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            load_cmd::run(args, &mut printer)
+        }
+        Command::Merge(args) => {
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            merge_cmd::run(args, &mut printer)
+        }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     // A test pause point (hidden; see `server::pause_before_exit`).

@@ -99,6 +99,16 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         ));
     }
     files.dedup();
+    // A shard runs its part of the files (a stable hash of the path by default); an empty
+    // part is a run of nothing, not an error: the other shards have the files.
+    if let Some((shard, mode)) = crate::cli::load_cmd::resolve_shard(&args.shard)? {
+        files = files
+            .into_iter()
+            .enumerate()
+            .filter(|(position, path)| shard.owns(path, *position, mode))
+            .map(|(_, path)| path)
+            .collect();
+    }
     // Hurl's --repeat repeats the whole sequence of files.
     match args.repeat {
         None | Some(1) => {}

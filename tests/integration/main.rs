@@ -27,6 +27,10 @@ mod reports;
 mod robustness;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
+// `shakedown load` and `merge`: load models, thresholds, sharding.
+mod load;
+// Scale-out on a real engine: a single-node Slurm cluster runs 4 shards and a merge.
+mod slurm;
 // The scenario corpus: every query, filter and predicate, passing and failing.
 mod scenarios;
 // Golden files: terminal, JSON and JUnit output of `test` and `run`, redacted.

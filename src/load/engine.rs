@@ -1,0 +1,515 @@
+//! The load engine: runs whole `.hurl` files as iterations under a closed or an open model.
+//!
+//! One current-thread tokio runtime runs everything (the service under test often shares the
+//! machine: the engine leaves it the other cores). Each VU owns a transport `Client`, so its
+//! connections are reused across iterations. An iteration is one file run through
+//! `runner::execute::run_parsed` with the run's retry policy and budget; its outcome tree is
+//! folded into the [`Aggregate`] at once and dropped. The open model schedules starts at
+//! `start + k / rate` and measures from that intended start; a start that finds no free VU
+//! (the pool is `max_vus`) is dropped and counted. Starting stops at the plan's duration, at
+//! `max_requests`, or on SIGINT/SIGTERM; iterations in flight then get `graceful_stop` to end
+//! before they are cut off and counted as interrupted.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::load::metrics::Aggregate;
+use crate::load::plan::{Model, Plan};
+use crate::load::shard::Shard;
+use crate::retry::Budget;
+use crate::runner::execute::{self, RunSettings};
+use crate::scenario::LineIndex;
+use crate::scenario::ast::{HurlFile, TemplateElement};
+use crate::transport::client::{Client, ClientSettings};
+
+/// How often the closed model's controller looks at the clock and the stages.
+const CONTROL_STEP: Duration = Duration::from_millis(20);
+
+/// One parsed file, with the names of its requests.
+#[derive(Debug)]
+pub struct Script {
+    /// The file.
+    pub path: PathBuf,
+    /// Its AST (parsed once, without diagnostics).
+    pub file: HurlFile,
+    /// Its text.
+    pub source: String,
+    /// `file:line METHOD url-template`, per entry.
+    pub names: Vec<String>,
+}
+
+impl Script {
+    /// Names the entries of a parsed file.
+    pub fn new(path: PathBuf, file: HurlFile, source: String) -> Script {
+        let lines = LineIndex::new(&source);
+        let names = file
+            .entries
+            .iter()
+            .map(|entry| {
+                let request = &entry.request;
+                let (line, _) = lines.line_col(&source, request.line_span.start);
+                let url = source
+                    .get(request.url.span.start..request.url.span.end)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| template_text(&request.url.elements));
+                format!("{}:{line} {} {url}", path.display(), request.method.value)
+            })
+            .collect();
+        Script { path, file, source, names }
+    }
+}
+
+fn template_text(elements: &[TemplateElement]) -> String {
+    format!("<{} parts>", elements.len())
+}
+
+/// What a live view is shown, every tick.
+#[derive(Clone, Debug, Default)]
+pub struct Live {
+    /// Since the start.
+    pub elapsed: Duration,
+    /// Requests so far.
+    pub requests: u64,
+    /// Requests per second since the last tick.
+    pub rate: f64,
+    /// Percentiles so far, in microseconds.
+    pub p50_us: u64,
+    /// 95th.
+    pub p95_us: u64,
+    /// 99th.
+    pub p99_us: u64,
+    /// Transport errors so far, by class.
+    pub errors: BTreeMap<String, u64>,
+    /// Asserts failed so far.
+    pub assert_failures: u64,
+    /// Iterations in flight.
+    pub active_vus: u64,
+    /// Dropped starts so far.
+    pub dropped: u64,
+}
+
+/// Told about the run while it goes (a live terminal view, plain lines in CI).
+pub trait LoadObserver {
+    /// Called every tick.
+    fn tick(&mut self, live: &Live);
+}
+
+/// How the run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The aggregate.
+    pub aggregate: Aggregate,
+    /// Wall-clock start.
+    pub started: SystemTime,
+    /// From the first start to the last iteration's end (or the cut-off).
+    pub elapsed: Duration,
+    /// Stopped by a signal.
+    pub interrupted: bool,
+    /// The most VUs that existed at once.
+    pub vus_max: u64,
+}
+
+/// The engine could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No runtime.
+    #[error("cannot start the load runtime: {0}")]
+    Runtime(String),
+    /// No transport client.
+    #[error("cannot create a transport client: {0}")]
+    Client(String),
+    /// Nothing to run.
+    #[error("no scenario file to run")]
+    NoScripts,
+}
+
+struct Shared {
+    scripts: Arc<Vec<Script>>,
+    settings: RunSettings,
+    budget: Budget,
+    aggregate: RefCell<Aggregate>,
+    requests: Cell<u64>,
+    max_requests: u64,
+    stop: Cell<bool>,
+    interrupted: Cell<bool>,
+    active: Cell<u64>,
+    target: Cell<u64>,
+    next_script: Cell<usize>,
+}
+
+impl Shared {
+    fn should_stop(&self) -> bool {
+        self.stop.get() || self.requests.get() >= self.max_requests
+    }
+
+    async fn iterate(&self, client: &mut Client, intended: Instant) {
+        let i = self.next_script.get();
+        self.next_script.set(i.wrapping_add(1));
+        let Some(script) = self.scripts.get(i % self.scripts.len().max(1)) else { return };
+        self.active.set(self.active.get() + 1);
+        let lag = Instant::now().saturating_duration_since(intended);
+        let run = execute::run_parsed(
+            &script.path,
+            &script.file,
+            script.source.clone(),
+            &self.settings,
+            client,
+            &self.budget,
+        )
+        .await;
+        let total = intended.elapsed();
+        self.active.set(self.active.get().saturating_sub(1));
+        self.requests.set(self.requests.get() + run.outcome.request_count() as u64);
+        self.aggregate.borrow_mut().record_iteration(&run, &script.names, lag, total);
+    }
+}
+
+/// Runs the plan on `threads` threads and returns the aggregate. Blocks the calling thread.
+///
+/// Each thread runs its own fraction of the plan (exactly as a shard would: VUs split so they
+/// sum, the rate divided, open-model starts interleaved) on its own current-thread runtime, and
+/// the aggregates are added at the end, losslessly. The calling thread is thread 1; the live
+/// view sums the other threads' counters (its percentiles are thread 1's).
+pub fn run(
+    plan: &Plan,
+    scripts: Vec<Script>,
+    settings: RunSettings,
+    client_settings: &ClientSettings,
+    observer: &mut dyn LoadObserver,
+    tick: Duration,
+    threads: u64,
+) -> Result<RunOutcome, EngineError> {
+    if scripts.is_empty() {
+        return Err(EngineError::NoScripts);
+    }
+    // Fail early, before any start, if a client cannot be made.
+    Client::new(client_settings.clone()).map_err(|e| EngineError::Client(e.to_string()))?;
+    // A thread with no VU would only wait: never more threads than the most VUs asked for.
+    let threads = match &plan.model {
+        Model::Closed { start_vus, stages } => {
+            threads.min(stages.iter().map(|s| s.target).fold(*start_vus, u64::max))
+        }
+        Model::Open { max_vus, .. } => threads.min(*max_vus),
+    }
+    .max(1);
+    let scripts = Arc::new(scripts);
+    let slots: Arc<Mutex<Vec<Live>>> =
+        Arc::new(Mutex::new(vec![Live::default(); usize::try_from(threads).unwrap_or(1)]));
+    let rate_of = |plan: &Plan| match plan.model {
+        Model::Open { rate, .. } => rate,
+        Model::Closed { .. } => 0.0,
+    };
+    let whole_rate = rate_of(plan);
+    let mut handles = Vec::new();
+    for index in 2..=threads {
+        let part = plan.for_shard(Shard { index, total: threads });
+        let (scripts, settings, client_settings, slots) =
+            (scripts.clone(), settings.clone(), client_settings.clone(), slots.clone());
+        // Thread i's starts fall between thread 1's: offset (i-1)/R.
+        let offset = if whole_rate > 0.0 {
+            Duration::from_secs_f64((index - 1) as f64 / whole_rate)
+        } else {
+            Duration::ZERO
+        };
+        let slot = usize::try_from(index - 1).unwrap_or(0);
+        handles.push(std::thread::spawn(move || {
+            let mut observer = SlotObserver { slots, slot };
+            run_thread(&part, scripts, settings, &client_settings, &mut observer, tick, offset)
+        }));
+    }
+    let first =
+        if threads > 1 { plan.for_shard(Shard { index: 1, total: threads }) } else { plan.clone() };
+    let mut combined = Combining { inner: observer, slots: slots.clone() };
+    let mut outcome = run_thread(
+        &first,
+        scripts,
+        settings,
+        client_settings,
+        &mut combined,
+        tick,
+        Duration::ZERO,
+    )?;
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(part)) => {
+                outcome.aggregate.add(&part.aggregate);
+                outcome.elapsed = outcome.elapsed.max(part.elapsed);
+                outcome.interrupted |= part.interrupted;
+                outcome.vus_max += part.vus_max;
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(EngineError::Runtime("a load thread panicked".to_owned())),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Keeps a worker thread's latest live numbers for the calling thread's view.
+struct SlotObserver {
+    slots: Arc<Mutex<Vec<Live>>>,
+    slot: usize,
+}
+
+impl LoadObserver for SlotObserver {
+    fn tick(&mut self, live: &Live) {
+        if let Ok(mut slots) = self.slots.lock()
+            && let Some(slot) = slots.get_mut(self.slot)
+        {
+            *slot = live.clone();
+        }
+    }
+}
+
+/// Thread 1's view, with the other threads' counters added.
+struct Combining<'a> {
+    inner: &'a mut dyn LoadObserver,
+    slots: Arc<Mutex<Vec<Live>>>,
+}
+
+impl LoadObserver for Combining<'_> {
+    fn tick(&mut self, live: &Live) {
+        let mut all = live.clone();
+        if let Ok(slots) = self.slots.lock() {
+            for other in slots.iter().skip(1) {
+                all.requests += other.requests;
+                all.rate += other.rate;
+                all.assert_failures += other.assert_failures;
+                all.active_vus += other.active_vus;
+                all.dropped += other.dropped;
+                for (class, n) in &other.errors {
+                    *all.errors.entry(class.clone()).or_default() += n;
+                }
+            }
+        }
+        self.inner.tick(&all);
+    }
+}
+
+fn run_thread(
+    plan: &Plan,
+    scripts: Arc<Vec<Script>>,
+    settings: RunSettings,
+    client_settings: &ClientSettings,
+    observer: &mut dyn LoadObserver,
+    tick: Duration,
+    offset: Duration,
+) -> Result<RunOutcome, EngineError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Runtime(e.to_string()))?;
+    let shared = Rc::new(Shared {
+        scripts,
+        settings,
+        budget: Budget::default(),
+        aggregate: RefCell::new(Aggregate::default()),
+        requests: Cell::new(0),
+        max_requests: plan.max_requests,
+        stop: Cell::new(false),
+        interrupted: Cell::new(false),
+        active: Cell::new(0),
+        target: Cell::new(0),
+        next_script: Cell::new(0),
+    });
+    let local = tokio::task::LocalSet::new();
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let vus_max =
+        local.block_on(&runtime, drive(plan, &shared, client_settings, observer, tick, offset));
+    let elapsed = clock.elapsed();
+    drop(local);
+    let interrupted = shared.interrupted.get();
+    let aggregate = match Rc::try_unwrap(shared) {
+        Ok(shared) => shared.aggregate.into_inner(),
+        Err(shared) => shared.aggregate.borrow().clone(),
+    };
+    Ok(RunOutcome { aggregate, started, elapsed, interrupted, vus_max })
+}
+
+async fn drive(
+    plan: &Plan,
+    shared: &Rc<Shared>,
+    client_settings: &ClientSettings,
+    observer: &mut dyn LoadObserver,
+    tick: Duration,
+    offset: Duration,
+) -> u64 {
+    let signals = {
+        let shared = shared.clone();
+        tokio::task::spawn_local(async move {
+            wait_for_signal().await;
+            shared.interrupted.set(true);
+            shared.stop.set(true);
+        })
+    };
+    let start = tokio::time::Instant::now();
+    let deadline = start + plan.length();
+    let mut view =
+        View { observer, tick, start, next: start + tick, last_requests: 0, last_at: start };
+    let mut handles = Vec::new();
+    let mut vus_max = 0;
+    match &plan.model {
+        Model::Closed { .. } => {
+            let mut slots: Vec<Option<tokio::task::JoinHandle<()>>> = Vec::new();
+            loop {
+                let now = tokio::time::Instant::now();
+                if now >= deadline || shared.should_stop() {
+                    break;
+                }
+                let target = plan.target_vus(now - start);
+                shared.target.set(target);
+                let target = usize::try_from(target).unwrap_or(usize::MAX);
+                while slots.len() < target {
+                    slots.push(None);
+                }
+                for (id, slot) in slots.iter_mut().enumerate().take(target) {
+                    if slot.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
+                        *slot = Some(tokio::task::spawn_local(closed_vu(
+                            shared.clone(),
+                            id as u64,
+                            client_settings.clone(),
+                        )));
+                    }
+                }
+                vus_max = vus_max.max(target as u64);
+                view.maybe_tick(shared, now);
+                tokio::time::sleep(CONTROL_STEP.min(deadline - now)).await;
+            }
+            handles.extend(slots.into_iter().flatten());
+        }
+        Model::Open { rate, max_vus } => {
+            let pool: Rc<RefCell<Vec<Client>>> = Rc::new(RefCell::new(Vec::new()));
+            let mut created: u64 = 0;
+            let mut k: u64 = 0;
+            loop {
+                let intended = start + offset + Duration::from_secs_f64(k as f64 / rate);
+                if intended >= deadline {
+                    break;
+                }
+                // Sleep towards the intended start, waking for the live view and signals.
+                loop {
+                    let now = tokio::time::Instant::now();
+                    view.maybe_tick(shared, now);
+                    if now >= intended || shared.should_stop() {
+                        break;
+                    }
+                    tokio::time::sleep_until(intended.min(now + CONTROL_STEP)).await;
+                }
+                if shared.should_stop() {
+                    break;
+                }
+                k += 1;
+                let client = pool.borrow_mut().pop();
+                let mut client = match client {
+                    Some(client) => client,
+                    None if created < *max_vus => match Client::new(client_settings.clone()) {
+                        Ok(client) => {
+                            created += 1;
+                            client
+                        }
+                        Err(_) => break,
+                    },
+                    None => {
+                        shared.aggregate.borrow_mut().counters.dropped_iterations += 1;
+                        continue;
+                    }
+                };
+                vus_max = vus_max.max(created);
+                let (shared, pool) = (shared.clone(), pool.clone());
+                let intended = intended.into_std();
+                handles.retain(|h: &tokio::task::JoinHandle<()>| !h.is_finished());
+                handles.push(tokio::task::spawn_local(async move {
+                    shared.iterate(&mut client, intended).await;
+                    pool.borrow_mut().push(client);
+                }));
+            }
+        }
+    }
+    // No new starts; iterations in flight get the graceful stop, then are cut off.
+    shared.stop.set(true);
+    let grace = tokio::time::Instant::now() + plan.graceful_stop;
+    loop {
+        handles.retain(|h| !h.is_finished());
+        let now = tokio::time::Instant::now();
+        view.maybe_tick(shared, now);
+        if handles.is_empty() || now >= grace {
+            break;
+        }
+        tokio::time::sleep(CONTROL_STEP.min(grace - now)).await;
+    }
+    let cut = shared.active.get();
+    for handle in &handles {
+        handle.abort();
+    }
+    shared.aggregate.borrow_mut().counters.interrupted_iterations += cut;
+    signals.abort();
+    vus_max
+}
+
+async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings) {
+    let Ok(mut client) = Client::new(client_settings) else { return };
+    while !shared.should_stop() && id < shared.target.get() {
+        shared.iterate(&mut client, Instant::now()).await;
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+struct View<'a> {
+    observer: &'a mut dyn LoadObserver,
+    tick: Duration,
+    start: tokio::time::Instant,
+    next: tokio::time::Instant,
+    last_requests: u64,
+    last_at: tokio::time::Instant,
+}
+
+impl View<'_> {
+    fn maybe_tick(&mut self, shared: &Shared, now: tokio::time::Instant) {
+        if now < self.next {
+            return;
+        }
+        self.next = now + self.tick;
+        let requests = shared.requests.get();
+        let seconds = (now - self.last_at).as_secs_f64().max(1e-6);
+        let rate = (requests.saturating_sub(self.last_requests)) as f64 / seconds;
+        self.last_requests = requests;
+        self.last_at = now;
+        let aggregate = shared.aggregate.borrow();
+        let live = Live {
+            elapsed: now - self.start,
+            requests,
+            rate,
+            p50_us: aggregate.latency.quantile_us(0.5),
+            p95_us: aggregate.latency.quantile_us(0.95),
+            p99_us: aggregate.latency.quantile_us(0.99),
+            errors: aggregate.errors_by_class(),
+            assert_failures: aggregate.counters.assert_failures,
+            active_vus: shared.active.get(),
+            dropped: aggregate.counters.dropped_iterations,
+        };
+        drop(aggregate);
+        self.observer.tick(&live);
+    }
+}
