@@ -7,3 +7,4 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod source;

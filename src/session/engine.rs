@@ -405,7 +405,8 @@ impl Session {
                 ReportTarget::Json(path) => (path, write_atomically(path, &bytes)),
                 ReportTarget::Junit(path) => {
                     let mut out = Vec::new();
-                    let written = junit::write(&progress.files, &mut out).and_then(|()| {
+                    let suites = super::junit::suites(&progress.layers, &progress.files);
+                    let written = junit::write_suites(&suites, &mut out).and_then(|()| {
                         write_atomically(
                             path,
                             (self.redact)(&String::from_utf8_lossy(&out)).as_bytes(),

@@ -56,6 +56,7 @@ impl InFlight {
                         index,
                         line,
                         method,
+                        url_template: url.clone(),
                         url,
                         outcome: Outcome::Interrupted,
                         iterations: Vec::new(),
@@ -109,6 +110,7 @@ mod tests {
             line: 1,
             method: "GET".to_owned(),
             url: "http://x/1".to_owned(),
+            url_template: "http://x/1".to_owned(),
             outcome: Outcome::Passed,
             iterations: Vec::new(),
         };

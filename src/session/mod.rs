@@ -33,6 +33,7 @@ mod engine;
 mod event;
 mod files;
 mod inflight;
+mod junit;
 mod layers;
 mod load;
 mod report;

@@ -57,6 +57,10 @@ pub struct CommandRecord {
     pub junit: Option<PathBuf>,
     pub junit_error: Option<String>,
     pub testcases: Vec<Testcase>,
+    /// What happened, when the command failed (secrets redacted).
+    pub description: Option<String>,
+    /// The last lines of its stderr.
+    pub stderr_tail: Vec<String>,
 }
 
 impl LayerRecord {

@@ -1,6 +1,15 @@
-//! Verdicts and reports of `shakedown test`: exit codes, diagnostics, JUnit, JSON, secrets.
+//! Verdicts and reports of `shakedown test` and `shakedown run`: exit codes, diagnostics,
+//! JUnit (validated against the Jenkins xunit XSD with xmllint and read back by Python's
+//! junitparser), JSON (validated against docs/json-schema.json), secrets.
+//!
+//! The report files come from one suite run that has a pass, a flaky pass, an assert
+//! failure, a transport failure and a failed command layer ([`mixed_run`]).
 
-use crate::support::{Fixture, ShakedownCmd, repo_root, temp_dir, write_file};
+use std::path::{Path, PathBuf};
+
+use crate::support::{
+    Fixture, RunOutput, ShakedownCmd, fixture_bin, repo_root, temp_dir, write_file,
+};
 
 fn test_cmd(
     fixture: &Fixture,
@@ -188,4 +197,198 @@ fn fail_fast_stops_after_the_first_failed_file_and_json_prints_a_line_per_file()
         .collect();
     assert_eq!(lines.len(), 1, "{out:?}");
     assert_eq!(lines[0]["outcome"], "failed");
+}
+
+/// The golden scenario files: a pass, a flaky pass, an assert failure, a transport failure.
+const GOLDEN: &[&str] = &["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"];
+
+/// What [`mixed_run`] produced.
+pub(crate) struct MixedRun {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) out: RunOutput,
+    pub(crate) run_dir: PathBuf,
+}
+
+/// One suite run with every kind of result: a command layer that writes a JUnit file (one
+/// passing and one failing test) and exits 6, then the golden files against the fixture
+/// (seed 19: the first `/flaky/` request is reset), with `--keep-going`. `extra` are more
+/// `run` arguments (reports are written in the suite's folder).
+pub(crate) fn mixed_run(extra: &[&str]) -> MixedRun {
+    let dir = temp_dir();
+    for name in GOLDEN {
+        std::fs::copy(repo_root().join("tests/golden").join(name), dir.path().join(name))
+            .expect("copy a golden file");
+    }
+    std::fs::write(
+        dir.path().join("unit-src.xml"),
+        r#"<testsuite name="unit"><testcase classname="tests.test_orders" name="test_total" time="0.01"/><testcase classname="tests.test_orders" name="test_refund"><failure message="assert 3 == 4"/></testcase></testsuite>"#,
+    )
+    .expect("write the command layer's JUnit");
+    let suite = format!(
+        r#"[server]
+command = ["{fixture}", "--port", "{{port}}", "--max-seconds", "120", "--reset-percent", "50", "--seed", "19"]
+ready = {{ http = "/health", status = 200, timeout = "10s" }}
+
+[[layer]]
+name = "unit"
+command = ["sh", "-c", "cp unit-src.xml unit.xml; echo '1 failed, 1 passed' >&2; exit 6"]
+junit = "unit.xml"
+
+[[layer]]
+name = "api"
+scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
+"#,
+        fixture = fixture_bin().display()
+    );
+    std::fs::write(dir.path().join("shakedown.toml"), suite).expect("write the suite");
+    let mut args =
+        vec!["run", "shakedown.toml", "--output-dir", "out", "--no-color", "--keep-going"];
+    args.extend_from_slice(extra);
+    let out = ShakedownCmd::new(&args).current_dir(dir.path()).output();
+    let run_dir = std::fs::read_dir(dir.path().join("out"))
+        .expect("the output folder exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.is_dir())
+        .expect("a run folder");
+    MixedRun { dir, out, run_dir }
+}
+
+/// Runs a tool the test depends on; a missing tool fails the test with the install line.
+fn tool(program: &str, args: &[&str], install: &str) -> std::process::Output {
+    #[expect(clippy::disallowed_methods, reason = "the test runs a report consumer")]
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}): {install}"));
+    output
+}
+
+/// The venv's python, which has junitparser and jsonschema (scripts/prepare-python).
+fn venv_python() -> String {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/prepare-python (scripts/test does)",
+        python.display()
+    );
+    python.display().to_string()
+}
+
+/// Checks `xml` against tests/data/junit-10.xsd with xmllint.
+fn assert_valid_junit(xml: &Path) {
+    let xsd = repo_root().join("tests/data/junit-10.xsd");
+    let out = tool(
+        "xmllint",
+        &["--noout", "--schema", &xsd.display().to_string(), &xml.display().to_string()],
+        "apt-get install -y libxml2-utils (.ci/run does)",
+    );
+    assert!(
+        out.status.success(),
+        "{} fails the Jenkins xunit XSD:\n{}\n{}",
+        xml.display(),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(xml).unwrap_or_default()
+    );
+}
+
+/// What junitparser reads from a JUnit file: per suite, its name, counts and cases
+/// (name, classname, result kinds and messages).
+fn junitparser_reads(xml: &Path) -> serde_json::Value {
+    const SCRIPT: &str = r#"
+import json, sys
+from junitparser import JUnitXml
+xml = JUnitXml.fromfile(sys.argv[1])
+suites = []
+for suite in xml:
+    cases = []
+    for case in suite:
+        cases.append({"name": case.name, "classname": case.classname,
+                      "results": [[type(r).__name__, r.message or "", r.text or ""] for r in case.result]})
+    suites.append({"name": suite.name, "tests": suite.tests, "failures": suite.failures,
+                   "errors": suite.errors, "skipped": suite.skipped, "cases": cases})
+print(json.dumps(suites))
+"#;
+    let out = tool(
+        &venv_python(),
+        &["-c", SCRIPT, &xml.display().to_string()],
+        "run scripts/prepare-python",
+    );
+    assert!(out.status.success(), "junitparser: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
+#[test]
+fn suite_junit_has_a_suite_per_layer_stable_names_and_validates_against_the_xsd() {
+    let run = mixed_run(&["--report", "junit=junit.xml"]);
+    // A transport failure (3) wins over a failed command layer (6).
+    assert_eq!(run.out.code(), 3, "{:?}", run.out);
+    assert!(run.run_dir.join("report.json").is_file(), "{:?}", run.out);
+    let xml_path = run.dir.path().join("junit.xml");
+    assert_valid_junit(&xml_path);
+    let suites = junitparser_reads(&xml_path);
+    let names: Vec<&str> =
+        suites.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["unit", "api"], "{suites:#}");
+    // The command layer: the command itself failed, then its own cases, read back.
+    let unit = &suites[0];
+    assert_eq!((unit["tests"].as_u64(), unit["failures"].as_u64()), (Some(3), Some(2)), "{unit:#}");
+    assert_eq!(unit["cases"][0]["name"], "command");
+    assert_eq!(unit["cases"][0]["results"][0][0], "Failure");
+    assert!(unit["cases"][0]["results"][0][1].as_str().unwrap().contains("code 6"), "{unit:#}");
+    assert_eq!(unit["cases"][2]["name"], "test_refund");
+    assert_eq!(unit["cases"][2]["classname"], "tests.test_orders");
+    assert_eq!(unit["cases"][2]["results"][0][1], "assert 3 == 4");
+    // The scenario layer: one case per entry, named from the template, never the port.
+    let api = &suites[1];
+    assert_eq!(
+        (api["tests"].as_u64(), api["failures"].as_u64(), api["errors"].as_u64()),
+        (Some(5), Some(1), Some(1)),
+        "{api:#}"
+    );
+    let case_names: Vec<&str> =
+        api["cases"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        case_names,
+        [
+            "line 2: GET {{base_url}}/health",
+            "line 7: GET {{base_url}}/json/types",
+            "line 3: GET {{base_url}}/flaky/orders",
+            "line 2: GET {{base_url}}/health",
+            "line 2: GET {{base_url}}/fault/reset-before-response",
+        ]
+    );
+    let failure = &api["cases"][3]["results"][0];
+    assert_eq!(failure[0], "Failure", "{api:#}");
+    let message = failure[1].as_str().unwrap();
+    assert!(
+        message.starts_with("2 asserts failed; the first: assert.hurl:5: jsonpath"),
+        "{message}"
+    );
+    assert!(message.contains("expected string <degraded>, actual string <ok>"), "{message}");
+    assert!(
+        failure[2].as_str().unwrap().contains("assert.hurl:6:1: header \"Content-Type\""),
+        "{failure}"
+    );
+    assert_eq!(api["cases"][4]["results"][0][0], "Error", "{api:#}");
+}
+
+#[test]
+fn test_junit_validates_against_the_xsd_with_markup_and_control_characters() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    // An assert whose text and actual value need escaping,
+    let odd = write_file(
+        dir.path(),
+        "odd.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n[Asserts]\njsonpath \"$.status\" == \"<&\\u{0001}\\\">\"\n",
+    );
+    let junit = dir.path().join("junit.xml");
+    let report = format!("junit={}", junit.display());
+    let out = test_cmd(&fixture, &["--report", &report], &[&odd]);
+    assert_ne!(out.code(), 0, "{out:?}");
+    assert_valid_junit(&junit);
+    let suites = junitparser_reads(&junit);
+    assert_eq!(suites[0]["cases"][0]["results"][0][0], "Failure", "{suites:#}");
 }
