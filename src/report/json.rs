@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::report::source::{line_text, locate};
 use crate::retry::{self, RetryPolicy};
 use crate::runner::execute::RunSettings;
 use crate::runner::outcome::{
@@ -52,6 +53,7 @@ struct Document<'a> {
     schema: &'static str,
     outcome: &'static str,
     partial: bool,
+    totals: TotalsDto,
     run: RunDto<'a>,
     files: Vec<FileDto>,
     ledger: Vec<LedgerDto>,
@@ -69,6 +71,72 @@ struct RunDto<'a> {
     seed: Option<u64>,
     learned_idle_limits: &'a serde_json::Value,
     retry_budget: BudgetDto,
+}
+
+/// How many files and entries ended each way; every count adds up to `total`.
+#[derive(Serialize, Default)]
+struct CountsDto {
+    total: usize,
+    passed: usize,
+    flaky: usize,
+    failed: usize,
+    error: usize,
+    skipped: usize,
+    interrupted: usize,
+}
+
+impl CountsDto {
+    fn add(&mut self, outcome: Outcome) {
+        self.total += 1;
+        match outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Flaky => self.flaky += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Error => self.error += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Interrupted => self.interrupted += 1,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TotalsDto {
+    files: CountsDto,
+    entries: CountsDto,
+    /// Transport attempts sent (every attempt counts).
+    requests: usize,
+    /// Transport attempts that failed.
+    failed_attempts: usize,
+    /// Asserts evaluated, and how many failed, in the polls that decided the entries.
+    asserts: usize,
+    failed_asserts: usize,
+}
+
+fn totals(files: &[FileOutcome]) -> TotalsDto {
+    let mut totals = TotalsDto {
+        files: CountsDto::default(),
+        entries: CountsDto::default(),
+        requests: 0,
+        failed_attempts: 0,
+        asserts: 0,
+        failed_asserts: 0,
+    };
+    for file in files {
+        totals.files.add(file.outcome);
+        for entry in &file.entries {
+            totals.entries.add(entry.outcome);
+            for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
+                totals.requests += poll.attempts.len();
+                totals.failed_attempts +=
+                    poll.attempts.iter().filter(|a| a.error.is_some()).count();
+            }
+            if let Some(poll) = entry.last_poll() {
+                totals.asserts += poll.asserts.len();
+                totals.failed_asserts += poll.asserts.iter().filter(|a| !a.success).count();
+            }
+        }
+    }
+    totals
 }
 
 #[derive(Serialize)]
@@ -99,6 +167,7 @@ struct EntryDto {
     line: usize,
     method: String,
     url: String,
+    url_template: String,
     outcome: &'static str,
     iterations: Vec<IterationDto>,
 }
@@ -130,6 +199,8 @@ struct FailureDto {
 struct AssertDto {
     line: usize,
     column: usize,
+    /// The assert as written (its line, trimmed).
+    text: String,
     implicit: bool,
     success: bool,
     actual: Option<String>,
@@ -264,9 +335,27 @@ pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
     })
 }
 
-fn failure_dto(failure: &EntryFailure) -> FailureDto {
+fn failure_dto(failure: &EntryFailure, poll: &Poll, source: &str, lines: &LineIndex) -> FailureDto {
     let (kind, message) = match failure {
-        EntryFailure::Asserts => ("asserts", "at least one assert failed".to_owned()),
+        EntryFailure::Asserts => {
+            let failed: Vec<_> = poll
+                .asserts
+                .iter()
+                .filter(|a| !a.success)
+                .map(|a| locate(source, lines, a))
+                .collect();
+            let message = match failed.as_slice() {
+                [] => "at least one assert failed".to_owned(),
+                [one] => format!("line {}: {}", one.line, one.summary()),
+                [first, ..] => format!(
+                    "{} asserts failed; the first, line {}: {}",
+                    failed.len(),
+                    first.line,
+                    first.summary()
+                ),
+            };
+            ("asserts", message)
+        }
         EntryFailure::Capture { message, .. } => ("capture", message.clone()),
         EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
         EntryFailure::Transport { message } => ("transport", message.clone()),
@@ -297,7 +386,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
         n: poll.n,
         outcome: poll.outcome.as_str(),
         warnings: poll.warnings.clone(),
-        failure: poll.failure.as_ref().map(failure_dto),
+        failure: poll.failure.as_ref().map(|f| failure_dto(f, poll, source, lines)),
         asserts: poll
             .asserts
             .iter()
@@ -306,6 +395,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
                 AssertDto {
                     line,
                     column,
+                    text: line_text(source, a.span.start),
                     implicit: a.implicit,
                     success: a.success,
                     actual: a.actual.clone(),
@@ -325,6 +415,7 @@ fn entry_dto(entry: &EntryOutcome, source: &str, lines: &LineIndex) -> EntryDto 
         line: entry.line,
         method: entry.method.clone(),
         url: entry.url.clone(),
+        url_template: entry.url_template.clone(),
         outcome: entry.outcome.as_str(),
         iterations: entry
             .iterations
@@ -421,6 +512,7 @@ pub fn write(
         schema: SCHEMA,
         outcome: info.outcome,
         partial: interrupted,
+        totals: totals(files),
         run: RunDto {
             shakedown_version: env!("CARGO_PKG_VERSION"),
             hurl_version: HURL_VERSION,

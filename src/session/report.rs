@@ -102,6 +102,8 @@ pub struct ServerRecord {
     pub ready: Value,
     pub logs: Option<ServerLogs>,
     pub exit: Option<Value>,
+    /// Why it could not be started (or an external one was not ready).
+    pub start_error: Option<String>,
 }
 
 impl ServerRecord {
@@ -122,6 +124,7 @@ impl ServerRecord {
             }),
             logs: Some(handle.logs()),
             exit: None,
+            start_error: None,
         }
     }
 
@@ -136,6 +139,22 @@ impl ServerRecord {
             ready: json!({ "startup_ms": millis(waited) }),
             logs: None,
             exit: None,
+            start_error: None,
+        }
+    }
+
+    /// A server that could not be started, and why (secrets already redacted).
+    pub fn failed(name: &str, reason: &str) -> Self {
+        ServerRecord {
+            name: name.to_owned(),
+            external: false,
+            url: String::new(),
+            pid: None,
+            supervised: false,
+            ready: Value::Null,
+            logs: None,
+            exit: None,
+            start_error: Some(reason.to_owned()),
         }
     }
 
@@ -188,10 +207,24 @@ pub fn extend(
         json!({ "path": suite.path.display().to_string(), "run_dir": suite.run_dir.display().to_string() }),
     );
     map.insert("layers".to_owned(), suite.layers.iter().map(layer_json).collect());
+    if let Some(Value::Object(totals)) = map.get_mut("totals") {
+        totals.insert("layers".to_owned(), layer_totals(suite.layers));
+    }
     map.insert("servers".to_owned(), suite.servers.iter().map(server_json).collect());
     let mut out = serde_json::to_vec_pretty(&Value::Object(map)).unwrap_or_default();
     out.push(b'\n');
     out
+}
+
+/// How many layers ended each way (`total` is their sum).
+fn layer_totals(layers: &[LayerRecord]) -> Value {
+    let mut counts = serde_json::Map::new();
+    counts.insert("total".to_owned(), json!(layers.len()));
+    for outcome in ["passed", "flaky", "failed", "error", "interrupted", "not_run"] {
+        let n = layers.iter().filter(|l| l.outcome == outcome).count();
+        counts.insert(outcome.to_owned(), json!(n));
+    }
+    Value::Object(counts)
 }
 
 fn layer_json(layer: &LayerRecord) -> Value {
@@ -245,11 +278,12 @@ fn server_json(server: &ServerRecord) -> Value {
     json!({
         "name": server.name,
         "external": server.external,
-        "url": server.url,
+        "url": (!server.url.is_empty()).then_some(&server.url),
         "pid": server.pid,
         "supervised": server.supervised,
         "ready": server.ready,
         "exit": server.exit,
+        "start_error": server.start_error,
         "logs": server.logs.as_ref().map(|l| json!({
             "stdout": stream_json(&l.stdout),
             "stderr": stream_json(&l.stderr),

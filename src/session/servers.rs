@@ -146,6 +146,31 @@ impl Session {
         def: &ServerDef,
         name: &ServerName,
     ) -> Result<(Option<Slot>, Endpoint), StartError> {
+        let started = self.launch_or_probe(def, name).await;
+        if let Err(error) = &started {
+            // The report says why, not only the terminal (`servers[].start_error`).
+            let mut reason = error.to_string();
+            if let StartError::Launch(launch) = error
+                && let Some((_, stderr)) = launch.log_tails()
+                && !stderr.is_empty()
+            {
+                reason.push_str("; the last lines of its stderr:");
+                for line in stderr {
+                    reason.push('\n');
+                    reason.push_str(line);
+                }
+            }
+            let reason = (self.redact)(&reason);
+            self.progress().servers.push(ServerRecord::failed(&name.to_string(), &reason));
+        }
+        started
+    }
+
+    async fn launch_or_probe(
+        &self,
+        def: &ServerDef,
+        name: &ServerName,
+    ) -> Result<(Option<Slot>, Endpoint), StartError> {
         match def.target() {
             ServerTarget::External { url } => {
                 let url = url.get_ref().clone();

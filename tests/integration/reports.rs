@@ -392,3 +392,117 @@ fn test_junit_validates_against_the_xsd_with_markup_and_control_characters() {
     let suites = junitparser_reads(&junit);
     assert_eq!(suites[0]["cases"][0]["results"][0][0], "Failure", "{suites:#}");
 }
+
+/// Validates every JSON report in `reports` against docs/json-schema.json (Python's
+/// jsonschema, Draft 2020-12) and fails with every error found.
+fn assert_valid_json_reports(reports: &[PathBuf]) {
+    const SCRIPT: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+validator = Draft202012Validator(schema)
+errors = []
+for path in sys.argv[2:]:
+    document = json.load(open(path))
+    for error in validator.iter_errors(document):
+        errors.append(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+"#;
+    assert!(!reports.is_empty());
+    let schema = repo_root().join("docs/json-schema.json");
+    let mut args = vec!["-c".to_owned(), SCRIPT.to_owned(), schema.display().to_string()];
+    args.extend(reports.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = tool(&venv_python(), &args, "run scripts/prepare-python");
+    assert!(
+        out.status.success(),
+        "reports fail docs/json-schema.json:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn json_reports_have_totals_assert_text_and_validate_against_the_published_schema() {
+    let run = mixed_run(&["--report", "json=report.json"]);
+    assert_eq!(run.out.code(), 3, "{:?}", run.out);
+    let suite_report = run.run_dir.join("report.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&suite_report).unwrap()).unwrap();
+    let totals = &report["totals"];
+    assert_eq!(totals["files"]["total"], 4, "{totals:#}");
+    assert_eq!(
+        (
+            &totals["files"]["passed"],
+            &totals["files"]["flaky"],
+            &totals["files"]["failed"],
+            &totals["files"]["error"]
+        ),
+        (&1.into(), &1.into(), &1.into(), &1.into()),
+        "{totals:#}"
+    );
+    assert_eq!(totals["entries"]["total"], 5, "{totals:#}");
+    assert_eq!(totals["layers"]["failed"], 1, "the command layer: {totals:#}");
+    let failed_assert = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["entries"].as_array().unwrap())
+        .flat_map(|e| e["iterations"][0]["polls"][0]["asserts"].as_array().unwrap())
+        .find(|a| a["success"] == false)
+        .expect("a failed assert");
+    assert_eq!(failed_assert["text"], "jsonpath \"$.status\" == \"degraded\"");
+    assert_eq!(failed_assert["expected"], "string <degraded>");
+
+    // `shakedown test`'s report, and a suite whose server does not start.
+    let fixture = Fixture::start(&[]);
+    let test_report = run.dir.path().join("test-report.json");
+    let out = ShakedownCmd::new([
+        "test",
+        "--variable",
+        &format!("base_url={}", fixture.base_url),
+        "--report",
+        &format!("json={}", test_report.display()),
+        "pass.hurl",
+        "assert.hurl",
+    ])
+    .current_dir(run.dir.path())
+    .output();
+    assert_eq!(out.code(), 4, "{out:?}");
+
+    let broken = temp_dir();
+    write_file(broken.path(), "a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        broken.path(),
+        "shakedown.toml",
+        "[server]\ncommand = [\"sh\", \"-c\", \"echo 'no database configured' >&2; exit 3\"]\nready = { tcp = true, timeout = \"10s\" }\n\n[[layer]]\nname = \"it\"\nscenarios = [\"a.hurl\"]\n",
+    );
+    let out = ShakedownCmd::new([
+        "run",
+        "shakedown.toml",
+        "--output-dir",
+        "out",
+        "--report",
+        "json=failed.json",
+    ])
+    .current_dir(broken.path())
+    .output();
+    assert_eq!(out.code(), 3, "{out:?}");
+    let failed_report = broken.path().join("failed.json");
+    let failed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&failed_report).unwrap()).unwrap();
+    let reason = failed["servers"][0]["start_error"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("exit code 3") && reason.contains("no database configured"),
+        "{failed:#}"
+    );
+
+    assert_valid_json_reports(&[
+        suite_report,
+        run.dir.path().join("report.json"),
+        test_report,
+        failed_report,
+    ]);
+}
