@@ -204,9 +204,10 @@ fn prepare(
         match spec.split_once('=') {
             Some(("junit", path)) => reports.push(ReportTarget::Junit(PathBuf::from(path))),
             Some(("json", path)) => reports.push(ReportTarget::Json(PathBuf::from(path))),
+            Some(("html", path)) => reports.push(ReportTarget::Html(PathBuf::from(path))),
             _ => {
                 return Err(UsageError(format!(
-                    "invalid --report <{spec}>: expected junit=PATH or json=PATH"
+                    "invalid --report <{spec}>: expected junit=PATH, json=PATH or html=PATH"
                 )));
             }
         }

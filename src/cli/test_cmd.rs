@@ -16,7 +16,7 @@ use crate::cli::args::{FlakyResult, TestArgs, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::cli::terminal::Terminal;
 use crate::exit_code;
-use crate::report::{human, json, junit};
+use crate::report::{html, human, json, junit};
 use crate::retry::{Budget, RetryPolicy};
 use crate::runner::cookies::CookieStore;
 use crate::runner::execute::{self, FileRun, RunSettings};
@@ -33,6 +33,7 @@ use crate::transport::request::{HttpVersionPreference, IpVersion};
 enum ReportTarget {
     Junit(PathBuf),
     Json(PathBuf),
+    Html(PathBuf),
 }
 
 /// Runs `shakedown test`.
@@ -222,26 +223,30 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     for spec in &args.reports {
         let Some((format, path)) = spec.split_once('=') else {
             return Err(UsageError(format!(
-                "invalid --report <{spec}>: expected FORMAT=PATH (junit or json)"
+                "invalid --report <{spec}>: expected FORMAT=PATH (junit, json or html)"
             )));
         };
         match format {
             "junit" => reports.push(ReportTarget::Junit(PathBuf::from(path))),
             "json" => reports.push(ReportTarget::Json(PathBuf::from(path))),
-            "html" | "tap" => {
+            "html" => reports.push(ReportTarget::Html(PathBuf::from(path))),
+            "tap" => {
                 return Err(UsageError(format!(
                     "the {format} report is not supported yet: use junit or json"
                 )));
             }
             other => {
                 return Err(UsageError(format!(
-                    "unknown report format `{other}`: expected junit or json"
+                    "unknown report format `{other}`: expected junit, json or html"
                 )));
             }
         }
     }
     if let Some(path) = &args.report_junit {
         reports.push(ReportTarget::Junit(path.clone()));
+    }
+    if let Some(dir) = &args.report_html {
+        reports.push(ReportTarget::Html(dir.join("index.html")));
     }
 
     let jobs = match args.jobs {
@@ -437,6 +442,21 @@ fn execute(
                     &mut bytes,
                 ),
             ),
+            ReportTarget::Html(path) => {
+                let mut document = Vec::new();
+                let written = json::write(
+                    &outcomes,
+                    &info,
+                    settings.retry_policy.max_extra_attempts + 1,
+                    false,
+                    &mut document,
+                )
+                .and_then(|()| {
+                    let document = redact(&String::from_utf8_lossy(&document), &secrets);
+                    html::write(document.as_bytes(), &mut bytes)
+                });
+                (path, written)
+            }
         };
         let text = redact(&String::from_utf8_lossy(&bytes), &secrets);
         if let Err(e) = written.and_then(|()| write_atomically(path, text.as_bytes())) {

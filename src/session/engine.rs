@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Mutex, watch};
 
 use crate::exit_code;
-use crate::report::{json, junit};
+use crate::report::{html, json, junit};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
 use crate::suite::{LayerKind, Suite};
@@ -403,6 +403,16 @@ impl Session {
         for target in &self.settings.reports {
             let (path, written) = match target {
                 ReportTarget::Json(path) => (path, write_atomically(path, &bytes)),
+                ReportTarget::Html(path) => {
+                    let mut out = Vec::new();
+                    let written = html::write(&bytes, &mut out).and_then(|()| {
+                        write_atomically(
+                            path,
+                            (self.redact)(&String::from_utf8_lossy(&out)).as_bytes(),
+                        )
+                    });
+                    (path, written)
+                }
                 ReportTarget::Junit(path) => {
                     let mut out = Vec::new();
                     let suites = super::junit::suites(&progress.layers, &progress.files);

@@ -13,8 +13,10 @@ mod django;
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.
 mod faults;
-// Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
+// Exit codes, diagnostics and the JUnit and JSON reports of `test` and `run`.
 mod reports;
+// The HTML report rendered in headless Chromium.
+mod html;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
