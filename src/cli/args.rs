@@ -80,9 +80,19 @@ pub struct RunArgs {
     #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
     pub reports: Vec<String>,
 
-    /// Colorize output.
-    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
-    pub color: bool,
+    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
+    /// on a terminal unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        overrides_with = "no_color",
+        help_heading = "Output"
+    )]
+    pub color: Option<ColorWhen>,
     /// Do not colorize output.
     #[arg(long, help_heading = "Output")]
     pub no_color: bool,
@@ -108,12 +118,32 @@ pub struct CheckArgs {
     /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Colorize diagnostics.
-    #[arg(long, overrides_with = "no_color")]
-    pub color: bool,
+    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
+    /// on a terminal unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        overrides_with = "no_color"
+    )]
+    pub color: Option<ColorWhen>,
     /// Do not colorize output.
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless the NO_COLOR environment variable is set.
+    Auto,
+    /// Always (a flag beats NO_COLOR).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// How transport failures are retried.
@@ -249,9 +279,19 @@ pub struct TestArgs {
     /// Write the last response body to FILE ('-' for stdout).
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// Colorize output.
-    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
-    pub color: bool,
+    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
+    /// on a terminal unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        overrides_with = "no_color",
+        help_heading = "Output"
+    )]
+    pub color: Option<ColorWhen>,
     /// Do not colorize output.
     #[arg(long, help_heading = "Output")]
     pub no_color: bool,

@@ -50,13 +50,12 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `--color` / `--no-color` as a choice; `None` lets the printer look at the terminal.
-fn color_choice(color: bool, no_color: bool) -> Option<bool> {
-    if no_color {
-        Some(false)
-    } else if color {
-        Some(true)
-    } else {
-        None
+/// `--color[=WHEN]` / `--no-color` as a choice; `None` lets the printer look at the
+/// terminal and NO_COLOR.
+fn color_choice(color: Option<args::ColorWhen>, no_color: bool) -> Option<bool> {
+    match (no_color, color) {
+        (true, _) | (false, Some(args::ColorWhen::Never)) => Some(false),
+        (false, Some(args::ColorWhen::Always)) => Some(true),
+        (false, Some(args::ColorWhen::Auto) | None) => None,
     }
 }

@@ -107,7 +107,14 @@ fn finish(
         printer.error(&format!("error: cannot write report {}: {error}", path.display()));
     }
     let totals = human::Totals::of(&outcome.files);
-    printer.err(&redact(&human::summary(totals, outcome.elapsed), secrets));
+    let summary = human::summary(
+        &outcome.files,
+        outcome.elapsed,
+        outcome.not_run_files,
+        &outcome.nothing_ran,
+        printer.style(),
+    );
+    printer.err(&redact(&summary, secrets));
     if let Some(warning) =
         human::flaky_warning(totals.flaky, outcome.flaky_result == FlakyResult::Fail)
     {
@@ -117,12 +124,16 @@ fn finish(
     if exhausted {
         printer.err(&human::budget_warning(retries, requests));
     }
-    let layers: Vec<String> =
-        outcome.layers.iter().map(|(name, outcome)| format!("{name} {outcome}")).collect();
+    let style = printer.style();
+    let layers: Vec<String> = outcome
+        .layers
+        .iter()
+        .map(|(name, outcome)| format!("{name} {}", human::paint(outcome, outcome, style)))
+        .collect();
     printer.err(&format!(
         "suite {}: {} (layers: {}); report {}",
         suite_path.display(),
-        outcome.verdict.to_uppercase(),
+        human::paint(&outcome.verdict.to_uppercase(), outcome.verdict, style),
         layers.join(", "),
         outcome.report_path.display()
     ));

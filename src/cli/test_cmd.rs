@@ -409,7 +409,8 @@ fn execute(
 
     let duration = clock.elapsed();
     let totals = human::Totals::of(&outcomes);
-    printer.err(&redact(&human::summary(totals, duration), &secrets));
+    let summary = human::summary(&outcomes, duration, 0, "no file was run", printer.style());
+    printer.err(&redact(&summary, &secrets));
     if let Some(warning) = human::flaky_warning(totals.flaky, flaky_result == FlakyResult::Fail) {
         printer.err(&warning);
     }

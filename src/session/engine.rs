@@ -77,6 +77,10 @@ pub struct SuiteOutcome {
     pub files: Vec<FileOutcome>,
     /// Each layer's name and outcome, in order.
     pub layers: Vec<(String, String)>,
+    /// Scenario files of layers that did not run, or stopped before them.
+    pub not_run_files: usize,
+    /// When no scenario file ran, why (a layer's note, or that no layer has scenarios).
+    pub nothing_ran: String,
     /// The run folder's `report.json`.
     pub report_path: PathBuf,
     /// Reports that could not be written.
@@ -438,6 +442,8 @@ impl Session {
             verdict,
             files: progress.files.clone(),
             layers: progress.layers.iter().map(|l| (l.name.clone(), l.outcome.clone())).collect(),
+            not_run_files: progress.layers.iter().map(|l| l.not_run_files.len()).sum(),
+            nothing_ran: nothing_ran(&progress.layers),
             report_path,
             write_errors,
             budget: (self.budget.retries(), self.budget.requests(), self.budget.was_exhausted()),
@@ -445,6 +451,17 @@ impl Session {
             elapsed: self.clock.elapsed(),
         }
     }
+}
+
+/// Why no scenario file ran: the first layer's note that says, or what the layers are.
+fn nothing_ran(layers: &[LayerRecord]) -> String {
+    if let Some(note) = layers.iter().find_map(|l| l.note.clone()) {
+        return note;
+    }
+    if layers.iter().all(|l| l.kind == "command") {
+        return "no selected layer has scenarios".to_owned();
+    }
+    "the scenario layers matched no file".to_owned()
 }
 
 pub(super) fn kind_name(kind: &LayerKind) -> &'static str {

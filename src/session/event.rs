@@ -33,6 +33,11 @@ pub enum Event<'a> {
         /// The run folder.
         run_dir: &'a Path,
     },
+    /// A server is being launched (or an external one probed).
+    ServerStarting {
+        /// Its name.
+        name: &'a str,
+    },
     /// A server (launched or external) is ready.
     ServerReady {
         /// Its name.
@@ -41,6 +46,8 @@ pub enum Event<'a> {
         url: &'a str,
         /// Its pid, for a launched server.
         pid: Option<u32>,
+        /// How long it took to become ready.
+        startup: Duration,
     },
     /// A server could not be started (or an external one was not ready).
     ServerFailed(&'a StartError),

@@ -146,6 +146,7 @@ impl Session {
         def: &ServerDef,
         name: &ServerName,
     ) -> Result<(Option<Slot>, Endpoint), StartError> {
+        self.emit(super::Event::ServerStarting { name: &name.to_string() });
         let started = self.launch_or_probe(def, name).await;
         if let Err(error) = &started {
             // The report says why, not only the terminal (`servers[].start_error`).
@@ -193,6 +194,7 @@ impl Session {
                     name: &name.to_string(),
                     url: &endpoint.url,
                     pid: None,
+                    startup: started.elapsed(),
                 });
                 Ok((None, endpoint))
             }
@@ -241,6 +243,7 @@ impl Session {
                     name: &name.to_string(),
                     url: &endpoint.url,
                     pid: Some(handle.pid()),
+                    startup: handle.ready_info().startup,
                 });
                 let slot: Slot = Arc::new(Mutex::new(Some(handle)));
                 let index = {

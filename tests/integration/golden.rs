@@ -40,6 +40,8 @@ fn redact(text: &str, dir: &Path) -> String {
             // Run folders are named after their start time.
             (r"run-[0-9TZ_.:-]+", "run-[TIME]"),
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+            // The slowest entries: their order depends on timing.
+            (r"(?m)^Slowest: .*(\n {19}\S.*)*", "Slowest:           [SLOWEST]"),
             // Durations and rates in terminal text.
             (r"\b\d+(\.\d+)?/s\b", "[RATE]/s"),
             (r"\b\d+(\.\d+)? ?(ms|µs|us|s)\b", "[DURATION]"),

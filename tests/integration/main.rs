@@ -17,6 +17,8 @@ mod faults;
 mod reports;
 // The HTML report rendered in headless Chromium.
 mod html;
+// The terminal: colours, server lines, the summary.
+mod terminal;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
 // The scenario corpus: every query, filter and predicate, passing and failing.
