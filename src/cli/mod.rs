@@ -6,6 +6,7 @@
 mod args;
 mod check_cmd;
 mod files;
+mod live;
 mod output;
 mod run_cmd;
 mod terminal;

@@ -90,9 +90,18 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
     };
     let terminal =
         Terminal::new(printer.style(), settings.base.defaults.verbose, false, redactor.clone());
+    // On a terminal, a live status line over the plain lines; piped, the plain lines alone.
+    let bar = super::live::wanted().then(super::live::Live::bar);
+    let reporter: Box<dyn crate::session::Reporter> = match &bar {
+        Some(bar) => Box::new(super::live::Live::new(terminal, bar.clone())),
+        None => Box::new(terminal),
+    };
     let suite_path = loaded.path.clone();
-    let session = Session::new(loaded, settings, redactor, Box::new(terminal));
+    let session = Session::new(loaded, settings, redactor, reporter);
     let outcome = runtime.block_on(session.run(signals));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     finish(&outcome, &suite_path, &secrets, printer)
 }
 

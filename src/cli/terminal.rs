@@ -95,7 +95,7 @@ impl Reporter for Terminal {
                     self.tails(stdout, stderr);
                 }
             }
-            Event::LayerStarted { name } => self.line(&format!("layer {name}: starting")),
+            Event::LayerStarted { name, .. } => self.line(&format!("layer {name}: starting")),
             Event::LayerFinished(record) => self.line(&format!(
                 "layer {}: {} in {} ms",
                 record.name,

@@ -244,7 +244,7 @@ impl Session {
                 );
                 break;
             }
-            self.emit(Event::LayerStarted { name: layer.name() });
+            self.emit(Event::LayerStarted { name: layer.name(), files: self.paths(index).len() });
             self.progress().current = Some((index, SystemTime::now(), Instant::now()));
             let record = match layer.kind() {
                 LayerKind::Command { command, timeout, junit } => {

@@ -62,6 +62,8 @@ pub enum Event<'a> {
     LayerStarted {
         /// Its name.
         name: &'a str,
+        /// The scenario files it will run (0 for a command layer).
+        files: usize,
     },
     /// A layer ended (not for layers that never started).
     LayerFinished(&'a LayerRecord),

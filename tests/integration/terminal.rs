@@ -83,3 +83,125 @@ fn the_summary_adds_up_and_says_why_nothing_ran() {
     assert!(stderr.contains("of requests in flight"), "{out:?}");
     assert!(stderr.contains("Slowest:           a.hurl:1 GET {{base_url}}/health"), "{out:?}");
 }
+
+/// The pause between two polls of a bounded wait (never a synchronisation by itself).
+#[expect(clippy::disallowed_methods, reason = "the pause between polls of a wait with a deadline")]
+fn pause_between_polls(pause: std::time::Duration) {
+    std::thread::sleep(pause);
+}
+
+/// A tmux server of this test's own (its socket named after the test's pid).
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        #[expect(clippy::disallowed_methods, reason = "tmux gives the display a pseudo-terminal")]
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run tmux ({e}): apt-get install -y tmux (.ci/run does)")
+            });
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "live"])
+    }
+
+    /// Polls the screen until `done` holds, for at most a minute.
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}:\n{screen}"
+            );
+            pause_between_polls(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // Ends this test's own tmux server (and the pane's process) by its socket.
+        let _ = std::panic::catch_unwind(|| self.run(&["kill-server"]));
+    }
+}
+
+#[test]
+fn the_live_display_shows_the_running_file_and_the_ready_server_in_a_terminal() {
+    use std::io::{Read, Write};
+    // A service that holds the request until the test has seen the display.
+    let hold = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = hold.local_addr().expect("address").port();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let (mut stream, _) = hold.accept().expect("shakedown connects");
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let _ = released.recv();
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let dir = temp_dir();
+    write_file(dir.path(), "slow.hurl", &format!("GET http://127.0.0.1:{port}/slow\nHTTP 200\n"));
+    let suite = format!(
+        "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n[[layer]]\nname = \"api\"\nscenarios = [\"slow.hurl\"]\n",
+        fixture_bin().display()
+    );
+    write_file(dir.path(), "shakedown.toml", &suite);
+    let command = format!(
+        "cd '{}' && '{}' run shakedown.toml --output-dir out --color=never",
+        dir.path().display(),
+        crate::support::shakedown_bin().display()
+    );
+    let tmux = Tmux { socket: format!("shakedown-live-{}", std::process::id()) };
+    tmux.run(&["new-session", "-d", "-x", "200", "-y", "40", "-s", "live", &command]);
+    tmux.run(&["set-option", "-t", "live", "remain-on-exit", "on"]);
+    let live = tmux.wait_for("the running file on the status line", |s| {
+        s.contains("running slow.hurl") && s.contains("files 0/1")
+    });
+    assert!(live.contains("server main: ready at http://127.0.0.1:"), "{live}");
+    assert!(live.contains("· server main ready at http://127.0.0.1:"), "{live}");
+    assert!(live.contains("layer api"), "{live}");
+    release.send(()).expect("the holder waits");
+    holder.join().expect("the holder ends");
+    let done = tmux.wait_for("the end of the run", |s| s.contains("suite shakedown.toml: PASSED"));
+    assert!(!done.contains("running slow.hurl"), "the status line is cleared:\n{done}");
+    assert!(done.contains("slow.hurl: Success"), "{done}");
+}
+
+#[test]
+fn piped_output_has_no_control_characters() {
+    let dir = temp_dir();
+    write_file(dir.path(), "a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let suite = format!(
+        "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n[[layer]]\nname = \"api\"\nscenarios = [\"a.hurl\"]\n",
+        fixture_bin().display()
+    );
+    write_file(dir.path(), "shakedown.toml", &suite);
+    let out = ShakedownCmd::new(["run", "shakedown.toml", "--output-dir", "out"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let stderr = out.stderr();
+    assert!(!stderr.contains(ESC) && !stderr.contains('\r'), "{stderr:?}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("server main: ready at http://127.0.0.1:")),
+        "{stderr}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("a.hurl: Success (1 request(s)")), "{stderr}");
+}
