@@ -46,7 +46,12 @@ pub struct SuperviseArgs {
 /// Timeouts default shorter than in `test`: connect 10 s, per request 60 s.
 /// The command line overrides the suite's `[run]` table.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Run")]
+#[command(
+    next_help_heading = "Run",
+    after_help = "The suite file (every key of shakedown.toml, its type and default, placeholders, \
+when servers start and stop relative to layers, isolation and reset, the run folder and the \
+reports) is documented in docs/suite.md of shakedown's source repository."
+)]
 pub struct RunArgs {
     /// The suite file (default: ./shakedown.toml).
     pub suite: Option<PathBuf>,

@@ -97,12 +97,31 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         None => Box::new(terminal),
     };
     let suite_path = loaded.path.clone();
+    let run_dir = settings.run_dir.clone();
     let session = Session::new(loaded, settings, redactor, reporter);
     let outcome = runtime.block_on(session.run(signals));
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if let Err(e) = link_latest(&run_dir) {
+        printer.err(&format!("warning: cannot link `latest` to {}: {e}", run_dir.display()));
+    }
     finish(&outcome, &suite_path, &secrets, printer)
+}
+
+/// Points `latest` in the output folder at `run_dir` (a relative symbolic link, replaced
+/// atomically: made under a temporary name, then renamed over the old one).
+fn link_latest(run_dir: &std::path::Path) -> std::io::Result<()> {
+    let (Some(parent), Some(name)) = (run_dir.parent(), run_dir.file_name()) else {
+        return Ok(());
+    };
+    if !run_dir.is_dir() {
+        return Ok(());
+    }
+    let temporary = parent.join(format!(".latest-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(name, &temporary)?;
+    std::fs::rename(&temporary, parent.join("latest"))
 }
 
 /// The summary after the run.

@@ -45,6 +45,8 @@ fn run_dir(dir: &Path) -> PathBuf {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("out"))
         .expect("the output folder exists")
         .map(|e| e.expect("a directory entry").path())
+        // `latest` links to the newest run folder.
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("run-")))
         .collect();
     assert_eq!(runs.len(), 1, "one run folder: {runs:?}");
     runs.pop().expect("one run folder")

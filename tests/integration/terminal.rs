@@ -204,4 +204,9 @@ fn piped_output_has_no_control_characters() {
         "{stderr}"
     );
     assert!(lines.iter().any(|l| l.starts_with("a.hurl: Success (1 request(s)")), "{stderr}");
+    // The output folder's `latest` points at this run's folder.
+    let latest = dir.path().join("out/latest");
+    let target = std::fs::read_link(&latest).expect("out/latest is a link");
+    assert!(target.to_string_lossy().starts_with("run-"), "{target:?}");
+    assert!(latest.join("report.json").is_file(), "latest/report.json");
 }
