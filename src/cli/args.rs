@@ -28,9 +28,21 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: `shakedown man > shakedown.1`.
+    Man,
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
+}
+
+/// `shakedown completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `shakedown __supervise`: takes its order on stdin.

@@ -46,6 +46,28 @@ pub fn main() -> ExitCode {
             let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
         }
+        Command::Completions(args) => {
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "shakedown", &mut script);
+            output::Printer::new(Some(false)).out_bytes(&script);
+            crate::exit_code::SUCCESS
+        }
+        Command::Man => {
+            let command = <args::Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            let mut printer = output::Printer::new(Some(false));
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => {
+                    printer.out_bytes(&page);
+                    crate::exit_code::SUCCESS
+                }
+                Err(e) => {
+                    printer.error(&format!("error: cannot render the man page: {e}"));
+                    crate::exit_code::RUNTIME
+                }
+            }
+        }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
     ExitCode::from(code)

@@ -159,3 +159,28 @@ fn every_suite_key_the_parser_accepts_is_documented_in_suite_md() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
     assert!(readme.contains("(docs/suite.md)"), "README links the reference");
 }
+
+#[test]
+fn completions_and_the_man_page_are_generated_from_the_command_line_definition() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = ShakedownCmd::new(["completions", shell]).output();
+        assert_eq!(out.code(), 0, "{out:?}");
+        let script = out.stdout();
+        for word in ["shakedown", "report-html", "keep-going", "completions"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = ShakedownCmd::new(["completions", "tcsh"]).output();
+    assert_eq!(out.code(), 1, "an unknown shell is a usage error: {out:?}");
+    let out = ShakedownCmd::new(["man"]).output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let page = out.stdout();
+    assert!(page.contains(".TH shakedown 1"), "{page}");
+    for subcommand in ["test", "run", "check", "completions"] {
+        assert!(page.contains(&format!("shakedown\\-{subcommand}")), "{subcommand}: {page}");
+    }
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    for documented in ["cargo install --path .", "shakedown completions", "shakedown man"] {
+        assert!(readme.contains(documented), "README.md lacks {documented}");
+    }
+}
