@@ -143,6 +143,13 @@ fn finish(
         printer.style(),
     );
     printer.err(&redact(&summary, secrets));
+    if outcome.layer_files.len() > 1 || outcome.not_run_files > 0 {
+        for (name, [passed, flaky, failed, errored, not_run]) in &outcome.layer_files {
+            printer.err(&format!(
+                "layer {name}: {passed} passed, {flaky} flaky, {failed} failed, {errored} errored, {not_run} not run"
+            ));
+        }
+    }
     if let Some(warning) =
         human::flaky_warning(totals.flaky, outcome.flaky_result == FlakyResult::Fail)
     {

@@ -81,6 +81,9 @@ pub struct SuiteOutcome {
     pub not_run_files: usize,
     /// When no scenario file ran, why (a layer's note, or that no layer has scenarios).
     pub nothing_ran: String,
+    /// Per scenario layer, in order: its name and how its files ended
+    /// (passed, flaky, failed, errored, not run).
+    pub layer_files: Vec<(String, [usize; 5])>,
     /// The run folder's `report.json`.
     pub report_path: PathBuf,
     /// Reports that could not be written.
@@ -444,6 +447,7 @@ impl Session {
             layers: progress.layers.iter().map(|l| (l.name.clone(), l.outcome.clone())).collect(),
             not_run_files: progress.layers.iter().map(|l| l.not_run_files.len()).sum(),
             nothing_ran: nothing_ran(&progress.layers),
+            layer_files: layer_files(&progress.layers, &progress.files),
             report_path,
             write_errors,
             budget: (self.budget.retries(), self.budget.requests(), self.budget.was_exhausted()),
@@ -451,6 +455,40 @@ impl Session {
             elapsed: self.clock.elapsed(),
         }
     }
+}
+
+/// How the files of each scenario layer ended: passed, flaky, failed, errored, not run.
+fn layer_files(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<(String, [usize; 5])> {
+    use crate::runner::outcome::Outcome;
+    let mut used = vec![false; files.len()];
+    layers
+        .iter()
+        .filter(|l| l.kind == "scenarios")
+        .map(|layer| {
+            let mut counts = [0, 0, 0, 0, layer.not_run_files.len()];
+            for path in &layer.files {
+                let found = files
+                    .iter()
+                    .enumerate()
+                    .find(|(i, f)| &f.path == path && !used.get(*i).copied().unwrap_or(true));
+                if let Some((i, file)) = found {
+                    if let Some(slot) = used.get_mut(i) {
+                        *slot = true;
+                    }
+                    let column = match file.outcome {
+                        Outcome::Passed | Outcome::Skipped => 0,
+                        Outcome::Flaky => 1,
+                        Outcome::Failed => 2,
+                        Outcome::Error | Outcome::Interrupted => 3,
+                    };
+                    if let Some(count) = counts.get_mut(column) {
+                        *count += 1;
+                    }
+                }
+            }
+            (layer.name.clone(), counts)
+        })
+        .collect()
 }
 
 /// Why no scenario file ran: the first layer's note that says, or what the layers are.

@@ -63,6 +63,10 @@ fn the_summary_adds_up_and_says_why_nothing_ran() {
     let stderr = out.stderr();
     assert!(stderr.contains("No file ran: an earlier layer failed"), "{out:?}");
     assert!(!stderr.contains("Executed files"), "no block of zeros: {out:?}");
+    assert!(
+        stderr.contains("layer api: 0 passed, 0 flaky, 0 failed, 0 errored, 1 not run"),
+        "per layer: {out:?}"
+    );
 
     // With --keep-going the file runs: the server's start and ready lines, then a summary.
     let out = ShakedownCmd::new(["run", "shakedown.toml", "--output-dir", "out", "--keep-going"])
