@@ -506,3 +506,80 @@ fn json_reports_have_totals_assert_text_and_validate_against_the_published_schem
         failed_report,
     ]);
 }
+
+/// Every file under `dir`, recursively (symbolic links not followed).
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read the folder").filter_map(Result::ok) {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            files_under(&path, out);
+        } else if kind.is_file() {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_report_or_log_holds_the_secret() {
+    const SECRET: &str = "s3cr3t-every-file";
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "echo.hurl",
+        "GET {{base_url}}/echo?token={{token}}\nAuthorization: Bearer {{token}}\nCookie: session={{token}}\nHTTP 200\n[Asserts]\njsonpath \"$.query.token\" == \"wrong\"\n",
+    );
+    let suite = format!(
+        r#"[server]
+command = ["{fixture}", "--port", "{{port}}", "--max-seconds", "120"]
+ready = {{ http = "/health", status = 200, timeout = "10s" }}
+
+[[layer]]
+name = "unit"
+command = ["sh", "-c", "echo token {SECRET}; echo token {SECRET} >&2; exit 1"]
+
+[[layer]]
+name = "api"
+scenarios = ["echo.hurl"]
+"#,
+        fixture = fixture_bin().display()
+    );
+    std::fs::write(dir.path().join("shakedown.toml"), suite).expect("write the suite");
+    let secret = format!("token={SECRET}");
+    let out = ShakedownCmd::new([
+        "run",
+        "shakedown.toml",
+        "--output-dir",
+        "out",
+        "--keep-going",
+        "--verbose",
+        "--secret",
+        &secret,
+        "--report",
+        "json=reports/report.json",
+        "--report",
+        "junit=reports/junit.xml",
+        "--report",
+        "html=reports/report.html",
+    ])
+    .current_dir(dir.path())
+    .output();
+    // A failed command layer (6) wins over an assert failure (4).
+    assert_eq!(out.code(), 6, "{out:?}");
+    assert!(!out.stderr().contains(SECRET) && !out.stdout().contains(SECRET), "{out:?}");
+    let mut files = Vec::new();
+    files_under(&dir.path().join("out"), &mut files);
+    files_under(&dir.path().join("reports"), &mut files);
+    assert!(files.len() >= 8, "reports and logs: {files:?}");
+    for file in &files {
+        let bytes = std::fs::read(file).expect("read a produced file");
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "{} holds the secret",
+            file.display()
+        );
+    }
+    // The redaction is visible where the secret would be.
+    let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(report.contains("***"), "{report}");
+}
