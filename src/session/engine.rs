@@ -20,7 +20,7 @@ use super::files::{remove_stale_temporaries, write_atomically};
 use super::inflight::InFlight;
 use super::load::{LoadedSuite, ScenarioFile};
 use super::report::{self, LayerRecord, ServerRecord};
-use super::servers::{Endpoint, Slot, uses_placeholders};
+use super::servers::{Endpoint, Slot};
 use super::settings::{FlakyResult, ReportTarget, SessionSettings, verdict};
 
 /// The whole run's state.
@@ -219,24 +219,6 @@ impl Session {
     /// Runs the selected layers in order; servers start on first need.
     async fn run_layers(self: &Arc<Self>) {
         let selected = self.settings.layers.clone();
-        let needs_servers = selected.iter().any(|&i| {
-            self.suite.layers().get(i).is_some_and(|l| match l.kind() {
-                LayerKind::Scenarios { .. } => true,
-                LayerKind::Command { command, .. } => uses_placeholders(command),
-            })
-        });
-        if needs_servers {
-            for def in self.suite.servers() {
-                if let Err(error) = self.start_named(def).await {
-                    self.emit(Event::ServerFailed(&error));
-                    self.record_code(exit_code::RUNTIME);
-                    self.progress().start_failed = true;
-                    self.mark_not_run(&selected, "a server did not start");
-                    self.checkpoint();
-                    return;
-                }
-            }
-        }
         let mut failed = false;
         for (position, &index) in selected.iter().enumerate() {
             let Some(layer) = self.suite.layers().get(index) else { continue };
@@ -247,10 +229,19 @@ impl Session {
                 );
                 break;
             }
+            // The servers this layer needs start when it begins, not before.
+            if let Err(error) = self.start_needed(layer.kind()).await {
+                self.emit(Event::ServerFailed(&error));
+                self.record_code(exit_code::RUNTIME);
+                self.progress().start_failed = true;
+                self.mark_not_run(&selected[position..], "a server did not start");
+                self.checkpoint();
+                break;
+            }
             self.emit(Event::LayerStarted { name: layer.name(), files: self.paths(index).len() });
             self.progress().current = Some((index, SystemTime::now(), Instant::now()));
             let record = match layer.kind() {
-                LayerKind::Command { command, timeout, junit } => {
+                LayerKind::Command { command, timeout, junit, .. } => {
                     self.command_layer(layer.name(), command, *timeout, junit.as_ref()).await
                 }
                 LayerKind::Scenarios { isolation, reset, .. } => {
