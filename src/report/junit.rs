@@ -34,6 +34,8 @@ pub struct Suite {
     pub time: Option<Duration>,
     /// Its test cases.
     pub cases: Vec<Case>,
+    /// `<properties>`: name and value pairs (`partial = true` in a checkpoint).
+    pub properties: Vec<(String, String)>,
 }
 
 /// One `<testcase>`.
@@ -108,6 +110,7 @@ pub fn write(files: &[FileOutcome], out: &mut dyn io::Write) -> io::Result<()> {
             timestamp: Some(file.started),
             time: Some(file.duration),
             cases: file_cases(file),
+            properties: Vec::new(),
         })
         .collect();
     write_suites(&suites, out)
@@ -314,11 +317,22 @@ pub fn write_suites(suites: &[Suite], out: &mut dyn io::Write) -> io::Result<()>
         if let Some(time) = suite.time {
             xml.push_str(&format!(" time=\"{}\"", seconds(time)));
         }
-        if suite.cases.is_empty() {
+        if suite.cases.is_empty() && suite.properties.is_empty() {
             xml.push_str("/>\n");
             continue;
         }
         xml.push_str(">\n");
+        if !suite.properties.is_empty() {
+            xml.push_str("    <properties>\n");
+            for (name, value) in &suite.properties {
+                xml.push_str(&format!(
+                    "      <property name=\"{}\" value=\"{}\"/>\n",
+                    attr(name),
+                    attr(value)
+                ));
+            }
+            xml.push_str("    </properties>\n");
+        }
         for case in &suite.cases {
             write_case(&mut xml, case);
         }
@@ -446,6 +460,7 @@ mod tests {
                 name: "one".to_owned(),
                 timestamp: None,
                 time: Some(Duration::from_millis(5)),
+                properties: vec![("partial".to_owned(), "true".to_owned())],
                 cases: vec![
                     case(CaseResult::Passed),
                     case(CaseResult::Skipped("why".to_owned())),
@@ -457,6 +472,7 @@ mod tests {
                 timestamp: None,
                 time: None,
                 cases: vec![case(CaseResult::Error(problem))],
+                properties: Vec::new(),
             },
         ];
         let mut out = Vec::new();
@@ -469,6 +485,7 @@ mod tests {
         );
         assert!(xml.contains(r#"<testsuite name="one" tests="3" failures="1" errors="0" skipped="1" time="0.005">"#), "{xml}");
         assert!(xml.contains(r#"<skipped message="why"/>"#), "{xml}");
+        assert!(xml.contains(r#"<property name="partial" value="true"/>"#), "{xml}");
         assert!(xml.contains(r#"<error message="m" type="t">d</error>"#), "{xml}");
     }
 }

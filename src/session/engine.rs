@@ -364,9 +364,41 @@ impl Session {
     pub(super) fn checkpoint(&self) {
         let bytes = self.report_json(true, "interrupted", true);
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
+        let progress = self.progress();
         for target in &self.settings.reports {
-            if let ReportTarget::Json(path) = target {
-                let _ = write_atomically(path, &bytes);
+            let _ = self.write_target(target, &bytes, &progress, true);
+        }
+    }
+
+    /// Writes one report of the JSON document `json` (and the progress) atomically,
+    /// secrets redacted; every format is checkpointed like the JSON report, and marked
+    /// partial when it is (the JSON and HTML by `"partial"`, JUnit by a property).
+    fn write_target<'t>(
+        &self,
+        target: &'t ReportTarget,
+        json: &[u8],
+        progress: &Progress,
+        partial: bool,
+    ) -> (&'t PathBuf, std::io::Result<()>) {
+        let rendered = |render: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+            let mut out = Vec::new();
+            render(&mut out).map(|()| (self.redact)(&String::from_utf8_lossy(&out)).into_bytes())
+        };
+        match target {
+            ReportTarget::Json(path) => (path, write_atomically(path, json)),
+            ReportTarget::Html(path) => {
+                let page = rendered(&|out| html::write(json, out));
+                (path, page.and_then(|page| write_atomically(path, &page)))
+            }
+            ReportTarget::Junit(path) => {
+                let current = progress
+                    .current
+                    .and_then(|(index, ..)| self.suite.layers().get(index))
+                    .map(|layer| layer.name());
+                let suites =
+                    super::junit::suites(&progress.layers, &progress.files, current, partial);
+                let xml = rendered(&|out| junit::write_suites(&suites, out));
+                (path, xml.and_then(|xml| write_atomically(path, &xml)))
             }
         }
     }
@@ -399,30 +431,7 @@ impl Session {
         }
         let progress = self.progress();
         for target in &self.settings.reports {
-            let (path, written) = match target {
-                ReportTarget::Json(path) => (path, write_atomically(path, &bytes)),
-                ReportTarget::Html(path) => {
-                    let mut out = Vec::new();
-                    let written = html::write(&bytes, &mut out).and_then(|()| {
-                        write_atomically(
-                            path,
-                            (self.redact)(&String::from_utf8_lossy(&out)).as_bytes(),
-                        )
-                    });
-                    (path, written)
-                }
-                ReportTarget::Junit(path) => {
-                    let mut out = Vec::new();
-                    let suites = super::junit::suites(&progress.layers, &progress.files);
-                    let written = junit::write_suites(&suites, &mut out).and_then(|()| {
-                        write_atomically(
-                            path,
-                            (self.redact)(&String::from_utf8_lossy(&out)).as_bytes(),
-                        )
-                    });
-                    (path, written)
-                }
-            };
+            let (path, written) = self.write_target(target, &bytes, &progress, partial);
             if let Err(e) = written {
                 write_errors.push((path.clone(), e));
             }

@@ -13,9 +13,42 @@ use crate::runner::outcome::FileOutcome;
 
 use super::report::{CommandRecord, LayerRecord, Testcase};
 
-/// The suites of `layers`, with the scenario files' outcomes taken from `files`.
-pub(super) fn suites(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<Suite> {
+/// The suites of `layers`, with the scenario files' outcomes taken from `files`; the
+/// files of no finished layer (a checkpoint during a layer) form a suite named after
+/// `current`, the layer running. A `partial` document says so in every suite's
+/// properties (`partial = true`).
+pub(super) fn suites(
+    layers: &[LayerRecord],
+    files: &[FileOutcome],
+    current: Option<&str>,
+    partial: bool,
+) -> Vec<Suite> {
     let mut used = vec![false; files.len()];
+    let mut suites = layer_suites(layers, files, &mut used);
+    let rest: Vec<&FileOutcome> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used.get(*i).copied().unwrap_or(true))
+        .map(|(_, f)| f)
+        .collect();
+    if !rest.is_empty() {
+        suites.push(Suite {
+            name: current.unwrap_or("unfinished layer").to_owned(),
+            timestamp: rest.first().map(|f| f.started),
+            time: None,
+            cases: rest.into_iter().flat_map(junit::file_cases).collect(),
+            properties: Vec::new(),
+        });
+    }
+    if partial {
+        for suite in &mut suites {
+            suite.properties.push(("partial".to_owned(), "true".to_owned()));
+        }
+    }
+    suites
+}
+
+fn layer_suites(layers: &[LayerRecord], files: &[FileOutcome], used: &mut [bool]) -> Vec<Suite> {
     layers
         .iter()
         .map(|layer| {
@@ -68,6 +101,7 @@ pub(super) fn suites(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<Suite
                 timestamp: (!not_run).then_some(layer.started),
                 time: (!not_run).then_some(layer.duration),
                 cases,
+                properties: Vec::new(),
             }
         })
         .collect()
@@ -199,7 +233,7 @@ mod tests {
         let mut later = layer("api", "scenarios", "not_run");
         later.not_run_files = vec![PathBuf::from("a.hurl")];
         later.note = Some("an earlier layer failed".to_owned());
-        let suites = suites(&[unit, later], &[]);
+        let suites = suites(&[unit, later], &[], None, false);
         assert_eq!(suites.len(), 2);
         let cases = &suites[0].cases;
         assert_eq!(cases.len(), 2);
@@ -219,7 +253,8 @@ mod tests {
     fn a_layer_that_failed_without_cases_gets_an_error_case() {
         let mut api = layer("api", "scenarios", "error");
         api.note = Some("the main server did not start".to_owned());
-        let suites = suites(&[api], &[]);
+        let suites = suites(&[api], &[], None, true);
+        assert_eq!(suites[0].properties, [("partial".to_owned(), "true".to_owned())]);
         let CaseResult::Error(problem) = &suites[0].cases[0].result else { panic!() };
         assert!(problem.message.contains("did not start"), "{problem:?}");
     }

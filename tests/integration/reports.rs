@@ -583,3 +583,80 @@ scenarios = ["echo.hurl"]
     let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
     assert!(report.contains("***"), "{report}");
 }
+
+/// Polls (bounded, a minute) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut pause = std::time::Duration::from_millis(5);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        #[expect(clippy::disallowed_methods, reason = "the pause between polls of a bounded wait")]
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn junit_and_html_are_checkpointed_and_marked_partial_during_the_run() {
+    use std::io::{Read, Write};
+    let dir = temp_dir();
+    let junit = dir.path().join("reports/junit.xml");
+    let html = dir.path().join("reports/report.html");
+    // The second file's request is held until the checkpoint of the first is seen.
+    let hold = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = hold.local_addr().expect("address").port();
+    let (junit_seen, html_seen) = (junit.clone(), html.clone());
+    let holder = std::thread::spawn(move || {
+        let (mut stream, _) = hold.accept().expect("shakedown connects");
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        wait_until("the checkpoint after the first file", || {
+            std::fs::read_to_string(&junit_seen).is_ok_and(|x| x.contains("line 1: GET"))
+                && html_seen.is_file()
+        });
+        let xml = std::fs::read_to_string(&junit_seen).expect("junit checkpoint");
+        let page = std::fs::read_to_string(&html_seen).expect("html checkpoint");
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        (xml, page)
+    });
+    write_file(dir.path(), "s/1-pass.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "s/2-held.hurl",
+        &format!("GET http://127.0.0.1:{port}/held\nHTTP 200\n"),
+    );
+    let suite = format!(
+        "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n[[layer]]\nname = \"api\"\nscenarios = [\"s/*.hurl\"]\n",
+        fixture_bin().display()
+    );
+    write_file(dir.path(), "shakedown.toml", &suite);
+    let out = ShakedownCmd::new([
+        "run",
+        "shakedown.toml",
+        "--output-dir",
+        "out",
+        "--report",
+        "junit=reports/junit.xml",
+        "--report",
+        "html=reports/report.html",
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let (checkpoint_xml, checkpoint_page) = holder.join().expect("the holder saw the checkpoints");
+    assert!(
+        checkpoint_xml.contains(r#"<property name="partial" value="true"/>"#),
+        "{checkpoint_xml}"
+    );
+    assert!(checkpoint_xml.contains(r#"<testsuite name="api""#), "{checkpoint_xml}");
+    assert!(checkpoint_page.contains("INTERRUPTED (partial"), "a checkpoint says partial");
+    let checkpoint = dir.path().join("checkpoint.xml");
+    std::fs::write(&checkpoint, &checkpoint_xml).expect("keep the checkpoint");
+    assert_valid_junit(&checkpoint);
+    // The final reports replace the checkpoints.
+    let xml = std::fs::read_to_string(&junit).expect("final junit");
+    assert!(!xml.contains("partial"), "{xml}");
+    assert_valid_junit(&junit);
+    assert!(std::fs::read_to_string(&html).expect("final html").contains("<h1>PASSED</h1>"));
+}
