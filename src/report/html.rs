@@ -139,6 +139,7 @@ svg text { font: 11px system-ui, sans-serif; }
 .server-bar { fill: #c9d7f2; } .server-event { stroke-width: 1.5; }
 .server-event.ready { stroke: #2e6fd0; } .server-event.exit { stroke: #555; } .server-event.crash, .server-event.start-failed { stroke: #d0342c; }
 .legend span { margin-right: 14px; } .legend i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; }
+.diagnosis { background: #fff; border-left: 4px solid #b26a00; padding: 6px 12px; margin: 6px 0; white-space: pre-wrap; font-size: 13px; }
 .failure { background: #fff; border-left: 4px solid #d0342c; padding: 8px 12px; margin: 8px 0; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12.5px; }
 table { border-collapse: collapse; background: #fff; width: 100%; }
 td, th { border-bottom: 1px solid #eee; padding: 4px 8px; text-align: left; vertical-align: top; }
@@ -159,6 +160,8 @@ details pre { margin: 4px 0; white-space: pre-wrap; }
 <div id="timeline-box"></div>
 <h2>Failures</h2>
 <div id="failures"></div>
+<h2>Diagnoses</h2>
+<div id="diagnoses"></div>
 <h2>Layers</h2>
 <div id="layers"></div>
 <h2>Files and entries</h2>
@@ -283,6 +286,7 @@ details pre { margin: 4px 0; white-space: pre-wrap; }
       item.rect = svg("rect", { class: "attempt " + cls + (c && c.reused ? " reused" : ""), x: x(item.start), y: r.y + 3,
         width: Math.max(3, x(item.end) - x(item.start)), height: 14, rx: 2 }, title);
       root.appendChild(item.rect);
+      for (const d of a.diagnoses || []) item.rect.querySelector("title").textContent += "\ndiagnosis: " + d.cause + " (" + d.confidence + ")";
       const ended = a.facts && a.facts.ended_with;
       const kind = a.facts && a.facts.error && a.facts.error.kind;
       if (ended === "rst" || kind === "connection_reset") {
@@ -336,6 +340,22 @@ details pre { margin: 4px 0; white-space: pre-wrap; }
     }
   }
   if (failureCount === 0) failures.appendChild(el("p", {}, "No failure."));
+
+  // Diagnoses of attempts (why a connection failed or was replaced), where the report has them.
+  const diagnoses = document.getElementById("diagnoses");
+  let diagnosisCount = 0;
+  for (const item of attempts) {
+    for (const d of item.a.diagnoses || []) {
+      diagnosisCount++;
+      diagnoses.appendChild(el("div", { class: "diagnosis" },
+        item.file.path + ":" + item.entry.line + " attempt " + item.a.n + ": " + d.cause + " (" + d.confidence + " confidence)" +
+        (d.summary ? "\n" + d.summary : "") +
+        ((d.evidence || []).length ? "\nevidence: " + d.evidence.join("; ") : "") +
+        (d.may_have_executed ? "\nmay have executed on the server: " + d.may_have_executed : "") +
+        (d.hint ? "\nhint: " + d.hint : "")));
+    }
+  }
+  if (diagnosisCount === 0) diagnoses.appendChild(el("p", {}, "No diagnosis in this report."));
 
   // Layers.
   const layers = document.getElementById("layers");

@@ -76,6 +76,32 @@ fn the_html_report_draws_the_timeline_and_the_failures_in_chromium() {
     chromium(&page, profile.path(), &[&screenshot, "--window-size=1400,1000"]);
     let png = std::fs::read(&shot).expect("the screenshot is written");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    assert!(dom.contains("No diagnosis in this report."), "{dom}");
+
+    // Attempt diagnoses (the failures work adds them to the JSON report) are drawn too:
+    // the same run's document with one added to the flaky attempt.
+    let mut document: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run.run_dir.join("report.json")).expect("report.json"),
+    )
+    .expect("JSON");
+    let flaky = document["files"]
+        .as_array_mut()
+        .and_then(|files| files.iter_mut().find(|f| f["outcome"] == "flaky"))
+        .expect("the flaky file");
+    flaky["entries"][0]["iterations"][0]["polls"][0]["attempts"][0]["diagnoses"] = serde_json::json!([{
+        "cause": "keepalive_race", "confidence": "high", "summary": "the server closed the idle connection",
+        "evidence": ["reused after 0.4 s idle"], "may_have_executed": "no", "hint": "lower the client idle timeout"
+    }]);
+    let mut page_bytes = Vec::new();
+    shakedown::report::html::write(document.to_string().as_bytes(), &mut page_bytes)
+        .expect("the page is written");
+    let with_diagnosis = run.dir.path().join("diagnosis.html");
+    std::fs::write(&with_diagnosis, page_bytes).expect("write the page");
+    let dom = chromium(&with_diagnosis, profile.path(), &["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(count(&dom, r#"<div class="diagnosis">"#), 1, "{dom}");
+    assert!(dom.contains("flaky.hurl:3 attempt 1: keepalive_race (high confidence)"), "{dom}");
+    assert!(dom.contains("hint: lower the client idle timeout"), "{dom}");
 }
 
 #[test]
