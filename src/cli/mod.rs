@@ -7,6 +7,7 @@ mod args;
 mod check_cmd;
 mod explain_cmd;
 mod files;
+mod live;
 mod load_cmd;
 mod merge_cmd;
 mod output;
@@ -55,12 +56,36 @@ pub fn main() -> ExitCode {
         }
         Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
         Command::Load(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let color = args.color.then_some(args::ColorWhen::Always);
+            let mut printer = output::Printer::new(color_choice(color, args.no_color));
             load_cmd::run(args, &mut printer)
         }
         Command::Merge(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let color = args.color.then_some(args::ColorWhen::Always);
+            let mut printer = output::Printer::new(color_choice(color, args.no_color));
             merge_cmd::run(args, &mut printer)
+        }
+        Command::Completions(args) => {
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "shakedown", &mut script);
+            output::Printer::new(Some(false)).out_bytes(&script);
+            crate::exit_code::SUCCESS
+        }
+        Command::Man => {
+            let command = <args::Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            let mut printer = output::Printer::new(Some(false));
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => {
+                    printer.out_bytes(&page);
+                    crate::exit_code::SUCCESS
+                }
+                Err(e) => {
+                    printer.error(&format!("error: cannot render the man page: {e}"));
+                    crate::exit_code::RUNTIME
+                }
+            }
         }
         Command::Supervise(args) => return crate::server::supervise_main(args.rest.clone()),
     };
@@ -69,13 +94,12 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `--color` / `--no-color` as a choice; `None` lets the printer look at the terminal.
-fn color_choice(color: bool, no_color: bool) -> Option<bool> {
-    if no_color {
-        Some(false)
-    } else if color {
-        Some(true)
-    } else {
-        None
+/// `--color[=WHEN]` / `--no-color` as a choice; `None` lets the printer look at the
+/// terminal and NO_COLOR.
+fn color_choice(color: Option<args::ColorWhen>, no_color: bool) -> Option<bool> {
+    match (no_color, color) {
+        (true, _) | (false, Some(args::ColorWhen::Never)) => Some(false),
+        (false, Some(args::ColorWhen::Always)) => Some(true),
+        (false, Some(args::ColorWhen::Auto) | None) => None,
     }
 }

@@ -90,10 +90,38 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
     };
     let terminal =
         Terminal::new(printer.style(), settings.base.defaults.verbose, false, redactor.clone());
+    // On a terminal, a live status line over the plain lines; piped, the plain lines alone.
+    let bar = super::live::wanted().then(super::live::Live::bar);
+    let reporter: Box<dyn crate::session::Reporter> = match &bar {
+        Some(bar) => Box::new(super::live::Live::new(terminal, bar.clone())),
+        None => Box::new(terminal),
+    };
     let suite_path = loaded.path.clone();
-    let session = Session::new(loaded, settings, redactor, Box::new(terminal));
+    let run_dir = settings.run_dir.clone();
+    let session = Session::new(loaded, settings, redactor, reporter);
     let outcome = runtime.block_on(session.run(signals));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Err(e) = link_latest(&run_dir) {
+        printer.err(&format!("warning: cannot link `latest` to {}: {e}", run_dir.display()));
+    }
     finish(&outcome, &suite_path, &secrets, printer)
+}
+
+/// Points `latest` in the output folder at `run_dir` (a relative symbolic link, replaced
+/// atomically: made under a temporary name, then renamed over the old one).
+fn link_latest(run_dir: &std::path::Path) -> std::io::Result<()> {
+    let (Some(parent), Some(name)) = (run_dir.parent(), run_dir.file_name()) else {
+        return Ok(());
+    };
+    if !run_dir.is_dir() {
+        return Ok(());
+    }
+    let temporary = parent.join(format!(".latest-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(name, &temporary)?;
+    std::fs::rename(&temporary, parent.join("latest"))
 }
 
 /// The summary after the run.
@@ -107,7 +135,21 @@ fn finish(
         printer.error(&format!("error: cannot write report {}: {error}", path.display()));
     }
     let totals = human::Totals::of(&outcome.files);
-    printer.err(&redact(&human::summary(totals, outcome.elapsed), secrets));
+    let summary = human::summary(
+        &outcome.files,
+        outcome.elapsed,
+        outcome.not_run_files,
+        &outcome.nothing_ran,
+        printer.style(),
+    );
+    printer.err(&redact(&summary, secrets));
+    if outcome.layer_files.len() > 1 || outcome.not_run_files > 0 {
+        for (name, [passed, flaky, failed, errored, not_run]) in &outcome.layer_files {
+            printer.err(&format!(
+                "layer {name}: {passed} passed, {flaky} flaky, {failed} failed, {errored} errored, {not_run} not run"
+            ));
+        }
+    }
     if let Some(warning) =
         human::flaky_warning(totals.flaky, outcome.flaky_result == FlakyResult::Fail)
     {
@@ -117,12 +159,16 @@ fn finish(
     if exhausted {
         printer.err(&human::budget_warning(retries, requests));
     }
-    let layers: Vec<String> =
-        outcome.layers.iter().map(|(name, outcome)| format!("{name} {outcome}")).collect();
+    let style = printer.style();
+    let layers: Vec<String> = outcome
+        .layers
+        .iter()
+        .map(|(name, outcome)| format!("{name} {}", human::paint(outcome, outcome, style)))
+        .collect();
     printer.err(&format!(
         "suite {}: {} (layers: {}); report {}",
         suite_path.display(),
-        outcome.verdict.to_uppercase(),
+        human::paint(&outcome.verdict.to_uppercase(), outcome.verdict, style),
         layers.join(", "),
         outcome.report_path.display()
     ));
@@ -207,9 +253,10 @@ fn prepare(
         match spec.split_once('=') {
             Some(("junit", path)) => reports.push(ReportTarget::Junit(PathBuf::from(path))),
             Some(("json", path)) => reports.push(ReportTarget::Json(PathBuf::from(path))),
+            Some(("html", path)) => reports.push(ReportTarget::Html(PathBuf::from(path))),
             _ => {
                 return Err(UsageError(format!(
-                    "invalid --report <{spec}>: expected junit=PATH or json=PATH"
+                    "invalid --report <{spec}>: expected junit=PATH, json=PATH or html=PATH"
                 )));
             }
         }

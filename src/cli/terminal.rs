@@ -92,7 +92,7 @@ impl Terminal {
             let line = json::file_json(&run.outcome).to_string();
             self.printer.out(&redact(&line));
         }
-        self.printer.err(&redact(&human::file_line(&run.outcome)));
+        self.printer.err(&redact(&human::file_line(&run.outcome, self.style)));
     }
 }
 
@@ -125,13 +125,21 @@ impl Reporter for Terminal {
                     self.tails(stdout, stderr);
                 }
             }
-            Event::LayerStarted { name } => self.line(&format!("layer {name}: starting")),
+            Event::LayerStarted { name, .. } => self.line(&format!("layer {name}: starting")),
             Event::LayerFinished(record) => self.line(&format!(
                 "layer {}: {} in {} ms",
                 record.name,
-                record.outcome.to_uppercase(),
+                human::paint(&record.outcome.to_uppercase(), &record.outcome, self.style),
                 record.duration.as_millis()
             )),
+            Event::ServerStarting { name } => self.line(&format!("server {name}: starting")),
+            Event::ServerReady { name, url, pid, startup } => {
+                let pid = pid.map(|p| format!(", pid {p}")).unwrap_or_default();
+                self.line(&format!(
+                    "server {name}: ready at {url} in {} ms{pid}",
+                    startup.as_millis()
+                ));
+            }
             Event::CommandFailed { layer, description, stdout_tail, stderr_tail } => {
                 self.line(&format!("error: layer {layer}: {description}"));
                 self.tails(stdout_tail, stderr_tail);
@@ -165,7 +173,6 @@ impl Reporter for Terminal {
                 deadline.as_secs_f64()
             )),
             Event::Stopping(Ending::Finished)
-            | Event::ServerReady { .. }
             | Event::ServerStopped { .. }
             | Event::FileStarted { .. }
             // The file's lines say it all once the file ends (a live display would not wait).

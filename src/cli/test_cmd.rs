@@ -16,7 +16,7 @@ use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::cli::terminal::Terminal;
 use crate::exit_code;
-use crate::report::{human, hurl_json, json, junit, tap};
+use crate::report::{html, human, hurl_json, json, junit, tap};
 use crate::retry::{Budget, RetryPolicy};
 use crate::runner::cookies::CookieStore;
 use crate::runner::execute::{self, FileRun, RunSettings};
@@ -35,6 +35,7 @@ use crate::transport::request::{HttpVersionPreference, IpVersion};
 enum ReportTarget {
     Junit(PathBuf),
     Json(PathBuf),
+    Html(PathBuf),
     /// `--report-tap FILE`: appended to an existing TAP report.
     Tap(PathBuf),
     /// `--report-json DIR`: DIR/report.json in Hurl's layout, appended to.
@@ -278,20 +279,21 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     for spec in &args.reports {
         let Some((format, path)) = spec.split_once('=') else {
             return Err(UsageError(format!(
-                "invalid --report <{spec}>: expected FORMAT=PATH (junit or json)"
+                "invalid --report <{spec}>: expected FORMAT=PATH (junit, json or html)"
             )));
         };
         match format {
             "junit" => reports.push(ReportTarget::Junit(PathBuf::from(path))),
             "json" => reports.push(ReportTarget::Json(PathBuf::from(path))),
-            "html" | "tap" => {
+            "html" => reports.push(ReportTarget::Html(PathBuf::from(path))),
+            "tap" => {
                 return Err(UsageError(format!(
                     "the {format} report is not supported yet: use junit or json"
                 )));
             }
             other => {
                 return Err(UsageError(format!(
-                    "unknown report format `{other}`: expected junit or json"
+                    "unknown report format `{other}`: expected junit, json or html"
                 )));
             }
         }
@@ -307,6 +309,9 @@ fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     }
     if let Some(path) = &args.curl {
         reports.push(ReportTarget::Curl(path.clone()));
+    }
+    if let Some(dir) = &args.report_html {
+        reports.push(ReportTarget::Html(dir.join("index.html")));
     }
 
     let jobs = match args.jobs {
@@ -479,7 +484,8 @@ fn execute(
 
     let duration = clock.elapsed();
     let totals = human::Totals::of(&outcomes);
-    printer.err(&redact(&human::summary(totals, duration), &secrets));
+    let summary = human::summary(&outcomes, duration, 0, "no file was run", printer.style());
+    printer.err(&redact(&summary, &secrets));
     if let Some(warning) = human::flaky_warning(totals.flaky, flaky_result == FlakyResult::Fail) {
         printer.err(&warning);
     }
@@ -535,6 +541,21 @@ fn execute(
                     &mut bytes,
                 ),
             ),
+            ReportTarget::Html(path) => {
+                let mut document = Vec::new();
+                let written = json::write(
+                    &outcomes,
+                    &info,
+                    settings.retry_policy.max_extra_attempts + 1,
+                    false,
+                    &mut document,
+                )
+                .and_then(|()| {
+                    let document = redact(&String::from_utf8_lossy(&document), &secrets);
+                    html::write(document.as_bytes(), &mut bytes)
+                });
+                (path, written)
+            }
         };
         let text = redact(&String::from_utf8_lossy(&bytes), &secrets);
         if let Err(e) = written.and_then(|()| write_atomically(path, text.as_bytes())) {

@@ -377,6 +377,7 @@ mod tests {
                     line: 1,
                     method: "GET".to_owned(),
                     url: "http://127.0.0.1/x".to_owned(),
+                    url_template: "http://127.0.0.1/x".to_owned(),
                     outcome,
                     iterations: vec![Iteration { n: 1, polls }],
                 }],

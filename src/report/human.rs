@@ -88,22 +88,37 @@ impl<'s> Drawer<'s> {
     }
 }
 
-/// The one line printed for a finished file, Hurl style.
-pub fn file_line(file: &FileOutcome) -> String {
+/// `word` painted in the colour of `outcome` (`passed`, `flaky`, `failed`, `error`,
+/// `interrupted`, `not_run`, `skipped`, or Hurl's `success`/`failure`), bold; as is in
+/// [`Style::Plain`].
+pub fn paint(word: &str, outcome: &str, style: Style) -> String {
+    if style == Style::Plain {
+        return word.to_owned();
+    }
+    let code = match outcome.to_ascii_lowercase().as_str() {
+        "passed" | "success" => "32",
+        "flaky" => "33",
+        "failed" | "failure" => "31",
+        "error" => "35",
+        _ => "90",
+    };
+    format!("\x1b[1;{code}m{word}\x1b[0m")
+}
+
+/// The one line printed for a finished file, Hurl style, the verdict word coloured.
+pub fn file_line(file: &FileOutcome, style: Style) -> String {
     let path = file.path.display();
     let requests = file.request_count();
     let ms = file.duration.as_millis();
-    match file.outcome {
-        Outcome::Passed | Outcome::Skipped => {
-            format!("{path}: Success ({requests} request(s) in {ms} ms)")
-        }
-        Outcome::Flaky => format!(
-            "{path}: Flaky ({requests} request(s) in {ms} ms; passed only after a transport retry)"
-        ),
-        Outcome::Failed => format!("{path}: Failure ({requests} request(s) in {ms} ms)"),
-        Outcome::Error => format!("{path}: Error ({requests} request(s) in {ms} ms)"),
-        Outcome::Interrupted => format!("{path}: Interrupted ({requests} request(s) in {ms} ms)"),
-    }
+    let (word, outcome, note) = match file.outcome {
+        Outcome::Passed | Outcome::Skipped => ("Success", "passed", ""),
+        Outcome::Flaky => ("Flaky", "flaky", "; passed only after a transport retry"),
+        Outcome::Failed => ("Failure", "failed", ""),
+        Outcome::Error => ("Error", "error", ""),
+        Outcome::Interrupted => ("Interrupted", "interrupted", ""),
+    };
+    let word = paint(word, outcome, style);
+    format!("{path}: {word} ({requests} request(s) in {ms} ms{note})")
 }
 
 /// Snippets for every failure of a file; empty when it passed.
@@ -323,25 +338,112 @@ impl Totals {
     }
 }
 
-/// The closing summary, in Hurl's layout with a flaky line added.
-pub fn summary(totals: Totals, duration: Duration) -> String {
-    let percent =
-        |n: usize| if totals.files == 0 { 0.0 } else { 100.0 * n as f64 / totals.files as f64 };
-    let seconds = duration.as_secs_f64();
-    let rate = if seconds > 0.0 { totals.requests as f64 / seconds } else { 0.0 };
-    let succeeded = totals.passed + totals.flaky;
+/// The time during which at least one request was in flight: the union of the
+/// attempts' intervals, so start-up, readiness and gaps between files do not count.
+pub fn request_time(files: &[FileOutcome]) -> Duration {
+    let mut spans: Vec<(std::time::SystemTime, std::time::SystemTime)> = files
+        .iter()
+        .flat_map(|f| &f.entries)
+        .flat_map(|e| &e.iterations)
+        .flat_map(|i| &i.polls)
+        .flat_map(|p| &p.attempts)
+        .map(|a| (a.started, a.started + a.duration))
+        .collect();
+    spans.sort();
+    let mut total = Duration::ZERO;
+    let mut current: Option<(std::time::SystemTime, std::time::SystemTime)> = None;
+    for (start, end) in spans {
+        match &mut current {
+            Some((_, cur_end)) if start <= *cur_end => {
+                if end > *cur_end {
+                    *cur_end = end;
+                }
+            }
+            _ => {
+                if let Some((a, b)) = current {
+                    total += b.duration_since(a).unwrap_or_default();
+                }
+                current = Some((start, end));
+            }
+        }
+    }
+    if let Some((a, b)) = current {
+        total += b.duration_since(a).unwrap_or_default();
+    }
+    total
+}
+
+/// The `n` slowest entries: `file:line METHOD template (N ms)`, slowest first.
+pub fn slowest(files: &[FileOutcome], n: usize) -> Vec<String> {
+    let mut entries: Vec<(Duration, String)> = files
+        .iter()
+        .flat_map(|file| {
+            file.entries.iter().map(move |entry| {
+                let time: Duration = entry
+                    .iterations
+                    .iter()
+                    .flat_map(|i| &i.polls)
+                    .flat_map(|p| &p.attempts)
+                    .map(|a| a.duration)
+                    .sum();
+                let line = format!(
+                    "{}:{} {} {} ({:.1} ms)",
+                    file.path.display(),
+                    entry.line,
+                    entry.method,
+                    entry.url_template,
+                    time.as_secs_f64() * 1000.0
+                );
+                (time, line)
+            })
+        })
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    entries.into_iter().take(n).map(|(_, line)| line).collect()
+}
+
+/// The closing summary, in Hurl's layout: one line per outcome, the percentages of the
+/// executed files adding up to 100; the request rate over the time requests were in
+/// flight; the slowest entries. `not_run` files (of layers that did not run or stopped
+/// early) are counted apart. When no file ran, one line says so and why (`nothing_ran`).
+pub fn summary(
+    files: &[FileOutcome],
+    duration: Duration,
+    not_run: usize,
+    nothing_ran: &str,
+    style: Style,
+) -> String {
+    let totals = Totals::of(files);
     let mut out = String::new();
     let _ = writeln!(out, "{}", "-".repeat(80));
+    if totals.files == 0 {
+        let _ = writeln!(out, "No file ran: {nothing_ran} ({} ms)", duration.as_millis());
+        return out;
+    }
+    let percent = |n: usize| 100.0 * n as f64 / totals.files as f64;
+    let active = request_time(files);
+    let seconds = active.as_secs_f64();
+    let rate = if seconds > 0.0 { totals.requests as f64 / seconds } else { 0.0 };
     let _ = writeln!(out, "Executed files:    {}", totals.files);
-    let _ = writeln!(out, "Executed requests: {} ({rate:.1}/s)", totals.requests);
-    let _ = writeln!(out, "Succeeded files:   {succeeded} ({:.1}%)", percent(succeeded));
-    let _ = writeln!(out, "Flaky files:       {} ({:.1}%)", totals.flaky, percent(totals.flaky));
     let _ = writeln!(
         out,
-        "Failed files:      {} ({:.1}%)",
-        totals.failed + totals.errored,
-        percent(totals.failed + totals.errored)
+        "Executed requests: {} ({rate:.1}/s over {:.1} ms of requests in flight)",
+        totals.requests,
+        active.as_secs_f64() * 1000.0
     );
+    let rows = [
+        ("Passed files:   ", "passed", totals.passed),
+        ("Flaky files:    ", "flaky", totals.flaky),
+        ("Failed files:   ", "failed", totals.failed),
+        ("Errored files:  ", "error", totals.errored),
+    ];
+    for (label, outcome, n) in rows {
+        let count = if n > 0 { paint(&n.to_string(), outcome, style) } else { n.to_string() };
+        let _ = writeln!(out, "{label}   {count} ({:.1}%)", percent(n));
+    }
+    if not_run > 0 {
+        let _ = writeln!(out, "Not run files:     {not_run}");
+    }
     let _ = writeln!(out, "Duration:          {} ms", duration.as_millis());
     let diagnosed: usize = totals.causes.iter().sum();
     if diagnosed > 0 {
@@ -349,6 +451,10 @@ pub fn summary(totals: Totals, duration: Duration) -> String {
         for (cause, count) in Cause::ALL.iter().zip(totals.causes).filter(|(_, n)| *n > 0) {
             let _ = writeln!(out, "  {count} x {cause}");
         }
+    }
+    let slow = slowest(files, 3);
+    if totals.requests > 0 && !slow.is_empty() {
+        let _ = writeln!(out, "Slowest:           {}", slow.join("\n                   "));
     }
     out
 }
@@ -376,28 +482,86 @@ mod tests {
     }
 
     #[test]
-    fn summary_counts_flaky_as_succeeded_but_shows_them() {
-        let totals = Totals {
-            files: 4,
-            requests: 10,
-            passed: 2,
-            flaky: 1,
-            failed: 1,
-            errored: 0,
-            causes: [0; Cause::ALL.len()],
+    fn summary_percentages_add_up_and_nothing_ran_is_one_line() {
+        let file = |outcome| FileOutcome {
+            path: "a.hurl".into(),
+            outcome,
+            entries: Vec::new(),
+            file_error: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::from_millis(3),
+            source: String::new(),
         };
-        let text = summary(totals, Duration::from_millis(500));
-        assert!(text.contains("Succeeded files:   3 (75.0%)"), "{text}");
+        let files = [
+            file(Outcome::Passed),
+            file(Outcome::Passed),
+            file(Outcome::Flaky),
+            file(Outcome::Failed),
+        ];
+        let text = summary(&files, Duration::from_millis(500), 2, "", Style::Plain);
+        assert!(text.contains("Passed files:      2 (50.0%)"), "{text}");
         assert!(text.contains("Flaky files:       1 (25.0%)"), "{text}");
         assert!(text.contains("Failed files:      1 (25.0%)"), "{text}");
-        assert!(text.contains("Executed requests: 10 (20.0/s)"), "{text}");
-        assert!(!text.contains("Diagnoses"), "{text}");
-        let mut causes = [0; Cause::ALL.len()];
-        causes[Cause::StaleConnectionReplaced.index()] = 2;
-        causes[Cause::UnreadRequestBody.index()] = 1;
-        let text = summary(Totals { causes, ..totals }, Duration::from_millis(500));
-        assert!(text.contains("Diagnoses:         3\n"), "{text}");
-        assert!(text.contains("  2 x stale_connection_replaced\n"), "{text}");
-        assert!(text.contains("  1 x unread_request_body\n"), "{text}");
+        assert!(text.contains("Errored files:     0 (0.0%)"), "{text}");
+        assert!(text.contains("Not run files:     2"), "{text}");
+        let none =
+            summary(&[], Duration::from_millis(7), 0, "the server did not start", Style::Plain);
+        assert_eq!(none.lines().nth(1), Some("No file ran: the server did not start (7 ms)"));
+        assert_eq!(none.lines().count(), 2);
+    }
+
+    #[test]
+    fn request_time_is_the_union_of_the_attempts() {
+        use crate::runner::outcome::{AttemptRecord, EntryOutcome, Iteration, Poll};
+        let at = |ms: u64, len: u64| AttemptRecord {
+            n: 1,
+            method: "GET".to_owned(),
+            url: String::new(),
+            status: Some(200),
+            error: None,
+            facts: crate::transport::facts::AttemptFacts::new(),
+            decision: None,
+            started: std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+            duration: Duration::from_millis(len),
+            warnings: Vec::new(),
+            sent_before_crash_known: false,
+            diagnoses: Vec::new(),
+        };
+        let poll = Poll {
+            n: 1,
+            attempts: vec![at(0, 10), at(5, 10), at(100, 20)],
+            asserts: Vec::new(),
+            captures: Vec::new(),
+            failure: None,
+            outcome: Outcome::Passed,
+            warnings: Vec::new(),
+        };
+        let entry = EntryOutcome {
+            index: 1,
+            line: 1,
+            method: "GET".to_owned(),
+            url: String::new(),
+            url_template: "{{u}}".to_owned(),
+            outcome: Outcome::Passed,
+            iterations: vec![Iteration { n: 1, polls: vec![poll] }],
+        };
+        let file = FileOutcome {
+            path: "a.hurl".into(),
+            outcome: Outcome::Passed,
+            entries: vec![entry],
+            file_error: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::from_millis(120),
+            source: String::new(),
+        };
+        assert_eq!(request_time(std::slice::from_ref(&file)), Duration::from_millis(35));
+        assert_eq!(slowest(&[file], 3), ["a.hurl:1 GET {{u}} (40.0 ms)"]);
+    }
+
+    #[test]
+    fn verdict_words_are_coloured_only_in_colour() {
+        assert_eq!(paint("Failure", "failure", Style::Plain), "Failure");
+        assert_eq!(paint("Failure", "failure", Style::Color), "\x1b[1;31mFailure\x1b[0m");
+        assert_eq!(paint("Flaky", "flaky", Style::Color), "\x1b[1;33mFlaky\x1b[0m");
     }
 }

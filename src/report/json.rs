@@ -12,6 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::diagnosis::Diagnosis;
+use crate::report::source::{line_text, locate};
 use crate::report::suite::SuiteSection;
 use crate::retry::{self, RetryPolicy};
 use crate::runner::execute::RunSettings;
@@ -63,6 +64,99 @@ struct RunDto<'a> {
     retry_budget: BudgetDto,
 }
 
+/// How many files and entries ended each way; every count adds up to `total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+pub struct CountsDto {
+    total: usize,
+    passed: usize,
+    flaky: usize,
+    failed: usize,
+    error: usize,
+    skipped: usize,
+    interrupted: usize,
+}
+
+impl CountsDto {
+    fn sum(&mut self, other: &CountsDto) {
+        self.total += other.total;
+        self.passed += other.passed;
+        self.flaky += other.flaky;
+        self.failed += other.failed;
+        self.error += other.error;
+        self.skipped += other.skipped;
+        self.interrupted += other.interrupted;
+    }
+
+    fn add(&mut self, outcome: Outcome) {
+        self.total += 1;
+        match outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Flaky => self.flaky += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Error => self.error += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Interrupted => self.interrupted += 1,
+        }
+    }
+}
+
+/// `totals`: what the run adds up to (one file's share in a [`FileFragment`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TotalsDto {
+    files: CountsDto,
+    entries: CountsDto,
+    /// Transport attempts sent (every attempt counts).
+    requests: usize,
+    /// Transport attempts that failed.
+    failed_attempts: usize,
+    /// Asserts evaluated, and how many failed, in the polls that decided the entries.
+    asserts: usize,
+    failed_asserts: usize,
+    /// `shakedown run`: how the layers ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layers: Option<crate::report::suite::LayerCountsDto>,
+}
+
+impl TotalsDto {
+    /// Adds another share (another file) into these totals.
+    fn sum(&mut self, other: &TotalsDto) {
+        self.files.sum(&other.files);
+        self.entries.sum(&other.entries);
+        self.requests += other.requests;
+        self.failed_attempts += other.failed_attempts;
+        self.asserts += other.asserts;
+        self.failed_asserts += other.failed_asserts;
+    }
+}
+
+fn totals(files: &[FileOutcome]) -> TotalsDto {
+    let mut totals = TotalsDto {
+        files: CountsDto::default(),
+        entries: CountsDto::default(),
+        requests: 0,
+        failed_attempts: 0,
+        asserts: 0,
+        failed_asserts: 0,
+        layers: None,
+    };
+    for file in files {
+        totals.files.add(file.outcome);
+        for entry in &file.entries {
+            totals.entries.add(entry.outcome);
+            for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
+                totals.requests += poll.attempts.len();
+                totals.failed_attempts +=
+                    poll.attempts.iter().filter(|a| a.error.is_some()).count();
+            }
+            if let Some(poll) = entry.last_poll() {
+                totals.asserts += poll.asserts.len();
+                totals.failed_asserts += poll.asserts.iter().filter(|a| !a.success).count();
+            }
+        }
+    }
+    totals
+}
+
 #[derive(Serialize)]
 struct BudgetDto {
     requests: u64,
@@ -91,6 +185,7 @@ struct EntryDto {
     line: usize,
     method: String,
     url: String,
+    url_template: String,
     outcome: &'static str,
     iterations: Vec<IterationDto>,
 }
@@ -122,6 +217,8 @@ struct FailureDto {
 struct AssertDto {
     line: usize,
     column: usize,
+    /// The assert as written (its line, trimmed).
+    text: String,
     implicit: bool,
     success: bool,
     actual: Option<String>,
@@ -281,9 +378,27 @@ pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
     })
 }
 
-fn failure_dto(failure: &EntryFailure) -> FailureDto {
+fn failure_dto(failure: &EntryFailure, poll: &Poll, source: &str, lines: &LineIndex) -> FailureDto {
     let (kind, message) = match failure {
-        EntryFailure::Asserts => ("asserts", "at least one assert failed".to_owned()),
+        EntryFailure::Asserts => {
+            let failed: Vec<_> = poll
+                .asserts
+                .iter()
+                .filter(|a| !a.success)
+                .map(|a| locate(source, lines, a))
+                .collect();
+            let message = match failed.as_slice() {
+                [] => "at least one assert failed".to_owned(),
+                [one] => format!("line {}: {}", one.line, one.summary()),
+                [first, ..] => format!(
+                    "{} asserts failed; the first, line {}: {}",
+                    failed.len(),
+                    first.line,
+                    first.summary()
+                ),
+            };
+            ("asserts", message)
+        }
         EntryFailure::Capture { message, .. } => ("capture", message.clone()),
         EntryFailure::Runtime { message, .. } => ("runtime", message.clone()),
         EntryFailure::Transport(failed) => ("transport", failed.message()),
@@ -348,7 +463,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
         n: poll.n,
         outcome: poll.outcome.as_str(),
         warnings: poll.warnings.clone(),
-        failure: poll.failure.as_ref().map(failure_dto),
+        failure: poll.failure.as_ref().map(|f| failure_dto(f, poll, source, lines)),
         asserts: poll
             .asserts
             .iter()
@@ -357,6 +472,7 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
                 AssertDto {
                     line,
                     column,
+                    text: line_text(source, a.span.start),
                     implicit: a.implicit,
                     success: a.success,
                     actual: a.actual.clone(),
@@ -376,6 +492,7 @@ fn entry_dto(entry: &EntryOutcome, source: &str, lines: &LineIndex) -> EntryDto 
         line: entry.line,
         method: entry.method.clone(),
         url: entry.url.clone(),
+        url_template: entry.url_template.clone(),
         outcome: entry.outcome.as_str(),
         iterations: entry
             .iterations
@@ -472,6 +589,8 @@ pub struct FileFragment {
     pub ledger: Vec<String>,
     /// The `diagnoses[]` records.
     pub diagnoses: Vec<String>,
+    /// The file's share of `totals`.
+    pub totals: TotalsDto,
 }
 
 impl FileFragment {
@@ -482,6 +601,7 @@ impl FileFragment {
             file: f(&self.file),
             ledger: self.ledger.iter().map(|r| f(r)).collect(),
             diagnoses: self.diagnoses.iter().map(|r| f(r)).collect(),
+            totals: self.totals,
         }
     }
 }
@@ -498,6 +618,7 @@ pub fn file_fragment(file: &FileOutcome, max_attempts: u32) -> FileFragment {
             .iter()
             .map(|record| pretty_at(record, 2))
             .collect(),
+        totals: totals(std::slice::from_ref(file)),
     }
 }
 
@@ -547,10 +668,16 @@ pub fn write_document(
             exhausted: info.retry_budget.2,
         },
     };
+    let mut totals = TotalsDto::default();
+    for fragment in fragments {
+        totals.sum(&fragment.totals);
+    }
+    totals.layers = suite.map(|suite| suite.layer_counts);
     let mut fields: Vec<(&str, String)> = vec![
         ("schema", pretty_at(SCHEMA, 1)),
         ("outcome", pretty_at(info.outcome, 1)),
         ("partial", pretty_at(&partial, 1)),
+        ("totals", pretty_at(&totals, 1)),
         ("run", pretty_at(&run, 1)),
         ("files", array(fragments.iter().map(|f| f.file.as_str()))),
         ("ledger", array(fragments.iter().flat_map(|f| f.ledger.iter().map(String::as_str)))),
@@ -670,6 +797,7 @@ mod tests {
                     line: index,
                     method: "GET".to_owned(),
                     url: "http://x/\n\"quoted\"".to_owned(),
+                    url_template: "{{u}}".to_owned(),
                     outcome: Outcome::Passed,
                     iterations: Vec::new(),
                 })
@@ -706,6 +834,7 @@ mod tests {
 
         let suite = SuiteSection {
             checkpoint: true,
+            layer_counts: crate::report::suite::LayerCountsDto::default(),
             suite: SuiteDto { path: "s.toml".to_owned(), run_dir: "out".to_owned() },
             layers: vec![LayerDto {
                 name: "it".to_owned(),
@@ -732,6 +861,7 @@ mod tests {
                 "schema",
                 "outcome",
                 "partial",
+                "totals",
                 "run",
                 "files",
                 "ledger",

@@ -4,9 +4,11 @@
 //! it is handed and touches nothing else. Replacing report files atomically is
 //! the caller's job.
 
+pub mod html;
 pub mod human;
 pub mod hurl_json;
 pub mod json;
 pub mod junit;
+pub mod source;
 pub mod suite;
 pub mod tap;

@@ -31,8 +31,30 @@ pub struct SuiteSection {
     pub suite: SuiteDto,
     /// The layers, in order.
     pub layers: Vec<LayerDto>,
+    /// How the layers ended (`totals.layers` in the document).
+    #[serde(default)]
+    pub layer_counts: LayerCountsDto,
     /// The servers, in start order.
     pub servers: Vec<ServerDto>,
+}
+
+/// `totals.layers`: how many layers ended each way; `total` is their sum.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerCountsDto {
+    /// Layers in the suite (the selected ones).
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Passed after a transport retry.
+    pub flaky: usize,
+    /// Failed (an assert, or a command layer's command).
+    pub failed: usize,
+    /// Could not be tested.
+    pub error: usize,
+    /// Cut short by a signal or the deadline.
+    pub interrupted: usize,
+    /// Not run.
+    pub not_run: usize,
 }
 
 /// `suite`.
@@ -116,16 +138,20 @@ pub struct ServerDto {
     pub name: String,
     /// An external target (only probed).
     pub external: bool,
-    /// Its base URL.
-    pub url: String,
+    /// Its base URL (`null` when it never started).
+    pub url: Option<String>,
     /// A launched server's pid (also its process group).
     pub pid: Option<u32>,
     /// Whether an orphan supervisor watched it.
     pub supervised: bool,
-    /// Start-up facts.
-    pub ready: ReadyDto,
+    /// Start-up facts (`null` when it never started).
+    pub ready: Option<ReadyDto>,
     /// How it ended (`null` while it runs).
     pub exit: Option<ExitDto>,
+    /// Why it could not be started, with the last lines of its stderr (or why an
+    /// external one was not ready).
+    #[serde(default)]
+    pub start_error: Option<String>,
     /// What its output was, for a launched server.
     pub logs: Option<LogsDto>,
 }
@@ -220,6 +246,7 @@ mod tests {
     fn the_suite_section_reads_back_what_it_writes() {
         let section = SuiteSection {
             checkpoint: true,
+            layer_counts: LayerCountsDto::default(),
             suite: SuiteDto { path: "s.toml".to_owned(), run_dir: "out/run-1".to_owned() },
             layers: vec![LayerDto {
                 name: "unit".to_owned(),
@@ -246,15 +273,16 @@ mod tests {
             servers: vec![ServerDto {
                 name: "api".to_owned(),
                 external: true,
-                url: "http://127.0.0.1:1".to_owned(),
+                url: Some("http://127.0.0.1:1".to_owned()),
+                start_error: None,
                 pid: None,
                 supervised: false,
-                ready: ReadyDto {
+                ready: Some(ReadyDto {
                     startup_ms: 1.5,
                     detection_window_ms: None,
                     probes: None,
                     ready_at: None,
-                },
+                }),
                 exit: None,
                 logs: None,
             }],

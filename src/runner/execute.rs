@@ -322,7 +322,8 @@ impl FileRunner<'_> {
             index,
             line,
             method,
-            url: url_text,
+            url: url_text.clone(),
+            url_template: url_text,
             outcome: Outcome::Passed,
             iterations: Vec::with_capacity(1),
         };

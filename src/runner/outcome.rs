@@ -111,6 +111,8 @@ pub struct EntryOutcome {
     pub method: String,
     /// The URL as rendered by the first attempt (or the template text if it never rendered).
     pub url: String,
+    /// The URL as written in the file (`{{base_url}}/orders/{{id}}`): stable across runs.
+    pub url_template: String,
     /// The entry's verdict.
     pub outcome: Outcome,
     /// Each `repeat` iteration.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Mutex, watch};
 
 use crate::exit_code;
-use crate::report::{json, junit};
+use crate::report::{html, json, junit};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
 use crate::suite::{LayerKind, Suite};
@@ -20,7 +20,7 @@ use super::files::{remove_stale_temporaries, write_atomically};
 use super::inflight::InFlight;
 use super::load::{LoadedSuite, ScenarioFile};
 use super::report::{self, LayerRecord, ServerRecord};
-use super::servers::{Endpoint, Slot, uses_placeholders};
+use super::servers::{Endpoint, Slot};
 use super::settings::{FlakyResult, ReportTarget, SessionSettings, verdict};
 
 /// The whole run's state.
@@ -79,6 +79,13 @@ pub struct SuiteOutcome {
     pub files: Vec<FileOutcome>,
     /// Each layer's name and outcome, in order.
     pub layers: Vec<(String, String)>,
+    /// Scenario files of layers that did not run, or stopped before them.
+    pub not_run_files: usize,
+    /// When no scenario file ran, why (a layer's note, or that no layer has scenarios).
+    pub nothing_ran: String,
+    /// Per scenario layer, in order: its name and how its files ended
+    /// (passed, flaky, failed, errored, not run).
+    pub layer_files: Vec<(String, [usize; 5])>,
     /// The run folder's `report.json`.
     pub report_path: PathBuf,
     /// Reports that could not be written.
@@ -213,24 +220,6 @@ impl Session {
     /// Runs the selected layers in order; servers start on first need.
     async fn run_layers(self: &Arc<Self>) {
         let selected = self.settings.layers.clone();
-        let needs_servers = selected.iter().any(|&i| {
-            self.suite.layers().get(i).is_some_and(|l| match l.kind() {
-                LayerKind::Scenarios { .. } => true,
-                LayerKind::Command { command, .. } => uses_placeholders(command),
-            })
-        });
-        if needs_servers {
-            for def in self.suite.servers() {
-                if let Err(error) = self.start_named(def).await {
-                    self.emit(Event::ServerFailed(&error));
-                    self.record_code(exit_code::RUNTIME);
-                    self.progress().start_failed = true;
-                    self.mark_not_run(&selected, "a server did not start");
-                    self.checkpoint();
-                    return;
-                }
-            }
-        }
         let mut failed = false;
         for (position, &index) in selected.iter().enumerate() {
             let Some(layer) = self.suite.layers().get(index) else { continue };
@@ -241,10 +230,19 @@ impl Session {
                 );
                 break;
             }
-            self.emit(Event::LayerStarted { name: layer.name() });
+            // The servers this layer needs start when it begins, not before.
+            if let Err(error) = self.start_needed(layer.kind()).await {
+                self.emit(Event::ServerFailed(&error));
+                self.record_code(exit_code::RUNTIME);
+                self.progress().start_failed = true;
+                self.mark_not_run(&selected[position..], "a server did not start");
+                self.checkpoint();
+                break;
+            }
+            self.emit(Event::LayerStarted { name: layer.name(), files: self.paths(index).len() });
             self.progress().current = Some((index, SystemTime::now(), Instant::now()));
             let record = match layer.kind() {
-                LayerKind::Command { command, timeout, junit } => {
+                LayerKind::Command { command, timeout, junit, .. } => {
                     self.command_layer(layer.name(), command, *timeout, junit.as_ref()).await
                 }
                 LayerKind::Scenarios { isolation, reset, .. } => {
@@ -373,9 +371,41 @@ impl Session {
     pub(super) fn checkpoint(&self) {
         let bytes = self.report_json(true, "interrupted", true);
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
+        let progress = self.progress();
         for target in &self.settings.reports {
-            if let ReportTarget::Json(path) = target {
-                let _ = write_atomically(path, &bytes);
+            let _ = self.write_target(target, &bytes, &progress, true);
+        }
+    }
+
+    /// Writes one report of the JSON document `json` (and the progress) atomically,
+    /// secrets redacted; every format is checkpointed like the JSON report, and marked
+    /// partial when it is (the JSON and HTML by `"partial"`, JUnit by a property).
+    fn write_target<'t>(
+        &self,
+        target: &'t ReportTarget,
+        json: &[u8],
+        progress: &Progress,
+        partial: bool,
+    ) -> (&'t PathBuf, std::io::Result<()>) {
+        let rendered = |render: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+            let mut out = Vec::new();
+            render(&mut out).map(|()| (self.redact)(&String::from_utf8_lossy(&out)).into_bytes())
+        };
+        match target {
+            ReportTarget::Json(path) => (path, write_atomically(path, json)),
+            ReportTarget::Html(path) => {
+                let page = rendered(&|out| html::write(json, out));
+                (path, page.and_then(|page| write_atomically(path, &page)))
+            }
+            ReportTarget::Junit(path) => {
+                let current = progress
+                    .current
+                    .and_then(|(index, ..)| self.suite.layers().get(index))
+                    .map(|layer| layer.name());
+                let suites =
+                    super::junit::suites(&progress.layers, &progress.files, current, partial);
+                let xml = rendered(&|out| junit::write_suites(&suites, out));
+                (path, xml.and_then(|xml| write_atomically(path, &xml)))
             }
         }
     }
@@ -408,19 +438,7 @@ impl Session {
         }
         let progress = self.progress();
         for target in &self.settings.reports {
-            let (path, written) = match target {
-                ReportTarget::Json(path) => (path, write_atomically(path, &bytes)),
-                ReportTarget::Junit(path) => {
-                    let mut out = Vec::new();
-                    let written = junit::write(&progress.files, &mut out).and_then(|()| {
-                        write_atomically(
-                            path,
-                            (self.redact)(&String::from_utf8_lossy(&out)).as_bytes(),
-                        )
-                    });
-                    (path, written)
-                }
-            };
+            let (path, written) = self.write_target(target, &bytes, &progress, partial);
             if let Err(e) = written {
                 write_errors.push((path.clone(), e));
             }
@@ -434,6 +452,9 @@ impl Session {
             verdict,
             files: progress.files.clone(),
             layers: progress.layers.iter().map(|l| (l.name.clone(), l.outcome.clone())).collect(),
+            not_run_files: progress.layers.iter().map(|l| l.not_run_files.len()).sum(),
+            nothing_ran: nothing_ran(&progress.layers),
+            layer_files: layer_files(&progress.layers, &progress.files),
             report_path,
             write_errors,
             budget: (self.budget.retries(), self.budget.requests(), self.budget.was_exhausted()),
@@ -447,6 +468,51 @@ impl Session {
 pub(super) fn emit_to(reporter: &StdMutex<Box<dyn Reporter>>, event: Event<'_>) {
     let stamped = Stamped { at: SystemTime::now(), event };
     reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
+}
+
+/// How the files of each scenario layer ended: passed, flaky, failed, errored, not run.
+fn layer_files(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<(String, [usize; 5])> {
+    use crate::runner::outcome::Outcome;
+    let mut used = vec![false; files.len()];
+    layers
+        .iter()
+        .filter(|l| l.kind == "scenarios")
+        .map(|layer| {
+            let mut counts = [0, 0, 0, 0, layer.not_run_files.len()];
+            for path in &layer.files {
+                let found = files
+                    .iter()
+                    .enumerate()
+                    .find(|(i, f)| &f.path == path && !used.get(*i).copied().unwrap_or(true));
+                if let Some((i, file)) = found {
+                    if let Some(slot) = used.get_mut(i) {
+                        *slot = true;
+                    }
+                    let column = match file.outcome {
+                        Outcome::Passed | Outcome::Skipped => 0,
+                        Outcome::Flaky => 1,
+                        Outcome::Failed => 2,
+                        Outcome::Error | Outcome::Interrupted => 3,
+                    };
+                    if let Some(count) = counts.get_mut(column) {
+                        *count += 1;
+                    }
+                }
+            }
+            (layer.name.clone(), counts)
+        })
+        .collect()
+}
+
+/// Why no scenario file ran: the first layer's note that says, or what the layers are.
+fn nothing_ran(layers: &[LayerRecord]) -> String {
+    if let Some(note) = layers.iter().find_map(|l| l.note.clone()) {
+        return note;
+    }
+    if layers.iter().all(|l| l.kind == "command") {
+        return "no selected layer has scenarios".to_owned();
+    }
+    "the scenario layers matched no file".to_owned()
 }
 
 pub(super) fn kind_name(kind: &LayerKind) -> &'static str {

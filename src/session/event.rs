@@ -34,6 +34,11 @@ pub enum Event<'a> {
         /// The run folder.
         run_dir: &'a Path,
     },
+    /// A server is being launched (or an external one probed).
+    ServerStarting {
+        /// Its name.
+        name: &'a str,
+    },
     /// A server (launched or external) is ready.
     ServerReady {
         /// Its name.
@@ -42,6 +47,8 @@ pub enum Event<'a> {
         url: &'a str,
         /// Its pid, for a launched server.
         pid: Option<u32>,
+        /// How long it took to become ready.
+        startup: Duration,
     },
     /// A server could not be started (or an external one was not ready).
     ServerFailed(&'a StartError),
@@ -56,6 +63,8 @@ pub enum Event<'a> {
     LayerStarted {
         /// Its name.
         name: &'a str,
+        /// The scenario files it will run (0 for a command layer).
+        files: usize,
     },
     /// A layer ended (not for layers that never started).
     LayerFinished(&'a LayerRecord),

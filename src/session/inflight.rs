@@ -59,6 +59,7 @@ impl InFlight {
                         index,
                         line,
                         method,
+                        url_template: url.clone(),
                         url,
                         outcome: Outcome::Interrupted,
                         iterations: Vec::new(),
@@ -145,6 +146,7 @@ mod tests {
             line: 1,
             method: "GET".to_owned(),
             url: "http://x/1".to_owned(),
+            url_template: "http://x/1".to_owned(),
             outcome: Outcome::Passed,
             iterations: Vec::new(),
         };
@@ -221,6 +223,7 @@ mod observer_tests {
             line: 1,
             method: "GET".to_owned(),
             url: "http://x/".to_owned(),
+            url_template: "http://x/".to_owned(),
             outcome: Outcome::Flaky,
             iterations: vec![Iteration {
                 n: 1,

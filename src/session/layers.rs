@@ -138,10 +138,14 @@ impl Session {
             junit: junit_path.map(|p| p.get_ref().clone()),
             junit_error: None,
             testcases: Vec::new(),
+            description: None,
+            stderr_tail: result.stderr_tail.clone(),
         };
         if !result.success() {
             // The argv may hold a `--secret` value: the description is redacted too.
             let description = (self.redact)(&result.describe());
+            command_record.description = Some(description.clone());
+            command_record.description = Some(description.clone());
             self.emit(Event::CommandFailed {
                 layer: name,
                 description: &description,

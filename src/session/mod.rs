@@ -9,8 +9,9 @@
 //! signal skips the grace), so no process group outlives the run; a SIGKILL of
 //! shakedown is covered by the orphan supervisor (`shakedown __supervise`, see `server`).
 //!
-//! - Servers: `[servers.*]` in declared order, then `[server]` when a layer first needs
-//!   it; each on a free loopback port with its placeholders rendered, restarted on a
+//! - Servers start when the first layer that needs them begins (`Session::start_needed`:
+//!   a scenario layer needs every one, a command layer those its `needs` and placeholders
+//!   name): `[servers.*]` in declared order, then `[server]`; each on a free loopback port with its placeholders rendered, restarted on a
 //!   fresh port (at most [`PORT_RETRIES`] times) if it exits saying its port was taken.
 //!   External targets (`url = ...`) are only probed. Servers are named by
 //!   [`ServerName`]: the main server, a restart-isolation worker's main server, or a
@@ -33,6 +34,7 @@ mod engine;
 mod event;
 mod files;
 mod inflight;
+mod junit;
 mod layers;
 mod load;
 pub mod pool;

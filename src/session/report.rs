@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::report::suite::{
-    CommandDto, ExitDto, LayerDto, LineDto, LogsDto, ReadyDto, ServerDto, StopDto, StreamDto,
-    SuiteDto, SuiteSection, TestcaseDto,
+    CommandDto, ExitDto, LayerCountsDto, LayerDto, LineDto, LogsDto, ReadyDto, ServerDto, StopDto,
+    StreamDto, SuiteDto, SuiteSection, TestcaseDto,
 };
 use crate::server::{ExitReport, ServerHandle, ServerLogs, StreamLog, timestamp};
 
@@ -44,6 +44,10 @@ pub struct CommandRecord {
     pub junit: Option<PathBuf>,
     pub junit_error: Option<String>,
     pub testcases: Vec<Testcase>,
+    /// What happened, when the command failed (secrets redacted).
+    pub description: Option<String>,
+    /// The last lines of its stderr.
+    pub stderr_tail: Vec<String>,
 }
 
 impl LayerRecord {
@@ -82,9 +86,12 @@ pub struct ServerRecord {
     pub url: String,
     pub pid: Option<u32>,
     pub supervised: bool,
-    pub ready: ReadyDto,
+    /// Start-up facts; `None` for a server that never started.
+    pub ready: Option<ReadyDto>,
     pub logs: Option<ServerLogs>,
     pub exit: Option<ExitDto>,
+    /// Why it could not be started (or an external one was not ready).
+    pub start_error: Option<String>,
 }
 
 impl ServerRecord {
@@ -97,14 +104,15 @@ impl ServerRecord {
             url: handle.url().unwrap_or_default().to_owned(),
             pid: Some(handle.pid()),
             supervised: handle.is_supervised(),
-            ready: ReadyDto {
+            ready: Some(ReadyDto {
                 startup_ms: millis(info.startup),
                 detection_window_ms: Some(millis(info.detection_window)),
                 probes: Some(info.probes),
                 ready_at: Some(info.ready_at.map(timestamp)),
-            },
+            }),
             logs: Some(handle.logs()),
             exit: None,
+            start_error: None,
         }
     }
 
@@ -116,14 +124,30 @@ impl ServerRecord {
             url: url.to_owned(),
             pid: None,
             supervised: false,
-            ready: ReadyDto {
+            ready: Some(ReadyDto {
                 startup_ms: millis(waited),
                 detection_window_ms: None,
                 probes: None,
                 ready_at: None,
-            },
+            }),
             logs: None,
             exit: None,
+            start_error: None,
+        }
+    }
+
+    /// A server that could not be started, and why (secrets already redacted).
+    pub fn failed(name: &str, reason: &str) -> Self {
+        ServerRecord {
+            name: name.to_owned(),
+            external: false,
+            url: String::new(),
+            pid: None,
+            supervised: false,
+            ready: None,
+            logs: None,
+            exit: None,
+            start_error: Some(reason.to_owned()),
         }
     }
 
@@ -165,8 +189,23 @@ impl SuiteInfo<'_> {
                 run_dir: self.run_dir.display().to_string(),
             },
             layers: self.layers.iter().map(|l| layer_dto(l, redact)).collect(),
+            layer_counts: layer_counts(self.layers),
             servers: self.servers.iter().map(server_dto).collect(),
         }
+    }
+}
+
+/// How many layers ended each way (`total` is their sum).
+fn layer_counts(layers: &[LayerRecord]) -> LayerCountsDto {
+    let count = |outcome: &str| layers.iter().filter(|l| l.outcome == outcome).count();
+    LayerCountsDto {
+        total: layers.len(),
+        passed: count("passed"),
+        flaky: count("flaky"),
+        failed: count("failed"),
+        error: count("error"),
+        interrupted: count("interrupted"),
+        not_run: count("not_run"),
     }
 }
 
@@ -212,11 +251,12 @@ fn server_dto(server: &ServerRecord) -> ServerDto {
     ServerDto {
         name: server.name.clone(),
         external: server.external,
-        url: server.url.clone(),
+        url: (!server.url.is_empty()).then(|| server.url.clone()),
         pid: server.pid,
         supervised: server.supervised,
         ready: server.ready.clone(),
         exit: server.exit.clone(),
+        start_error: server.start_error.clone(),
         logs: server
             .logs
             .as_ref()
@@ -257,6 +297,8 @@ mod tests {
             error: None,
             stdout_log: PathBuf::from("o"),
             stderr_log: PathBuf::from("e"),
+            description: None,
+            stderr_tail: Vec::new(),
             junit: None,
             junit_error: None,
             testcases: Vec::new(),

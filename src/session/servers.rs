@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::runner::execute::{CrashReport, ServerWatch};
 use crate::server::{self, LaunchError, LaunchOptions, ServerHandle, ServerSpec, StopSpec};
-use crate::suite::{self, CommandSpec, Placeholder, Program, ServerDef, ServerTarget};
+use crate::suite::{self, CommandSpec, LayerKind, Placeholder, Program, ServerDef, ServerTarget};
 use crate::transport::client::{Client, ClientSettings};
 use crate::transport::request::{RequestOptions, RequestSpec};
 
@@ -138,6 +138,32 @@ impl Session {
         def: &ServerDef,
         name: &ServerName,
     ) -> Result<(Option<Slot>, Endpoint), StartError> {
+        self.emit(super::Event::ServerStarting { name: &name.to_string() });
+        let started = self.launch_or_probe(def, name).await;
+        if let Err(error) = &started {
+            // The report says why, not only the terminal (`servers[].start_error`).
+            let mut reason = error.to_string();
+            if let StartError::Launch(launch) = error
+                && let Some((_, stderr)) = launch.log_tails()
+                && !stderr.is_empty()
+            {
+                reason.push_str("; the last lines of its stderr:");
+                for line in stderr {
+                    reason.push('\n');
+                    reason.push_str(line);
+                }
+            }
+            let reason = (self.redact)(&reason);
+            self.progress().servers.push(ServerRecord::failed(&name.to_string(), &reason));
+        }
+        started
+    }
+
+    async fn launch_or_probe(
+        &self,
+        def: &ServerDef,
+        name: &ServerName,
+    ) -> Result<(Option<Slot>, Endpoint), StartError> {
         match def.target() {
             ServerTarget::External { url } => {
                 let url = url.get_ref().clone();
@@ -160,6 +186,7 @@ impl Session {
                     name: &name.to_string(),
                     url: &endpoint.url,
                     pid: None,
+                    startup: started.elapsed(),
                 });
                 Ok((None, endpoint))
             }
@@ -205,6 +232,7 @@ impl Session {
                     name: &name.to_string(),
                     url: &endpoint.url,
                     pid: Some(handle.pid()),
+                    startup: handle.ready_info().startup,
                 });
                 let slot: Slot = Arc::new(Mutex::new(Some(handle)));
                 let index = {
@@ -290,6 +318,68 @@ impl ServerWatch for Watch {
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
         })
+    }
+}
+
+/// The named servers `command`'s placeholders refer to (`{servers.NAME.*}`).
+pub(super) fn named_in(command: &CommandSpec) -> Vec<String> {
+    command
+        .args()
+        .iter()
+        .chain(command.env().iter().map(|e| &e.value))
+        .flat_map(|t| t.placeholders())
+        .filter_map(|p| match p.get_ref() {
+            Placeholder::ServerPort(name) | Placeholder::ServerUrl(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Session {
+    /// Starts the servers a layer needs that are not running yet: for a scenario
+    /// layer every named server (the main one starts in the layer); for a command
+    /// layer those its `needs` and placeholders name, the main one included; and the
+    /// named servers those servers' own placeholders name. Named servers start in
+    /// declared order.
+    pub(super) async fn start_needed(&self, kind: &LayerKind) -> Result<(), StartError> {
+        let command_of = |def: &ServerDef| match def.target() {
+            ServerTarget::Launch { command, .. } => named_in(command),
+            ServerTarget::External { .. } => Vec::new(),
+        };
+        let (mut wanted, main) = match kind {
+            LayerKind::Scenarios { .. } => (
+                self.suite.servers().iter().filter_map(|d| d.name().map(str::to_owned)).collect(),
+                false,
+            ),
+            LayerKind::Command { command, needs, .. } => {
+                let mut wanted = named_in(command);
+                wanted.extend(needs.iter().flatten().cloned());
+                (wanted, needs.contains(&None) || uses_main(command))
+            }
+        };
+        if main && let Some(def) = self.suite.server() {
+            wanted.extend(command_of(def));
+        }
+        // Servers refer only to servers declared before them: one pass backwards
+        // closes the set.
+        for def in self.suite.servers().iter().rev() {
+            if let Some(name) = def.name()
+                && wanted.iter().any(|w| w == name)
+            {
+                wanted.extend(command_of(def));
+            }
+        }
+        for def in self.suite.servers() {
+            let Some(name) = def.name() else { continue };
+            let started = self.lock_endpoints().contains_key(name);
+            if !started && wanted.iter().any(|w| w == name) {
+                self.start_named(def).await?;
+            }
+        }
+        if main && matches!(kind, LayerKind::Command { .. }) {
+            self.ensure_main().await?;
+        }
+        Ok(())
     }
 }
 

@@ -26,6 +26,8 @@ pub enum ReportTarget {
     Junit(PathBuf),
     /// The JSON report (also checkpointed).
     Json(PathBuf),
+    /// The self-contained HTML page (`report::html`).
+    Html(PathBuf),
 }
 
 /// The run's settings, validated at the edge.

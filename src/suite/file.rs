@@ -114,6 +114,8 @@ pub(crate) struct LayerFile {
     pub(crate) timeout: Option<Spanned<DurationText>>,
     /// A command layer: the JUnit file it writes.
     pub(crate) junit: Option<Spanned<String>>,
+    /// `needs = ["main", "NAME"]`: the servers a command layer needs started first.
+    pub(crate) needs: Option<Spanned<Vec<Spanned<String>>>>,
     /// A command layer: its working directory.
     pub(crate) cwd: Option<Spanned<String>>,
     /// A command layer: extra environment variables.

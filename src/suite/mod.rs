@@ -22,6 +22,9 @@
 //!
 //! # The file
 //!
+//! Users read `docs/suite.md`, which documents every key (a test checks it); this is
+//! the summary for readers of the code.
+//!
 //! ```toml
 //! [server]                # the main server; more under [servers.NAME]
 //! command = ["python", "manage.py", "testserver", "--addrport", "127.0.0.1:{port}"]
@@ -66,7 +69,8 @@
 //! - `[variables]`: string, integer, float or boolean values, given to every
 //!   scenario. `base_url`, `port`, `NAME_url` and `NAME_port` are reserved.
 //! - `[[layer]]` (at least one): `name` (non-empty, unique), then either
-//!   `command` (with optional `timeout`, `junit`, `cwd`, `env`) or `scenarios`
+//!   `command` (with optional `timeout`, `junit`, `cwd`, `env`, `needs`: the servers
+//!   started before it, `"main"` or a `NAME`) or `scenarios`
 //!   (non-empty globs; needs a `[server]`; optional
 //!   `isolation = "shared" | "restart"` (default `shared`) and, for `shared`,
 //!   `reset`, an argv run in the suite file's directory).

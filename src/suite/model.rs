@@ -390,6 +390,9 @@ pub enum LayerKind {
         timeout: Option<Duration>,
         /// `junit = "path.xml"`, joined to the suite file's directory.
         junit: Option<Spanned<PathBuf>>,
+        /// `needs = [...]`: the servers started before it runs (`None` is the main
+        /// server, `Some(NAME)` a named one), besides those its placeholders name.
+        needs: Vec<Option<String>>,
     },
     /// `scenarios = [...]`: `.hurl` files run against the servers.
     Scenarios {

@@ -859,6 +859,53 @@ impl Resolver<'_> {
         out
     }
 
+    /// A command layer's `needs`: `"main"` (the `[server]`) or a `[servers.NAME]`.
+    fn needs(
+        &mut self,
+        file: &LayerFile,
+        scope: &Scope<'_>,
+        has_server: bool,
+    ) -> Option<Vec<Option<String>>> {
+        let Some(needs) = &file.needs else { return Some(Vec::new()) };
+        let mut out = Some(Vec::new());
+        for name in needs.get_ref() {
+            let wanted = name.get_ref();
+            let found = if wanted == "main" {
+                has_server.then_some(None)
+            } else {
+                scope.declared.iter().any(|d| d == wanted).then(|| Some(wanted.clone()))
+            };
+            match (found, &mut out) {
+                (Some(server), Some(list)) => list.push(server),
+                (Some(_), None) => {}
+                (None, _) => {
+                    let mut known: Vec<String> = Vec::new();
+                    if has_server {
+                        known.push("`main`".to_owned());
+                    }
+                    known.extend(scope.declared.iter().map(|d| format!("`{d}`")));
+                    let help = if known.is_empty() {
+                        "the suite declares no server".to_owned()
+                    } else {
+                        format!("the servers are {}", known.join(", "))
+                    };
+                    self.error(
+                        SuiteDiagnostic::new(
+                            format!(
+                                "`needs` names `{wanted}`, which is not a server of this suite"
+                            ),
+                            name.span(),
+                            "unknown server",
+                        )
+                        .with_help(help),
+                    );
+                    out = None;
+                }
+            }
+        }
+        out
+    }
+
     fn layer_kind(
         &mut self,
         layer: &Spanned<LayerFile>,
@@ -903,14 +950,16 @@ impl Resolver<'_> {
                     .junit
                     .as_ref()
                     .map(|j| Spanned::new(j.span(), join(self.dir, j.get_ref())));
+                let needs = self.needs(file, scope, has_server);
                 let (command, timeout) = spec.zip(timeout)?;
-                Some(LayerKind::Command { command, timeout, junit })
+                Some(LayerKind::Command { command, timeout, junit, needs: needs? })
             }
             (None, Some(scenarios)) => {
                 let misplaced_ok = self.misplaced(
                     &[
                         ("timeout", file.timeout.as_ref().map(Spanned::span)),
                         ("junit", file.junit.as_ref().map(Spanned::span)),
+                        ("needs", file.needs.as_ref().map(Spanned::span)),
                         ("cwd", file.cwd.as_ref().map(Spanned::span)),
                         ("env", file.env.as_ref().map(Spanned::span)),
                     ],

@@ -136,7 +136,7 @@ fn the_issue_example_parses() {
 
     let [unit, integration] = suite.layers() else { panic!() };
     assert_eq!(unit.name(), "unit");
-    let LayerKind::Command { command, timeout, junit } = unit.kind() else { panic!() };
+    let LayerKind::Command { command, timeout, junit, .. } = unit.kind() else { panic!() };
     assert_eq!(program(command), "python");
     assert_eq!(args(command), ["manage.py", "test"]);
     assert_eq!(*timeout, Some(Duration::from_secs(600)));
@@ -234,7 +234,7 @@ fn stdout_readiness_restart_isolation_and_paths() {
     assert_eq!(*isolation, Isolation::Shared);
     assert_eq!(program(reset), "/srv/project/reset.sh");
     assert_eq!(args(reset), ["U"]);
-    let LayerKind::Command { command, timeout, junit } = contract.kind() else { panic!() };
+    let LayerKind::Command { command, timeout, junit, .. } = contract.kind() else { panic!() };
     assert_eq!(program(command), "/srv/project/contract/bin/contract");
     assert_eq!(args(command), ["--base", "U"]);
     assert_eq!(command.cwd().get_ref(), Path::new("/srv/project/contract"));
@@ -360,4 +360,18 @@ fn a_suite_file_that_is_not_utf8_renders_at_its_first_invalid_byte() {
     let diag = diagnostic::SuiteDiagnostic::new("the suite file is not valid UTF-8", span, "here");
     let text = render(&[diag], "shakedown.toml", &error.lossy, false);
     assert!(text.contains("shakedown.toml:2:10"), "{text}");
+}
+
+#[test]
+fn needs_names_servers_of_the_suite_and_applies_to_command_layers_only() {
+    let source = "[servers.data]\ncommand = [\"d\", \"{port}\"]\nready = { tcp = true }\n[server]\ncommand = [\"m\", \"{port}\"]\nready = { tcp = true }\n[[layer]]\nname = \"setup\"\ncommand = [\"prepare\"]\nneeds = [\"main\", \"data\"]\n";
+    let suite = parse_suite(source, Path::new("/srv")).unwrap();
+    let LayerKind::Command { needs, .. } = suite.layers()[0].kind() else { panic!() };
+    assert_eq!(needs, &[None, Some("data".to_owned())]);
+    let bad = "[server]\ncommand = [\"m\", \"{port}\"]\nready = { tcp = true }\n[[layer]]\nname = \"setup\"\ncommand = [\"prepare\"]\nneeds = [\"dta\"]\n[[layer]]\nname = \"api\"\nscenarios = [\"a.hurl\"]\nneeds = [\"main\"]\n";
+    let errors = parse_suite(bad, Path::new("/srv")).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+    assert!(messages.iter().any(|m| m.contains("`needs` names `dta`")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("`needs`")), "{messages:?}");
+    assert_eq!(messages.len(), 2, "{messages:?}");
 }

@@ -26,7 +26,7 @@ fn out_of_scope_hurl_flags_are_named_and_rejected() {
         ("--proxy", Some("http://127.0.0.1:1")),
         ("--unix-socket", Some("/tmp/x")),
         ("--ntlm", None),
-        ("--report-html", Some("out")),
+        ("--negotiate", None),
     ] {
         let mut args = vec!["test".to_owned(), flag.to_owned()];
         args.extend(value.map(str::to_owned));

@@ -416,6 +416,7 @@ fn a_server_crash_under_run_is_diagnosed_as_server_crashed() {
     let runs: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out"))
         .expect("out/")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("run-")))
         .collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
     let text = std::fs::read_to_string(runs[0].join("report.json")).expect("report.json");

@@ -102,3 +102,85 @@ fn json_report_example_has_the_shape_of_a_real_report() {
     );
     assert!(problems.is_empty(), "docs/json-report.md is out of date:\n{}", problems.join("\n"));
 }
+
+/// The keys the suite parser accepts in one table: those it lists when a key is unknown.
+fn accepted_keys(suite: &str) -> Vec<String> {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("shakedown.toml"), suite).expect("write the suite");
+    let out = ShakedownCmd::new(["check", "shakedown.toml"]).current_dir(dir.path()).output();
+    assert_eq!(out.code(), 2, "{out:?}");
+    let stderr = out.stderr();
+    // The list may be wrapped over several lines; it ends at the file's error count.
+    let start = stderr
+        .find("expected one of:")
+        .unwrap_or_else(|| panic!("the parser lists the keys it accepts:\n{stderr}"));
+    let list = &stderr[start..];
+    let list = &list[..list.find("error(s)").unwrap_or(list.len())];
+    list.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+#[test]
+fn every_suite_key_the_parser_accepts_is_documented_in_suite_md() {
+    let doc = read_doc("suite.md");
+    let layer = "[[layer]]\nname = \"a\"\nscenarios = [\"*.hurl\"]\n";
+    let server = "[server]\ncommand = [\"x\", \"{port}\"]\nready = { tcp = true }\n";
+    let tables = [
+        format!("zzz = 1\n{server}{layer}"),
+        format!("[server]\ncommand = [\"x\"]\nzzz = 1\nready = {{ tcp = true }}\n{layer}"),
+        format!(
+            "[servers.a]\ncommand = [\"x\"]\nzzz = 1\nready = {{ tcp = true }}\n{server}{layer}"
+        ),
+        format!("[server]\ncommand = [\"x\"]\nready = {{ tcp = true, zzz = 1 }}\n{layer}"),
+        format!(
+            "[server]\ncommand = [\"x\"]\nready = {{ tcp = true }}\nstop = {{ zzz = 1 }}\n{layer}"
+        ),
+        format!("{server}[[layer]]\nname = \"a\"\nscenarios = [\"*.hurl\"]\nzzz = 1\n"),
+        format!("{server}{layer}[run]\nzzz = 1\n"),
+    ];
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for suite in &tables {
+        for key in accepted_keys(suite) {
+            seen += 1;
+            if !doc.contains(&format!("`{key}`")) {
+                missing.push(key);
+            }
+        }
+    }
+    assert!(seen >= 30, "the parser's key lists were read ({seen} keys)");
+    for placeholder in ["{port}", "{url}", "{servers.NAME.port}", "{servers.NAME.url}"] {
+        if !doc.contains(&format!("`{placeholder}`")) {
+            missing.push(placeholder.to_owned());
+        }
+    }
+    assert!(missing.is_empty(), "docs/suite.md does not document: {missing:?}");
+    let help = ShakedownCmd::new(["run", "--help"]).output();
+    assert!(help.stdout().contains("docs/suite.md"), "`run --help` points to the reference");
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    assert!(readme.contains("(docs/suite.md)"), "README links the reference");
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated_from_the_command_line_definition() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = ShakedownCmd::new(["completions", shell]).output();
+        assert_eq!(out.code(), 0, "{out:?}");
+        let script = out.stdout();
+        for word in ["shakedown", "report-html", "keep-going", "completions"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = ShakedownCmd::new(["completions", "tcsh"]).output();
+    assert_eq!(out.code(), 1, "an unknown shell is a usage error: {out:?}");
+    let out = ShakedownCmd::new(["man"]).output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let page = out.stdout();
+    assert!(page.contains(".TH shakedown 1"), "{page}");
+    for subcommand in ["test", "run", "check", "completions"] {
+        assert!(page.contains(&format!("shakedown\\-{subcommand}")), "{subcommand}: {page}");
+    }
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    for documented in ["cargo install --path .", "shakedown completions", "shakedown man"] {
+        assert!(readme.contains(documented), "README.md lacks {documented}");
+    }
+}

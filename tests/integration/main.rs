@@ -21,10 +21,14 @@ mod docs;
 mod faults;
 // `shakedown proxy`: every fault end to end, the injected-fault log against the ledger.
 mod proxy;
-// Exit codes, diagnostics and the JUnit and JSON reports of `shakedown test`.
-mod reports;
 // Hostile inputs: errors past column 65,535, thousands of errors, files not UTF-8.
 mod robustness;
+// Exit codes, diagnostics and the JUnit and JSON reports of `test` and `run`.
+mod reports;
+// The HTML report rendered in headless Chromium.
+mod html;
+// The terminal: colours, server lines, the summary.
+mod terminal;
 // `shakedown run`: suites, servers, layers, signals.
 mod run;
 // `shakedown load` and `merge`: load models, thresholds, sharding.

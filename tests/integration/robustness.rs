@@ -157,7 +157,13 @@ fn run_reports_an_assert_failure_past_column_65535() {
     assert_eq!(out.code(), 4, "{out:?}");
     assert!(out.stderr().contains(&format!("far.hurl:4:{}", FAR + 1)), "{out:?}");
     let runs: Vec<_> = std::fs::read_dir(dir.path().join("out"))
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("run-")))
+                .collect()
+        })
         .unwrap_or_default();
     let [run] = runs.as_slice() else { panic!("one run folder: {runs:?}\n{out:?}") };
     let report = read_json(&run.join("report.json"));

@@ -45,6 +45,8 @@ fn run_dir(dir: &Path) -> PathBuf {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("out"))
         .expect("the output folder exists")
         .map(|e| e.expect("a directory entry").path())
+        // `latest` links to the newest run folder.
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("run-")))
         .collect();
     assert_eq!(runs.len(), 1, "one run folder: {runs:?}");
     runs.pop().expect("one run folder")
@@ -792,4 +794,43 @@ fn a_stop_signal_check_accepts_is_the_one_run_sends() {
     let stop = &report["servers"][0]["exit"]["stop"];
     assert_eq!(stop["signal_sent"], "SIGUSR1", "{report:#}");
     assert_eq!(stop["group_gone"], true, "{report:#}");
+}
+
+#[test]
+fn servers_start_when_the_first_layer_that_needs_them_begins() {
+    let dir = temp_dir();
+    write_file(dir.path(), "s/a.hurl", "GET {{data_url}}/health\nHTTP 200\n");
+    // The named server refuses to start without the fixture file the setup layer makes.
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[servers.data]\ncommand = [\"sh\", \"-c\", \"test -f fixtures.db || exit 9; exec '{fx}' --port {{port}} --max-seconds 120\"]\nready = {{ http = \"/health\", timeout = \"10s\" }}\n\n{main}\n[[layer]]\nname = \"setup\"\ncommand = [\"touch\", \"fixtures.db\"]\n\n[[layer]]\nname = \"check\"\ncommand = [\"sh\", \"-c\", \"test -f fixtures.db\"]\nneeds = [\"data\"]\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fx = fixture(),
+            main = fixture_server()
+        ),
+    );
+    let out = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let stderr = out.stderr();
+    let setup_done = stderr.find("layer setup: PASSED").expect("setup ran");
+    let data_starting = stderr.find("server data: starting").expect("data started");
+    let check_done = stderr.find("layer check: PASSED").expect("check ran");
+    assert!(setup_done < data_starting, "data starts after the setup layer: {stderr}");
+    assert!(data_starting < check_done, "data starts for `check`, which needs it: {stderr}");
+}
+
+#[test]
+fn a_command_layer_gives_its_signal_when_the_server_is_broken() {
+    let dir = temp_dir();
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        "[server]\ncommand = [\"sh\", \"-c\", \"echo 'no database' >&2; exit 3\", \"{port}\"]\nready = { tcp = true, timeout = \"10s\" }\n\n[[layer]]\nname = \"unit\"\ncommand = [\"true\"]\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+    );
+    let out = run_suite(dir.path(), &["--keep-going"]);
+    assert_eq!(out.code(), 3, "{out:?}");
+    assert!(out.stderr().contains("layer unit: PASSED"), "{out:?}");
+    assert!(out.stderr().contains("no database"), "{out:?}");
 }
