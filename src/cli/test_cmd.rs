@@ -475,9 +475,10 @@ fn execute(
             output_failed = true;
         }
     }
+    // Secrets are redacted in the cookie jar too, as Hurl does (a secret sent as a cookie).
     if let Some(jar) = &args.cookie_jar
         && let Some((_, cookies)) = &last_run
-        && let Err(e) = write_atomically(jar, cookies.to_netscape().as_bytes())
+        && let Err(e) = write_atomically(jar, redact(&cookies.to_netscape(), &secrets).as_bytes())
     {
         printer.error(&format!("error: cannot write cookie jar {}: {e}", jar.display()));
     }

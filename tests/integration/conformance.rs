@@ -374,3 +374,23 @@ fn error_format_long_prints_the_response_after_the_failure() {
     assert!(long.stderr().contains("HTTP/1.1 200"), "{long:?}");
     assert!(long.stderr().contains("\"path\":\"/echo/long\""), "{long:?}");
 }
+
+/// Hurl's `tests_ok/secret.sh`: a secret's value is not written to the cookie jar (here the
+/// server sets the cookie `session=abc123`, and `abc123` is declared a secret).
+#[test]
+fn a_secret_sent_as_a_cookie_is_redacted_in_the_cookie_jar() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let jar = dir.path().join("jar.txt");
+    let out = run(
+        &fixture,
+        dir.path(),
+        "GET {{base_url}}/cookies/set\nHTTP 200\n",
+        &["--secret", "token=abc123", "--cookie-jar", &jar.display().to_string()],
+    );
+    assert_eq!(out.code(), 0, "{out:?}");
+    let text = std::fs::read_to_string(&jar).expect("the cookie jar is written");
+    assert!(text.contains("session"), "{text}");
+    assert!(!text.contains("abc123"), "{text}");
+    assert!(text.contains("theme\tdark"), "other cookies are kept: {text}");
+}
