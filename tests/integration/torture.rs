@@ -1,6 +1,8 @@
 //! The seeded torture suite of issue 13: `shakedown run` receives SIGINT, SIGTERM,
 //! SIGHUP or SIGKILL at a moment drawn from a tiny seeded PRNG (splitmix64): the
-//! first instant, each launch window (the hidden `SHAKEDOWN_TEST_PAUSE` pause
+//! first instant (in practice before the handlers exist: the default action, death
+//! by that signal, is accepted there and only there), the first checkpoint (handlers
+//! installed: 130 from then on), each launch window (the hidden `SHAKEDOWN_TEST_PAUSE` pause
 //! points), mid-run (a request in flight to a listener the test holds), plus runs
 //! whose server crashes or never becomes ready.
 //!
@@ -11,7 +13,7 @@
 //! after a signal), and no `.tmp*` file left in the output folder after a following
 //! run in the same folder.
 //!
-//! The default is a fixed seed and 16 cases (every moment at least twice);
+//! The default is a fixed seed and 18 cases (every moment twice);
 //! `SHAKEDOWN_TORTURE_CASES=200` (and `SHAKEDOWN_TORTURE_SEED=N`) for local runs. A
 //! failure prints the seed and the case list so that it replays.
 
@@ -29,7 +31,7 @@ const WAIT: Duration = Duration::from_secs(30);
 /// The seed of the normal (CI) run.
 const DEFAULT_SEED: u64 = 0x5EED_0013_2026_1206;
 /// The number of cases of the normal (CI) run.
-const DEFAULT_CASES: u64 = 16;
+const DEFAULT_CASES: u64 = 18;
 
 /// The tiny seeded PRNG (splitmix64).
 struct SplitMix64(u64);
@@ -53,6 +55,8 @@ impl SplitMix64 {
 enum Moment {
     /// Right after the spawn, before anything is printed.
     FirstInstant,
+    /// Once the first checkpoint (`report.json`) exists, before any server starts.
+    FirstCheckpoint,
     /// While shakedown (or its supervisor) waits at this pause point.
     Pause(&'static str),
     /// While a request of the scenario is in flight.
@@ -63,8 +67,9 @@ enum Moment {
     NeverReady,
 }
 
-const MOMENTS: [Moment; 8] = [
+const MOMENTS: [Moment; 9] = [
     Moment::FirstInstant,
+    Moment::FirstCheckpoint,
     Moment::Pause("server-spawned"),
     Moment::Pause("supervisor-started"),
     Moment::Pause("supervisor-order-read"),
@@ -104,7 +109,7 @@ impl Case {
     }
 }
 
-/// The case list of `seed`: a seeded rotation through every moment (so any 8
+/// The case list of `seed`: a seeded rotation through every moment (so any 9
 /// consecutive cases cover them all), each with a seeded signal.
 fn cases(seed: u64, count: u64) -> Vec<Case> {
     let mut rng = SplitMix64(seed);
@@ -300,6 +305,11 @@ fn run_case(case: &Case, index: usize) -> Result<(), String> {
         Moment::FirstInstant | Moment::Crash | Moment::NeverReady => {}
         Moment::Pause(point) => {
             wait_until(&format!("shakedown pauses at {point}"), || pause_file.is_file())?;
+        }
+        Moment::FirstCheckpoint => {
+            wait_until("the first checkpoint is written", || {
+                !reports(&dir.path().join("out")).is_empty()
+            })?;
         }
         Moment::MidRun => wait_until("the second request is in flight", || {
             accepted = hang.accept().ok();
