@@ -41,5 +41,7 @@ mod scenarios;
 mod golden;
 // TLS, the certificate query and ALPN against the real fixture service.
 mod tls;
+// Issue 13's seeded torture suite: signals at every moment, crashes, stalls; no orphans.
+mod torture;
 // Repository rules as tests.
 mod tidy;
