@@ -64,6 +64,10 @@ pub fn run(args: &HuntArgs, printer: &mut Printer) -> u8 {
             return exit_code::RUNTIME;
         }
     };
+    let mut signals = {
+        let _context = runtime.enter();
+        Signals::install()
+    };
     let shuffle = if plan.shuffle { "shuffled" } else { "in the given order" };
     printer.err(&format!(
         "hunt: {} file(s), up to {} run(s) {shuffle}, seed {} (replay with --seed {})",
@@ -79,6 +83,7 @@ pub fn run(args: &HuntArgs, printer: &mut Printer) -> u8 {
     let stop = runtime.block_on(hunt(
         &plan,
         args.until_fail,
+        &mut signals,
         &mut tally,
         &mut code,
         &mut secrets,
@@ -150,13 +155,13 @@ fn plan(args: &HuntArgs) -> Result<Plan, UsageError> {
 async fn hunt(
     plan: &Plan,
     until_fail: bool,
+    signals: &mut Signals,
     tally: &mut Tally,
     code: &mut u8,
     secrets: &mut Vec<String>,
     printer: &mut Printer,
 ) -> Stop {
     let deadline = tokio::time::Instant::now() + plan.duration;
-    let mut signal = std::pin::pin!(wait_for_signal());
     let mut rng = Rng::new(plan.seed);
     let settings = &plan.prepared.settings;
     for run in 1..=plan.runs {
@@ -179,7 +184,7 @@ async fn hunt(
             };
             let file_run = tokio::select! {
                 run = execute::run_file(path, source.clone(), settings, &mut client, &budget) => run,
-                () = &mut signal => return Stop::Interrupted,
+                () = signals.recv() => return Stop::Interrupted,
                 () = tokio::time::sleep_until(deadline) => return Stop::Duration,
             };
             secrets.extend(file_run.secrets.iter().cloned());
@@ -250,21 +255,44 @@ fn report(tally: &Tally, seed: u64) -> String {
     out
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
+/// SIGINT and SIGTERM, listened to from before the seed line is printed, so a signal
+/// sent once it is seen always stops the hunt gracefully.
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+impl Signals {
+    /// Installs the handlers; call inside the runtime's context.
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+                (Ok(int), Ok(term)) => Some((int, term)),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Resolves at the first signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        match &mut self.streams {
+            Some((int, term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            None => std::future::pending().await,
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

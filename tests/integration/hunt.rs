@@ -132,3 +132,56 @@ fn a_hunt_without_failures_exits_0_and_a_suite_is_not_yet_supported() {
     let r = ShakedownCmd::new(["hunt", "--runs", "0", "x.hurl"]).output();
     assert_eq!(r.code(), 1, "{r:?}");
 }
+
+#[test]
+fn sigint_stops_the_hunt_and_prints_what_was_gathered() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let fixture = Fixture::start(&["--reset-percent", "100", "--seed", "1"]);
+    let dir = temp_dir();
+    let failing = flaky_file(dir.path(), "always");
+    // Then a request the fixture leaves unanswered for seconds: the hunt is in it when signalled.
+    let silent = write_file(
+        dir.path(),
+        "silent.hurl",
+        "GET {{base_url}}/fault/silent-close?delay_ms=4000\nHTTP 200\n",
+    );
+    #[expect(clippy::disallowed_methods, reason = "the test signals the hunt it starts")]
+    let mut command = Command::new(crate::support::shakedown_bin());
+    command
+        .args(["hunt", "--transport-retry", "off", "--no-shuffle", "--runs", "1", "--variable"])
+        .arg(format!("base_url={}", fixture.base_url))
+        .arg(&failing)
+        .arg(&silent)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("shakedown starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // The first file's failure is printed when it happens: the second file is running then.
+    loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).expect("stderr is read");
+        seen.push_str(&line);
+        assert!(read > 0, "the hunt ended without a failure line: {seen}");
+        if line.starts_with("first failure: run 1 ") {
+            break;
+        }
+    }
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
+        .expect("a valid pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT is sent");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+    let status = child.wait().expect("the hunt ends");
+    assert_eq!(status.code(), Some(130), "{seen}{rest}{stdout}");
+    assert!(rest.contains("(interrupted)"), "{rest}");
+    // What was gathered: the first file's run, not the interrupted one.
+    assert_eq!(counts(&stdout, "/flaky/always"), vec![1, 1, 1, 0], "{stdout}");
+    assert!(!stdout.contains("silent-close"), "{stdout}");
+    assert!(stdout.contains("first failure: run 1 "), "{stdout}");
+}
