@@ -20,6 +20,9 @@ fn wilson_matches_known_values() {
     assert!(close(lo, 0.23659) && close(hi, 0.76341), "{lo} {hi}");
     let (lo, hi) = wilson(18, 60).unwrap();
     assert!(close(lo, 0.19898) && close(hi, 0.42509), "{lo} {hi}");
+    // docs/hunt.md: 0 failures in 20 runs reads "0.0% to 16.2%" (rounded outwards).
+    let (_, hi) = wilson(0, 20).unwrap();
+    assert!(close(hi, 0.16113), "{hi}");
     let (lo, hi) = wilson(10, 10).unwrap();
     assert!(close(lo, 0.72246) && close(hi, 1.0), "{lo} {hi}");
     // More failures than runs cannot happen; it is clamped, never NaN.
