@@ -131,7 +131,18 @@ fn plan(args: &HuntArgs) -> Result<Plan, UsageError> {
             args.hunt_duration.as_deref().unwrap_or_default()
         )));
     }
+    if args.test.jobs.is_some_and(|jobs| jobs > 1) {
+        return Err(UsageError(
+            "`--jobs` above 1 is not supported by hunt yet: it runs files one at a time".to_owned(),
+        ));
+    }
     let prepared = test_cmd::prepare(&args.test)?;
+    if !prepared.reports.is_empty() || args.test.output.is_some() || args.test.cookie_jar.is_some()
+    {
+        return Err(UsageError(
+            "hunt writes no report, output or cookie jar yet: its result is printed".to_owned(),
+        ));
+    }
     let mut files = Vec::with_capacity(prepared.files.len());
     for path in &prepared.files {
         let text = read_text(path).map_err(|e| match e {

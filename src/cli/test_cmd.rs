@@ -32,7 +32,7 @@ use crate::transport::request::{HttpVersionPreference, IpVersion};
 
 /// A report to write at the end of the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum ReportTarget {
+pub(crate) enum ReportTarget {
     Junit(PathBuf),
     Json(PathBuf),
     Html(PathBuf),
@@ -81,7 +81,7 @@ pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u
 pub(crate) struct Prepared {
     pub(crate) files: Vec<PathBuf>,
     pub(crate) settings: RunSettings,
-    reports: Vec<ReportTarget>,
+    pub(crate) reports: Vec<ReportTarget>,
     jobs: usize,
     pub(crate) flaky_result: FlakyResult,
 }

@@ -131,6 +131,13 @@ fn a_hunt_without_failures_exits_0_and_a_suite_is_not_yet_supported() {
     assert!(r.stderr().contains("hunting a suite"), "{r:?}");
     let r = ShakedownCmd::new(["hunt", "--runs", "0", "x.hurl"]).output();
     assert_eq!(r.code(), 1, "{r:?}");
+    let file = dir.path().join("ok.hurl").display().to_string();
+    let report = dir.path().join("r.json").display().to_string();
+    for extra in [["--jobs", "2"], ["--report-junit", report.as_str()], ["--duration", "11m"]] {
+        let r = ShakedownCmd::new(["hunt", extra[0], extra[1], file.as_str()]).output();
+        assert_eq!(r.code(), 1, "{extra:?} {r:?}");
+        assert!(r.stderr().contains("error: "), "{r:?}");
+    }
 }
 
 #[test]
