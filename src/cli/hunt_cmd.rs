@@ -219,7 +219,7 @@ async fn hunt(
         if failed && until_fail {
             break;
         }
-        if tokio::time::Instant::now() >= deadline {
+        if run < plan.runs && tokio::time::Instant::now() >= deadline {
             return Stop::Duration;
         }
     }
