@@ -15,6 +15,7 @@
 //! - [`session`]: the suite engine of `shakedown run`: servers, layers, signals, checkpoints; emits events.
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
 //! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
+//! - [`hunt`]: pure aggregation of repeated runs (`shakedown hunt`): seeded orders, tallies, Wilson intervals.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
 //! - [`fault_proxy`]: the loopback fault-injecting proxy behind `shakedown proxy`.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod diagnosis;
 pub mod exit_code;
 pub mod fault_proxy;
+pub mod hunt;
 pub mod load;
 pub mod report;
 pub mod retry;

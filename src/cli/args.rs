@@ -35,6 +35,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
+    /// Repeat .hurl files in a seeded shuffled order; per entry: failure rate (95% Wilson interval), causes.
+    Hunt(Box<HuntArgs>),
     /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
     Explain(ExplainArgs),
     /// Run a loopback fault-injecting proxy in front of a service (see docs/proxy.md).
@@ -50,6 +52,33 @@ pub enum Command {
     /// Internal: the orphan supervisor of one launched server (see `server`).
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
+}
+
+/// `shakedown hunt [FILES|DIR]... [--runs N | --until-fail] [--duration D] [--seed S]`:
+/// `test`'s flags plus how long to hunt.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// How many runs of all the files (default 20; at most 100000).
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u64>,
+    /// Stop after the first run in which something failed (still bounded by --runs and --duration).
+    #[arg(long)]
+    pub until_fail: bool,
+    /// Stop starting runs after this long (default and maximum: 10m).
+    #[arg(long = "duration", value_name = "DURATION")]
+    pub hunt_duration: Option<String>,
+    /// The seed of the shuffled orders (default: random, printed); replays a hunt.
+    #[arg(long = "seed", value_name = "S")]
+    pub hunt_seed: Option<u64>,
+    /// Keep the files in the given order in every run (the default shuffles them).
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Accepted for clarity: shuffling is the default.
+    #[arg(long, conflicts_with = "no_shuffle")]
+    pub shuffle: bool,
+    /// The files and every flag of `shakedown test`.
+    #[command(flatten)]
+    pub test: TestArgs,
 }
 
 /// `shakedown proxy --listen ADDR --upstream ADDR [--fault SPEC]...`.

@@ -7,6 +7,7 @@ mod args;
 mod check_cmd;
 mod explain_cmd;
 mod files;
+mod hunt_cmd;
 mod live;
 mod load_cmd;
 mod merge_cmd;
@@ -49,6 +50,11 @@ pub fn main() -> ExitCode {
         Command::Run(args) => {
             let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             run_cmd::run(args, &command_line, &mut printer)
+        }
+        Command::Hunt(args) => {
+            let test = &args.test;
+            let mut printer = output::Printer::new(color_choice(test.color, test.no_color));
+            hunt_cmd::run(args, &mut printer)
         }
         Command::Explain(args) => {
             let mut printer = output::Printer::new(None);

@@ -32,7 +32,7 @@ use crate::transport::request::{HttpVersionPreference, IpVersion};
 
 /// A report to write at the end of the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum ReportTarget {
+pub(crate) enum ReportTarget {
     Junit(PathBuf),
     Json(PathBuf),
     Html(PathBuf),
@@ -77,15 +77,16 @@ pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u
     }
 }
 
-struct Prepared {
-    files: Vec<PathBuf>,
-    settings: RunSettings,
-    reports: Vec<ReportTarget>,
+/// A `test` command line, validated (also `hunt`'s, which takes the same flags).
+pub(crate) struct Prepared {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) settings: RunSettings,
+    pub(crate) reports: Vec<ReportTarget>,
     jobs: usize,
-    flaky_result: FlakyResult,
+    pub(crate) flaky_result: FlakyResult,
 }
 
-fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
+pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     if let Some((flag, why)) = args.unsupported_flags().into_iter().next() {
         return Err(UsageError(format!("`{flag}` is not supported by shakedown: {why}")));
     }
@@ -567,7 +568,7 @@ fn execute(
     code
 }
 
-fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
+pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
     let flaky_result = match flaky_result {
         FlakyResult::Pass => session::FlakyResult::Pass,
         FlakyResult::Fail => session::FlakyResult::Fail,

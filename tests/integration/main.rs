@@ -5,6 +5,8 @@
 
 mod support;
 
+// `shakedown hunt`: seeded repeats, Wilson intervals, replaying the first failure.
+mod hunt;
 // The command line: flags, exit codes, usage errors.
 mod cli;
 // Hurl conformance: one regression test per behaviour fixed against Hurl's corpus (issue 8).

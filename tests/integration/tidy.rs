@@ -101,6 +101,20 @@ fn pure_modules_import_no_io() {
             &["crate::cli", "println!", "eprintln!", "std::io::stdout", "std::io::stderr"],
         ),
         ("src/server", &["crate::cli", "crate::session"]),
+        (
+            "src/hunt",
+            &[
+                "tokio",
+                "hyper",
+                "std::fs",
+                "std::net",
+                "Instant",
+                "crate::cli",
+                "crate::transport::client",
+                "println!",
+                "eprintln!",
+            ],
+        ),
     ];
     let mut violations = Vec::new();
     for (dir, forbidden) in rules {

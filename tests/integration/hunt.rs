@@ -1,0 +1,194 @@
+//! `shakedown hunt` against the fixture service's `/flaky/` route, which resets a seeded
+//! fraction of requests: the reported Wilson interval contains the true rate, and the
+//! printed seed replays the first failure at the same run.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Fixture, RunOutput, ShakedownCmd, temp_dir, write_file};
+
+/// A file of one `GET {{base_url}}/flaky/NAME` expecting 200.
+fn flaky_file(dir: &Path, name: &str) -> PathBuf {
+    write_file(
+        dir,
+        &format!("{name}.hurl"),
+        &format!(
+            "# One request to /flaky/ (generated).\nGET {{{{base_url}}}}/flaky/{name}\nHTTP 200\n"
+        ),
+    )
+}
+
+fn hunt(fixture: &Fixture, files: &[PathBuf], extra: &[&str]) -> RunOutput {
+    let mut args: Vec<String> = vec!["hunt".into(), "--transport-retry".into(), "off".into()];
+    args.push("--variable".into());
+    args.push(format!("base_url={}", fixture.base_url));
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    ShakedownCmd::new(args).output()
+}
+
+/// The printed interval of the entry whose label ends with `suffix`, as fractions.
+fn interval(stdout: &str, suffix: &str) -> (f64, f64) {
+    let mut lines = stdout.lines().skip_while(|l| !l.ends_with(suffix));
+    let line = lines
+        .find(|l| l.contains("95% Wilson interval"))
+        .unwrap_or_else(|| panic!("no interval for {suffix}: {stdout}"));
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches([',', '%']).parse::<f64>().ok())
+        .collect();
+    // failure rate R%, 95% Wilson interval LO% to HI%
+    assert_eq!(numbers.len(), 4, "{line}");
+    (numbers[2] / 100.0, numbers[3] / 100.0)
+}
+
+/// `runs R, attempts A, failures F, flaky passes P` of the entry whose label ends with `suffix`.
+fn counts(stdout: &str, suffix: &str) -> Vec<u64> {
+    let mut lines = stdout.lines().skip_while(|l| !l.ends_with(suffix));
+    let line =
+        lines.find(|l| l.trim_start().starts_with("runs ")).unwrap_or_else(|| panic!("{stdout}"));
+    line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect()
+}
+
+fn stat(fixture: &Fixture, key: &str) -> u64 {
+    let stats = fixture.get_json("/stats");
+    stats[key].as_u64().unwrap_or_else(|| panic!("/stats has no {key}: {stats}"))
+}
+
+#[test]
+fn the_reported_interval_contains_the_true_reset_rate() {
+    let fixture = Fixture::start(&["--reset-percent", "30", "--seed", "7"]);
+    let dir = temp_dir();
+    let file = flaky_file(dir.path(), "one");
+    let r = hunt(&fixture, &[file], &["--runs", "60", "--seed", "11"]);
+    let (requests, resets) = (stat(&fixture, "flaky_requests"), stat(&fixture, "resets_sent"));
+    assert_eq!(requests, 60, "{r:?}");
+    assert!(resets > 0 && resets < 60, "the fixture reset some but not all: {resets}");
+    // Every reset fails the entry (no transport retry), nothing else does.
+    assert_eq!(counts(&r.stdout(), "/flaky/one"), vec![60, 60, resets, 0], "{r:?}");
+    let truth = resets as f64 / requests as f64;
+    let (lo, hi) = interval(&r.stdout(), "/flaky/one");
+    assert!(lo <= truth && truth <= hi, "{truth} not in [{lo}, {hi}]: {r:?}");
+    assert!(lo > 0.0 && hi < 1.0, "{r:?}");
+    // A reset after the request was written: a diagnosed cause is named.
+    assert!(r.stdout().contains("  causes: "), "{r:?}");
+    // A transport failure is exit 3, as `test` would give.
+    assert_eq!(r.code(), 3, "{r:?}");
+    assert!(r.stderr().contains("seed 11"), "{r:?}");
+}
+
+#[test]
+fn replaying_the_printed_seed_reproduces_the_first_failure_at_the_same_run() {
+    let dir = temp_dir();
+    let files =
+        [flaky_file(dir.path(), "a"), flaky_file(dir.path(), "b"), flaky_file(dir.path(), "c")];
+    let fixture = Fixture::start(&["--reset-percent", "20", "--seed", "3"]);
+    // No --seed: a random one, printed.
+    let first = hunt(&fixture, &files, &["--runs", "30"]);
+    drop(fixture);
+    let out = first.stdout();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("first failure: run "))
+        .unwrap_or_else(|| panic!("no failure in 90 requests at 20%: {first:?}"));
+    let seed = line
+        .split("(seed ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(first.stderr().contains(&format!("seed {seed}")), "{first:?}");
+
+    // The same fixture seed and the printed seed: the same orders meet the same resets.
+    let fixture = Fixture::start(&["--reset-percent", "20", "--seed", "3"]);
+    let replay = hunt(&fixture, &files, &["--runs", "30", "--seed", seed]);
+    assert_eq!(replay.stdout(), out, "{replay:?}");
+    assert!(replay.stdout().contains(line), "{replay:?}");
+
+    // --until-fail stops after the run of the first failure.
+    drop(fixture);
+    let fixture = Fixture::start(&["--reset-percent", "20", "--seed", "3"]);
+    let until = hunt(&fixture, &files, &["--runs", "30", "--seed", seed, "--until-fail"]);
+    let run: u64 = line["first failure: run ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(until.stdout().contains(line), "{until:?}");
+    assert_eq!(stat(&fixture, "flaky_requests"), run * 3, "{until:?}");
+}
+
+#[test]
+fn a_hunt_without_failures_exits_0_and_a_suite_is_not_yet_supported() {
+    let fixture = Fixture::start(&["--reset-percent", "0", "--seed", "1"]);
+    let dir = temp_dir();
+    let file = flaky_file(dir.path(), "ok");
+    let r = hunt(&fixture, &[file], &["--runs", "5"]);
+    assert_eq!(r.code(), 0, "{r:?}");
+    assert_eq!(counts(&r.stdout(), "/flaky/ok"), vec![5, 5, 0, 0], "{r:?}");
+    assert!(r.stdout().contains("no failure in 5 run(s)"), "{r:?}");
+    let suite = write_file(dir.path(), "shakedown.toml", "");
+    let r = hunt(&fixture, &[suite], &[]);
+    assert_eq!(r.code(), 1, "{r:?}");
+    assert!(r.stderr().contains("hunting a suite"), "{r:?}");
+    let r = ShakedownCmd::new(["hunt", "--runs", "0", "x.hurl"]).output();
+    assert_eq!(r.code(), 1, "{r:?}");
+    let file = dir.path().join("ok.hurl").display().to_string();
+    let report = dir.path().join("r.json").display().to_string();
+    for extra in [["--jobs", "2"], ["--report-junit", report.as_str()], ["--duration", "11m"]] {
+        let r = ShakedownCmd::new(["hunt", extra[0], extra[1], file.as_str()]).output();
+        assert_eq!(r.code(), 1, "{extra:?} {r:?}");
+        assert!(r.stderr().contains("error: "), "{r:?}");
+    }
+}
+
+#[test]
+fn sigint_stops_the_hunt_and_prints_what_was_gathered() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let fixture = Fixture::start(&["--reset-percent", "100", "--seed", "1"]);
+    let dir = temp_dir();
+    let failing = flaky_file(dir.path(), "always");
+    // Then a request the fixture leaves unanswered for seconds: the hunt is in it when signalled.
+    let silent = write_file(
+        dir.path(),
+        "silent.hurl",
+        "GET {{base_url}}/fault/silent-close?delay_ms=4000\nHTTP 200\n",
+    );
+    #[expect(clippy::disallowed_methods, reason = "the test signals the hunt it starts")]
+    let mut command = Command::new(crate::support::shakedown_bin());
+    command
+        .args(["hunt", "--transport-retry", "off", "--no-shuffle", "--runs", "1", "--variable"])
+        .arg(format!("base_url={}", fixture.base_url))
+        .arg(&failing)
+        .arg(&silent)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("shakedown starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // The first file's failure is printed when it happens: the second file is running then.
+    loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).expect("stderr is read");
+        seen.push_str(&line);
+        assert!(read > 0, "the hunt ended without a failure line: {seen}");
+        if line.starts_with("first failure: run 1 ") {
+            break;
+        }
+    }
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
+        .expect("a valid pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT is sent");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+    let status = child.wait().expect("the hunt ends");
+    assert_eq!(status.code(), Some(130), "{seen}{rest}{stdout}");
+    assert!(rest.contains("(interrupted)"), "{rest}");
+    // What was gathered: the first file's run, not the interrupted one.
+    assert_eq!(counts(&stdout, "/flaky/always"), vec![1, 1, 1, 0], "{stdout}");
+    assert!(!stdout.contains("silent-close"), "{stdout}");
+    assert!(stdout.contains("first failure: run 1 "), "{stdout}");
+}
