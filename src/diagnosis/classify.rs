@@ -11,6 +11,11 @@ use crate::transport::facts::{
 /// A connection idle this long, through something that is not loopback, may have been
 /// dropped by a NAT or load balancer on the way (AWS ALB: 60 s; cloud NATs: minutes).
 const MIDDLEBOX_IDLE: Duration = Duration::from_secs(30);
+/// With no idle limit known, a reused connection that failed after less idle time than
+/// this is not called a keep-alive race: servers' idle timeouts are counted in seconds
+/// (a few hundred milliseconds at the very least), so a reset after a few milliseconds
+/// of idleness has another cause, and the diagnosis says `unknown` rather than guess.
+const KEEPALIVE_RACE_MIN_IDLE: Duration = Duration::from_millis(50);
 
 /// What the classifier reads about one attempt, beyond the transport's facts.
 #[derive(Clone, Copy, Debug)]
@@ -279,6 +284,22 @@ fn diagnose_failure(
                 ),
             };
         }
+        // Idle far shorter than any idle timeout (the known one, or any plausible one):
+        // not a keep-alive race. Fall through to `unknown`, saying why.
+        if keepalive_race_too_short(obs) {
+            evidence.push(format!(
+                "the connection had been idle only {}: far too short for an idle timeout, so not a keep-alive race",
+                secs(idle)
+            ));
+        }
+    }
+    if reused
+        && connection_failure
+        && no_response
+        && matches!(failure.phase, Phase::Write | Phase::AwaitResponse)
+        && !keepalive_race_too_short(obs)
+    {
+        let idle = conn.and_then(|c| c.idle).unwrap_or_default();
         let announced = conn.and_then(|c| c.last_keep_alive_timeout);
         let limit = announced.or(obs.learned_idle_limit.map(|(l, _)| l));
         let confidence = match limit {
@@ -358,6 +379,18 @@ fn diagnose_failure(
         evidence: evidence.0,
         may_have_executed: verdict,
         hint,
+    }
+}
+
+/// Whether a reused connection's idle time is far shorter than its idle limit (the one
+/// announced or learned, else [`KEEPALIVE_RACE_MIN_IDLE`]): then no keep-alive race.
+fn keepalive_race_too_short(obs: &Observation<'_>) -> bool {
+    let conn = obs.facts.connection.as_ref();
+    let idle = conn.and_then(|c| c.idle).unwrap_or_default();
+    let announced = conn.and_then(|c| c.last_keep_alive_timeout);
+    match announced.or(obs.learned_idle_limit.map(|(l, _)| l)) {
+        Some(limit) => idle * 10 < limit,
+        None => idle < KEEPALIVE_RACE_MIN_IDLE,
     }
 }
 

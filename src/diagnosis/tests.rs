@@ -181,6 +181,28 @@ fn a_known_idle_limit_raises_keepalive_race_confidence_and_names_it() {
 }
 
 #[test]
+fn a_reset_after_a_few_milliseconds_of_idleness_is_not_called_a_keepalive_race() {
+    // No idle limit known, 2 ms idle: no server's idle timeout is that short.
+    let f = facts(true, 2, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    let d = diagnose(&f).unwrap();
+    assert_eq!((d.cause, d.confidence), (Cause::Unknown, Confidence::Low));
+    assert!(
+        d.evidence.iter().any(|e| e.contains("too short for an idle timeout")),
+        "{:?}",
+        d.evidence
+    );
+    // A limit of 5 s announced, 200 ms idle: far from it, so not a race either.
+    let mut f = facts(true, 200, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    if let Some(c) = f.connection.as_mut() {
+        c.last_keep_alive_timeout = Some(Duration::from_secs(5));
+    }
+    assert_eq!(diagnose(&f).unwrap().cause, Cause::Unknown);
+    // 300 ms idle with no limit known stays a (medium-confidence) keep-alive race.
+    let f = facts(true, 300, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
+    assert_eq!(diagnose(&f).unwrap().cause, Cause::KeepaliveRace);
+}
+
+#[test]
 fn a_long_idle_reset_through_a_non_loopback_peer_may_be_a_middlebox() {
     let mut f = facts(true, 90_000, Some((AwaitResponse, ConnectionReset)), 90, 90, 0, None);
     f.connection = Some(connection(true, 90_000, "10.0.0.7:443"));
