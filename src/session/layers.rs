@@ -29,6 +29,8 @@ use super::settings::file_exit_code;
 const COMMAND_DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// How long a `reset` command may take.
 const RESET_TIMEOUT: Duration = Duration::from_secs(300);
+/// At most this many log lines of each server stream are attached to one diagnosis.
+const LOG_LINES_PER_STREAM: usize = 10;
 
 /// How a command (a layer, a reset) ended.
 #[derive(Debug, Default)]
@@ -370,7 +372,8 @@ impl Session {
             reporter: self.reporter.clone(),
             layer: layer.name.clone(),
         });
-        let settings = self.settings_for(&endpoint, Arc::new(Watch { slots: watched }), observer);
+        let settings =
+            self.settings_for(&endpoint, Arc::new(Watch { slots: watched.clone() }), observer);
         self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
         self.in_flight.start(&file.path, file.source.clone());
         // A client per file, as in `test`: a file's entries share connections, files
@@ -394,6 +397,8 @@ impl Session {
                 return None;
             }
         };
+        let mut run = run;
+        attach_server_logs(&mut run, &watched).await;
         if layer.shared.is_none() {
             self.stop_slot(&slot, std::future::pending()).await;
         }
@@ -489,6 +494,66 @@ fn read_junit(path: &Path) -> Result<Vec<Testcase>, String> {
         })
         .collect();
     Ok(cases)
+}
+
+/// Adds to each diagnosis of a file the lines the servers wrote around its attempt: from
+/// its start until the next attempt of the file started (or, for the last one, until
+/// now), at most [`LOG_LINES_PER_STREAM`] per stream, as evidence. A line is stamped
+/// when shakedown reads it, after the server wrote it, so a line the server wrote while
+/// handling the attempt is never stamped before the attempt started.
+async fn attach_server_logs(run: &mut FileRun, servers: &[(String, Slot)]) {
+    let attempts = || {
+        run.outcome
+            .entries
+            .iter()
+            .flat_map(|e| &e.iterations)
+            .flat_map(|i| &i.polls)
+            .flat_map(|p| &p.attempts)
+    };
+    if attempts().all(|a| a.diagnoses.is_empty()) {
+        return;
+    }
+    let starts: Vec<std::time::SystemTime> = attempts().map(|a| a.started).collect();
+    let mut logs = Vec::new();
+    for (name, slot) in servers {
+        if let Some(handle) = slot.lock().await.as_ref() {
+            logs.push((name.clone(), handle.logs()));
+        }
+    }
+    let all = run
+        .outcome
+        .entries
+        .iter_mut()
+        .flat_map(|e| &mut e.iterations)
+        .flat_map(|i| &mut i.polls)
+        .flat_map(|p| &mut p.attempts);
+    for (index, attempt) in all.enumerate() {
+        if attempt.diagnoses.is_empty() {
+            continue;
+        }
+        let from = attempt.started;
+        let until = starts.get(index + 1).copied();
+        let mut lines = Vec::new();
+        for (name, logs) in &logs {
+            for (stream, log) in [("stdout", &logs.stdout), ("stderr", &logs.stderr)] {
+                let around = log
+                    .lines
+                    .iter()
+                    .filter(|l| l.at >= from && until.is_none_or(|until| l.at < until))
+                    .take(LOG_LINES_PER_STREAM);
+                for line in around {
+                    lines.push(format!(
+                        "server `{name}` {stream} at {}: {}",
+                        server::timestamp(line.at),
+                        line.text
+                    ));
+                }
+            }
+        }
+        for diagnosis in &mut attempt.diagnoses {
+            diagnosis.evidence.extend(lines.iter().cloned());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -435,6 +435,18 @@ fn a_server_crash_under_run_is_diagnosed_as_server_crashed() {
         "unknown",
         &["the server process exited:"],
     );
+    // Under `run`, the evidence also holds what the server wrote around the attempt.
+    let evidence: Vec<&str> = crashed[0]["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        evidence.iter().any(|e| e.starts_with("server `main` stderr at ")
+            && e.ends_with("fixture-service: /fault/exit: exiting with code 99")),
+        "{evidence:#?}"
+    );
     let stderr = out.stderr();
     assert!(stderr.contains("server_crashed (high confidence)"), "{stderr}");
     assert!(stderr.contains("  1 x server_crashed"), "{stderr}");
