@@ -288,9 +288,19 @@ pub struct LoadArgs {
     /// Do not verify TLS certificates.
     #[arg(long, short = 'k', help_heading = "HTTP")]
     pub insecure: bool,
-    /// Colorize output.
-    #[arg(long, overrides_with = "no_color", help_heading = "Output")]
-    pub color: bool,
+    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
+    /// on a terminal unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        overrides_with = "no_color",
+        help_heading = "Output"
+    )]
+    pub color: Option<ColorWhen>,
     /// Do not colorize output.
     #[arg(long, help_heading = "Output")]
     pub no_color: bool,
@@ -315,11 +325,21 @@ pub struct MergeArgs {
     /// Write the merged document to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Colorize output.
-    #[arg(long, overrides_with = "no_color")]
-    pub color: bool,
+    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
+    /// on a terminal unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        overrides_with = "no_color",
+        help_heading = "Output"
+    )]
+    pub color: Option<ColorWhen>,
     /// Do not colorize output.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub no_color: bool,
 }
 

@@ -62,13 +62,11 @@ pub fn main() -> ExitCode {
         }
         Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
         Command::Load(args) => {
-            let color = args.color.then_some(args::ColorWhen::Always);
-            let mut printer = output::Printer::new(color_choice(color, args.no_color));
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             load_cmd::run(args, &mut printer)
         }
         Command::Merge(args) => {
-            let color = args.color.then_some(args::ColorWhen::Always);
-            let mut printer = output::Printer::new(color_choice(color, args.no_color));
+            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
             merge_cmd::run(args, &mut printer)
         }
         Command::Completions(args) => {
