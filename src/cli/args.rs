@@ -167,22 +167,9 @@ pub struct RunArgs {
     #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
     pub reports: Vec<String>,
 
-    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
-    /// on a terminal unless NO_COLOR is set).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "WHEN",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "always",
-        overrides_with = "no_color",
-        help_heading = "Output"
-    )]
-    pub color: Option<ColorWhen>,
-    /// Do not colorize output.
-    #[arg(long, help_heading = "Output")]
-    pub no_color: bool,
+    /// `--color[=WHEN]`, `--no-color`.
+    #[command(flatten)]
+    pub colors: ColorArgs,
     /// Print each request and response line, and every attempt.
     #[arg(long, short = 'v', help_heading = "Output")]
     pub verbose: bool,
@@ -288,22 +275,9 @@ pub struct LoadArgs {
     /// Do not verify TLS certificates.
     #[arg(long, short = 'k', help_heading = "HTTP")]
     pub insecure: bool,
-    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
-    /// on a terminal unless NO_COLOR is set).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "WHEN",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "always",
-        overrides_with = "no_color",
-        help_heading = "Output"
-    )]
-    pub color: Option<ColorWhen>,
-    /// Do not colorize output.
-    #[arg(long, help_heading = "Output")]
-    pub no_color: bool,
+    /// `--color[=WHEN]`, `--no-color`.
+    #[command(flatten)]
+    pub colors: ColorArgs,
 
     /// How transport failures are handled.
     #[command(flatten)]
@@ -325,6 +299,38 @@ pub struct MergeArgs {
     /// Write the merged document to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// `--color[=WHEN]`, `--no-color`.
+    #[command(flatten)]
+    pub colors: ColorArgs,
+}
+
+/// `shakedown check FILE...` or `shakedown check SUITE.toml`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// `--color[=WHEN]`, `--no-color`.
+    #[command(flatten)]
+    pub colors: ColorArgs,
+}
+
+/// `shakedown explain REPORT.json`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `--report json=PATH` (or a `shakedown run` report.json).
+    pub report: PathBuf,
+    /// Only this cause (e.g. `keepalive_race`).
+    #[arg(long)]
+    pub cause: Option<String>,
+    /// Also print the evidence of every diagnosis.
+    #[arg(long)]
+    pub evidence: bool,
+}
+
+/// `--color[=WHEN]` and `--no-color`, shared by every subcommand that prints.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct ColorArgs {
     /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
     /// on a terminal unless NO_COLOR is set).
     #[arg(
@@ -343,40 +349,15 @@ pub struct MergeArgs {
     pub no_color: bool,
 }
 
-/// `shakedown check FILE...` or `shakedown check SUITE.toml`.
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml).
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
-    /// on a terminal unless NO_COLOR is set).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "WHEN",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "always",
-        overrides_with = "no_color"
-    )]
-    pub color: Option<ColorWhen>,
-    /// Do not colorize output.
-    #[arg(long)]
-    pub no_color: bool,
-}
-
-/// `shakedown explain REPORT.json`.
-#[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// A JSON report written by `--report json=PATH` (or a `shakedown run` report.json).
-    pub report: PathBuf,
-    /// Only this cause (e.g. `keepalive_race`).
-    #[arg(long)]
-    pub cause: Option<String>,
-    /// Also print the evidence of every diagnosis.
-    #[arg(long)]
-    pub evidence: bool,
+impl ColorArgs {
+    /// The choice; `None` lets the printer look at the terminal and NO_COLOR.
+    pub fn choice(self) -> Option<bool> {
+        match (self.no_color, self.color) {
+            (true, _) | (false, Some(ColorWhen::Never)) => Some(false),
+            (false, Some(ColorWhen::Always)) => Some(true),
+            (false, Some(ColorWhen::Auto) | None) => None,
+        }
+    }
 }
 
 /// When to colour the output.
@@ -541,22 +522,9 @@ pub struct TestArgs {
     /// Write the last response body to FILE ('-' for stdout).
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// Colour: `--color` or `--color=always`, `--color=never`, `--color=auto` (the default:
-    /// on a terminal unless NO_COLOR is set).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "WHEN",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "always",
-        overrides_with = "no_color",
-        help_heading = "Output"
-    )]
-    pub color: Option<ColorWhen>,
-    /// Do not colorize output.
-    #[arg(long, help_heading = "Output")]
-    pub no_color: bool,
+    /// `--color[=WHEN]`, `--no-color`.
+    #[command(flatten)]
+    pub colors: ColorArgs,
     /// Print each request and response line, and every attempt.
     #[arg(long, short = 'v', help_heading = "Output")]
     pub verbose: bool,

@@ -40,20 +40,20 @@ pub fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Test(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let mut printer = output::Printer::new(args.colors.choice());
             test_cmd::run(args, &command_line, &mut printer)
         }
         Command::Check(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let mut printer = output::Printer::new(args.colors.choice());
             check_cmd::run(args, &mut printer)
         }
         Command::Run(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let mut printer = output::Printer::new(args.colors.choice());
             run_cmd::run(args, &command_line, &mut printer)
         }
         Command::Hunt(args) => {
             let test = &args.test;
-            let mut printer = output::Printer::new(color_choice(test.color, test.no_color));
+            let mut printer = output::Printer::new(test.colors.choice());
             hunt_cmd::run(args, &mut printer)
         }
         Command::Explain(args) => {
@@ -62,11 +62,11 @@ pub fn main() -> ExitCode {
         }
         Command::Proxy(args) => proxy_cmd::run(args, &mut output::Printer::new(None)),
         Command::Load(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let mut printer = output::Printer::new(args.colors.choice());
             load_cmd::run(args, &mut printer)
         }
         Command::Merge(args) => {
-            let mut printer = output::Printer::new(color_choice(args.color, args.no_color));
+            let mut printer = output::Printer::new(args.colors.choice());
             merge_cmd::run(args, &mut printer)
         }
         Command::Completions(args) => {
@@ -96,14 +96,4 @@ pub fn main() -> ExitCode {
     // A test pause point (hidden; see `server::pause_before_exit`).
     crate::server::pause_before_exit(code);
     ExitCode::from(code)
-}
-
-/// `--color[=WHEN]` / `--no-color` as a choice; `None` lets the printer look at the
-/// terminal and NO_COLOR.
-fn color_choice(color: Option<args::ColorWhen>, no_color: bool) -> Option<bool> {
-    match (no_color, color) {
-        (true, _) | (false, Some(args::ColorWhen::Never)) => Some(false),
-        (false, Some(args::ColorWhen::Always)) => Some(true),
-        (false, Some(args::ColorWhen::Auto) | None) => None,
-    }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{shakedown_bin, temp_dir, write_file};
+use crate::support::{processes_marked, shakedown_bin, temp_dir, write_file};
 
 /// How long any wait in these tests may take before it fails.
 const WAIT: Duration = Duration::from_secs(30);
@@ -35,28 +35,6 @@ fn pause_between_polls(pause: Duration) {
 fn sigkill(pid: u32) {
     let pid = rustix::process::Pid::from_raw(i32::try_from(pid).expect("a pid")).expect("a pid");
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-}
-
-/// The live (non-zombie) processes whose argv or environment contains `marker`.
-fn processes_marked(marker: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let me = std::process::id();
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim().chars().next());
-            let contains = |file: &str| {
-                std::fs::read(format!("/proc/{pid}/{file}"))
-                    .unwrap_or_default()
-                    .windows(marker.len())
-                    .any(|w| w == marker.as_bytes())
-            };
-            state.is_some_and(|s| s != 'Z') && (contains("cmdline") || contains("environ"))
-        })
-        .collect()
 }
 
 /// A marker no other process on the machine carries.

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
 
-use crate::support::{ShakedownCmd, fixture_bin, shakedown_bin, temp_dir, write_file};
+use crate::support::{
+    ShakedownCmd, fixture_bin, processes_marked, shakedown_bin, temp_dir, write_file,
+};
 
 /// How long any wait in these tests may take before it fails.
 const WAIT: Duration = Duration::from_secs(30);
@@ -159,28 +161,6 @@ fn send(pid: u32, signal: Signal) {
     if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
         let _ = rustix::process::kill_process(pid, signal);
     }
-}
-
-/// The live (non-zombie) processes whose argv or environment contains `marker`.
-fn processes_marked(marker: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let me = std::process::id();
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim().chars().next());
-            let contains = |file: &str| {
-                std::fs::read(format!("/proc/{pid}/{file}"))
-                    .unwrap_or_default()
-                    .windows(marker.len())
-                    .any(|w| w == marker.as_bytes())
-            };
-            state.is_some_and(|s| s != 'Z') && (contains("cmdline") || contains("environ"))
-        })
-        .collect()
 }
 
 /// `shakedown run` in the background; killed and reaped on drop.

@@ -257,3 +257,25 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     std::fs::write(&path, contents).expect("write test file");
     path
 }
+
+/// The live (non-zombie) processes whose argv or environment contains `marker`.
+pub fn processes_marked(marker: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let me = std::process::id();
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim().chars().next());
+            let contains = |file: &str| {
+                std::fs::read(format!("/proc/{pid}/{file}"))
+                    .unwrap_or_default()
+                    .windows(marker.len())
+                    .any(|w| w == marker.as_bytes())
+            };
+            state.is_some_and(|s| s != 'Z') && (contains("cmdline") || contains("environ"))
+        })
+        .collect()
+}
