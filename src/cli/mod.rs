@@ -6,6 +6,7 @@
 mod args;
 mod check_cmd;
 mod explain_cmd;
+mod fault_plan;
 mod files;
 mod hunt_cmd;
 mod live;

@@ -57,6 +57,8 @@ pub struct SessionSettings {
     pub keep_going: bool,
     /// The command line, for the report (redacted by the engine).
     pub command_line: Vec<String>,
+    /// A fault plan: a fault proxy in front of the servers it names (`session::faults`).
+    pub faults: Option<super::faults::FaultSetup>,
 }
 
 /// The exit code one file's outcome asks for.

@@ -143,6 +143,19 @@ impl Resolver<'_> {
             Some(r) => self.run(r.get_ref()),
             None => Some(RunSettings::default()),
         };
+        let faults = match file.faults {
+            Some(raw) => {
+                let span = raw.span();
+                let def =
+                    crate::suite::faults::resolve_faults(raw.into_inner(), span, &mut self.diags);
+                if let Some(def) = &def {
+                    let named: Vec<&str> = declared.iter().map(String::as_str).collect();
+                    self.diags.extend(def.check_servers(file.server.is_some(), &named));
+                }
+                def.map(Some)
+            }
+            None => Some(None),
+        };
 
         if !ok {
             return None;
@@ -154,6 +167,7 @@ impl Resolver<'_> {
             variables: variables?,
             layers: layers?,
             run: run?,
+            faults: faults?,
         })
     }
 
