@@ -252,6 +252,9 @@ impl Session {
                     url: handle.url().unwrap_or_default().trim_end_matches('/').to_owned(),
                     scenario: None,
                 };
+                // A proxy that cannot start leaves the server to the handle's drop, which
+                // stops its process group.
+                let endpoint = self.front(def, name, endpoint).await?;
                 let record = ServerRecord::launched(&handle);
                 self.emit(super::Event::ServerReady {
                     name: &name.to_string(),

