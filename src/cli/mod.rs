@@ -14,6 +14,7 @@ mod load_cmd;
 mod merge_cmd;
 mod output;
 mod proxy_cmd;
+mod reproduce;
 mod run_cmd;
 mod terminal;
 mod test_cmd;

@@ -208,3 +208,59 @@ fn an_idle_close_plan_on_an_external_server_gives_a_diagnosed_keepalive_race() {
     assert_eq!(report["ledger"][0]["diagnoses"][0]["cause"], "keepalive_race");
     assert_eq!(met_keys(&records), ledger_keys(&report));
 }
+
+#[test]
+fn explain_reproduce_turns_a_diagnosed_keepalive_race_into_a_plan_that_makes_it_again() {
+    // The source run: the fixture's own keep-alive race (it decides to close at 200 ms idle
+    // and lingers unread), met by a GET reused after 450 ms.
+    let dir = temp_dir();
+    let race = std::fs::read_to_string(
+        crate::support::repo_root().join("tests/scenarios/faults/keepalive-race-rst-get.hurl"),
+    )
+    .expect("the scenario");
+    write_file(dir.path(), "s/race.hurl", &race);
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    let (out, report) = run_suite(dir.path(), &[]);
+    assert_eq!(report["ledger"][0]["diagnoses"][0]["cause"], "keepalive_race", "{out:?}");
+    assert!(report.get("faults").is_none(), "no plan, no faults section");
+
+    let source = dir.path().join("out/latest/report.json").display().to_string();
+    let out = ShakedownCmd::new(["explain", &source, "--reproduce", "--out", "plan.toml"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).expect("the plan");
+    assert!(plan.contains("type = \"idle_close\"") && plan.contains("mode = \"rst\""), "{plan}");
+
+    // The new run: a healthy server, plain requests with the same pause; the plan alone
+    // makes the same cause happen.
+    let again = temp_dir();
+    write_file(again.path(), "plan.toml", &plan);
+    write_file(
+        again.path(),
+        "s/plain.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n\nGET {{base_url}}/health\n[Options]\ndelay: 450ms\nHTTP 200\n",
+    );
+    write_file(
+        again.path(),
+        "shakedown.toml",
+        &format!("{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n", fixture_server()),
+    );
+    let (out, report) = run_suite(again.path(), &["--faults", "plan.toml"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(report["outcome"], "flaky", "{out:?}");
+    assert_eq!(report["ledger"][0]["diagnoses"][0]["cause"], "keepalive_race", "{report:#}");
+    let records = injected(&report);
+    assert_eq!(records.len(), 1, "{report:#}");
+    assert_eq!(records[0]["fault"], "keepalive_race");
+    assert_eq!(records[0]["met_by"]["cause"], "keepalive_race");
+    assert_eq!(records[0]["outcome"], "absorbed");
+    // The plan printed to stdout is the same text.
+    let out =
+        ShakedownCmd::new(["explain", &source, "--reproduce"]).current_dir(dir.path()).output();
+    assert_eq!(out.stdout().trim_end(), plan.trim_end());
+}
