@@ -264,3 +264,116 @@ fn explain_reproduce_turns_a_diagnosed_keepalive_race_into_a_plan_that_makes_it_
         ShakedownCmd::new(["explain", &source, "--reproduce"]).current_dir(dir.path()).output();
     assert_eq!(out.stdout().trim_end(), plan.trim_end());
 }
+
+/// The resilience suite: GET/PUT (PUT declared idempotent), POSTs with an idempotency key,
+/// POSTs without one, against an external fixture whose counters the test reads directly.
+fn resilience_suite(dir: &Path, fixture: &Fixture, per_file: usize) {
+    let mut get_put = String::new();
+    let mut keyed = String::new();
+    let mut unkeyed = String::new();
+    for n in 1..=per_file {
+        get_put.push_str("GET {{base_url}}/health\nHTTP 200\n\n");
+        get_put.push_str(&format!("PUT {{{{base_url}}}}/echo\n```\nput {n}\n```\nHTTP 200\n\n"));
+        keyed.push_str(&format!(
+            "POST {{{{base_url}}}}/orders\nIdempotency-Key: key-{n}\n```\norder {n}\n```\nHTTP *\n[Asserts]\njsonpath \"$.id\" == {n}\n\n"
+        ));
+        unkeyed.push_str("POST {{base_url}}/orders\n```\norder\n```\nHTTP 201\n\n");
+    }
+    write_file(dir, "s/a_get_put.hurl", &get_put);
+    write_file(dir, "s/b_keyed.hurl", &keyed);
+    write_file(dir, "s/c_unkeyed.hurl", &unkeyed);
+    write_file(
+        dir,
+        "shakedown.toml",
+        &format!(
+            "[server]\nurl = \"{}\"\nready = {{ http = \"/health\" }}\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[run]\nretry_methods = [\"GET\", \"HEAD\", \"OPTIONS\", \"TRACE\", \"PUT\"]\nidempotency_key_header = \"Idempotency-Key\"\n",
+            fixture.base_url
+        ),
+    );
+    write_file(
+        dir,
+        "plan.toml",
+        "seed = 11\n\n[[fault]]\ntype = \"reset_peer\"\ntoxicity = 0.1\nper = \"request\"\n",
+    );
+}
+
+fn file_outcome<'a>(report: &'a Value, name: &str) -> &'a Value {
+    let files = report["files"].as_array().expect("files[]");
+    let file = files.iter().find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)));
+    &file.unwrap_or_else(|| panic!("no file {name} in {report:#}"))["outcome"]
+}
+
+#[test]
+fn under_ten_percent_resets_safe_requests_recover_keyed_posts_dedupe_and_unkeyed_posts_fail_explained()
+ {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    resilience_suite(dir.path(), &fixture, 30);
+    let (out, report) = run_suite(dir.path(), &["--faults", "plan.toml"]);
+    // The unkeyed file ends in a transport error (exit 3), not an assert failure.
+    assert_eq!(out.code(), 3, "{out:?}");
+    let records = injected(&report);
+    assert_eq!(met_keys(&records), ledger_keys(&report), "every failed attempt is one reset");
+    assert!(records.iter().all(|r| r["met_by"]["failed"] == true), "{records:#?}");
+    let in_file = |name: &'static str| {
+        records
+            .iter()
+            .filter(move |r| r["met_by"]["file"].as_str().is_some_and(|f| f.ends_with(name)))
+    };
+
+    // GET and PUT (declared idempotent): every reset retried, the file passes as flaky.
+    assert_eq!(file_outcome(&report, "a_get_put.hurl"), "flaky");
+    assert!(in_file("a_get_put.hurl").count() > 0);
+    assert!(in_file("a_get_put.hurl").all(|r| r["outcome"] == "absorbed"));
+
+    // POSTs with a key: retried, and the server's dedupe executed each key once.
+    assert_eq!(file_outcome(&report, "b_keyed.hurl"), "flaky");
+    let keyed_resets = in_file("b_keyed.hurl").count() as u64;
+    assert!(keyed_resets > 0, "{records:#?}");
+    assert!(in_file("b_keyed.hurl").all(|r| r["outcome"] == "absorbed"));
+    let stats = fixture.get_json("/stats");
+    let counters = &stats["counters"];
+    for n in 1..=30u64 {
+        assert_eq!(counters[format!("order_key:key-{n}")], n, "key-{n} executed once: {stats:#}");
+    }
+
+    // POSTs without a key: the first reset after the request was written fails the file,
+    // explained as "may have been executed"; nothing is sent again.
+    assert_eq!(file_outcome(&report, "c_unkeyed.hurl"), "error");
+    let unkeyed: Vec<&Value> = in_file("c_unkeyed.hurl").collect();
+    assert_eq!(unkeyed.len(), 1, "{unkeyed:#?}");
+    assert_eq!(unkeyed[0]["outcome"], "failed");
+    assert_ne!(unkeyed[0]["met_by"]["may_have_executed"], "no", "{unkeyed:#?}");
+    let ledger = report["ledger"].as_array().expect("ledger[]");
+    let last = ledger.last().expect("a ledger record");
+    assert!(last["file"].as_str().is_some_and(|f| f.ends_with("c_unkeyed.hurl")));
+    assert_eq!(last["decision"]["retry"], false, "{last:#}");
+    assert!(out.stderr().contains("the server may have executed the request"), "{}", out.stderr());
+    // Each POST reached the server once: the keyed ones' retries were answered from the
+    // dedupe, and the unkeyed ones were never sent twice.
+    let received = counters["orders_received"].as_u64().expect("orders_received");
+    let executed = counters["orders_executed"].as_u64().expect("orders_executed");
+    assert_eq!(received - executed, keyed_resets, "{stats:#}");
+    assert_eq!(report["faults"]["counts"]["failed"], 1);
+}
+
+#[test]
+fn with_transport_retry_off_every_reset_fails_and_is_explained() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    resilience_suite(dir.path(), &fixture, 30);
+    let (out, report) =
+        run_suite(dir.path(), &["--faults", "plan.toml", "--transport-retry", "off"]);
+    assert_ne!(out.code(), 0, "{out:?}");
+    let records = injected(&report);
+    assert!(!records.is_empty());
+    // Each file stops at its first reset: one reset per file, each a failure.
+    assert_eq!(records.len(), 3, "{records:#?}");
+    assert!(records.iter().all(|r| r["outcome"] == "failed"), "{records:#?}");
+    assert!(records.iter().all(|r| r["met_by"]["cause"].is_string()), "{records:#?}");
+    assert_eq!(met_keys(&records), ledger_keys(&report));
+    for record in report["ledger"].as_array().expect("ledger[]") {
+        assert_eq!(record["decision"]["retry"], false, "{record:#}");
+        assert!(!record["diagnoses"].as_array().is_none_or(Vec::is_empty), "{record:#}");
+    }
+}
