@@ -268,7 +268,37 @@ pub(super) fn reconcile(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::fault_proxy::Injected;
+    use crate::fault_proxy::plan::Stream;
+
+    #[test]
+    fn a_fault_no_attempt_met_is_never_met() {
+        let log = LogSnapshot {
+            records: vec![Injected {
+                seq: 1,
+                connection: 1,
+                request: None,
+                fault: "idle_close".into(),
+                kind: "idle_close",
+                stream: Stream::Upstream,
+                action: "close",
+                at: Duration::from_millis(5),
+                bytes: 0,
+                detail: String::new(),
+            }],
+            dropped: 0,
+        };
+        let listen: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let peer = |_| Some("127.0.0.1:5000".parse().unwrap());
+        let out = reconcile("main", listen, &log, &peer, &[]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].outcome, FaultOutcome::NeverMet);
+        assert!(out[0].met_by.is_none());
+        assert_eq!(out[0].at_ms, 5.0);
+    }
 
     #[test]
     fn only_loopback_upstreams_are_fronted() {

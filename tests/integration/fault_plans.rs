@@ -377,3 +377,34 @@ fn with_transport_retry_off_every_reset_fails_and_is_explained() {
         assert!(!record["diagnoses"].as_array().is_none_or(Vec::is_empty), "{record:#}");
     }
 }
+
+#[test]
+fn an_idle_close_fin_is_prevented_by_the_pool_before_it_writes() {
+    let dir = temp_dir();
+    // b.hurl reuses its connection after the FIN: the pool replaces it before writing.
+    write_file(
+        dir.path(),
+        "s/b.hurl",
+        "GET {{base_url}}/health\nHTTP 200\n\nGET {{base_url}}/health\n[Options]\ndelay: 300ms\nHTTP 200\n",
+    );
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[faults]\nseed = 1\n\n[[faults.fault]]\ntype = \"idle_close\"\nidle = 50\n",
+            fixture_server()
+        ),
+    );
+    let (out, report) = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(report["outcome"], "passed", "a prevented fault fails nothing: {out:?}");
+    let records = injected(&report);
+    let prevented: Vec<&Value> = records.iter().filter(|r| r["outcome"] == "prevented").collect();
+    assert_eq!(prevented.len(), 1, "{records:#?}");
+    assert_eq!(prevented[0]["request"], Value::Null);
+    assert_eq!(prevented[0]["met_by"]["cause"], "stale_connection_replaced");
+    assert_eq!(prevented[0]["met_by"]["line"], 4);
+    // The fresh connection of the second request may go idle too before the run ends: no
+    // request meets that close.
+    assert!(records.iter().all(|r| r["outcome"] == "prevented" || r["outcome"] == "never_met"));
+}
