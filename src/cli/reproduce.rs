@@ -198,7 +198,7 @@ fn rate(count: usize, requests: u64) -> String {
         return "1.0".to_owned();
     }
     let share = (count as f64 / requests as f64).clamp(0.01, 1.0);
-    format!("{:.2}", share)
+    format!("{share:.2}")
 }
 
 #[cfg(test)]
