@@ -192,7 +192,7 @@ pub struct RunArgs {
     pub transport: TransportArgs,
 
     /// Put a fault proxy in front of the servers, with this fault plan (instead of the suite's
-    /// [faults]; docs/proxy.md).
+    /// `[faults]`; docs/proxy.md).
     #[arg(long, value_name = "PLAN", help_heading = "Faults")]
     pub faults: Option<PathBuf>,
     /// The seed of the fault plan's rolls (default: the plan's `seed`, else random).
