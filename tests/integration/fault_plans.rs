@@ -408,3 +408,40 @@ fn an_idle_close_fin_is_prevented_by_the_pool_before_it_writes() {
     // request meets that close.
     assert!(records.iter().all(|r| r["outcome"] == "prevented" || r["outcome"] == "never_met"));
 }
+
+#[test]
+fn an_unread_body_reset_is_met_by_the_post_and_diagnosed_as_an_unread_request_body() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "s/post.hurl",
+        "POST {{base_url}}/echo\n{\"a\": 1}\nHTTP 200\n\nGET {{base_url}}/health\n[Options]\ndelay: 100\nHTTP 200\n",
+    );
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n\n[faults]\nseed = 1\n\n[[faults.fault]]\ntype = \"unread_body_reset\"\n",
+            fixture_server()
+        ),
+    );
+    let (out, report) = run_suite(dir.path(), &[]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let records = injected(&report);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!((r["connection"].as_u64(), r["request"].as_u64()), (Some(1), Some(1)));
+    // The POST got its whole answer: the transaction is not harmed.
+    assert_eq!(r["outcome"], "absorbed", "{r:#}");
+    assert_eq!(r["met_by"]["method"], "POST");
+    assert_eq!(r["met_by"]["failed"], false);
+    // The reset after the answer is diagnosed, on the POST (seen during its attempt) or on
+    // the GET (the connection found reset at checkout).
+    let causes: Vec<&str> = report["diagnoses"]
+        .as_array()
+        .expect("diagnoses[]")
+        .iter()
+        .filter_map(|d| d["cause"].as_str())
+        .collect();
+    assert!(causes.contains(&"unread_request_body"), "{causes:?}\n{report:#}");
+}
