@@ -114,7 +114,11 @@ impl Session {
                 dropped: log.dropped,
             });
             let peer = |conn: u64| fronted.control.peer(conn);
-            for dto in reconcile(&fronted.server, fronted.listen, &log, &peer, files) {
+            for mut dto in reconcile(&fronted.server, fronted.listen, &log, &peer, files) {
+                // A URL may hold a secret, as in the ledger.
+                if let Some(met) = &mut dto.met_by {
+                    met.url = (self.redact)(&met.url);
+                }
                 section.counts.add(dto.outcome);
                 section.injected.push(dto);
             }
