@@ -360,31 +360,29 @@ fn suite_path(arg: Option<&Path>) -> Result<PathBuf, SuitePathError> {
     }
 }
 
-/// `--file GLOB...`: keeps, in each layer, only the scenario files some glob matches.
-/// A glob is expanded from the current folder, as the shell would; one that matches no
-/// scenario file of the suite is a usage error.
+/// `--file GLOB...`: keeps, in each layer, only the scenario files some glob matches (a
+/// matched folder: the files under it). A glob is expanded from the current folder, as
+/// the shell would; one that matches no scenario file of the suite is a usage error.
 fn select_files(patterns: &[String], loaded: &mut LoadedSuite) -> Result<(), UsageError> {
     if patterns.is_empty() {
         return Ok(());
     }
     let canonical =
         |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut wanted = std::collections::BTreeSet::new();
+    let mut wanted: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
         let paths = glob::glob(pattern)
             .map_err(|e| UsageError(format!("invalid --file <{pattern}>: {e}")))?;
-        let matched: Vec<PathBuf> =
-            paths.filter_map(Result::ok).filter(|p| p.is_file()).map(|p| canonical(&p)).collect();
+        let matched: Vec<PathBuf> = paths.filter_map(Result::ok).map(|p| canonical(&p)).collect();
         if matched.is_empty() {
             return Err(UsageError(format!(
                 "--file {pattern}: no file matches (globs are expanded from the current folder)"
             )));
         }
-        let in_suite =
-            loaded.files.iter().flatten().any(|file| matched.contains(&canonical(&file.path)));
-        if !in_suite {
+        let selects = |file: &Path| matched.iter().any(|m| file.starts_with(m));
+        if !loaded.files.iter().flatten().any(|file| selects(&canonical(&file.path))) {
             return Err(UsageError(format!(
-                "--file {pattern}: it matches {} file(s), none of them a scenario file of {}",
+                "--file {pattern}: it matches {} path(s), none of them a scenario file of {}",
                 matched.len(),
                 loaded.path.display()
             )));
@@ -392,7 +390,10 @@ fn select_files(patterns: &[String], loaded: &mut LoadedSuite) -> Result<(), Usa
         wanted.extend(matched);
     }
     for files in &mut loaded.files {
-        files.retain(|file| wanted.contains(&canonical(&file.path)));
+        files.retain(|file| {
+            let path = canonical(&file.path);
+            wanted.iter().any(|m| path.starts_with(m))
+        });
     }
     Ok(())
 }

@@ -947,4 +947,10 @@ fn run_file_runs_only_the_matching_scenario_files_with_the_suites_servers() {
     assert!(out.stderr().contains("a1.hurl: Success"), "{out:?}");
     assert!(!out.stderr().contains("b1.hurl"), "{out:?}");
     assert!(dir.path().join("setup-ran").is_file(), "{out:?}");
+    // A folder selects every scenario file under it.
+    let out = run_suite(dir.path(), &["--file", "s"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    for name in ["a1.hurl: Success", "b1.hurl: Success", "b2.hurl: Success"] {
+        assert!(out.stderr().contains(name), "{name}: {out:?}");
+    }
 }
