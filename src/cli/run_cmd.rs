@@ -288,6 +288,12 @@ fn prepare(
             }
             None => false,
         });
+        if layers.is_empty() {
+            return Err(UsageError(
+                "--file and --layer together select nothing: no layer that --layer names has a file that --file matches"
+                    .to_owned(),
+            ));
+        }
     }
     let output_dir = args.output_dir.clone().unwrap_or_else(|| suite.dir().join(".shakedown"));
     let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);

@@ -947,6 +947,9 @@ fn run_file_runs_only_the_matching_scenario_files_with_the_suites_servers() {
     assert!(out.stderr().contains("a1.hurl: Success"), "{out:?}");
     assert!(!out.stderr().contains("b1.hurl"), "{out:?}");
     assert!(dir.path().join("setup-ran").is_file(), "{out:?}");
+    let out = run_suite(dir.path(), &["--file", "s/b1.hurl", "--layer", "a"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("--file and --layer together select nothing"), "{out:?}");
     // A folder selects every scenario file under it.
     let out = run_suite(dir.path(), &["--file", "s"]);
     assert_eq!(out.code(), 0, "{out:?}");
