@@ -116,6 +116,17 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
     };
     let suite_path = loaded.path.clone();
     let run_dir = settings.run_dir.clone();
+    if let Some(faults) = &settings.faults {
+        let servers: Vec<&str> =
+            faults.plan.servers().iter().map(|s| s.unwrap_or("main")).collect();
+        printer.err(&format!(
+            "faults: {} fault(s) from {}, seed {}; the scenarios reach {} through a fault proxy",
+            faults.plan.plan().faults().len(),
+            faults.source,
+            faults.seed,
+            servers.join(", ")
+        ));
+    }
     let session = Session::new(loaded, settings, redactor, reporter);
     let outcome = runtime.block_on(session.run(signals));
     if let Some(bar) = bar {

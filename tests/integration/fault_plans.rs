@@ -127,6 +127,11 @@ fn a_faults_table_fronts_the_server_and_every_reset_is_one_retried_attempt() {
     assert_eq!(proxy["server"], "main");
     assert_ne!(proxy["listen"], proxy["upstream"]);
     assert_eq!(report["faults"]["seed"], 7);
+    assert!(
+        out.stderr().contains("faults: 1 fault(s) from shakedown.toml [faults], seed 7; the scenarios reach main through a fault proxy"),
+        "{}",
+        out.stderr()
+    );
     let line = format!(
         "faults: {n} injected: {n} absorbed, 0 failed, 0 prevented, 0 never met (seed 7)",
         n = records.len()
@@ -181,6 +186,13 @@ fn check_and_run_reject_a_bad_plan_with_file_line_column_and_a_suggestion() {
     assert_eq!(out.code(), 2, "{out:?}");
     assert!(out.stderr().contains("plan.toml:2:8"), "{}", out.stderr());
     assert!(out.stderr().contains("did you mean `idle_close`?"), "{}", out.stderr());
+
+    // A seed without a plan is a usage error.
+    let out = ShakedownCmd::new(["run", "--fault-seed", "3", "--no-color"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("--fault-seed needs a fault plan"), "{out:?}");
 }
 
 #[test]
