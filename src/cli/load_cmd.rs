@@ -245,9 +245,17 @@ fn describe(plan: &Plan) -> String {
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-        Model::Open { rate, max_vus } => {
+        Model::Open { rate, max_vus, stages } if stages.is_empty() => {
             format!("open model, {rate:.3}/s for {:?} with at most {max_vus} VU(s)", plan.length())
         }
+        Model::Open { rate, max_vus, stages } => format!(
+            "open model, from {rate:.3}/s through stages {} with at most {max_vus} VU(s)",
+            stages
+                .iter()
+                .map(|s| format!("{:?}:{}/s", s.duration, s.target))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
     }
 }
 
@@ -309,6 +317,35 @@ struct Prepared {
     secrets: Vec<String>,
 }
 
+/// The load flags as [`plan::Options`], each parsed (the model is checked by `Options::plan`).
+pub(crate) fn load_options(args: &LoadArgs) -> Result<plan::Options, UsageError> {
+    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
+    let stages = match &args.stages {
+        Some(text) => {
+            let parse = |t: &str| duration_flag(t, DurationUnit::Second, "--stages").ok();
+            Some(plan::parse_stages(text, &parse).map_err(|e| UsageError(e.to_string()))?)
+        }
+        None => None,
+    };
+    let rate = match &args.rate {
+        Some(text) => Some(plan::parse_rate(text).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
+    Ok(plan::Options {
+        vus: args.vus,
+        stages,
+        rate,
+        max_vus: args.max_vus,
+        duration: args.duration.as_deref().map(|t| seconds(t, "--duration")).transpose()?,
+        max_requests: args.max_requests,
+        graceful_stop: args
+            .graceful_stop
+            .as_deref()
+            .map(|t| seconds(t, "--graceful-stop"))
+            .transpose()?,
+    })
+}
+
 /// Resolves the shard flags and the environment.
 pub(crate) fn resolve_shard(args: &ShardArgs) -> Result<Option<(Shard, ShardMode)>, UsageError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -356,66 +393,8 @@ fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
     }
 
     let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
-    let duration = match &args.duration {
-        Some(text) => seconds(text, "--duration")?,
-        None => plan::DEFAULT_DURATION,
-    };
-    if duration.is_zero() {
-        return Err(UsageError("--duration must be more than 0".to_owned()).into());
-    }
-    let graceful_stop = match &args.graceful_stop {
-        Some(text) => seconds(text, "--graceful-stop")?,
-        None => Duration::from_secs(5),
-    };
-    let max_requests = args.max_requests.unwrap_or(plan::DEFAULT_MAX_REQUESTS);
-    if max_requests == 0 {
-        return Err(UsageError("--max-requests must be at least 1".to_owned()).into());
-    }
-    let model = match (&args.rate, args.vus, &args.stages) {
-        (Some(rate), None, None) => {
-            let rate = plan::parse_rate(rate).map_err(|e| UsageError(e.to_string()))?;
-            let max_vus = args.max_vus.unwrap_or(plan::DEFAULT_MAX_VUS);
-            if max_vus == 0 || max_vus > plan::MAX_VUS {
-                return Err(UsageError(format!("--max-vus must be 1..={}", plan::MAX_VUS)).into());
-            }
-            Model::Open { rate, max_vus }
-        }
-        (None, vus, stages) if vus.is_some() || stages.is_some() => {
-            let start_vus = vus.unwrap_or(0);
-            if start_vus > plan::MAX_VUS {
-                return Err(UsageError(format!("--vus must be at most {}", plan::MAX_VUS)).into());
-            }
-            let stages = match stages {
-                Some(text) => {
-                    let parse = |t: &str| duration_flag(t, DurationUnit::Second, "--stages").ok();
-                    plan::parse_stages(text, &parse).map_err(|e| UsageError(e.to_string()))?
-                }
-                None => vec![plan::Stage { duration: Duration::ZERO, target: start_vus }],
-            };
-            if args.max_vus.is_some() {
-                return Err(
-                    UsageError("--max-vus belongs to the open model (--rate)".to_owned()).into()
-                );
-            }
-            Model::Closed { start_vus, stages }
-        }
-        (None, None, None) => {
-            return Err(UsageError(
-                "give a load model: --vus N (closed), --stages 10s:5,20s:20 (closed, ramping) or --rate R/s (open)"
-                    .to_owned(),
-            )
-            .into());
-        }
-        _ => return Err(UsageError(plan::PlanError::ModelConflict.to_string()).into()),
-    };
-    let mut plan = Plan { model, duration, max_requests, graceful_stop };
-    if let Model::Closed { stages, .. } = &plan.model
-        && args.duration.is_none()
-        && stages.iter().any(|s| !s.duration.is_zero())
-    {
-        // Stages say how long the run is; --duration still caps it when given.
-        plan.duration = stages.iter().map(|s| s.duration).sum();
-    }
+    let options = load_options(args)?;
+    let mut plan = options.plan().map_err(|e| UsageError(e.to_string()))?;
     let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
     if let Some(shard) = shard {
         plan = plan.for_shard(shard);
