@@ -277,6 +277,37 @@ impl Plan {
         if staged.is_zero() { self.duration } else { staged.min(self.duration) }
     }
 
+    /// The model as a sentence (also written to the result document).
+    pub fn describe(&self) -> String {
+        match &self.model {
+            Model::Closed { start_vus, stages }
+                if stages.len() == 1 && stages[0].target == *start_vus =>
+            {
+                format!("closed model, {start_vus} VU(s) for {:?}", self.length())
+            }
+            Model::Closed { start_vus, stages } => format!(
+                "closed model, from {start_vus} VU(s) through stages {}",
+                stages
+                    .iter()
+                    .map(|s| format!("{:?}:{}", s.duration, s.target))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Model::Open { rate, max_vus, stages } if stages.is_empty() => format!(
+                "open model, {rate:.3}/s for {:?} with at most {max_vus} VU(s)",
+                self.length()
+            ),
+            Model::Open { rate, max_vus, stages } => format!(
+                "open model, from {rate:.3}/s through stages {} with at most {max_vus} VU(s)",
+                stages
+                    .iter()
+                    .map(|s| format!("{:?}:{}/s", s.duration, s.target))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+    }
+
     /// The VUs wanted `elapsed` into a closed model (linear ramps between stage targets).
     pub fn target_vus(&self, elapsed: Duration) -> u64 {
         let Model::Closed { start_vus, stages } = &self.model else { return 0 };

@@ -847,6 +847,7 @@ mod tests {
                 note: None,
                 command: None,
                 testcases: None,
+                load: None,
             }],
             servers: Vec::new(),
         };

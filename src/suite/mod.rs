@@ -97,9 +97,9 @@ mod template;
 
 pub use diagnostic::{SuiteDiagnostic, render};
 pub use model::{
-    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, PathCheck,
-    Program, Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef, Suite,
-    TransportRetry, Variable, VariableValue,
+    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, LoadDef,
+    PathCheck, Program, Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef,
+    Suite, TransportRetry, Variable, VariableValue,
 };
 pub use resolve::{DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, parse_suite};
 pub use template::{Part, Placeholder, Template, UnresolvedPlaceholder};
