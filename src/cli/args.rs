@@ -220,7 +220,7 @@ pub enum ShardModeArg {
 #[command(next_help_heading = "Load")]
 pub struct LoadArgs {
     /// Files or directories (searched recursively for *.hurl); each iteration runs one whole file.
-    /// Or one suite file (shakedown.toml): its servers are started and stopped, its [load]
+    /// Or one suite file (shakedown.toml): its servers are started and stopped, its `[load]`
     /// table gives the files and options (the command line wins).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
