@@ -514,6 +514,10 @@ fn layer_files(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<(String, [u
 
 /// Why no scenario file ran: the first layer's note that says, or what the layers are.
 fn nothing_ran(layers: &[LayerRecord]) -> String {
+    if layers.iter().any(|l| l.kind == "load") && layers.iter().all(|l| l.kind != "scenarios") {
+        return "the selected layers are load and command layers (the load summaries are above)"
+            .to_owned();
+    }
     if let Some(note) = layers.iter().find_map(|l| l.note.clone()) {
         return note;
     }

@@ -441,6 +441,8 @@ fn a_load_layer_runs_under_run_and_its_thresholds_decide_it() {
     let stderr = run.stderr();
     assert!(stderr.contains("layer latency: threshold p95<1ms: CROSSED"), "{stderr}");
     assert!(stderr.contains("layer capacity: requests: "), "{stderr}");
+    assert!(stderr.contains("the selected layers are load and command layers"), "{stderr}");
+    assert!(stderr.contains("suite shakedown.toml: FAILED"), "a crossed threshold fails: {stderr}");
     assert!(processes_marked(&marker).is_empty(), "the server is stopped");
 
     let run_dir: PathBuf = std::fs::read_dir(dir.path().join("out"))
@@ -483,4 +485,68 @@ fn a_load_layer_runs_under_run_and_its_thresholds_decide_it() {
     let xml = std::fs::read_to_string(&junit).expect("junit");
     assert!(xml.contains("name=\"p95&lt;1ms\""), "{xml}");
     assert!(xml.contains("<failure"), "{xml}");
+}
+
+/// The pause between two polls of a bounded wait (never a synchronisation by itself).
+#[expect(clippy::disallowed_methods, reason = "the pause between polls of a wait with a deadline")]
+fn pause_between_polls() {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+}
+
+#[test]
+fn sigint_stops_a_suite_load_and_its_servers() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/health.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"api\"\nscenarios = [\"s/*.hurl\"]\n\n[load]\nrate = \"20/s\"\nduration = \"60s\"\n",
+            suite_server(&marker)
+        ),
+    );
+    let stderr_path = dir.path().join("stderr.txt");
+    let out = dir.path().join("result.json");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test runs the binary under test in the background"
+    )]
+    let mut child = std::process::Command::new(crate::support::shakedown_bin())
+        .args(["load", "shakedown.toml", "--quiet", "--out"])
+        .arg(&out)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("shakedown starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The header is printed once the servers are ready and the load starts.
+    while !std::fs::read_to_string(&stderr_path).unwrap_or_default().contains("load: open model") {
+        assert!(std::time::Instant::now() < deadline, "the load did not start");
+        assert!(child.try_wait().expect("try_wait").is_none(), "shakedown exited early");
+        pause_between_polls();
+    }
+    assert!(!processes_marked(&marker).is_empty(), "the server runs during the load");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
+        .expect("a valid pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT is sent");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shakedown did not stop on SIGINT");
+        }
+        pause_between_polls();
+    };
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped: {stderr}");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("the result")).expect("json");
+    assert_eq!(doc["interrupted"], true, "{doc}");
 }
