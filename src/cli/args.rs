@@ -41,7 +41,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a loopback fault-injecting proxy in front of a service (see docs/proxy.md).
     Proxy(ProxyArgs),
-    /// Run .hurl files under load: a closed (--vus, --stages) or open (--rate) model, thresholds.
+    /// Run .hurl files (or a suite, its servers started) under load: a closed (--vus, --stages) or
+    /// open (--rate, with --stages ramping) model, thresholds.
     Load(Box<LoadArgs>),
     /// Merge the results of shards (`--shard M/N`) into one, and judge its thresholds.
     Merge(MergeArgs),
@@ -236,12 +237,15 @@ pub enum ShardModeArg {
 #[command(next_help_heading = "Load")]
 pub struct LoadArgs {
     /// Files or directories (searched recursively for *.hurl); each iteration runs one whole file.
+    /// Or one suite file (shakedown.toml): its servers are started and stopped, its `[load]`
+    /// table gives the files and options (the command line wins).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Closed model: this many virtual users loop over the files.
     #[arg(long, value_name = "N")]
     pub vus: Option<u64>,
-    /// Closed model with ramps: DURATION:TARGET,... e.g. 10s:5,20s:20 (from --vus, default 0).
+    /// Ramps: DURATION:TARGET,... e.g. 10s:5,20s:20: of the VUs (closed model, from --vus,
+    /// default 0), or with --rate of the arrival rate (10s:200 ramps to 200/s in 10 s).
     #[arg(long, value_name = "STAGES")]
     pub stages: Option<String>,
     /// Open model: iterations started per second (e.g. 200/s), latency from the intended start.

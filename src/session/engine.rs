@@ -29,6 +29,8 @@ pub struct Session {
     pub(super) suite: Suite,
     pub(super) suite_path: PathBuf,
     pub(super) files: Vec<Vec<ScenarioFile>>,
+    /// What `shakedown load` on the suite iterates.
+    pub(super) load_files: Vec<ScenarioFile>,
     pub(super) settings: SessionSettings,
     pub(super) redact: Redactor,
     /// Secret values, for the servers' log files.
@@ -123,6 +125,7 @@ impl Session {
             suite: loaded.suite,
             suite_path: loaded.path,
             files: loaded.files,
+            load_files: loaded.load_files,
             settings,
             redact,
             secrets,
@@ -257,6 +260,9 @@ impl Session {
                 LayerKind::Command { command, timeout, junit, .. } => {
                     self.command_layer(layer.name(), command, *timeout, junit.as_ref()).await
                 }
+                LayerKind::Scenarios { load: Some(load), .. } => {
+                    self.load_layer(layer.name(), index, load).await
+                }
                 LayerKind::Scenarios { isolation, reset, .. } => {
                     self.scenario_layer(layer.name(), index, *isolation, reset.as_ref()).await
                 }
@@ -306,6 +312,7 @@ impl Session {
                     not_run_files: not_run,
                     note: Some("the run was interrupted during this layer".to_owned()),
                     command: None,
+                    load: None,
                 });
             }
         }
@@ -329,6 +336,7 @@ impl Session {
                     not_run_files: self.paths(index),
                     note: Some(why.to_owned()),
                     command: None,
+                    load: None,
                 });
             }
         }
@@ -527,6 +535,10 @@ fn layer_files(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<(String, [u
 
 /// Why no scenario file ran: the first layer's note that says, or what the layers are.
 fn nothing_ran(layers: &[LayerRecord]) -> String {
+    if layers.iter().any(|l| l.kind == "load") && layers.iter().all(|l| l.kind != "scenarios") {
+        return "the selected layers are load and command layers (the load summaries are above)"
+            .to_owned();
+    }
     if let Some(note) = layers.iter().find_map(|l| l.note.clone()) {
         return note;
     }
@@ -539,6 +551,7 @@ fn nothing_ran(layers: &[LayerRecord]) -> String {
 pub(super) fn kind_name(kind: &LayerKind) -> &'static str {
     match kind {
         LayerKind::Command { .. } => "command",
+        LayerKind::Scenarios { load: Some(_), .. } => "load",
         LayerKind::Scenarios { .. } => "scenarios",
     }
 }
@@ -546,7 +559,7 @@ pub(super) fn kind_name(kind: &LayerKind) -> &'static str {
 /// SIGINT, SIGTERM and SIGHUP, handled from the moment [`SignalWatch::install`]
 /// returns: their default action (death) never happens, and one received before
 /// [`Session::run`] starts is seen by it at once.
-pub struct SignalWatch(Signals);
+pub struct SignalWatch(pub(super) Signals);
 
 type Signals =
     (tokio::signal::unix::Signal, tokio::signal::unix::Signal, tokio::signal::unix::Signal);
@@ -570,7 +583,7 @@ impl std::fmt::Debug for SignalWatch {
 }
 
 /// Counts the signals received; the first one's name is kept for the message.
-async fn listen_for_signals(
+pub(super) async fn listen_for_signals(
     (mut int, mut term, mut hup): Signals,
     tx: watch::Sender<(u32, &'static str)>,
 ) {
