@@ -266,44 +266,23 @@ fn report(tally: &Tally, seed: u64) -> String {
     out
 }
 
-/// SIGINT and SIGTERM, listened to from before the seed line is printed, so a signal
-/// sent once it is seen always stops the hunt gracefully.
-struct Signals {
-    #[cfg(unix)]
-    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-}
+/// SIGINT, SIGTERM and SIGHUP, recorded since the process's first instant (see
+/// `crate::signals`), so a signal sent at any moment stops the hunt gracefully.
+struct Signals(Option<crate::signals::Listener>);
 
 impl Signals {
-    /// Installs the handlers; call inside the runtime's context.
+    /// Starts listening; call inside the runtime's context.
     fn install() -> Signals {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let streams = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-                (Ok(int), Ok(term)) => Some((int, term)),
-                _ => None,
-            };
-            Signals { streams }
-        }
-        #[cfg(not(unix))]
-        Signals {}
+        Signals(crate::signals::Listener::new().ok())
     }
 
     /// Resolves at the first signal.
     async fn recv(&mut self) {
-        #[cfg(unix)]
-        match &mut self.streams {
-            Some((int, term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
+        match &mut self.0 {
+            Some(listener) => {
+                listener.recv().await;
             }
             None => std::future::pending().await,
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::exit_code;
 use crate::report::{html, json, junit};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
+use crate::signals::Listener;
 use crate::suite::{LayerKind, Suite};
 
 use super::Redactor;
@@ -161,8 +162,17 @@ impl Session {
     /// writes the reports and returns the outcome. Must run inside a multi-thread
     /// tokio runtime.
     pub async fn run(self: &Arc<Self>, signals: SignalWatch) -> SuiteOutcome {
-        let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
-        let listener = tokio::spawn(listen_for_signals(signals.0, signals_tx));
+        // Signals recorded before now (from the process's first instant) count at once.
+        let mut listener = signals.0;
+        let mut early = (0_u32, "");
+        while let Some(signal) = listener.try_recv() {
+            if early.0 == 0 {
+                early.1 = signal.name();
+            }
+            early.0 += 1;
+        }
+        let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>(early);
+        let listener = tokio::spawn(listen_for_signals(listener, signals_tx));
         self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
         // What an interrupted checkpoint replacement left behind in an earlier run.
         if let Some(output_dir) = self.settings.run_dir.parent() {
@@ -185,12 +195,15 @@ impl Session {
                 }
             };
             let mut rx = signals_rx.clone();
+            // Biased: a signal recorded before the run began wins before the layers are
+            // polled at all, so no server starts.
             tokio::select! {
-                () = self.run_layers() => Ending::Finished,
+                biased;
                 name = async move {
                     let _ = rx.wait_for(|(n, _)| *n >= 1).await;
                     rx.borrow().1
                 } => Ending::Interrupted(name),
+                () = self.run_layers() => Ending::Finished,
                 () = deadline_passed => Ending::Deadline(deadline.unwrap_or_default()),
             }
         };
@@ -522,23 +535,16 @@ pub(super) fn kind_name(kind: &LayerKind) -> &'static str {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP, handled from the moment [`SignalWatch::install`]
-/// returns: their default action (death) never happens, and one received before
-/// [`Session::run`] starts is seen by it at once.
-pub struct SignalWatch(Signals);
-
-type Signals =
-    (tokio::signal::unix::Signal, tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+/// SIGINT, SIGTERM and SIGHUP, listened to from the moment [`SignalWatch::install`]
+/// returns, and recorded from the process's first instant before that (see
+/// [`crate::signals`]): one received before [`Session::run`] starts, even while the suite
+/// was being parsed, stops the run before any server starts.
+pub struct SignalWatch(Listener);
 
 impl SignalWatch {
-    /// Installs the handlers; must be called inside a tokio runtime's context.
+    /// Starts listening; must be called inside a tokio runtime's context.
     pub fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(SignalWatch((
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::hangup())?,
-        )))
+        Listener::new().map(SignalWatch)
     }
 }
 
@@ -548,17 +554,11 @@ impl std::fmt::Debug for SignalWatch {
     }
 }
 
-/// Counts the signals received; the first one's name is kept for the message.
-async fn listen_for_signals(
-    (mut int, mut term, mut hup): Signals,
-    tx: watch::Sender<(u32, &'static str)>,
-) {
+/// Counts the signals received; the first one's name is
+/// kept for the message.
+async fn listen_for_signals(mut listener: Listener, tx: watch::Sender<(u32, &'static str)>) {
     loop {
-        let name = tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-        };
+        let name = listener.recv().await.name();
         tx.send_modify(|(n, first)| {
             if *n == 0 {
                 *first = name;
