@@ -64,7 +64,7 @@ pub fn main(signals: std::io::Result<()>) -> ExitCode {
         Command::Hunt(args) => {
             let test = &args.test;
             let mut printer = output::Printer::new(test.colors.choice());
-            hunt_cmd::run(args, &mut printer)
+            hunt_cmd::run(args, &command_line, &mut printer)
         }
         Command::Explain(args) => {
             let mut printer = output::Printer::new(None);

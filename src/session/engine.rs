@@ -49,6 +49,10 @@ pub struct Session {
     pub(super) reporter: Arc<StdMutex<Box<dyn Reporter>>>,
     /// The files running now, with their finished entries.
     pub(super) in_flight: Arc<InFlight>,
+    /// Under `shakedown hunt`: no checkpoints, and this run's order of each scenario
+    /// layer's files (by layer index; a layer not in it runs in the suite's order).
+    pub(super) hunting: std::sync::atomic::AtomicBool,
+    pub(super) order: StdMutex<BTreeMap<usize, Vec<usize>>>,
 }
 
 #[derive(Default)]
@@ -129,6 +133,8 @@ impl Session {
             progress: StdMutex::new(Progress::default()),
             reporter: Arc::new(StdMutex::new(reporter)),
             in_flight: Arc::new(InFlight::default()),
+            hunting: std::sync::atomic::AtomicBool::new(false),
+            order: StdMutex::new(BTreeMap::new()),
         })
     }
 
@@ -150,6 +156,16 @@ impl Session {
         self.progress().codes.push(code);
     }
 
+    /// Layer `index`'s scenario files, in this run's order (see `order`).
+    pub(super) fn ordered_files(&self, index: usize) -> Vec<ScenarioFile> {
+        let files = self.files.get(index).cloned().unwrap_or_default();
+        let order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        match order.get(&index) {
+            Some(order) => order.iter().filter_map(|&i| files.get(i).cloned()).collect(),
+            None => files,
+        }
+    }
+
     /// The paths of layer `index`'s scenario files.
     pub(super) fn paths(&self, index: usize) -> Vec<PathBuf> {
         self.files
@@ -162,17 +178,7 @@ impl Session {
     /// writes the reports and returns the outcome. Must run inside a multi-thread
     /// tokio runtime.
     pub async fn run(self: &Arc<Self>, signals: SignalWatch) -> SuiteOutcome {
-        // Signals recorded before now (from the process's first instant) count at once.
-        let mut listener = signals.0;
-        let mut early = (0_u32, "");
-        while let Some(signal) = listener.try_recv() {
-            if early.0 == 0 {
-                early.1 = signal.name();
-            }
-            early.0 += 1;
-        }
-        let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>(early);
-        let listener = tokio::spawn(listen_for_signals(listener, signals_tx));
+        let (signals_rx, listener) = signals.start();
         self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
         // What an interrupted checkpoint replacement left behind in an earlier run.
         if let Some(output_dir) = self.settings.run_dir.parent() {
@@ -231,7 +237,7 @@ impl Session {
     }
 
     /// Runs the selected layers in order; servers start on first need.
-    async fn run_layers(self: &Arc<Self>) {
+    pub(super) async fn run_layers(self: &Arc<Self>) {
         let selected = self.settings.layers.clone();
         let mut failed = false;
         for (position, &index) in selected.iter().enumerate() {
@@ -382,6 +388,10 @@ impl Session {
     /// `"outcome": "interrupted"`, `"checkpoint": true`, which is the truth if the run
     /// never gets to write its final report (a SIGKILL).
     pub(super) fn checkpoint(&self) {
+        if self.hunting.load(std::sync::atomic::Ordering::SeqCst) {
+            // A hunt repeats the suite and prints its tally: no report, no checkpoint.
+            return;
+        }
         let bytes = self.report_json(true, "interrupted", true);
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
         let progress = self.progress();
@@ -545,6 +555,23 @@ impl SignalWatch {
     /// Starts listening; must be called inside a tokio runtime's context.
     pub fn install() -> std::io::Result<Self> {
         Listener::new().map(SignalWatch)
+    }
+
+    /// Counts the signals from now on (those recorded before at once) into a watch of
+    /// `(count, first name)`, on a task of the runtime.
+    pub(super) fn start(
+        self,
+    ) -> (watch::Receiver<(u32, &'static str)>, tokio::task::JoinHandle<()>) {
+        let mut listener = self.0;
+        let mut early = (0_u32, "");
+        while let Some(signal) = listener.try_recv() {
+            if early.0 == 0 {
+                early.1 = signal.name();
+            }
+            early.0 += 1;
+        }
+        let (tx, rx) = watch::channel::<(u32, &'static str)>(early);
+        (rx, tokio::spawn(listen_for_signals(listener, tx)))
     }
 }
 
