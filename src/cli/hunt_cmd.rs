@@ -23,18 +23,18 @@ use crate::cli::output::{Printer, UsageError, redact};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
 use crate::cli::test_cmd::{self, duration_flag};
-use crate::server::{self, SupervisorCommand};
-use crate::session::{
-    Event, HuntEnding, Repeat, Reporter, RunDone, Session, SignalWatch, Stamped, file_exit_code,
-    load_suite,
-};
-use std::sync::Arc;
 use crate::exit_code;
 use crate::hunt::{Rng, Tally, shuffled_order};
 use crate::retry::Budget;
 use crate::runner::execute;
 use crate::scenario::ast::DurationUnit;
+use crate::server::{self, SupervisorCommand};
+use crate::session::{
+    Event, HuntEnding, Repeat, Reporter, RunDone, Session, SignalWatch, Stamped, file_exit_code,
+    load_suite,
+};
 use crate::transport::client::{Client, ClientSettings};
+use std::sync::Arc;
 
 /// Runs without `--runs`.
 const DEFAULT_RUNS: u64 = 20;
@@ -319,7 +319,9 @@ fn suite_hunt(
             let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
             return usage(
                 printer,
-                &format!("a suite hunt takes the flags of `shakedown run` (and hunt's own): {first}"),
+                &format!(
+                    "a suite hunt takes the flags of `shakedown run` (and hunt's own): {first}"
+                ),
             );
         }
     };
@@ -379,12 +381,8 @@ fn suite_hunt(
         let secrets = secrets.clone();
         Arc::new(move |text: &str| redact(text, &secrets))
     };
-    let files: usize = settings
-        .layers
-        .iter()
-        .filter_map(|&i| loaded.files.get(i))
-        .map(Vec::len)
-        .sum();
+    let files: usize =
+        settings.layers.iter().filter_map(|&i| loaded.files.get(i)).map(Vec::len).sum();
     let seed = args.hunt_seed.unwrap_or_else(rand::random);
     let shuffle = !args.no_shuffle;
     let flaky_result = settings.flaky_result;
@@ -494,7 +492,9 @@ fn report(tally: &Tally, seed: u64, what: &str) -> String {
     match &tally.first_failure {
         Some(first) => {
             out.push_str(&first_failure_line(first.run, &first.label, seed));
-            out.push_str(&format!("\nreplay: shakedown hunt --seed {seed} (same {what} and flags)"));
+            out.push_str(&format!(
+                "\nreplay: shakedown hunt --seed {seed} (same {what} and flags)"
+            ));
         }
         None => out.push_str(&format!("no failure in {} run(s) (seed {seed})", tally.runs)),
     }
