@@ -223,10 +223,13 @@ async fn hunt(
                     return Stop::Finished;
                 }
             };
+            // Biased: a signal (even one recorded before the hunt began) wins before the
+            // file sends anything.
             let file_run = tokio::select! {
-                run = execute::run_file(path, source.clone(), settings, &mut client, &budget) => run,
+                biased;
                 () = signals.recv() => return Stop::Interrupted,
                 () = tokio::time::sleep_until(deadline) => return Stop::Duration,
+                run = execute::run_file(path, source.clone(), settings, &mut client, &budget) => run,
             };
             secrets.extend(file_run.secrets.iter().cloned());
             let was_first = tally.first_failure.is_none();

@@ -372,3 +372,66 @@ fn sigint_stops_a_suite_hunt_prints_what_was_gathered_and_leaves_no_orphan() {
     let left = crate::support::processes_marked(&mark);
     assert!(left.is_empty(), "orphans {left:?}: {seen}{rest}");
 }
+
+/// A signal in the first instant (the `signals-installed` pause point: `main` has installed
+/// its handlers and done nothing else) is honoured once the hunt begins: nothing is sent, no
+/// server starts, exit 130 with an empty tally.
+#[test]
+fn a_signal_in_the_first_instant_stops_a_hunt_before_anything_starts() {
+    use std::process::{Command, Stdio};
+
+    let fixture = Fixture::start(&["--reset-percent", "0", "--seed", "1"]);
+    let dir = temp_dir();
+    let file = flaky_file(dir.path(), "early");
+    let mark = marker("early");
+    flaky_suite(dir.path(), 0, &mark, &[("early", &flaky_text("early"))]);
+    let base_url = format!("base_url={}", fixture.base_url);
+    let cases: [(&[&str], rustix::process::Signal); 2] = [
+        (&["hunt", "--variable", &base_url, "--runs", "3"], rustix::process::Signal::TERM),
+        (&["hunt", "shakedown.toml", "--runs", "3"], rustix::process::Signal::HUP),
+    ];
+    for (index, (args, signal)) in cases.into_iter().enumerate() {
+        let paused = dir.path().join(format!("paused-{index}"));
+        #[expect(clippy::disallowed_methods, reason = "the test signals the hunt it starts")]
+        let mut command = Command::new(crate::support::shakedown_bin());
+        command.args(args).current_dir(dir.path());
+        if index == 0 {
+            command.arg(&file);
+        }
+        let child = command
+            .env("SHAKEDOWN_TEST_PAUSE", format!("signals-installed:{}", paused.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shakedown starts");
+        wait_for_file(&paused);
+        let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
+            .expect("a valid pid");
+        rustix::process::kill_process(pid, signal).expect("the signal is sent");
+        let out = child.wait_with_output().expect("the hunt ends");
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {stderr}{stdout}");
+        assert!(stdout.contains("no failure in 0 run(s)"), "{args:?}: {stdout}");
+        assert!(!stderr.contains("ready at"), "a server started: {stderr}");
+    }
+    assert_eq!(stat(&fixture, "flaky_requests"), 0, "the file hunt sent a request");
+    assert!(crate::support::processes_marked(&mark).is_empty(), "a server was left");
+}
+
+/// Polls (bounded: 30 s) until `path` exists: the pause point's marker.
+fn wait_for_file(path: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut pause = std::time::Duration::from_millis(2);
+    while !path.is_file() {
+        assert!(std::time::Instant::now() < deadline, "{} never appeared", path.display());
+        pause_between_polls(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    }
+}
+
+#[expect(clippy::disallowed_methods, reason = "the pause between polls of a wait with a deadline")]
+fn pause_between_polls(pause: std::time::Duration) {
+    std::thread::sleep(pause);
+}
