@@ -524,3 +524,26 @@ impl Signals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_command_line;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_suite_hunt_command_line_becomes_run_s_without_hunt_s_own_flags() {
+        let line = words(
+            "shakedown hunt s.toml --runs 5 --seed=7 --until-fail --jobs 2 --duration 1m \
+             --no-shuffle --shuffle --variable a=--runs -- --seed",
+        );
+        assert_eq!(
+            run_command_line(&line),
+            words("shakedown run s.toml --jobs 2 --variable a=--runs -- --seed")
+        );
+        assert_eq!(run_command_line(&words("shakedown hunt")), words("shakedown run"));
+        assert_eq!(run_command_line(&[]), vec![String::new(), "run".to_owned()]);
+    }
+}
