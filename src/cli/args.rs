@@ -35,7 +35,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
-    /// Repeat .hurl files in a seeded shuffled order; per entry: failure rate (95% Wilson interval), causes.
+    /// Repeat .hurl files or a suite in a seeded shuffled order; per entry: failure rate (95% Wilson interval), causes.
     Hunt(Box<HuntArgs>),
     /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
     Explain(ExplainArgs),
@@ -56,7 +56,8 @@ pub enum Command {
 }
 
 /// `shakedown hunt [FILES|DIR]... [--runs N | --until-fail] [--duration D] [--seed S]`:
-/// `test`'s flags plus how long to hunt.
+/// `test`'s flags plus how long to hunt; or `shakedown hunt SUITE.toml ...` with the flags
+/// `run` shares with `test` (see `cli::hunt_cmd`).
 #[derive(Debug, Args)]
 pub struct HuntArgs {
     /// How many runs of all the files (default 20; at most 100000).
@@ -77,7 +78,7 @@ pub struct HuntArgs {
     /// Accepted for clarity: shuffling is the default.
     #[arg(long, conflicts_with = "no_shuffle")]
     pub shuffle: bool,
-    /// The files and every flag of `shakedown test`.
+    /// The files (or one suite file, `shakedown.toml`) and every flag of `shakedown test`.
     #[command(flatten)]
     pub test: TestArgs,
 }

@@ -505,23 +505,15 @@ async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings)
     }
 }
 
-#[cfg(unix)]
+/// SIGINT, SIGTERM or SIGHUP, recorded since the process's first instant (see
+/// `crate::signals`).
 async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+    match crate::signals::Listener::new() {
+        Ok(mut listener) => {
+            listener.recv().await;
+        }
+        Err(_) => std::future::pending().await,
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 struct View<'a> {

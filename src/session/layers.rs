@@ -241,7 +241,7 @@ impl Session {
         reset: Option<&CommandSpec>,
     ) -> LayerRecord {
         let clock = Instant::now();
-        let files = self.files.get(index).cloned().unwrap_or_default();
+        let files = self.ordered_files(index);
         let mut record = LayerRecord::starting(name, "scenarios");
         let shared = if isolation == Isolation::Shared {
             match self.ensure_main().await {
