@@ -617,7 +617,10 @@ impl std::fmt::Debug for SignalWatch {
 
 /// Counts the signals received; the first one's name is
 /// kept for the message.
-pub(super) async fn listen_for_signals(mut listener: Listener, tx: watch::Sender<(u32, &'static str)>) {
+pub(super) async fn listen_for_signals(
+    mut listener: Listener,
+    tx: watch::Sender<(u32, &'static str)>,
+) {
     loop {
         let name = listener.recv().await.name();
         tx.send_modify(|(n, first)| {
