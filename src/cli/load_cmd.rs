@@ -315,8 +315,7 @@ fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, U
             "`shakedown load` on a suite does not apply its [faults] plan yet: put the load in a \
              load layer under `shakedown run`, or front the server with `shakedown proxy --plan`"
                 .to_owned(),
-        )
-        .into());
+        ));
     }
     let run = suite.run();
     let mut base = run_settings(args, Variables::default())?;
