@@ -161,10 +161,11 @@ impl Pool {
         key: &PoolKey,
     ) -> (Option<PooledConnection>, Vec<DiscardedConnection>) {
         let mut discarded = Vec::new();
-        let origin = key.origin();
         let Some(list) = self.idle.get_mut(key) else {
             return (None, discarded);
         };
+        // Most origins never teach a limit: no origin string to build for them.
+        let learned = if self.learned.is_empty() { None } else { self.learned.get(&key.origin()) };
         let mut found = None;
         let mut learned_close = None;
         while let Some(conn) = list.pop() {
@@ -172,7 +173,7 @@ impl Pool {
             let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
             let idle = now.saturating_duration_since(idle_since);
             let seen = conn.io.idle();
-            let limit = match self.learned.get(&origin) {
+            let limit = match learned {
                 Some((learned, _)) => conn.idle_limit.min(*learned),
                 None => conn.idle_limit,
             };
@@ -209,7 +210,7 @@ impl Pool {
             }
         }
         if let Some(t) = learned_close {
-            self.learn_idle_close(&origin, t);
+            self.learn_idle_close(&key.origin(), t);
         }
         (found, discarded)
     }
