@@ -12,6 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
+use crate::cli::edge;
+pub(crate) use crate::cli::edge::{duration_flag, split_definition};
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
 use crate::cli::terminal::Terminal;
@@ -20,7 +22,7 @@ use crate::report::{html, human, hurl_json, json, junit, tap};
 use crate::retry::{Budget, RetryPolicy};
 use crate::runner::cookies::CookieStore;
 use crate::runner::execute::{self, FileRun, RunSettings};
-use crate::runner::options::{Netrc, parse_duration};
+use crate::runner::options::Netrc;
 use crate::runner::outcome::{FileError, FileOutcome, Outcome};
 use crate::runner::variables::Variables;
 use crate::scenario::InvalidUtf8;
@@ -63,10 +65,17 @@ fn stdin_bytes() -> std::io::Result<Vec<u8>> {
 
 /// Runs `shakedown test`.
 pub fn run(args: &TestArgs, command_line: &[String], printer: &mut Printer) -> u8 {
-    if args.http3 {
-        // Hurl reports an HTTP version its libcurl lacks as a runtime error (exit 3).
-        printer.error("error: HTTP/3 is not supported by shakedown (`--http3`)");
-        return exit_code::RUNTIME;
+    // Hurl reports an HTTP version its libcurl lacks as a runtime error (exit 3).
+    for name in args.unsupported_flags() {
+        if let Some(feature) = crate::settings::unsupported::flag(name)
+            && feature.flag == crate::settings::unsupported::FlagRule::Runtime
+        {
+            printer.error(&format!(
+                "error: `--{name}` is not supported by shakedown: {}",
+                feature.explanation()
+            ));
+            return exit_code::RUNTIME;
+        }
     }
     match prepare(args) {
         Ok(prepared) => execute(args, prepared, command_line, printer),
@@ -87,9 +96,7 @@ pub(crate) struct Prepared {
 }
 
 pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
-    if let Some((flag, why)) = args.unsupported_flags().into_iter().next() {
-        return Err(UsageError(format!("`{flag}` is not supported by shakedown: {why}")));
-    }
+    edge::unsupported_flag(args.unsupported_flags())?;
     let mut files = crate::cli::files::collect(&args.files, &args.glob)?;
     if files.is_empty() && args.files.is_empty() && args.glob.is_empty() {
         // Hurl reads one file from standard input when none is named.
@@ -221,8 +228,8 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         _ => IpVersion::Any,
     };
     defaults.user.clone_from(&args.user);
-    defaults.resolve.clone_from(&args.resolve);
-    defaults.connect_to.clone_from(&args.connect_to);
+    defaults.resolve = edge::resolve_flags(&args.resolve)?;
+    defaults.connect_to = edge::connect_to_flags(&args.connect_to)?;
     defaults.verbose = args.verbose || args.very_verbose;
     defaults.very_verbose = args.very_verbose;
     defaults.path_as_is = args.path_as_is;
@@ -239,12 +246,7 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     settings.ignore_asserts = args.ignore_asserts;
     settings.from_entry = args.from_entry;
     settings.to_entry = args.to_entry;
-    settings.extra_headers.clone_from(&args.header);
-    for header in &settings.extra_headers {
-        if !header.contains(':') {
-            return Err(UsageError(format!("invalid --header <{header}>: expected `Name: value`")));
-        }
-    }
+    settings.extra_headers = edge::header_flags(&args.header)?;
     settings.user_agent.clone_from(&args.user_agent);
     settings.no_keepalive = args.transport.no_keepalive;
     settings.no_cookie_store = args.no_cookie_store;
@@ -276,29 +278,17 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
             .collect();
     }
 
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        let Some((format, path)) = spec.split_once('=') else {
-            return Err(UsageError(format!(
-                "invalid --report <{spec}>: expected FORMAT=PATH (junit, json or html)"
-            )));
-        };
-        match format {
-            "junit" => reports.push(ReportTarget::Junit(PathBuf::from(path))),
-            "json" => reports.push(ReportTarget::Json(PathBuf::from(path))),
-            "html" => reports.push(ReportTarget::Html(PathBuf::from(path))),
-            "tap" => {
-                return Err(UsageError(format!(
-                    "the {format} report is not supported yet: use junit or json"
-                )));
-            }
-            other => {
-                return Err(UsageError(format!(
-                    "unknown report format `{other}`: expected junit, json or html"
-                )));
-            }
-        }
-    }
+    use crate::settings::ReportFormat;
+    let writes = [ReportFormat::Junit, ReportFormat::Json, ReportFormat::Html, ReportFormat::Tap];
+    let mut reports: Vec<ReportTarget> = edge::report_flags(&args.reports, "test", &writes)?
+        .into_iter()
+        .map(|spec| match spec.format {
+            ReportFormat::Junit => ReportTarget::Junit(spec.path),
+            ReportFormat::Json => ReportTarget::Json(spec.path),
+            ReportFormat::Html => ReportTarget::Html(spec.path),
+            ReportFormat::Tap => ReportTarget::Tap(spec.path),
+        })
+        .collect();
     if let Some(path) = &args.report_junit {
         reports.push(ReportTarget::Junit(path.clone()));
     }
@@ -345,30 +335,6 @@ fn typed_variable(text: &str) -> crate::runner::value::Value {
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) => crate::runner::value::Value::String(inner.to_owned()),
         None => execute::typed_variable(text),
-    }
-}
-
-pub(crate) fn duration_flag(
-    text: &str,
-    unit: DurationUnit,
-    flag: &str,
-) -> Result<std::time::Duration, UsageError> {
-    parse_duration(text, unit).ok_or_else(|| {
-        UsageError(format!(
-            "invalid {flag} <{text}>: expected a number with an optional unit (ms, s, m, h)"
-        ))
-    })
-}
-
-pub(crate) fn split_definition(
-    definition: &str,
-    flag: &str,
-) -> Result<(String, String), UsageError> {
-    match definition.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_owned(), value.to_owned()))
-        }
-        _ => Err(UsageError(format!("invalid {flag} <{definition}>: expected NAME=VALUE"))),
     }
 }
 
@@ -717,15 +683,5 @@ mod tests {
         let missing = [dir.path().join("missing.hurl")];
         let sources = Sources::of(&missing);
         assert!(matches!(sources.get(0, &missing[0]), Some(Loaded::Unreadable(_))));
-    }
-
-    #[test]
-    fn definitions_need_a_name() {
-        assert_eq!(
-            split_definition("a=1=2", "--variable").ok(),
-            Some(("a".to_owned(), "1=2".to_owned()))
-        );
-        assert!(split_definition("=1", "--variable").is_err());
-        assert!(split_definition("novalue", "--variable").is_err());
     }
 }

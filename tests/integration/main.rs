@@ -45,5 +45,7 @@ mod golden;
 mod tls;
 // Issue 13's seeded torture suite: signals at every moment, crashes, stalls; no orphans.
 mod torture;
+// Issue 7: settings parsed once at the edge; one duration grammar; check accepts what run runs.
+mod settings;
 // Repository rules as tests.
 mod tidy;
