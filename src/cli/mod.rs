@@ -5,6 +5,7 @@
 
 mod args;
 mod check_cmd;
+mod definitions;
 mod edge;
 mod explain_cmd;
 mod files;
@@ -17,6 +18,8 @@ mod proxy_cmd;
 mod run_cmd;
 mod terminal;
 mod test_cmd;
+mod test_reports;
+mod test_settings;
 
 use std::process::ExitCode;
 

@@ -26,10 +26,14 @@
 //!   checkpointed atomically after every scenario file and every layer; an interrupted
 //!   run leaves `"partial": true, "outcome": "interrupted"`.
 //!
+//! - `shakedown test` runs a plain list of files ([`Batch`]) on the same worker pool and
+//!   event stream, without servers or layers.
+//!
 //! **Architecture invariant:** the engine never prints and never picks an exit code
 //! for the process; it emits [`Event`]s to a [`Reporter`] and returns a
 //! [`SuiteOutcome`]. `cli` renders both. It never imports `cli`.
 
+mod batch;
 mod engine;
 mod event;
 mod files;
@@ -44,6 +48,7 @@ mod settings;
 
 use std::sync::Arc;
 
+pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter, emit};
 pub use engine::{Session, SignalWatch, SuiteOutcome};
 pub use event::{Ending, Event, Reporter, Stamped};
 pub use files::write_atomically;
