@@ -2,7 +2,7 @@
 //!
 //! Parses the flags into validated settings once (`test_settings`), runs the files on
 //! the worker pool through `session::Batch` with the terminal reporter on its event
-//! stream, then writes the outputs and reports (`test_reports`), prints the summary
+//! stream (under the live status line of `cli::live` on a terminal), then writes the outputs and reports (`test_reports`), prints the summary
 //! and returns the exit code.
 
 use std::sync::{Arc, Mutex};
@@ -63,9 +63,20 @@ fn execute(
         Arc::new(str::to_owned),
     )
     .with_long_errors(args.error_format == Some(ErrorFormat::Long));
-    let reporter: Arc<Mutex<Box<dyn Reporter>>> = Arc::new(Mutex::new(Box::new(terminal)));
+    // On a terminal, a live status line over the plain lines; piped, the plain lines alone.
+    let bar = super::live::wanted().then(super::live::Live::bar);
+    let reporter: Box<dyn Reporter> = match &bar {
+        Some(bar) => {
+            Box::new(super::live::Live::new(terminal, bar.clone()).with_files(files.len()))
+        }
+        None => Box::new(terminal),
+    };
+    let reporter = Arc::new(Mutex::new(reporter));
     let batch = Batch { files, settings: settings.clone(), jobs, fail_fast: args.fail_fast };
     let outcome = batch.run(&budget, &reporter);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     for error in &outcome.errors {
         printer.error(&format!("error: {error}"));
     }

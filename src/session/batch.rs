@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crate::runner::execute::FileObserver;
+use crate::runner::outcome::EntryOutcome;
 use std::time::SystemTime;
 
 use crate::retry::Budget;
@@ -17,7 +20,7 @@ use crate::scenario::InvalidUtf8;
 use crate::scenario::ast::HurlFile;
 use crate::transport::client::{Client, ClientSettings};
 
-use super::event::{Event, Reporter, Stamped};
+use super::event::{Event, Reporter, emit, emit_entry};
 use super::pool::{self, PoolError, Queue, Worker};
 
 /// The file name that stands for standard input (Hurl reads it when no file is named).
@@ -25,12 +28,6 @@ pub const STDIN_PATH: &str = "-";
 
 /// A reporter shared by the workers and the consumer of the pool.
 pub type SharedReporter = Arc<Mutex<Box<dyn Reporter>>>;
-
-/// Delivers one event to a shared reporter, stamped now.
-pub fn emit(reporter: &Mutex<Box<dyn Reporter>>, event: Event<'_>) {
-    let stamped = Stamped { at: SystemTime::now(), event };
-    reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
-}
 
 /// The files of one `test` run and how to run them, validated.
 #[derive(Debug)]
@@ -57,7 +54,16 @@ pub struct BatchOutcome {
 impl Batch {
     /// Runs the files; blocks until every worker ended.
     pub fn run(self, budget: &Arc<Budget>, reporter: &SharedReporter) -> BatchOutcome {
-        let Batch { files, settings, jobs, fail_fast } = self;
+        let Batch { files, mut settings, jobs, fail_fast } = self;
+        // Progress events only for a reporter that reads them: otherwise nothing is emitted
+        // while files run, and the runner's hot path is the same as without a reporter.
+        let follows = reporter.lock().unwrap_or_else(PoisonError::into_inner).follows_entries();
+        let progress = follows.then(|| reporter.clone());
+        if let Some(reporter) = &progress {
+            let mut observed = RunSettings::clone(&settings);
+            observed.observer = Some(Arc::new(Progress { reporter: reporter.clone() }));
+            settings = Arc::new(observed);
+        }
         let files = Arc::new(files);
         let queue = Arc::new(Queue::new(files.len()));
         let workers = jobs.min(files.len()).max(1);
@@ -71,6 +77,7 @@ impl Batch {
                 sources: sources.clone(),
                 queue: queue.clone(),
                 fail_fast,
+                progress: progress.clone(),
             }
         };
         // A worker whose runtime cannot start reports the file it took as not run.
@@ -172,6 +179,24 @@ struct FileWorker {
     sources: Arc<Sources>,
     queue: Arc<Queue>,
     fail_fast: bool,
+    /// The reporter, when it follows files' progress.
+    progress: Option<SharedReporter>,
+}
+
+/// Sends a running file's entries to a reporter that follows them.
+struct Progress {
+    reporter: SharedReporter,
+}
+
+impl FileObserver for Progress {
+    fn entry_started(&self, path: &Path, index: usize, line: usize, method: &str, url: &str) {
+        let event = Event::EntryStarted { layer: None, path, index, line, method, url };
+        emit(&self.reporter, event);
+    }
+
+    fn entry_finished(&self, path: &Path, outcome: &EntryOutcome) {
+        emit_entry(&self.reporter, None, path, outcome);
+    }
 }
 
 impl Worker for FileWorker {
@@ -179,6 +204,9 @@ impl Worker for FileWorker {
 
     async fn run(&mut self, index: usize) -> Option<FileRun> {
         let path = self.files.get(index)?;
+        if let Some(reporter) = &self.progress {
+            emit(reporter, Event::FileStarted { layer: None, path });
+        }
         let (settings, budget) = (&self.settings, &self.budget);
         let run = match (self.sources.get(index, path)?, Client::new(ClientSettings::default())) {
             (Loaded::Unreadable(message), _) => unreadable(path, message.clone()),
@@ -230,6 +258,71 @@ fn unreadable(path: &Path, message: String) -> FileRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Stamped;
+
+    /// Records the names of the events it gets.
+    struct Names {
+        names: Arc<Mutex<Vec<String>>>,
+        follows: bool,
+    }
+
+    impl Reporter for Names {
+        fn report(&mut self, event: &Stamped<'_>) {
+            let debug = format!("{:?}", event.event);
+            let name = debug.split([' ', '(', '{']).next().unwrap_or_default().to_owned();
+            self.names.lock().unwrap().push(name);
+        }
+
+        fn follows_entries(&self) -> bool {
+            self.follows
+        }
+    }
+
+    /// A loopback server that answers `count` requests with `200 OK`, one connection each.
+    fn answer(count: usize) -> u16 {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for _ in 0..count {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        port
+    }
+
+    fn events(follows: bool) -> Vec<String> {
+        let port = answer(1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.hurl");
+        std::fs::write(&path, format!("GET http://127.0.0.1:{port}/\nHTTP 200\n")).unwrap();
+        let names = Arc::new(Mutex::new(Vec::new()));
+        let reporter: SharedReporter =
+            Arc::new(Mutex::new(Box::new(Names { names: names.clone(), follows })));
+        let batch = Batch {
+            files: vec![path],
+            settings: Arc::new(RunSettings::default()),
+            jobs: 1,
+            fail_fast: false,
+        };
+        let outcome = batch.run(&Arc::new(Budget::default()), &reporter);
+        assert!(outcome.runs[0].outcome.outcome.is_pass(), "{:?}", outcome.runs[0].outcome);
+        names.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn a_reporter_that_follows_entries_gets_them_and_one_that_does_not_gets_files_only() {
+        assert_eq!(
+            events(true),
+            ["FileStarted", "EntryStarted", "EntryFinished", "Attempt", "FileFinished"]
+        );
+        assert_eq!(events(false), ["FileFinished"]);
+    }
 
     #[test]
     fn a_repeated_file_is_read_and_parsed_once() {

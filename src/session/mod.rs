@@ -48,9 +48,9 @@ mod settings;
 
 use std::sync::Arc;
 
-pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter, emit};
+pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter};
 pub use engine::{Session, SignalWatch, SuiteOutcome};
-pub use event::{Ending, Event, Reporter, Stamped};
+pub use event::{Ending, Event, Reporter, Stamped, emit, emit_entry};
 pub use files::write_atomically;
 pub use load::{LoadError, LoadedSuite, ScenarioFile, ScenarioProblem, load_suite};
 pub use report::{CommandRecord, LayerRecord, ServerRecord, Testcase};
