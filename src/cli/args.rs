@@ -171,9 +171,15 @@ pub struct RunArgs {
     /// Define a variable: name=value (repeatable); overrides the suite's.
     #[arg(long = "variable", value_name = "NAME=VALUE")]
     pub variables: Vec<String>,
+    /// Define variables from a file of name=value lines (repeatable).
+    #[arg(long = "variables-file", value_name = "FILE")]
+    pub variables_files: Vec<PathBuf>,
     /// Define a secret variable, redacted from all output: name=value (repeatable).
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secrets: Vec<String>,
+    /// Define secrets from a file of name=value lines (repeatable).
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_files: Vec<PathBuf>,
     /// Also write a report: junit=PATH, json=PATH or html=PATH (repeatable). The run folder always
     /// gets report.json.
     #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
@@ -286,9 +292,15 @@ pub struct LoadArgs {
     /// Define a variable: name=value (repeatable).
     #[arg(long = "variable", value_name = "NAME=VALUE")]
     pub variables: Vec<String>,
+    /// Define variables from a file of name=value lines (repeatable).
+    #[arg(long = "variables-file", value_name = "FILE")]
+    pub variables_files: Vec<PathBuf>,
     /// Define a secret variable, redacted from all output: name=value (repeatable).
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secrets: Vec<String>,
+    /// Define secrets from a file of name=value lines (repeatable).
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_files: Vec<PathBuf>,
     /// Connect timeout (default 10 s; a bare number is seconds).
     #[arg(long, value_name = "DURATION", help_heading = "HTTP")]
     pub connect_timeout: Option<String>,
@@ -327,12 +339,26 @@ pub struct MergeArgs {
     pub colors: ColorArgs,
 }
 
-/// `shakedown check FILE...` or `shakedown check SUITE.toml`.
+/// `shakedown check FILE...`, `shakedown check [SUITE]` or `shakedown check PLAN.toml`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml).
-    #[arg(required = true)]
+    /// Files or directories (searched recursively for *.hurl), or one suite file (*.toml;
+    /// default: `shakedown.toml` in the current folder or the nearest parent that has one),
+    /// or one fault plan file (docs/proxy.md).
     pub files: Vec<PathBuf>,
+    /// A variable `run` would be given: name=value (repeatable); no undefined-variable
+    /// warning for it.
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// Variables from a file of name=value lines (repeatable), as `run` takes them.
+    #[arg(long = "variables-file", value_name = "FILE")]
+    pub variables_files: Vec<PathBuf>,
+    /// A secret `run` would be given: name=value (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Secrets from a file of name=value lines (repeatable), as `run` takes them.
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_files: Vec<PathBuf>,
     /// `--color[=WHEN]`, `--no-color`.
     #[command(flatten)]
     pub colors: ColorArgs,
@@ -755,7 +781,6 @@ mod tests {
             &["shakedown"],
             &["shakedown", "test", "--jobs", "x"],
             &["shakedown", "test", "--transport-retry", "always"],
-            &["shakedown", "check"],
             &["shakedown", "test", "--no-such-flag"],
         ];
         for line in invalid {

@@ -1,15 +1,20 @@
 //! `shakedown check`: parse files and list their entries, sending nothing; given one
-//! suite file (`*.toml`), validate it and every scenario file it names instead, list
-//! what would run, and print the findings of `check_suite` (commands not on `PATH`,
-//! servers not told their port, undefined `{{variables}}`).
+//! suite file (`*.toml`, or none: `shakedown.toml` found as `run` finds it), validate it
+//! and every scenario file it names instead, list what would run, and print the findings
+//! of `check_suite` (commands not on `PATH`, servers not told their port, undefined
+//! `{{variables}}`, knowing the `--variable`s and `--secret`s `run` would be given); given
+//! one fault plan file (a `.toml` with `[[fault]]` tables), validate it as `run --faults`
+//! and `proxy --plan` would.
 //! Unsupported `[Options]` and literal option values the runner would refuse are
 //! errors here too (`settings::unsupported::check_options`): what `check` accepts,
 //! `test` and `run` run.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::check_suite::{self, Severity};
+use crate::cli::definitions::{self, DefinitionFlags};
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::Printer;
 use crate::cli::terminal::print_load_error;
@@ -21,10 +26,30 @@ use crate::suite::{CommandSpec, Isolation, LayerKind, Program, ServerTarget};
 
 /// Runs `shakedown check`.
 pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
-    if let [suite] = args.files.as_slice()
-        && suite.extension().is_some_and(|e| e == "toml")
-    {
-        return check_suite(suite, printer);
+    let toml = match args.files.as_slice() {
+        [] => match super::run_cmd::suite_path(None, "check", printer) {
+            Ok(path) => Some(path),
+            Err(code) => return code,
+        },
+        [one] if one.extension().is_some_and(|e| e == "toml") => Some(one.clone()),
+        _ => None,
+    };
+    if let Some(path) = toml {
+        if let Ok(source) = std::fs::read_to_string(&path)
+            && is_fault_plan(&source)
+        {
+            return check_plan(&path, &source, printer);
+        }
+        let given = match definitions::read(&DefinitionFlags::of_check(args)) {
+            Ok(given) => given,
+            Err(error) => {
+                printer.error(&format!("error: {error}"));
+                return exit_code::USAGE;
+            }
+        };
+        let names = given.variables.into_iter().map(|(name, _)| name);
+        let names = names.chain(given.secrets.into_iter().map(|(name, _)| name)).collect();
+        return check_suite(&path, &names, printer);
     }
     let files = match crate::cli::files::collect(&args.files, &[]) {
         Ok(files) => files,
@@ -89,7 +114,7 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
 
 /// `shakedown check SUITE.toml`: validates the suite and its scenario files and lists
 /// what would run.
-fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
+fn check_suite(path: &Path, given: &BTreeSet<String>, printer: &mut Printer) -> u8 {
     let loaded = match load_suite(path) {
         Ok(loaded) => loaded,
         Err(error) => return print_load_error(&error, printer),
@@ -163,7 +188,7 @@ fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
             }
         }
     }
-    let findings = check_suite::findings(&loaded);
+    let findings = check_suite::findings(&loaded, given);
     if findings.is_empty() {
         return exit_code::SUCCESS;
     }
@@ -206,4 +231,34 @@ fn describe_command(command: &CommandSpec) -> String {
         out.push_str(&arg.render(|p| Some(p.to_string())).unwrap_or_default());
     }
     out
+}
+
+/// Whether a `.toml` file is a fault plan (docs/proxy.md) rather than a suite: it has
+/// `[[fault]]` tables at the top (a suite's plan is its `[faults]` table).
+fn is_fault_plan(source: &str) -> bool {
+    source.parse::<toml::Table>().is_ok_and(|table| table.contains_key("fault"))
+}
+
+/// `shakedown check PLAN.toml`: the plan validated as `run --faults` reads it (every
+/// error with `file:line:col` and a did-you-mean, exit 2), else what it injects.
+fn check_plan(path: &Path, source: &str, printer: &mut Printer) -> u8 {
+    let plan = match crate::suite::parse_fault_plan(source) {
+        Ok(plan) => plan,
+        Err(diagnostics) => {
+            super::fault_plan::print_diagnostics(path, source, &diagnostics, printer);
+            return exit_code::INPUT;
+        }
+    };
+    let servers: Vec<&str> = plan.servers().iter().map(|s| s.unwrap_or("main")).collect();
+    let seed = plan.seed().map_or_else(|| "random".to_owned(), |seed| seed.to_string());
+    printer.out(&format!(
+        "{}: fault plan, {} fault(s) in front of {}, seed {seed}",
+        path.display(),
+        plan.plan().faults().len(),
+        servers.join(", ")
+    ));
+    for fault in plan.plan().faults() {
+        printer.out(&format!("  {fault}"));
+    }
+    exit_code::SUCCESS
 }

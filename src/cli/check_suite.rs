@@ -10,7 +10,8 @@
 //! - **warning**: a `{{variable}}` in a scenario file that no source defines before it is
 //!   used: `[variables]`, the variables of the servers (`base_url`, `port`, `NAME_url`,
 //!   `NAME_port`), a capture or an `[Options]` `variable` earlier in the file. It is a
-//!   warning because `run --variable` and `--secret` may still give it.
+//!   warning because `run --variable` and `--secret` may still give it (`check` takes
+//!   them too, and then knows them).
 //!
 //! Errors make `check` exit 2, as an invalid suite does; warnings leave the code alone.
 //! This module computes the findings and draws them; `check_cmd` prints.
@@ -56,8 +57,9 @@ pub struct Finding {
     pub help: Option<String>,
 }
 
-/// Every finding of the suite, in file order: commands, servers, then scenario files.
-pub fn findings(loaded: &LoadedSuite) -> Vec<Finding> {
+/// Every finding of the suite, in file order: commands, servers, then scenario files;
+/// `given` names the variables and secrets the command line defines.
+pub fn findings(loaded: &LoadedSuite, given: &BTreeSet<String>) -> Vec<Finding> {
     let suite = &loaded.suite;
     let mut out = Vec::new();
     for def in suite.start_order() {
@@ -75,7 +77,8 @@ pub fn findings(loaded: &LoadedSuite) -> Vec<Finding> {
             LayerKind::Scenarios { reset: None, .. } => {}
         }
     }
-    let provided = provided_variables(loaded);
+    let mut provided = provided_variables(loaded);
+    provided.extend(given.iter().cloned());
     for (l, files) in loaded.files.iter().enumerate() {
         for (f, file) in files.iter().enumerate() {
             out.extend(variable_findings(&file.file, &provided, (l, f)));

@@ -1,27 +1,41 @@
-//! `test`'s variables and secrets: `HURL_VARIABLE_*` and `HURL_SECRET_*`, `--variable`,
-//! `--variables-file`, `--secret` and `--secrets-file`, in Hurl's order and with its rules.
+//! The variables and secrets of `test`, `run`, `hunt`, `load` and `check`: `HURL_VARIABLE_*`
+//! and `HURL_SECRET_*` (where the command reads them), `--variable`, `--variables-file`,
+//! `--secret` and `--secrets-file`, in Hurl's order and with its rules, into
+//! [`Definitions`]: the one reading of them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::args::TestArgs;
 use crate::cli::edge::split_definition;
 use crate::cli::output::UsageError;
-use crate::runner::variables::Variables;
+use crate::runner::value::Value;
+use crate::session::Definitions;
+
+/// A command's definition flags, as given.
+pub(crate) struct DefinitionFlags<'a> {
+    pub(crate) variables: &'a [String],
+    pub(crate) variables_files: &'a [PathBuf],
+    pub(crate) secrets: &'a [String],
+    pub(crate) secrets_files: &'a [PathBuf],
+    /// Whether `HURL_VARIABLE_*` and `HURL_SECRET_*` count (`test`, `load`; not `run`,
+    /// whose suite has its own `[variables]`).
+    pub(crate) environment: bool,
+}
 
 /// Every variable and secret the command line defines, validated.
-pub(crate) fn variables(args: &TestArgs) -> Result<Variables, UsageError> {
-    let mut variables = Variables::default();
-    for (name, value) in std::env::vars() {
+pub(crate) fn read(flags: &DefinitionFlags<'_>) -> Result<Definitions, UsageError> {
+    let mut out = Definitions::default();
+    let environment = || std::env::vars().filter(|_| flags.environment);
+    for (name, value) in environment() {
         if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
-            variables.insert(name.to_owned(), typed_variable(&value));
+            out.variables.push((name.to_owned(), typed_variable(&value)));
         }
     }
-    for definition in &args.variables {
+    for definition in flags.variables {
         let (name, value) = split_definition(definition, "--variable")?;
         check_variable_name(&name)?;
-        variables.insert(name, typed_variable(&value));
+        out.variables.push((name, typed_variable(&value)));
     }
-    for path in &args.variables_files {
+    for path in flags.variables_files {
         let mut seen = std::collections::BTreeSet::new();
         for (name, value) in read_definitions(path)? {
             check_variable_name(&name)?;
@@ -31,28 +45,26 @@ pub(crate) fn variables(args: &TestArgs) -> Result<Variables, UsageError> {
                     path.display()
                 )));
             }
-            variables.insert(name, typed_variable(&value));
+            out.variables.push((name, typed_variable(&value)));
         }
     }
-    for (name, value) in std::env::vars() {
+    for (name, value) in environment() {
         if let Some(name) = name.strip_prefix("HURL_SECRET_") {
-            variables.insert_secret(name.to_owned(), crate::runner::value::Value::String(value));
+            out.secrets.push((name.to_owned(), value));
         }
     }
     let mut secret_names = std::collections::BTreeSet::new();
-    for definition in &args.secrets {
+    for definition in flags.secrets {
         let (name, value) = split_definition(definition, "--secret")?;
         if !secret_names.insert(name.clone()) {
             return Err(UsageError(format!("secret `{name}` can't be reassigned")));
         }
-        variables.insert_secret(name, crate::runner::value::Value::String(value));
+        out.secrets.push((name, value));
     }
-    for path in &args.secrets_files {
-        for (name, value) in read_definitions(path)? {
-            variables.insert_secret(name, crate::runner::value::Value::String(value));
-        }
+    for path in flags.secrets_files {
+        out.secrets.extend(read_definitions(path)?);
     }
-    Ok(variables)
+    Ok(out)
 }
 
 /// Hurl's function names cannot be variable names.
@@ -67,9 +79,9 @@ fn check_variable_name(name: &str) -> Result<(), UsageError> {
 
 /// A variable's value from the command line or a variables file: `"text"` in
 /// quotes is the string `text` (Hurl's way to keep `"123"` a string), else typed.
-fn typed_variable(text: &str) -> crate::runner::value::Value {
+fn typed_variable(text: &str) -> Value {
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => crate::runner::value::Value::String(inner.to_owned()),
+        Some(inner) => Value::String(inner.to_owned()),
         None => crate::runner::execute::typed_variable(text),
     }
 }
@@ -89,4 +101,50 @@ fn read_definitions(path: &Path) -> Result<Vec<(String, String)>, UsageError> {
         out.push((name, value));
     }
     Ok(out)
+}
+
+impl<'a> DefinitionFlags<'a> {
+    /// `test`'s (and a files hunt's): the environment counts.
+    pub(crate) fn of_test(args: &'a crate::cli::args::TestArgs) -> DefinitionFlags<'a> {
+        DefinitionFlags {
+            variables: &args.variables,
+            variables_files: &args.variables_files,
+            secrets: &args.secrets,
+            secrets_files: &args.secrets_files,
+            environment: true,
+        }
+    }
+
+    /// `run`'s (and a suite hunt's): the suite's `[variables]` stand for the environment.
+    pub(crate) fn of_run(args: &'a crate::cli::args::RunArgs) -> DefinitionFlags<'a> {
+        DefinitionFlags {
+            variables: &args.variables,
+            variables_files: &args.variables_files,
+            secrets: &args.secrets,
+            secrets_files: &args.secrets_files,
+            environment: false,
+        }
+    }
+
+    /// `load`'s: the environment counts.
+    pub(crate) fn of_load(args: &'a crate::cli::args::LoadArgs) -> DefinitionFlags<'a> {
+        DefinitionFlags {
+            variables: &args.variables,
+            variables_files: &args.variables_files,
+            secrets: &args.secrets,
+            secrets_files: &args.secrets_files,
+            environment: true,
+        }
+    }
+
+    /// `check`'s: what `run` would be given.
+    pub(crate) fn of_check(args: &'a crate::cli::args::CheckArgs) -> DefinitionFlags<'a> {
+        DefinitionFlags {
+            variables: &args.variables,
+            variables_files: &args.variables_files,
+            secrets: &args.secrets,
+            secrets_files: &args.secrets_files,
+            environment: false,
+        }
+    }
 }

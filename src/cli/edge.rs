@@ -5,8 +5,11 @@
 
 use std::time::Duration;
 
+use crate::cli::args::{self, ShardArgs, ShardModeArg, TransportArgs, TransportRetryMode};
 use crate::cli::output::UsageError;
+use crate::load::shard::{Shard, ShardMode};
 use crate::scenario::ast::DurationUnit;
+use crate::session::{CommonSettings, FlakyResult};
 use crate::settings::{
     ConnectTo, DURATION_GRAMMAR, Header, ReportFormat, ReportSpec, ResolveRule, unsupported,
 };
@@ -20,6 +23,56 @@ pub(crate) fn duration_flag(
     crate::settings::parse_duration(text, bare_unit).map_err(|e| {
         UsageError(format!("invalid {flag} <{text}>: {e}; expected {DURATION_GRAMMAR}"))
     })
+}
+
+/// The flags `test`, `run`, `hunt` and `load` share, as their values came.
+pub(crate) struct CommonFlags<'a> {
+    pub(crate) connect_timeout: Option<&'a str>,
+    pub(crate) max_time: Option<&'a str>,
+    pub(crate) max_filesize: Option<u64>,
+    pub(crate) transport: &'a TransportArgs,
+}
+
+/// The shared flags, validated: the one conversion every command uses (the suite's
+/// `[run]` and the command's defaults are laid under them by [`CommonSettings`]).
+pub(crate) fn common_settings(flags: &CommonFlags<'_>) -> Result<CommonSettings, UsageError> {
+    let seconds = |text: Option<&str>, flag: &str| {
+        text.map(|t| duration_flag(t, DurationUnit::Second, flag)).transpose()
+    };
+    let transport = flags.transport;
+    Ok(CommonSettings {
+        connect_timeout: seconds(flags.connect_timeout, "--connect-timeout")?,
+        max_time: seconds(flags.max_time, "--max-time")?,
+        max_filesize: flags.max_filesize,
+        transport_retry: transport.transport_retry.map(|mode| mode != TransportRetryMode::Off),
+        retry_methods: transport.retry_methods.as_ref().map(|methods| {
+            methods
+                .iter()
+                .map(|m| m.trim().to_ascii_uppercase())
+                .filter(|m| !m.is_empty())
+                .collect()
+        }),
+        idempotency_key_header: transport.idempotency_key_header.clone(),
+        flaky_result: transport.flaky_result.map(|f| match f {
+            args::FlakyResult::Pass => FlakyResult::Pass,
+            args::FlakyResult::Fail => FlakyResult::Fail,
+        }),
+        no_keepalive: transport.no_keepalive,
+        strict_framing: transport.strict_framing,
+        attempt_headers: transport.attempt_headers,
+    })
+}
+
+/// `--shard`, `--shard-total`, `--shard-mode` and the environment (`test` and `load`).
+pub(crate) fn resolve_shard(args: &ShardArgs) -> Result<Option<(Shard, ShardMode)>, UsageError> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let shard = Shard::resolve(args.shard.as_deref(), args.shard_total, &env)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let mode = match args.shard_mode {
+        Some(ShardModeArg::Slice) => ShardMode::Slice,
+        _ => ShardMode::Hash,
+    };
+    Ok(shard.map(|s| (s, mode)))
 }
 
 /// `NAME=VALUE` (`--variable`, `--secret`).

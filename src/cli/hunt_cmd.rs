@@ -2,9 +2,10 @@
 //! failures; prints, per entry, the failure rate with its 95% Wilson interval and the
 //! diagnosed causes, and the run and seed that replay the first failure.
 //!
-//! The flags of `test` are validated by `test_cmd::prepare`; the tally is `crate::hunt`.
-//! Files run one at a time, each on a fresh transport client, on one current-thread
-//! runtime; SIGINT/SIGTERM/SIGHUP stop the hunt and what was gathered is printed.
+//! The flags of `test` are validated by `test_settings::prepare`; the files are run by
+//! [`crate::session::hunt_files`] on one current-thread runtime and tallied by `crate::hunt`
+//! (which also words the report); SIGINT/SIGTERM/SIGHUP stop the hunt and what was
+//! gathered is printed.
 //!
 //! A suite (`hunt SUITE.toml`) goes through the suite engine instead
 //! ([`crate::session::Session::hunt`]): the flags are those of `run` (the command line is
@@ -12,29 +13,27 @@
 //! `run_cmd::prepare`), the servers start once and stay up across runs, and each run is
 //! every selected layer with each scenario layer's files in a seeded order.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::args::HuntArgs;
 use clap::Parser as _;
 
+use crate::cli::args::HuntArgs;
+use crate::cli::edge::duration_flag;
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::{Printer, UsageError, redact};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
-use crate::cli::test_cmd::{self, duration_flag};
+use crate::cli::test_settings;
 use crate::exit_code;
-use crate::hunt::{Rng, Tally, shuffled_order};
-use crate::retry::Budget;
-use crate::runner::execute;
+use crate::hunt::{Tally, first_failure_line, report};
 use crate::scenario::ast::DurationUnit;
-use crate::server::{self, SupervisorCommand};
+use crate::session::setup;
 use crate::session::{
-    Event, HuntEnding, Repeat, Reporter, RunDone, Session, SignalWatch, Stamped, file_exit_code,
-    load_suite,
+    Event, FileHunt, HuntEnding, Repeat, Reporter, RunDone, Session, Stamped, file_exit_code,
+    hunt_files, load_suite,
 };
-use crate::transport::client::{Client, ClientSettings};
-use std::sync::Arc;
 
 /// Runs without `--runs`.
 const DEFAULT_RUNS: u64 = 20;
@@ -42,27 +41,6 @@ const DEFAULT_RUNS: u64 = 20;
 const MAX_RUNS: u64 = 100_000;
 /// The default and longest `--duration`.
 const MAX_DURATION: Duration = Duration::from_secs(600);
-
-/// A validated hunt.
-struct Plan {
-    files: Vec<(PathBuf, String)>,
-    prepared: test_cmd::Prepared,
-    runs: u64,
-    duration: Duration,
-    seed: u64,
-    shuffle: bool,
-}
-
-/// Why the hunt stopped before its last run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stop {
-    /// All runs done, or `--until-fail` met a failure.
-    Finished,
-    /// `--duration` elapsed.
-    Duration,
-    /// SIGINT or SIGTERM.
-    Interrupted,
-}
 
 /// Runs `shakedown hunt`.
 pub fn run(args: &HuntArgs, command_line: &[String], printer: &mut Printer) -> u8 {
@@ -78,7 +56,7 @@ pub fn run(args: &HuntArgs, command_line: &[String], printer: &mut Printer) -> u
             }
         };
     }
-    let plan = match plan(args) {
+    let (files, prepared, repeat) = match plan(args) {
         Ok(plan) => plan,
         Err(error) => {
             printer.error(&format!("error: {error}"));
@@ -92,47 +70,52 @@ pub fn run(args: &HuntArgs, command_line: &[String], printer: &mut Printer) -> u
             return exit_code::RUNTIME;
         }
     };
+    // Signals recorded since the first instant count from here on (`crate::signals`).
     let mut signals = {
         let _context = runtime.enter();
-        Signals::install()
+        crate::signals::Listener::new().ok()
     };
-    let shuffle = if plan.shuffle { "shuffled" } else { "in the given order" };
+    let seed = repeat.seed;
+    let shuffle = if repeat.shuffle { "shuffled" } else { "in the given order" };
     printer.err(&format!(
-        "hunt: {} file(s), up to {} run(s) {shuffle}, seed {} (replay with --seed {})",
-        plan.files.len(),
-        plan.runs,
-        plan.seed,
-        plan.seed
+        "hunt: {} file(s), up to {} run(s) {shuffle}, seed {seed} (replay with --seed {seed})",
+        files.len(),
+        repeat.runs,
     ));
     let clock = Instant::now();
     let mut tally = Tally::default();
-    let mut code = exit_code::SUCCESS;
-    let mut secrets: Vec<String> = Vec::new();
-    let stop = runtime.block_on(hunt(
-        &plan,
-        args.until_fail,
-        &mut signals,
-        &mut tally,
-        &mut code,
-        &mut secrets,
-        printer,
-    ));
-    let elapsed = clock.elapsed();
-    let ended = match stop {
-        Stop::Finished => String::new(),
-        Stop::Duration => format!(" (stopped: --duration {} s reached)", plan.duration.as_secs()),
-        Stop::Interrupted => " (interrupted)".to_owned(),
+    let hunt = FileHunt {
+        files: &files,
+        settings: &prepared.settings,
+        flaky_result: prepared.flaky_result,
+        repeat,
+        until_fail: args.until_fail,
     };
-    printer.err(&format!("hunt: {} run(s) in {:.1} s{ended}", tally.runs, elapsed.as_secs_f64()));
-    printer.out(&redact(&report(&tally, plan.seed, "files"), &secrets));
-    if stop == Stop::Interrupted {
-        code = exit_code::combine([code, exit_code::INTERRUPTED]);
+    let done =
+        runtime.block_on(hunt_files(&hunt, &mut signals, &mut tally, &mut |first, secrets| {
+            printer.err(&redact(&first_failure_line(first.run, &first.label, seed), secrets));
+        }));
+    if let Some(error) = &done.error {
+        printer.error(&format!("error: {error}"));
     }
-    code
+    let ended = match done.ending {
+        HuntEnding::Finished => String::new(),
+        HuntEnding::Duration => {
+            format!(" (stopped: --duration {} s reached)", repeat.duration.as_secs())
+        }
+        HuntEnding::Interrupted(_) => " (interrupted)".to_owned(),
+    };
+    let elapsed = clock.elapsed().as_secs_f64();
+    printer.err(&format!("hunt: {} run(s) in {elapsed:.1} s{ended}", tally.runs));
+    printer.out(&redact(&report(&tally, seed, "files"), &done.secrets));
+    match done.ending {
+        HuntEnding::Interrupted(_) => exit_code::combine([done.code, exit_code::INTERRUPTED]),
+        _ => done.code,
+    }
 }
 
-/// `--runs` and `--duration`, validated.
-fn bounds(args: &HuntArgs) -> Result<(u64, Duration), UsageError> {
+/// `--runs`, `--duration`, `--seed` and the order, validated.
+fn repeat(args: &HuntArgs) -> Result<Repeat, UsageError> {
     let runs = args.runs.unwrap_or(DEFAULT_RUNS);
     if runs == 0 || runs > MAX_RUNS {
         return Err(UsageError(format!("--runs {runs}: must be 1..={MAX_RUNS}")));
@@ -147,8 +130,15 @@ fn bounds(args: &HuntArgs) -> Result<(u64, Duration), UsageError> {
             args.hunt_duration.as_deref().unwrap_or_default()
         )));
     }
-    Ok((runs, duration))
+    if args.test.repeat.is_some() {
+        return Err(UsageError("`--repeat` does not apply to hunt: use --runs".to_owned()));
+    }
+    let seed = args.hunt_seed.unwrap_or_else(rand::random);
+    Ok(Repeat { runs, duration, seed, shuffle: !args.no_shuffle })
 }
+
+/// A files hunt, validated: the files read once, `test`'s settings, the repetition.
+type Plan = (Vec<(PathBuf, String)>, test_settings::Prepared, Repeat);
 
 fn plan(args: &HuntArgs) -> Result<Plan, UsageError> {
     if args.test.files.is_empty() && args.test.glob.is_empty() {
@@ -156,17 +146,14 @@ fn plan(args: &HuntArgs) -> Result<Plan, UsageError> {
             "hunt needs .hurl files or directories, or a suite file, to repeat".to_owned(),
         ));
     }
-    if args.test.repeat.is_some() {
-        return Err(UsageError("`--repeat` does not apply to hunt: use --runs".to_owned()));
-    }
-    let (runs, duration) = bounds(args)?;
+    let repeat = repeat(args)?;
     if args.test.jobs.is_some_and(|jobs| jobs > 1) {
         return Err(UsageError(
             "`--jobs` above 1 applies to a suite hunt only: .hurl files are hunted one at a time"
                 .to_owned(),
         ));
     }
-    let prepared = test_cmd::prepare(&args.test)?;
+    let prepared = test_settings::prepare(&args.test)?;
     if !prepared.reports.is_empty() || args.test.output.is_some() || args.test.cookie_jar.is_some()
     {
         return Err(UsageError(
@@ -181,82 +168,7 @@ fn plan(args: &HuntArgs) -> Result<Plan, UsageError> {
         })?;
         files.push((path.clone(), text));
     }
-    Ok(Plan {
-        files,
-        prepared,
-        runs,
-        duration,
-        seed: args.hunt_seed.unwrap_or_else(rand::random),
-        shuffle: !args.no_shuffle,
-    })
-}
-
-/// Runs the hunt until its runs are done, a failure under `--until-fail`, the duration,
-/// or a signal. A file cut short by the duration or a signal is not counted.
-async fn hunt(
-    plan: &Plan,
-    until_fail: bool,
-    signals: &mut Signals,
-    tally: &mut Tally,
-    code: &mut u8,
-    secrets: &mut Vec<String>,
-    printer: &mut Printer,
-) -> Stop {
-    let deadline = tokio::time::Instant::now() + plan.duration;
-    let mut rng = Rng::new(plan.seed);
-    let settings = &plan.prepared.settings;
-    for run in 1..=plan.runs {
-        let order = if plan.shuffle {
-            shuffled_order(plan.files.len(), &mut rng)
-        } else {
-            (0..plan.files.len()).collect()
-        };
-        let budget = Budget::default();
-        let mut failed = false;
-        for index in order {
-            let Some((path, source)) = plan.files.get(index) else { continue };
-            let mut client = match Client::new(ClientSettings::default()) {
-                Ok(client) => client,
-                Err(e) => {
-                    printer.error(&format!("error: cannot create the transport client: {e}"));
-                    *code = exit_code::combine([*code, exit_code::RUNTIME]);
-                    return Stop::Finished;
-                }
-            };
-            // Biased: a signal (even one recorded before the hunt began) wins before the
-            // file sends anything.
-            let file_run = tokio::select! {
-                biased;
-                () = signals.recv() => return Stop::Interrupted,
-                () = tokio::time::sleep_until(deadline) => return Stop::Duration,
-                run = execute::run_file(path, source.clone(), settings, &mut client, &budget) => run,
-            };
-            secrets.extend(file_run.secrets.iter().cloned());
-            let was_first = tally.first_failure.is_none();
-            tally.record(run, &file_run.outcome);
-            *code = exit_code::combine([
-                *code,
-                test_cmd::file_exit_code(&file_run.outcome, plan.prepared.flaky_result),
-            ]);
-            if !file_run.outcome.outcome.is_pass() {
-                failed = true;
-                if was_first && let Some(first) = &tally.first_failure {
-                    printer.err(&redact(
-                        &first_failure_line(first.run, &first.label, plan.seed),
-                        secrets,
-                    ));
-                }
-            }
-        }
-        tally.runs = run;
-        if failed && until_fail {
-            break;
-        }
-        if run < plan.runs && tokio::time::Instant::now() >= deadline {
-            return Stop::Duration;
-        }
-    }
-    Stop::Finished
+    Ok((files, prepared, repeat))
 }
 
 /// The flags that are `hunt`'s own: `(name, takes a value)`.
@@ -296,23 +208,15 @@ fn run_command_line(command_line: &[String]) -> Vec<String> {
 }
 
 /// `shakedown hunt SUITE.toml`: the suite engine, repeated.
-fn suite_hunt(
-    args: &HuntArgs,
-    suite: &std::path::Path,
-    command_line: &[String],
-    printer: &mut Printer,
-) -> u8 {
+fn suite_hunt(args: &HuntArgs, suite: &Path, command_line: &[String], printer: &mut Printer) -> u8 {
     let usage = |printer: &mut Printer, message: &str| {
         printer.error(&format!("error: {message}"));
         exit_code::USAGE
     };
-    let (runs, duration) = match bounds(args) {
-        Ok(bounds) => bounds,
+    let repeat = match repeat(args) {
+        Ok(repeat) => repeat,
         Err(error) => return usage(printer, &error.to_string()),
     };
-    if args.test.repeat.is_some() {
-        return usage(printer, "`--repeat` does not apply to hunt: use --runs");
-    }
     let as_run = run_command_line(command_line);
     let run_args = match crate::cli::Cli::try_parse_from(&as_run) {
         Ok(crate::cli::Cli { command: crate::cli::Command::Run(run_args) }) => run_args,
@@ -334,27 +238,9 @@ fn suite_hunt(
     let threads = run_args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.clamp(2, 8))
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            printer.error(&format!("error: cannot start a runtime: {e}"));
-            return exit_code::RUNTIME;
-        }
-    };
-    // Signals recorded since the first instant count from here on (`crate::signals`).
-    let signals = {
-        let _context = runtime.enter();
-        match SignalWatch::install() {
-            Ok(signals) => signals,
-            Err(e) => {
-                printer.error(&format!("error: cannot handle SIGINT, SIGTERM and SIGHUP: {e}"));
-                return exit_code::RUNTIME;
-            }
-        }
+    let (runtime, signals) = match setup::start(threads) {
+        Ok(started) => started,
+        Err(error) => return run_cmd::setup_failed(&error, printer),
     };
     let loaded = match load_suite(suite) {
         Ok(loaded) => loaded,
@@ -364,20 +250,8 @@ fn suite_hunt(
         Ok(settings) => settings,
         Err(error) => return usage(printer, &error.to_string()),
     };
-    if let Err(e) = std::fs::create_dir_all(&settings.run_dir) {
-        printer.error(&format!(
-            "error: cannot create the run folder {}: {e}",
-            settings.run_dir.display()
-        ));
-        return exit_code::RUNTIME;
-    }
-    match SupervisorCommand::current_exe(["__supervise"]) {
-        Ok(command) => {
-            let _ = server::install_supervisor(command);
-        }
-        Err(e) => printer.err(&format!(
-            "warning: no orphan supervisor ({e}): a SIGKILL of shakedown would leave servers running"
-        )),
+    if let Err(code) = run_cmd::prepare_run_dir(&settings.run_dir, printer) {
+        return code;
     }
     let secrets: Vec<String> = settings.secrets.iter().map(|(_, v)| v.clone()).collect();
     let redactor: crate::session::Redactor = {
@@ -386,8 +260,7 @@ fn suite_hunt(
     };
     let files: usize =
         settings.layers.iter().filter_map(|&i| loaded.files.get(i)).map(Vec::len).sum();
-    let seed = args.hunt_seed.unwrap_or_else(rand::random);
-    let shuffle = !args.no_shuffle;
+    let Repeat { runs, duration, seed, shuffle } = repeat;
     let flaky_result = settings.flaky_result;
     let terminal =
         Terminal::new(printer.style(), settings.base.defaults.verbose, false, redactor.clone());
@@ -399,7 +272,6 @@ fn suite_hunt(
     ));
     printer.err(&format!("hunt: server logs in {}", settings.run_dir.display()));
     let session = Session::new(loaded, settings, redactor, reporter);
-    let repeat = Repeat { runs, duration, seed, shuffle };
     let clock = Instant::now();
     let mut tally = Tally::default();
     let mut code = exit_code::SUCCESS;
@@ -429,11 +301,8 @@ fn suite_hunt(
         HuntEnding::Duration => format!(" (stopped: --duration {} s reached)", duration.as_secs()),
         HuntEnding::Interrupted(name) => format!(" (interrupted by {name})"),
     };
-    printer.err(&format!(
-        "hunt: {} run(s) in {:.1} s{ended}",
-        tally.runs,
-        clock.elapsed().as_secs_f64()
-    ));
+    let elapsed = clock.elapsed().as_secs_f64();
+    printer.err(&format!("hunt: {} run(s) in {elapsed:.1} s{ended}", tally.runs));
     printer.out(&redact(&report(&tally, seed, "suite"), &secrets));
     if matches!(ending, HuntEnding::Interrupted(_)) {
         code = exit_code::combine([code, exit_code::INTERRUPTED]);
@@ -458,69 +327,6 @@ impl Reporter for HuntReporter {
             | Event::WorkerFailed { .. }
             | Event::Stopping(_) => self.0.report(event),
             _ => {}
-        }
-    }
-}
-
-fn first_failure_line(run: u64, label: &str, seed: u64) -> String {
-    format!("first failure: run {run} (seed {seed}): {label}")
-}
-
-/// The final report (stdout): one block per entry, then the first failure.
-fn report(tally: &Tally, seed: u64, what: &str) -> String {
-    let mut out = String::new();
-    for entry in &tally.entries {
-        out.push_str(&entry.label);
-        out.push('\n');
-        out.push_str(&format!(
-            "  runs {}, attempts {}, failures {}, flaky passes {}\n",
-            entry.runs, entry.attempts, entry.failures, entry.flaky
-        ));
-        if let Some((lo, hi)) = entry.interval() {
-            let rate = entry.failures as f64 / entry.runs.max(1) as f64;
-            // Rounded outwards, so the printed interval contains the exact one.
-            out.push_str(&format!(
-                "  failure rate {:.1}%, 95% Wilson interval {:.1}% to {:.1}%\n",
-                rate * 100.0,
-                (lo * 1000.0).floor() / 10.0,
-                (hi * 1000.0).ceil() / 10.0
-            ));
-        }
-        if !entry.causes.is_empty() {
-            let causes: Vec<String> =
-                entry.causes.iter().map(|(cause, n)| format!("{cause} ×{n}")).collect();
-            out.push_str(&format!("  causes: {}\n", causes.join(", ")));
-        }
-    }
-    match &tally.first_failure {
-        Some(first) => {
-            out.push_str(&first_failure_line(first.run, &first.label, seed));
-            out.push_str(&format!(
-                "\nreplay: shakedown hunt --seed {seed} (same {what} and flags)"
-            ));
-        }
-        None => out.push_str(&format!("no failure in {} run(s) (seed {seed})", tally.runs)),
-    }
-    out
-}
-
-/// SIGINT, SIGTERM and SIGHUP, recorded since the process's first instant (see
-/// `crate::signals`), so a signal sent at any moment stops the hunt gracefully.
-struct Signals(Option<crate::signals::Listener>);
-
-impl Signals {
-    /// Starts listening; call inside the runtime's context.
-    fn install() -> Signals {
-        Signals(crate::signals::Listener::new().ok())
-    }
-
-    /// Resolves at the first signal.
-    async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(listener) => {
-                listener.recv().await;
-            }
-            None => std::future::pending().await,
         }
     }
 }

@@ -6,29 +6,31 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
-use crate::cli::args::{LoadArgs, ShardArgs, ShardModeArg, TransportRetryMode};
+use crate::cli::args::LoadArgs;
+use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::edge::{self, CommonFlags, duration_flag};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
-use crate::cli::test_cmd::{duration_flag, split_definition};
 use crate::exit_code;
 use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
 use crate::load::plan::{self, Plan};
-use crate::load::result::{LoadResult, RunFacts};
-use crate::load::shard::{Shard, ShardMode};
-use crate::load::threshold::{Threshold, Verdict};
+use crate::load::result::LoadResult;
+use crate::load::scripts::{self, ScriptsError};
+use crate::load::shard::Shard;
+use crate::load::summary::{RunDescription, counts, judge, us};
+use crate::load::threshold::Threshold;
 use crate::report::human;
-use crate::retry::RetryPolicy;
-use crate::runner::execute::{self, RunSettings};
-use crate::runner::value::Value;
-use crate::runner::variables::Variables;
-use crate::scenario;
+use crate::runner::execute::RunSettings;
 use crate::scenario::ast::DurationUnit;
-use crate::server::{self, SupervisorCommand};
-use crate::session::{FlakyResult, LoadedSuite, Session, SessionSettings, SignalWatch, load_suite};
-use crate::suite;
+use crate::session::setup;
+use crate::session::{
+    CommonSettings, FlakyResult, LoadedSuite, SUITE_TIMEOUTS, Session, SessionSettings, load_suite,
+};
 use crate::transport::client::ClientSettings;
+
+pub(crate) use crate::cli::edge::resolve_shard;
+pub(crate) use crate::load::summary::{finish_code, summary};
 
 /// Runs `shakedown load`: on `.hurl` files (the servers must already run), or on one suite
 /// file, whose servers it starts and stops.
@@ -143,24 +145,17 @@ fn finish(
     also: Option<&Path>,
     printer: &mut Printer,
 ) -> u8 {
-    let started: DateTime<Utc> = outcome.started.into();
-    let facts = RunFacts {
-        shard: ended.shard,
+    let run = RunDescription {
         model: ended.plan.describe(),
-        files: ended.files.clone(),
-        started: started.to_rfc3339_opts(SecondsFormat::Millis, true),
-        elapsed: outcome.elapsed,
-        vus_max: outcome.vus_max,
-        interrupted: outcome.interrupted,
-        thresholds: ended.thresholds.iter().map(|t| t.text.clone()).collect(),
+        shard: ended.shard,
+        files: &ended.files,
+        thresholds: ended.thresholds,
     };
-    let verdicts: Vec<Verdict> =
-        ended.thresholds.iter().map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed)).collect();
-    let result = LoadResult::new(&outcome.aggregate, facts, verdicts.clone());
+    let result = judge(&run, outcome);
     for line in summary(&result) {
         printer.err(&redact(&line, ended.secrets));
     }
-    let mut code = finish_code(&verdicts, outcome.interrupted);
+    let mut code = finish_code(&result.threshold_results, outcome.interrupted);
     for path in args.out.as_deref().into_iter().chain(also) {
         code = exit_code::combine([code, write_result(&result, path, ended.secrets, printer)]);
     }
@@ -174,24 +169,9 @@ fn finish(
 /// over `[load]`'s files (or every scenario layer's) with `[load]`'s options under the command
 /// line's, the servers stopped, the result written (also `load.json` in the run folder).
 fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printer) -> u8 {
-    let runtime =
-        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-            Ok(runtime) => runtime,
-            Err(e) => {
-                printer.error(&format!("error: cannot start a runtime: {e}"));
-                return exit_code::RUNTIME;
-            }
-        };
-    // SIGINT, SIGTERM and SIGHUP are handled before anything else happens.
-    let signals = {
-        let _context = runtime.enter();
-        match SignalWatch::install() {
-            Ok(signals) => signals,
-            Err(e) => {
-                printer.error(&format!("error: cannot handle SIGINT, SIGTERM and SIGHUP: {e}"));
-                return exit_code::RUNTIME;
-            }
-        }
+    let (runtime, signals) = match setup::start(2) {
+        Ok(started) => started,
+        Err(error) => return run_cmd::setup_failed(&error, printer),
     };
     let loaded = match load_suite(path) {
         Ok(loaded) => loaded,
@@ -212,20 +192,8 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
         ));
         return exit_code::USAGE;
     }
-    if let Err(e) = std::fs::create_dir_all(&settings.run_dir) {
-        printer.error(&format!(
-            "error: cannot create the run folder {}: {e}",
-            settings.run_dir.display()
-        ));
-        return exit_code::RUNTIME;
-    }
-    match SupervisorCommand::current_exe(["__supervise"]) {
-        Ok(command) => {
-            let _ = server::install_supervisor(command);
-        }
-        Err(e) => printer.err(&format!(
-            "warning: no orphan supervisor ({e}): a SIGKILL of shakedown would leave servers running"
-        )),
+    if let Err(code) = run_cmd::prepare_run_dir(&settings.run_dir, printer) {
+        return code;
     }
     let run_dir = settings.run_dir.clone();
     let redactor: crate::session::Redactor = {
@@ -317,86 +285,31 @@ fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, U
                 .to_owned(),
         ));
     }
-    let run = suite.run();
-    let mut base = run_settings(args, Variables::default())?;
-    let d = &mut base.defaults;
-    if args.connect_timeout.is_none()
-        && let Some(t) = run.connect_timeout
-    {
-        d.connect_timeout = t;
-    }
-    if args.max_time.is_none()
-        && let Some(t) = run.max_time
-    {
-        d.max_time = t;
-    }
-    if let Some(max) = run.max_filesize {
-        d.max_filesize = max;
-    }
-    if args.transport.transport_retry.is_none() {
-        base.retry_policy.enabled = run.transport_retry != Some(suite::TransportRetry::Off);
-    }
-    if args.transport.idempotency_key_header.is_none() {
-        base.retry_policy.idempotency_key_header.clone_from(&run.idempotency_key_header);
-    }
-    if args.transport.retry_methods.is_none()
-        && let Some(methods) = &run.retry_methods
-    {
-        base.retry_policy.idempotent_methods = methods.clone();
-    }
-    let mut cli_variables = Vec::new();
-    for (name, value) in std::env::vars() {
-        if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
-            cli_variables.push((name.to_owned(), execute::typed_variable(&value)));
-        }
-    }
-    for definition in &args.variables {
-        let (name, value) = split_definition(definition, "--variable")?;
-        cli_variables.push((name, execute::typed_variable(&value)));
-    }
-    let mut secrets = Vec::new();
-    for definition in &args.secrets {
-        secrets.push(split_definition(definition, "--secret")?);
-    }
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let output_dir = suite.dir().join(".shakedown");
-    let run_dir = output_dir.join(format!("load-{stamp}-{}", std::process::id()));
-    let secret_values: Vec<String> = secrets
-        .iter()
-        .map(|(_, v): &(String, String)| v.clone())
-        .filter(|v| !v.is_empty())
-        .collect();
+    let mut base = RunSettings::default();
+    common(args)?.over(suite.run()).apply(&mut base, Some(SUITE_TIMEOUTS));
+    base.defaults.insecure = args.insecure;
+    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
+    let secrets = definitions.secret_values();
     let settings = SessionSettings {
         base,
-        cli_variables,
-        secrets,
+        cli_variables: definitions.variables,
+        secrets: definitions.secrets,
         jobs: 1,
         flaky_result: FlakyResult::Pass,
         reports: Vec::new(),
         layers: Vec::new(),
         deadline: None,
-        run_dir,
+        run_dir: setup::run_dir(&suite.dir().join(".shakedown"), "load"),
         fail_fast: false,
         keep_going: false,
         command_line: std::env::args().collect(),
         faults: None,
     };
-    Ok(SuiteReady { settings, plan, shard, thresholds, secrets: secret_values })
+    Ok(SuiteReady { settings, plan, shard, thresholds, secrets })
 }
 
 fn parse_thresholds(texts: &[String]) -> Result<Vec<Threshold>, UsageError> {
     texts.iter().map(|t| Threshold::parse(t).map_err(|e| UsageError(e.to_string()))).collect()
-}
-
-/// The exit code of a finished (or merged) run: interrupted, thresholds, else success.
-pub(crate) fn finish_code(verdicts: &[Verdict], interrupted: bool) -> u8 {
-    if interrupted {
-        exit_code::INTERRUPTED
-    } else if verdicts.iter().any(|v| !v.passed) {
-        exit_code::THRESHOLD
-    } else {
-        exit_code::SUCCESS
-    }
 }
 
 /// Writes a result document; the exit code of the attempt.
@@ -419,85 +332,6 @@ pub(crate) fn write_result(
             printer.error(&format!("error: cannot write {}: {e}", path.display()));
             exit_code::RUNTIME
         }
-    }
-}
-
-/// The end summary, as lines (also printed for a load layer under `shakedown run`).
-pub(crate) fn summary(result: &LoadResult) -> Vec<String> {
-    let r = result;
-    let l = &result.latency.summary;
-    let mut out = vec![
-        format!(
-            "requests: {} in {:.1}s ({:.1}/s), {} error(s), {} iteration(s) ({} failed, {} dropped, {} interrupted), max {} VU(s)",
-            r.requests,
-            r.elapsed_ms as f64 / 1000.0,
-            r.rps,
-            r.errors,
-            r.iterations,
-            r.iterations_failed,
-            r.dropped_iterations,
-            r.interrupted_iterations,
-            r.vus_max,
-        ),
-        format!(
-            "latency: p50 {} p90 {} p95 {} p99 {} max {}",
-            us(l.p50_us),
-            us(l.p90_us),
-            us(l.p95_us),
-            us(l.p99_us),
-            us(l.max_us)
-        ),
-        format!(
-            "asserts: {} evaluated, {} failed (counted, not fatal)",
-            r.asserts, r.assert_failures
-        ),
-    ];
-    if !r.errors_by_class.is_empty() {
-        out.push(format!("errors by cause: {}", counts(&r.errors_by_class)));
-    }
-    if r.retries > 0 {
-        out.push(format!("retries by cause: {}", counts(&r.retries_by_cause)));
-    }
-    out.push(format!("status codes: {}", counts(&r.status_codes)));
-    for request in &r.requests_by_name {
-        let s = &request.latency.summary;
-        out.push(format!(
-            "  {} [{}] {} p50 {} p95 {} p99 {}",
-            request.name,
-            request.outcome,
-            request.count,
-            us(s.p50_us),
-            us(s.p95_us),
-            us(s.p99_us)
-        ));
-    }
-    for v in &r.threshold_results {
-        let observed = match v.unit.as_str() {
-            "us" => us(v.observed.max(0.0).round() as u64),
-            "ratio" => format!("{:.3}%", v.observed * 100.0),
-            "per_second" => format!("{:.1}/s", v.observed),
-            _ => format!("{}", v.observed),
-        };
-        out.push(format!(
-            "threshold {}: {} (observed {observed})",
-            v.threshold,
-            if v.passed { "passed" } else { "CROSSED" },
-        ));
-    }
-    out
-}
-
-fn counts<K: std::fmt::Display>(map: &std::collections::BTreeMap<K, u64>) -> String {
-    map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-}
-
-fn us(value: u64) -> String {
-    if value >= 1_000_000 {
-        format!("{:.2}s", value as f64 / 1e6)
-    } else if value >= 1_000 {
-        format!("{:.2}ms", value as f64 / 1e3)
-    } else {
-        format!("{value}µs")
     }
 }
 
@@ -588,45 +422,25 @@ pub(crate) fn load_options(args: &LoadArgs) -> Result<plan::Options, UsageError>
     })
 }
 
-/// Resolves the shard flags and the environment.
-pub(crate) fn resolve_shard(args: &ShardArgs) -> Result<Option<(Shard, ShardMode)>, UsageError> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let shard = Shard::resolve(args.shard.as_deref(), args.shard_total, &env)
-        .map_err(|e| UsageError(e.to_string()))?;
-    let mode = match args.shard_mode {
-        Some(ShardModeArg::Slice) => ShardMode::Slice,
-        _ => ShardMode::Hash,
-    };
-    Ok(shard.map(|s| (s, mode)))
-}
-
 fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
     let files = crate::cli::files::collect(&args.files, &[])?;
     if files.is_empty() {
         return Err(UsageError("no .hurl file to run".to_owned()).into());
     }
-    let mut scripts = Vec::new();
-    let mut problems = String::new();
-    for path in files {
-        let source = std::fs::read_to_string(&path).map_err(|e| {
+    let scripts = scripts::read(files).map_err(|error| match error {
+        ScriptsError::Unreadable(path, e) => {
             Prepare::InputText(format!("error: cannot read {}: {e}", path.display()))
-        })?;
-        let (file, diagnostics) = scenario::parse(&source);
-        if diagnostics.is_empty() {
-            scripts.push(Script::new(path, file, source));
-        } else {
-            problems.push_str(&human::parse_diagnostics(
-                &path.display().to_string(),
-                &source,
-                &diagnostics,
-                human::Style::Plain,
-            ));
         }
-    }
-    if !problems.is_empty() {
-        return Err(Prepare::InputText(problems.trim_end().to_owned()));
-    }
-
+        ScriptsError::Invalid(files) => {
+            let mut problems = String::new();
+            for (path, source, diagnostics) in &files {
+                let name = path.display().to_string();
+                let style = human::Style::Plain;
+                problems.push_str(&human::parse_diagnostics(&name, source, diagnostics, style));
+            }
+            Prepare::InputText(problems.trim_end().to_owned())
+        }
+    })?;
     let options = load_options(args)?;
     let mut plan = options.plan().map_err(|e| UsageError(e.to_string()))?;
     let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
@@ -634,53 +448,21 @@ fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
         plan = plan.for_shard(shard);
     }
     let thresholds = parse_thresholds(&args.thresholds)?;
-    let mut variables = Variables::default();
-    for (name, value) in std::env::vars() {
-        if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
-            variables.insert(name.to_owned(), execute::typed_variable(&value));
-        }
-    }
-    for definition in &args.variables {
-        let (name, value) = split_definition(definition, "--variable")?;
-        variables.insert(name, execute::typed_variable(&value));
-    }
-    for definition in &args.secrets {
-        let (name, value) = split_definition(definition, "--secret")?;
-        variables.insert_secret(name, Value::String(value));
-    }
-    let secrets = variables.secrets();
-    let settings = run_settings(args, variables)?;
+    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
+    let secrets = definitions.secret_values();
+    let mut settings =
+        RunSettings { variables: definitions.into_variables(), ..RunSettings::default() };
+    common(args)?.apply(&mut settings, Some(SUITE_TIMEOUTS));
+    settings.defaults.insecure = args.insecure;
     Ok(Prepared { scripts, settings, plan, shard, thresholds, secrets })
 }
 
-/// The runner's settings from the transport and HTTP flags, with `variables`.
-fn run_settings(args: &LoadArgs, variables: Variables) -> Result<RunSettings, UsageError> {
-    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
-    let mut settings = RunSettings { variables, ..RunSettings::default() };
-    let d = &mut settings.defaults;
-    d.connect_timeout = Duration::from_secs(10);
-    d.max_time = Duration::from_secs(60);
-    if let Some(text) = &args.connect_timeout {
-        d.connect_timeout = seconds(text, "--connect-timeout")?;
-    }
-    if let Some(text) = &args.max_time {
-        d.max_time = seconds(text, "--max-time")?;
-    }
-    d.insecure = args.insecure;
-    settings.no_keepalive = args.transport.no_keepalive;
-    settings.attempt_headers = args.transport.attempt_headers;
-    settings.strict_framing = args.transport.strict_framing;
-    settings.retry_policy = RetryPolicy {
-        enabled: args.transport.transport_retry != Some(TransportRetryMode::Off),
-        idempotency_key_header: args.transport.idempotency_key_header.clone(),
-        ..RetryPolicy::default()
-    };
-    if let Some(methods) = &args.transport.retry_methods {
-        settings.retry_policy.idempotent_methods = methods
-            .iter()
-            .map(|m| m.trim().to_ascii_uppercase())
-            .filter(|m| !m.is_empty())
-            .collect();
-    }
-    Ok(settings)
+/// The shared flags (timeouts, transport), validated.
+fn common(args: &LoadArgs) -> Result<CommonSettings, UsageError> {
+    edge::common_settings(&CommonFlags {
+        connect_timeout: args.connect_timeout.as_deref(),
+        max_time: args.max_time.as_deref(),
+        max_filesize: None,
+        transport: &args.transport,
+    })
 }

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::cli::args::ProxyArgs;
+use crate::cli::edge::duration_flag;
 use crate::cli::output::{Printer, UsageError, write_atomically};
-use crate::cli::test_cmd::duration_flag;
 use crate::exit_code;
 use crate::fault_proxy::{self, ControlServer, Fault, FaultPlan, Proxy, ProxyConfig};
 use crate::scenario::ast::DurationUnit;

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs};
+use crate::cli::args::{ErrorFormat, TestArgs};
 use crate::cli::output::{Printer, redact};
 use crate::cli::terminal::Terminal;
 use crate::cli::test_reports;
@@ -16,9 +16,8 @@ use crate::exit_code;
 use crate::report::{human, json};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
-use crate::session::{self, Batch, Reporter};
+use crate::session::{self, Batch, FlakyResult, Reporter, file_exit_code};
 
-pub(crate) use crate::cli::edge::{duration_flag, split_definition};
 pub(crate) use crate::cli::test_settings::{Prepared, prepare};
 
 /// Runs `shakedown test`.
@@ -130,13 +129,4 @@ fn execute(
         code = exit_code::combine([code, exit_code::RUNTIME]);
     }
     code
-}
-
-/// The exit code one file's outcome asks for.
-pub(crate) fn file_exit_code(file: &FileOutcome, flaky_result: FlakyResult) -> u8 {
-    let flaky_result = match flaky_result {
-        FlakyResult::Pass => session::FlakyResult::Pass,
-        FlakyResult::Fail => session::FlakyResult::Fail,
-    };
-    session::file_exit_code(file, flaky_result)
 }

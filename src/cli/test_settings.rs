@@ -5,16 +5,15 @@
 
 use std::path::PathBuf;
 
-use crate::cli::args::{ErrorFormat, FlakyResult, TestArgs, TransportRetryMode};
-use crate::cli::definitions;
-use crate::cli::edge::{self, duration_flag};
+use crate::cli::args::{ErrorFormat, TestArgs};
+use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::edge::{self, CommonFlags, duration_flag};
 use crate::cli::output::UsageError;
-use crate::retry::RetryPolicy;
 use crate::runner::cookies::CookieStore;
 use crate::runner::execute::RunSettings;
 use crate::runner::options::Netrc;
 use crate::scenario::ast::DurationUnit;
-use crate::session::STDIN_PATH;
+use crate::session::{FlakyResult, STDIN_PATH};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
 
 /// A report to write at the end of the run.
@@ -55,7 +54,7 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     files.dedup();
     // A shard runs its part of the files (a stable hash of the path by default); an empty
     // part is a run of nothing, not an error: the other shards have the files.
-    if let Some((shard, mode)) = crate::cli::load_cmd::resolve_shard(&args.shard)? {
+    if let Some((shard, mode)) = edge::resolve_shard(&args.shard)? {
         files = files
             .into_iter()
             .enumerate()
@@ -82,8 +81,16 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
     }
 
-    let variables = definitions::variables(args)?;
+    let variables = definitions::read(&DefinitionFlags::of_test(args))?.into_variables();
     let mut settings = RunSettings { variables, ..RunSettings::default() };
+    let common = edge::common_settings(&CommonFlags {
+        connect_timeout: args.connect_timeout.as_deref(),
+        max_time: args.max_time.as_deref(),
+        max_filesize: args.max_filesize,
+        transport: &args.transport,
+    })?;
+    // Hurl's timeouts (300 s) where none is given.
+    common.apply(&mut settings, None);
     let defaults = &mut settings.defaults;
     defaults.location = args.location || args.location_trusted;
     defaults.location_trusted = args.location_trusted;
@@ -94,15 +101,6 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     defaults.cacert.clone_from(&args.cacert);
     defaults.cert.clone_from(&args.cert);
     defaults.key.clone_from(&args.key);
-    if let Some(text) = &args.connect_timeout {
-        defaults.connect_timeout = duration_flag(text, DurationUnit::Second, "--connect-timeout")?;
-    }
-    if let Some(text) = &args.max_time {
-        defaults.max_time = duration_flag(text, DurationUnit::Second, "--max-time")?;
-    }
-    if let Some(max) = args.max_filesize {
-        defaults.max_filesize = max;
-    }
     if let Some(retry) = args.retry {
         defaults.retry = u64::try_from(retry).ok();
     }
@@ -151,7 +149,6 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     settings.to_entry = args.to_entry;
     settings.extra_headers = edge::header_flags(&args.header)?;
     settings.user_agent.clone_from(&args.user_agent);
-    settings.no_keepalive = args.transport.no_keepalive;
     settings.no_cookie_store = args.no_cookie_store;
     if let Some(path) = &args.cookie {
         let text = std::fs::read_to_string(path)
@@ -166,23 +163,9 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
         settings.initial_cookies = store;
     }
-    settings.attempt_headers = args.transport.attempt_headers;
-    settings.strict_framing = args.transport.strict_framing;
     // The last response is written (`--output`) or printed (`--error-format long`) whole.
     settings.keep_bodies =
         (args.output.is_some() && !args.no_output) || args.error_format == Some(ErrorFormat::Long);
-    settings.retry_policy = RetryPolicy {
-        enabled: args.transport.transport_retry != Some(TransportRetryMode::Off),
-        idempotency_key_header: args.transport.idempotency_key_header.clone(),
-        ..RetryPolicy::default()
-    };
-    if let Some(methods) = &args.transport.retry_methods {
-        settings.retry_policy.idempotent_methods = methods
-            .iter()
-            .map(|m| m.trim().to_ascii_uppercase())
-            .filter(|m| !m.is_empty())
-            .collect();
-    }
 
     use crate::settings::ReportFormat;
     let writes = [ReportFormat::Junit, ReportFormat::Json, ReportFormat::Html, ReportFormat::Tap];
@@ -216,11 +199,5 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
-    Ok(Prepared {
-        files,
-        settings,
-        reports,
-        jobs,
-        flaky_result: args.transport.flaky_result.unwrap_or(FlakyResult::Pass),
-    })
+    Ok(Prepared { files, settings, reports, jobs, flaky_result: common.flaky_result() })
 }

@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+mod render;
+pub use render::{first_failure_line, report};
+
 use crate::runner::outcome::{EntryFailure, EntryOutcome, FileOutcome, Outcome};
 
 /// A small, stable PRNG (SplitMix64): the same seed gives the same orders on every

@@ -9,5 +9,7 @@ pub mod histogram;
 pub mod metrics;
 pub mod plan;
 pub mod result;
+pub mod scripts;
 pub mod shard;
+pub mod summary;
 pub mod threshold;

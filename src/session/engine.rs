@@ -17,7 +17,7 @@ use crate::signals::Listener;
 use crate::suite::{LayerKind, Suite};
 
 use super::Redactor;
-use super::event::{Ending, Event, Reporter, Stamped};
+use super::event::{Ending, Event, Reporter};
 use super::files::{remove_stale_temporaries, write_atomically};
 use super::inflight::InFlight;
 use super::load::{LoadedSuite, ScenarioFile};
@@ -160,7 +160,7 @@ impl Session {
 
     /// Sends one event to the reporter.
     pub(super) fn emit(&self, event: Event<'_>) {
-        emit_to(&self.reporter, event);
+        super::event::emit(&self.reporter, event);
     }
 
     pub(super) fn progress(&self) -> MutexGuard<'_, Progress> {
@@ -514,12 +514,6 @@ impl Session {
             faults,
         }
     }
-}
-
-/// Sends one event to a reporter, stamped now.
-pub(super) fn emit_to(reporter: &StdMutex<Box<dyn Reporter>>, event: Event<'_>) {
-    let stamped = Stamped { at: SystemTime::now(), event };
-    reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
 }
 
 /// How the files of each scenario layer ended: passed, flaky, failed, errored, not run.

@@ -10,8 +10,7 @@ use std::time::{Instant, SystemTime};
 use crate::runner::execute::FileObserver;
 use crate::runner::outcome::{EntryOutcome, FileOutcome, Outcome};
 
-use super::engine::emit_to;
-use super::event::{Event, Reporter, emit_entry};
+use super::event::{Event, Reporter, emit, emit_entry};
 
 /// One running file.
 struct Running {
@@ -110,7 +109,7 @@ impl FileObserver for Observer {
     fn entry_started(&self, path: &Path, index: usize, line: usize, method: &str, url: &str) {
         self.in_flight.entry_started(path, index, line, method, url);
         let layer = Some(self.layer.as_str());
-        emit_to(&self.reporter, Event::EntryStarted { layer, path, index, line, method, url });
+        emit(&self.reporter, Event::EntryStarted { layer, path, index, line, method, url });
     }
 
     fn entry_finished(&self, path: &Path, outcome: &EntryOutcome) {

@@ -36,11 +36,13 @@
 //! [`SuiteOutcome`]. `cli` renders both. It never imports `cli`.
 
 mod batch;
+mod common;
 mod engine;
 mod event;
 mod faults;
 mod files;
 mod hunt;
+mod hunt_files;
 mod inflight;
 mod junit;
 mod layers;
@@ -50,15 +52,18 @@ pub mod pool;
 mod report;
 mod servers;
 mod settings;
+pub mod setup;
 
 use std::sync::Arc;
 
 pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter};
+pub use common::{CommonSettings, Definitions, SUITE_TIMEOUTS, Timeouts};
 pub use engine::{Session, SignalWatch, SuiteOutcome};
 pub use event::{Ending, Event, Reporter, Stamped, emit, emit_entry};
 pub use faults::FaultSetup;
 pub use files::write_atomically;
 pub use hunt::{HuntEnding, Repeat, RunDone};
+pub use hunt_files::{FileHunt, FileHuntDone, hunt_files};
 pub use load::{LoadError, LoadedSuite, ScenarioFile, ScenarioProblem, load_suite};
 pub use load_run::{LoadSignals, LoadTarget};
 pub use report::{CommandRecord, LayerRecord, ServerRecord, Testcase};
