@@ -1,35 +1,29 @@
-//! `shakedown load`: flags into a load plan and run settings, the live view, the summary, the
-//! result document and the exit code. The engine is `load`; this file only wires and prints.
+//! `shakedown load`: wiring (the files, or a suite's servers started through `session`),
+//! the live view, the summary, the result document and the exit code. The flags become
+//! settings in `load_settings`; the engine is `load`; this file only wires and prints.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::args::LoadArgs;
-use crate::cli::definitions::{self, DefinitionFlags};
-use crate::cli::edge::{self, CommonFlags, duration_flag};
-use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::cli::load_settings::{
+    Common, Prepare, Prepared, SuiteReady, common_flags, prepare, suite_settings,
+};
+use crate::cli::output::{Printer, redact, write_atomically};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
 use crate::exit_code;
-use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
-use crate::load::plan::{self, Plan};
+use crate::load::engine::{self, Live, LoadObserver, RunOutcome};
+use crate::load::plan::Plan;
 use crate::load::result::LoadResult;
-use crate::load::scripts::{self, ScriptsError};
 use crate::load::shard::Shard;
 use crate::load::summary::{RunDescription, counts, judge, us};
 use crate::load::threshold::Threshold;
-use crate::report::human;
-use crate::runner::execute::RunSettings;
-use crate::scenario::ast::DurationUnit;
 use crate::session::setup;
-use crate::session::{
-    CommonSettings, FlakyResult, LoadedSuite, SUITE_TIMEOUTS, Session, SessionSettings, load_suite,
-};
+use crate::session::{Session, load_suite};
 use crate::transport::client::ClientSettings;
 
-pub(crate) use crate::cli::edge::resolve_shard;
 pub(crate) use crate::load::summary::{finish_code, summary};
 
 /// Runs `shakedown load`: on `.hurl` files (the servers must already run), or on one suite
@@ -92,30 +86,6 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
     };
     let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
     finish(args, &ended, &outcome, None, printer)
-}
-
-/// `--threads` and `--live-interval`, checked before anything starts.
-struct Common {
-    threads: u64,
-    tick: Duration,
-}
-
-fn common_flags(args: &LoadArgs) -> Result<Common, UsageError> {
-    let threads = args.threads.unwrap_or(1);
-    if threads == 0 || threads > 64 {
-        return Err(UsageError("--threads must be 1..=64".to_owned()));
-    }
-    let tick = match &args.live_interval {
-        Some(text) => {
-            let d = duration_flag(text, DurationUnit::Second, "--live-interval")?;
-            if d < Duration::from_millis(50) {
-                return Err(UsageError("--live-interval must be at least 50ms".to_owned()));
-            }
-            d
-        }
-        None => Duration::from_secs(1),
-    };
-    Ok(Common { threads, tick })
 }
 
 fn announce(plan: &Plan, shard: Option<Shard>, files: usize, printer: &mut Printer) {
@@ -247,71 +217,6 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
     finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer)
 }
 
-struct SuiteReady {
-    settings: SessionSettings,
-    plan: Plan,
-    shard: Option<Shard>,
-    thresholds: Vec<Threshold>,
-    secrets: Vec<String>,
-}
-
-/// The command line over the suite's `[load]` (model, bounds, thresholds) and `[run]`
-/// (transport options).
-fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, UsageError> {
-    let suite = &loaded.suite;
-    let table = suite.load();
-    let from_suite = table.map(|t| t.options().clone()).unwrap_or_default();
-    let options = load_options(args)?.over(&from_suite);
-    let mut plan = options.plan().map_err(|e| match e {
-        plan::PlanError::NoModel => {
-            UsageError(format!("{e}, or a [load] table with one in {}", loaded.path.display()))
-        }
-        e => UsageError(e.to_string()),
-    })?;
-    let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
-    if let Some(shard) = shard {
-        plan = plan.for_shard(shard);
-    }
-    // The command line's thresholds replace the table's, as every option does.
-    let thresholds = if args.thresholds.is_empty() {
-        table.map(|t| t.thresholds().to_vec()).unwrap_or_default()
-    } else {
-        parse_thresholds(&args.thresholds)?
-    };
-    if suite.faults().is_some() {
-        return Err(UsageError(
-            "`shakedown load` on a suite does not apply its [faults] plan yet: put the load in a \
-             load layer under `shakedown run`, or front the server with `shakedown proxy --plan`"
-                .to_owned(),
-        ));
-    }
-    let mut base = RunSettings::default();
-    common(args)?.over(suite.run()).apply(&mut base, Some(SUITE_TIMEOUTS));
-    base.defaults.insecure = args.insecure;
-    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
-    let secrets = definitions.secret_values();
-    let settings = SessionSettings {
-        base,
-        cli_variables: definitions.variables,
-        secrets: definitions.secrets,
-        jobs: 1,
-        flaky_result: FlakyResult::Pass,
-        reports: Vec::new(),
-        layers: Vec::new(),
-        deadline: None,
-        run_dir: setup::run_dir(&suite.dir().join(".shakedown"), "load"),
-        fail_fast: false,
-        keep_going: false,
-        command_line: std::env::args().collect(),
-        faults: None,
-    };
-    Ok(SuiteReady { settings, plan, shard, thresholds, secrets })
-}
-
-fn parse_thresholds(texts: &[String]) -> Result<Vec<Threshold>, UsageError> {
-    texts.iter().map(|t| Threshold::parse(t).map_err(|e| UsageError(e.to_string()))).collect()
-}
-
 /// Writes a result document; the exit code of the attempt.
 pub(crate) fn write_result(
     result: &LoadResult,
@@ -371,98 +276,4 @@ impl LoadObserver for LiveView<'_> {
         }
         self.printed = true;
     }
-}
-
-enum Prepare {
-    Usage(UsageError),
-    InputText(String),
-}
-
-impl From<UsageError> for Prepare {
-    fn from(error: UsageError) -> Prepare {
-        Prepare::Usage(error)
-    }
-}
-
-struct Prepared {
-    scripts: Vec<Script>,
-    settings: RunSettings,
-    plan: Plan,
-    shard: Option<Shard>,
-    thresholds: Vec<Threshold>,
-    secrets: Vec<String>,
-}
-
-/// The load flags as [`plan::Options`], each parsed (the model is checked by `Options::plan`).
-pub(crate) fn load_options(args: &LoadArgs) -> Result<plan::Options, UsageError> {
-    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
-    let stages = match &args.stages {
-        Some(text) => {
-            let parse = |t: &str| duration_flag(t, DurationUnit::Second, "--stages").ok();
-            Some(plan::parse_stages(text, &parse).map_err(|e| UsageError(e.to_string()))?)
-        }
-        None => None,
-    };
-    let rate = match &args.rate {
-        Some(text) => Some(plan::parse_rate(text).map_err(|e| UsageError(e.to_string()))?),
-        None => None,
-    };
-    Ok(plan::Options {
-        vus: args.vus,
-        stages,
-        rate,
-        max_vus: args.max_vus,
-        duration: args.duration.as_deref().map(|t| seconds(t, "--duration")).transpose()?,
-        max_requests: args.max_requests,
-        graceful_stop: args
-            .graceful_stop
-            .as_deref()
-            .map(|t| seconds(t, "--graceful-stop"))
-            .transpose()?,
-    })
-}
-
-fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
-    let files = crate::cli::files::collect(&args.files, &[])?;
-    if files.is_empty() {
-        return Err(UsageError("no .hurl file to run".to_owned()).into());
-    }
-    let scripts = scripts::read(files).map_err(|error| match error {
-        ScriptsError::Unreadable(path, e) => {
-            Prepare::InputText(format!("error: cannot read {}: {e}", path.display()))
-        }
-        ScriptsError::Invalid(files) => {
-            let mut problems = String::new();
-            for (path, source, diagnostics) in &files {
-                let name = path.display().to_string();
-                let style = human::Style::Plain;
-                problems.push_str(&human::parse_diagnostics(&name, source, diagnostics, style));
-            }
-            Prepare::InputText(problems.trim_end().to_owned())
-        }
-    })?;
-    let options = load_options(args)?;
-    let mut plan = options.plan().map_err(|e| UsageError(e.to_string()))?;
-    let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
-    if let Some(shard) = shard {
-        plan = plan.for_shard(shard);
-    }
-    let thresholds = parse_thresholds(&args.thresholds)?;
-    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
-    let secrets = definitions.secret_values();
-    let mut settings =
-        RunSettings { variables: definitions.into_variables(), ..RunSettings::default() };
-    common(args)?.apply(&mut settings, Some(SUITE_TIMEOUTS));
-    settings.defaults.insecure = args.insecure;
-    Ok(Prepared { scripts, settings, plan, shard, thresholds, secrets })
-}
-
-/// The shared flags (timeouts, transport), validated.
-fn common(args: &LoadArgs) -> Result<CommonSettings, UsageError> {
-    edge::common_settings(&CommonFlags {
-        connect_timeout: args.connect_timeout.as_deref(),
-        max_time: args.max_time.as_deref(),
-        max_filesize: None,
-        transport: &args.transport,
-    })
 }

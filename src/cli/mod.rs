@@ -14,6 +14,7 @@ mod files;
 mod hunt_cmd;
 mod live;
 mod load_cmd;
+mod load_settings;
 mod merge_cmd;
 mod output;
 mod proxy_cmd;
