@@ -36,9 +36,9 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
     };
     if let Some(path) = toml {
         if let Ok(source) = std::fs::read_to_string(&path)
-            && is_fault_plan(&source)
+            && super::fault_plan::is_fault_plan(&source)
         {
-            return check_plan(&path, &source, printer);
+            return super::fault_plan::check(&path, &source, printer);
         }
         let given = match definitions::read(&DefinitionFlags::of_check(args)) {
             Ok(given) => given,
@@ -231,34 +231,4 @@ fn describe_command(command: &CommandSpec) -> String {
         out.push_str(&arg.render(|p| Some(p.to_string())).unwrap_or_default());
     }
     out
-}
-
-/// Whether a `.toml` file is a fault plan (docs/proxy.md) rather than a suite: it has
-/// `[[fault]]` tables at the top (a suite's plan is its `[faults]` table).
-fn is_fault_plan(source: &str) -> bool {
-    source.parse::<toml::Table>().is_ok_and(|table| table.contains_key("fault"))
-}
-
-/// `shakedown check PLAN.toml`: the plan validated as `run --faults` reads it (every
-/// error with `file:line:col` and a did-you-mean, exit 2), else what it injects.
-fn check_plan(path: &Path, source: &str, printer: &mut Printer) -> u8 {
-    let plan = match crate::suite::parse_fault_plan(source) {
-        Ok(plan) => plan,
-        Err(diagnostics) => {
-            super::fault_plan::print_diagnostics(path, source, &diagnostics, printer);
-            return exit_code::INPUT;
-        }
-    };
-    let servers: Vec<&str> = plan.servers().iter().map(|s| s.unwrap_or("main")).collect();
-    let seed = plan.seed().map_or_else(|| "random".to_owned(), |seed| seed.to_string());
-    printer.out(&format!(
-        "{}: fault plan, {} fault(s) in front of {}, seed {seed}",
-        path.display(),
-        plan.plan().faults().len(),
-        servers.join(", ")
-    ));
-    for fault in plan.plan().faults() {
-        printer.out(&format!("  {fault}"));
-    }
-    exit_code::SUCCESS
 }

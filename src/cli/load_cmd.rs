@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::cli::args::LoadArgs;
 use crate::cli::load_settings::{
@@ -14,12 +15,13 @@ use crate::cli::output::{Printer, redact, write_atomically};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
 use crate::exit_code;
-use crate::load::engine::{self, Live, LoadObserver, RunOutcome};
+use crate::load::engine::{self, EngineError, Live, LoadObserver, RunOutcome, Script};
 use crate::load::plan::Plan;
 use crate::load::result::LoadResult;
 use crate::load::shard::Shard;
 use crate::load::summary::{RunDescription, counts, judge, us};
 use crate::load::threshold::Threshold;
+use crate::runner::execute::RunSettings;
 use crate::session::setup;
 use crate::session::{Session, load_suite};
 use crate::transport::client::ClientSettings;
@@ -60,32 +62,34 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
     };
     let Prepared { scripts, settings, plan, shard, thresholds, secrets } = prepared;
     let files: Vec<String> = scripts.iter().map(|s| s.path.display().to_string()).collect();
-    announce(&plan, shard, files.len(), printer);
-    let mut view = LiveView {
-        printer,
-        quiet: args.quiet,
-        tty: std::io::stderr().is_terminal(),
-        printed: false,
-        secrets: &secrets,
-    };
-    let ran = engine::run(
-        &plan,
-        scripts,
-        settings,
-        &ClientSettings::default(),
-        &mut view,
-        common.tick,
-        common.threads,
-    );
-    let outcome = match ran {
-        Ok(outcome) => outcome,
+    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
+    match drive(args, &common, &ended, scripts, settings, Arc::default(), printer) {
+        Ok(outcome) => finish(args, &ended, &outcome, None, printer),
         Err(e) => {
             printer.error(&format!("error: {e}"));
-            return exit_code::RUNTIME;
+            exit_code::RUNTIME
         }
-    };
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
-    finish(args, &ended, &outcome, None, printer)
+    }
+}
+
+/// The load announced, then run on this thread under the live view until its end or
+/// `stop`.
+fn drive(
+    args: &LoadArgs,
+    common: &Common,
+    ended: &Ended<'_>,
+    scripts: Vec<Script>,
+    settings: RunSettings,
+    stop: Arc<AtomicBool>,
+    printer: &mut Printer,
+) -> Result<RunOutcome, EngineError> {
+    announce(ended.plan, ended.shard, ended.files.len(), printer);
+    let tty = std::io::stderr().is_terminal();
+    let secrets = ended.secrets;
+    let mut view = LiveView { printer, quiet: args.quiet, tty, printed: false, secrets };
+    let client = ClientSettings::default();
+    let (tick, threads) = (common.tick, common.threads);
+    engine::run_until(ended.plan, scripts, settings, &client, &mut view, tick, threads, stop)
 }
 
 fn announce(plan: &Plan, shard: Option<Shard>, files: usize, printer: &mut Printer) {
@@ -186,35 +190,18 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
         }
     };
     let files: Vec<String> = target.scripts.iter().map(|s| s.path.display().to_string()).collect();
-    announce(&plan, shard, files.len(), printer);
-    let mut view = LiveView {
-        printer,
-        quiet: args.quiet,
-        tty: std::io::stderr().is_terminal(),
-        printed: false,
-        secrets: &secrets,
-    };
+    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
     // The engine runs on this thread; the servers' log tasks go on on the runtime's workers.
-    let ran = engine::run_until(
-        &plan,
-        target.scripts,
-        target.settings,
-        &ClientSettings::default(),
-        &mut view,
-        common.tick,
-        common.threads,
-        signals.stop.clone(),
-    );
+    let stop = signals.stop.clone();
+    let ran = drive(args, common, &ended, target.scripts, target.settings, stop, printer);
     runtime.block_on(signals.stop_servers(&session));
-    let outcome = match ran {
-        Ok(outcome) => outcome,
+    match ran {
+        Ok(outcome) => finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer),
         Err(e) => {
             printer.error(&format!("error: {e}"));
-            return exit_code::RUNTIME;
+            exit_code::RUNTIME
         }
-    };
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
-    finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer)
+    }
 }
 
 /// Writes a result document; the exit code of the attempt.

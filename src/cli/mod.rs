@@ -12,6 +12,7 @@ mod explain_cmd;
 mod fault_plan;
 mod files;
 mod hunt_cmd;
+mod hunt_suite;
 mod live;
 mod load_cmd;
 mod load_settings;

@@ -17,8 +17,8 @@ use crate::runner::execute::RunSettings;
 use crate::scenario::ast::DurationUnit;
 use crate::session::setup::{self, SetupError, SuitePathError};
 use crate::session::{
-    FaultSetup, FlakyResult, LoadedSuite, ReportTarget, SUITE_TIMEOUTS, Session, SessionSettings,
-    SuiteOutcome, load_suite,
+    FlakyResult, LoadedSuite, ReportTarget, SUITE_TIMEOUTS, Session, SessionSettings, SuiteOutcome,
+    load_suite,
 };
 
 /// Runs `shakedown run`.
@@ -43,7 +43,7 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         printer.error(&format!("error: {error}"));
         return exit_code::USAGE;
     }
-    let faults = match fault_setup(args, &loaded, printer) {
+    let faults = match super::fault_plan::fault_setup(args, &loaded, printer) {
         Ok(faults) => faults,
         Err(code) => return code,
     };
@@ -243,36 +243,4 @@ pub(super) fn prepare(
         command_line: command_line.to_vec(),
         faults: None,
     })
-}
-
-/// The run's fault plan: `--faults PLAN` (its servers checked against the suite), else the
-/// suite's `[faults]`; the seed from `--fault-seed`, the plan, or chance.
-fn fault_setup(
-    args: &RunArgs,
-    loaded: &LoadedSuite,
-    printer: &mut Printer,
-) -> Result<Option<FaultSetup>, u8> {
-    let (plan, source) = match &args.faults {
-        Some(path) => {
-            let plan = super::fault_plan::read(path, printer)?;
-            let named: Vec<&str> = loaded.suite.servers().iter().filter_map(|s| s.name()).collect();
-            let problems = plan.check_servers(loaded.suite.server().is_some(), &named);
-            if !problems.is_empty() {
-                let source = std::fs::read_to_string(path).unwrap_or_default();
-                super::fault_plan::print_diagnostics(path, &source, &problems, printer);
-                return Err(exit_code::INPUT);
-            }
-            (plan, path.display().to_string())
-        }
-        None => match loaded.suite.faults() {
-            Some(plan) => (plan.clone(), format!("{} [faults]", loaded.path.display())),
-            None if args.fault_seed.is_some() => {
-                printer.error("error: --fault-seed needs a fault plan: --faults PLAN or [faults] in the suite");
-                return Err(exit_code::USAGE);
-            }
-            None => return Ok(None),
-        },
-    };
-    let seed = args.fault_seed.or(plan.seed()).unwrap_or_else(super::fault_plan::random_seed);
-    Ok(Some(FaultSetup { plan, seed, source }))
 }
