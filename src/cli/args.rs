@@ -168,18 +168,9 @@ pub struct RunArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Define a variable: name=value (repeatable); overrides the suite's.
-    #[arg(long = "variable", value_name = "NAME=VALUE")]
-    pub variables: Vec<String>,
-    /// Define variables from a file of name=value lines (repeatable).
-    #[arg(long = "variables-file", value_name = "FILE")]
-    pub variables_files: Vec<PathBuf>,
-    /// Define a secret variable, redacted from all output: name=value (repeatable).
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// Define secrets from a file of name=value lines (repeatable).
-    #[arg(long = "secrets-file", value_name = "FILE")]
-    pub secrets_files: Vec<PathBuf>,
+    /// `--variable`, `--variables-file`, `--secret`, `--secrets-file`.
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
     /// Also write a report: junit=PATH, json=PATH or html=PATH (repeatable). The run folder always
     /// gets report.json.
     #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
@@ -289,18 +280,9 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<u64>,
 
-    /// Define a variable: name=value (repeatable).
-    #[arg(long = "variable", value_name = "NAME=VALUE")]
-    pub variables: Vec<String>,
-    /// Define variables from a file of name=value lines (repeatable).
-    #[arg(long = "variables-file", value_name = "FILE")]
-    pub variables_files: Vec<PathBuf>,
-    /// Define a secret variable, redacted from all output: name=value (repeatable).
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// Define secrets from a file of name=value lines (repeatable).
-    #[arg(long = "secrets-file", value_name = "FILE")]
-    pub secrets_files: Vec<PathBuf>,
+    /// `--variable`, `--variables-file`, `--secret`, `--secrets-file`.
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
     /// Connect timeout (default 10 s; a bare number is seconds).
     #[arg(long, value_name = "DURATION", help_heading = "HTTP")]
     pub connect_timeout: Option<String>,
@@ -346,19 +328,9 @@ pub struct CheckArgs {
     /// default: `shakedown.toml` in the current folder or the nearest parent that has one),
     /// or one fault plan file (docs/proxy.md).
     pub files: Vec<PathBuf>,
-    /// A variable `run` would be given: name=value (repeatable); no undefined-variable
-    /// warning for it.
-    #[arg(long = "variable", value_name = "NAME=VALUE")]
-    pub variables: Vec<String>,
-    /// Variables from a file of name=value lines (repeatable), as `run` takes them.
-    #[arg(long = "variables-file", value_name = "FILE")]
-    pub variables_files: Vec<PathBuf>,
-    /// A secret `run` would be given: name=value (repeatable).
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// Secrets from a file of name=value lines (repeatable), as `run` takes them.
-    #[arg(long = "secrets-file", value_name = "FILE")]
-    pub secrets_files: Vec<PathBuf>,
+    /// `--variable`, `--variables-file`, `--secret`, `--secrets-file`.
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
     /// `--color[=WHEN]`, `--no-color`.
     #[command(flatten)]
     pub colors: ColorArgs,
@@ -381,6 +353,24 @@ pub struct ExplainArgs {
     /// With --reproduce: write the plan to this file.
     #[arg(long, value_name = "PATH", requires = "reproduce")]
     pub out: Option<PathBuf>,
+}
+
+/// The variables and secrets a command is given (`test`, `run`, `hunt`, `load`, `check`;
+/// read by `cli::definitions`).
+#[derive(Debug, Args, Default)]
+pub struct DefinitionArgs {
+    /// Define a variable: name=value (repeatable); in a suite, over its `[variables]`.
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// Define variables from a file of name=value lines (repeatable).
+    #[arg(long = "variables-file", value_name = "FILE")]
+    pub variables_files: Vec<PathBuf>,
+    /// Define a secret variable, redacted from all output: name=value (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Define secrets from a file of name=value lines (repeatable).
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_files: Vec<PathBuf>,
 }
 
 /// `--color[=WHEN]` and `--no-color`, shared by every subcommand that prints.
@@ -486,18 +476,9 @@ pub struct TestArgs {
     /// Files or directories (searched recursively for *.hurl).
     pub files: Vec<PathBuf>,
 
-    /// Define a variable: name=value (repeatable).
-    #[arg(long = "variable", value_name = "NAME=VALUE")]
-    pub variables: Vec<String>,
-    /// Define variables from a file of name=value lines (repeatable).
-    #[arg(long = "variables-file", value_name = "FILE")]
-    pub variables_files: Vec<PathBuf>,
-    /// Define a secret variable, redacted from all output: name=value (repeatable).
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// Define secrets from a file of name=value lines (repeatable).
-    #[arg(long = "secrets-file", value_name = "FILE")]
-    pub secrets_files: Vec<PathBuf>,
+    /// `--variable`, `--variables-file`, `--secret`, `--secrets-file`.
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
 
     /// Number of files run in parallel (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]

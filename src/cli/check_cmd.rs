@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::check_suite::{self, Severity};
-use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::definitions::{self, Environment};
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::Printer;
 use crate::cli::terminal::print_load_error;
@@ -40,7 +40,7 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
         {
             return super::fault_plan::check(&path, &source, printer);
         }
-        let given = match definitions::read(&DefinitionFlags::of_check(args)) {
+        let given = match definitions::read(&args.definitions, Environment::Ignored) {
             Ok(given) => given,
             Err(error) => {
                 printer.error(&format!("error: {error}"));

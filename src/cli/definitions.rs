@@ -3,39 +3,39 @@
 //! `--secret` and `--secrets-file`, in Hurl's order and with its rules, into
 //! [`Definitions`]: the one reading of them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::cli::args::DefinitionArgs;
 
 use crate::cli::edge::split_definition;
 use crate::cli::output::UsageError;
 use crate::runner::value::Value;
 use crate::session::Definitions;
 
-/// A command's definition flags, as given.
-pub(crate) struct DefinitionFlags<'a> {
-    pub(crate) variables: &'a [String],
-    pub(crate) variables_files: &'a [PathBuf],
-    pub(crate) secrets: &'a [String],
-    pub(crate) secrets_files: &'a [PathBuf],
-    /// Whether `HURL_VARIABLE_*` and `HURL_SECRET_*` count (`test`, `load`; not `run`,
-    /// whose suite has its own `[variables]`).
-    pub(crate) environment: bool,
+/// Whether `HURL_VARIABLE_*` and `HURL_SECRET_*` count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Environment {
+    /// Read (`test`, `hunt FILES`, `load`: as Hurl).
+    Read,
+    /// Not read (`run`, `hunt SUITE`, `check`: the suite's `[variables]` stand for them).
+    Ignored,
 }
 
 /// Every variable and secret the command line defines, validated.
-pub(crate) fn read(flags: &DefinitionFlags<'_>) -> Result<Definitions, UsageError> {
+pub(crate) fn read(flags: &DefinitionArgs, env: Environment) -> Result<Definitions, UsageError> {
     let mut out = Definitions::default();
-    let environment = || std::env::vars().filter(|_| flags.environment);
+    let environment = || std::env::vars().filter(|_| env == Environment::Read);
     for (name, value) in environment() {
         if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
             out.variables.push((name.to_owned(), typed_variable(&value)));
         }
     }
-    for definition in flags.variables {
+    for definition in &flags.variables {
         let (name, value) = split_definition(definition, "--variable")?;
         check_variable_name(&name)?;
         out.variables.push((name, typed_variable(&value)));
     }
-    for path in flags.variables_files {
+    for path in &flags.variables_files {
         let mut seen = std::collections::BTreeSet::new();
         for (name, value) in read_definitions(path)? {
             check_variable_name(&name)?;
@@ -54,14 +54,14 @@ pub(crate) fn read(flags: &DefinitionFlags<'_>) -> Result<Definitions, UsageErro
         }
     }
     let mut secret_names = std::collections::BTreeSet::new();
-    for definition in flags.secrets {
+    for definition in &flags.secrets {
         let (name, value) = split_definition(definition, "--secret")?;
         if !secret_names.insert(name.clone()) {
             return Err(UsageError(format!("secret `{name}` can't be reassigned")));
         }
         out.secrets.push((name, value));
     }
-    for path in flags.secrets_files {
+    for path in &flags.secrets_files {
         out.secrets.extend(read_definitions(path)?);
     }
     Ok(out)
@@ -101,50 +101,4 @@ fn read_definitions(path: &Path) -> Result<Vec<(String, String)>, UsageError> {
         out.push((name, value));
     }
     Ok(out)
-}
-
-impl<'a> DefinitionFlags<'a> {
-    /// `test`'s (and a files hunt's): the environment counts.
-    pub(crate) fn of_test(args: &'a crate::cli::args::TestArgs) -> DefinitionFlags<'a> {
-        DefinitionFlags {
-            variables: &args.variables,
-            variables_files: &args.variables_files,
-            secrets: &args.secrets,
-            secrets_files: &args.secrets_files,
-            environment: true,
-        }
-    }
-
-    /// `run`'s (and a suite hunt's): the suite's `[variables]` stand for the environment.
-    pub(crate) fn of_run(args: &'a crate::cli::args::RunArgs) -> DefinitionFlags<'a> {
-        DefinitionFlags {
-            variables: &args.variables,
-            variables_files: &args.variables_files,
-            secrets: &args.secrets,
-            secrets_files: &args.secrets_files,
-            environment: false,
-        }
-    }
-
-    /// `load`'s: the environment counts.
-    pub(crate) fn of_load(args: &'a crate::cli::args::LoadArgs) -> DefinitionFlags<'a> {
-        DefinitionFlags {
-            variables: &args.variables,
-            variables_files: &args.variables_files,
-            secrets: &args.secrets,
-            secrets_files: &args.secrets_files,
-            environment: true,
-        }
-    }
-
-    /// `check`'s: what `run` would be given.
-    pub(crate) fn of_check(args: &'a crate::cli::args::CheckArgs) -> DefinitionFlags<'a> {
-        DefinitionFlags {
-            variables: &args.variables,
-            variables_files: &args.variables_files,
-            secrets: &args.secrets,
-            secrets_files: &args.secrets_files,
-            environment: false,
-        }
-    }
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::cli::args::LoadArgs;
-use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::definitions::{self, Environment};
 use crate::cli::edge::{self, CommonFlags, duration_flag, resolve_shard};
 use crate::cli::output::UsageError;
 use crate::load::engine::Script;
@@ -89,7 +89,7 @@ pub(crate) fn suite_settings(
     let mut base = RunSettings::default();
     common(args)?.over(suite.run()).apply(&mut base, Some(SUITE_TIMEOUTS));
     base.defaults.insecure = args.insecure;
-    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
+    let definitions = definitions::read(&args.definitions, Environment::Read)?;
     let secrets = definitions.secret_values();
     let settings = SessionSettings {
         base,
@@ -188,7 +188,7 @@ pub(crate) fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
         plan = plan.for_shard(shard);
     }
     let thresholds = parse_thresholds(&args.thresholds)?;
-    let definitions = definitions::read(&DefinitionFlags::of_load(args))?;
+    let definitions = definitions::read(&args.definitions, Environment::Read)?;
     let secrets = definitions.secret_values();
     let mut settings =
         RunSettings { variables: definitions.into_variables(), ..RunSettings::default() };

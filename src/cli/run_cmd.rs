@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::cli::args::RunArgs;
-use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::definitions::{self, Environment};
 use crate::cli::edge::{self, CommonFlags, duration_flag};
 use crate::cli::output::{Printer, UsageError, redact};
 use crate::cli::terminal::{Terminal, print_load_error};
@@ -212,7 +212,7 @@ pub(super) fn prepare(
         Some(text) => Some(duration_flag(text, DurationUnit::Second, "--deadline")?),
         None => from_suite.deadline,
     };
-    let definitions = definitions::read(&DefinitionFlags::of_run(args))?;
+    let definitions = definitions::read(&args.definitions, Environment::Ignored)?;
     use crate::settings::ReportFormat;
     let writes = [ReportFormat::Junit, ReportFormat::Json, ReportFormat::Html];
     let reports = edge::report_flags(&args.reports, "run", &writes)?

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::cli::args::{ErrorFormat, TestArgs};
-use crate::cli::definitions::{self, DefinitionFlags};
+use crate::cli::definitions::{self, Environment};
 use crate::cli::edge::{self, CommonFlags, duration_flag};
 use crate::cli::output::UsageError;
 use crate::runner::cookies::CookieStore;
@@ -81,7 +81,7 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
         }
     }
 
-    let variables = definitions::read(&DefinitionFlags::of_test(args))?.into_variables();
+    let variables = definitions::read(&args.definitions, Environment::Read)?.into_variables();
     let mut settings = RunSettings { variables, ..RunSettings::default() };
     let common = edge::common_settings(&CommonFlags {
         connect_timeout: args.connect_timeout.as_deref(),
