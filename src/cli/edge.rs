@@ -167,6 +167,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shared_flags_are_typed_once() {
+        let transport = TransportArgs {
+            transport_retry: Some(TransportRetryMode::Off),
+            retry_methods: Some(vec![" put".into(), String::new(), "Get ".into()]),
+            idempotency_key_header: None,
+            no_keepalive: true,
+            strict_framing: false,
+            attempt_headers: true,
+            flaky_result: Some(args::FlakyResult::Fail),
+        };
+        let flags = CommonFlags {
+            connect_timeout: Some("2"),
+            max_time: None,
+            max_filesize: Some(9),
+            transport: &transport,
+        };
+        let Ok(common) = common_settings(&flags) else { panic!("valid flags") };
+        assert_eq!(common.connect_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(common.max_time, None);
+        assert_eq!(common.max_filesize, Some(9));
+        assert_eq!(common.transport_retry, Some(false));
+        assert_eq!(common.retry_methods, Some(vec!["PUT".to_owned(), "GET".to_owned()]));
+        assert_eq!(common.flaky_result(), FlakyResult::Fail);
+        assert!(common.no_keepalive && common.attempt_headers && !common.strict_framing);
+        let flags = CommonFlags { max_time: Some("1y"), ..flags };
+        let message = common_settings(&flags).err().map(|e| e.0).unwrap_or_default();
+        assert!(message.starts_with("invalid --max-time <1y>"), "{message}");
+    }
+
+    #[test]
     fn definitions_need_a_name() {
         assert_eq!(
             split_definition("a=1=2", "--variable").ok(),

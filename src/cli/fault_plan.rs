@@ -106,3 +106,16 @@ pub fn check(path: &Path, source: &str, printer: &mut Printer) -> u8 {
     }
     exit_code::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_fault_plan;
+
+    #[test]
+    fn a_plan_has_fault_tables_and_a_suite_does_not() {
+        assert!(is_fault_plan("seed = 1\n[[fault]]\ntype = \"reset_peer\"\n"));
+        assert!(!is_fault_plan("[server]\nurl = \"http://127.0.0.1:1\"\n[faults]\nseed = 1\n"));
+        assert!(!is_fault_plan("[[layer]]\nname = \"x\"\ncommand = [\"true\"]\n"));
+        assert!(!is_fault_plan("not toml ["));
+    }
+}
