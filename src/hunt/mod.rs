@@ -2,14 +2,15 @@
 //! repeated runs (attempts, failures, flaky passes, causes from attempt diagnoses), the
 //! first failing run, and the 95% Wilson interval of each entry's failure rate.
 //!
-//! No I/O and no clock: `cli::hunt_cmd` runs the files and feeds their outcomes here.
+//! No I/O and no clock: `session::hunt_files` (or `Session::hunt` for a suite) runs the
+//! files and feeds their outcomes here; `render` words the report that `cli` prints.
 
 use std::collections::BTreeMap;
 
+use crate::runner::outcome::{EntryFailure, EntryOutcome, FileOutcome, Outcome};
+
 mod render;
 pub use render::{first_failure_line, report};
-
-use crate::runner::outcome::{EntryFailure, EntryOutcome, FileOutcome, Outcome};
 
 /// A small, stable PRNG (SplitMix64): the same seed gives the same orders on every
 /// platform and every version of shakedown, so a printed seed replays a hunt.

@@ -168,3 +168,40 @@ fn parsed_flags_reach_the_request() {
     ]);
     assert_eq!(out.code(), 0, "{out:?}");
 }
+
+/// One reading of the variable flags for every command: the same rules, the same words,
+/// before anything is sent or started.
+#[test]
+fn test_run_load_and_check_read_variables_and_secrets_one_way() {
+    let target = Target::new();
+    let dir = target.dir.path();
+    let marker = dir.join("started");
+    let suite = format!(
+        "[server]\ncommand = [\"sh\", \"-c\", \"touch '{}'; exec sleep 30\"]\nready = {{ tcp = true, timeout = \"5s\" }}\n\n[[layer]]\nname = \"api\"\nscenarios = [\"a.hurl\"]\n",
+        marker.display()
+    );
+    write_file(dir, "shakedown.toml", &suite);
+    write_file(dir, "twice.env", "a=1\na=2\n");
+    let commands: [&[&str]; 4] = [
+        &["test", "a.hurl"],
+        &["run", "shakedown.toml"],
+        &["load", "a.hurl", "--vus", "1", "--max-requests", "1"],
+        &["check", "shakedown.toml"],
+    ];
+    let refused: [(&[&str], &str); 3] = [
+        (&["--variable", "newUuid=1"], "variable `newUuid` conflicts with the newUuid function"),
+        (&["--secret", "k=1", "--secret", "k=2"], "secret `k` can't be reassigned"),
+        (&["--variables-file", "twice.env"], "variable `a` is defined twice in twice.env"),
+    ];
+    for command in commands {
+        for (flags, message) in refused {
+            let mut line = command.to_vec();
+            line.extend_from_slice(flags);
+            let out = ShakedownCmd::new(line.clone()).current_dir(dir).output();
+            assert_eq!(out.code(), 1, "{line:?}: {out:?}");
+            assert!(out.stderr().contains(message), "{line:?}: expected `{message}` in {out:?}");
+        }
+    }
+    assert!(!target.connected(), "a request was sent");
+    assert!(!marker.exists(), "the server was launched");
+}
