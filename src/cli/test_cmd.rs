@@ -505,6 +505,7 @@ fn execute(
         duration,
         learned_idle_limits: json::learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
+        shard: None,
     };
     if output_failed {
         // Hurl: an output file that cannot be written is a runtime error.

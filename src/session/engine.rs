@@ -351,6 +351,7 @@ impl Session {
                 self.budget.retries(),
                 self.budget.was_exhausted(),
             ),
+            shard: None,
         };
         let suite = report::SuiteInfo {
             path: &self.suite_path,
