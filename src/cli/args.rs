@@ -290,7 +290,8 @@ pub struct LoadArgs {
 /// `shakedown merge RESULT...`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shards' result files (shakedown.load/v1), or directories holding them (*.json).
+    /// The shards' result files (shakedown.load/v1 from `load`, or shakedown.report/v1 from
+    /// `test` and `run`; not both), or directories holding them (*.json).
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
     /// More thresholds to judge the merged numbers by (those the shards recorded apply too).
@@ -299,6 +300,12 @@ pub struct MergeArgs {
     /// Write the merged document to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Reports of `test`/`run` shards: write the combined JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Reports of `test`/`run` shards: write the combined HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
     /// `--color[=WHEN]`, `--no-color`.
     #[command(flatten)]
     pub colors: ColorArgs,

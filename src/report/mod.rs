@@ -9,6 +9,7 @@ pub mod human;
 pub mod hurl_json;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod model;
 pub mod source;
 pub mod suite;
