@@ -187,9 +187,13 @@ pub struct RunArgs {
     /// How transport failures are handled.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// Which shard of the scenario files this run is (`--shard M/N`): every shard starts the
+    /// servers and runs every layer, with its part of each scenario layer's files.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
-/// Which shard of a split run this process is (`test` and `load`).
+/// Which shard of a split run this process is (`test`, `run` and `load`).
 #[derive(Debug, Args, Default)]
 pub struct ShardArgs {
     /// Run shard M of N (1-based). Default: from JOB_COMPLETION_INDEX (0-based) or

@@ -251,3 +251,116 @@ fn merge_checks_every_shard_is_there_once_and_one_schema() {
     assert_eq!(out.code(), 2, "{out:?}");
     assert!(out.stderr().contains("disagree on the total"), "{out:?}");
 }
+
+/// The `<testcase>` elements of a JUnit file, redacted and sorted.
+fn junit_cases(path: &Path) -> Vec<String> {
+    let xml = redact(&std::fs::read_to_string(path).expect("the JUnit file is there"));
+    let mut cases: Vec<String> = xml
+        .split("<testcase ")
+        .skip(1)
+        .map(|case| {
+            let end = case.find("</testcase>").or_else(|| case.find("/>")).unwrap_or(case.len());
+            case[..end].to_owned()
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// `run --shard i/2`: each shard starts the suite's server and runs the command layer, with
+/// its part of the scenario files; merged, the shards give one run's files, totals, layers,
+/// verdict, exit code and JUnit test cases.
+#[test]
+fn run_shards_start_the_servers_run_command_layers_everywhere_and_merge_to_one_run() {
+    let dir = temp_dir();
+    copy_golden_files(dir.path());
+    let suite = format!(
+        r#"[server]
+command = ["{fixture}", "--port", "{{port}}", "--max-seconds", "120", "--reset-percent", "50", "--seed", "19"]
+ready = {{ http = "/health", status = 200, timeout = "10s" }}
+
+[[layer]]
+name = "setup"
+command = ["sh", "-c", "echo ran >> setup-ran.txt"]
+
+[[layer]]
+name = "api"
+scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
+"#,
+        fixture = crate::support::fixture_bin().display()
+    );
+    std::fs::write(dir.path().join("shakedown.toml"), suite).expect("write the suite");
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args =
+            vec!["run", "shakedown.toml", "--output-dir", "out", "--no-color", "--keep-going"];
+        args.extend_from_slice(extra);
+        let mut cmd = ShakedownCmd::new(&args).current_dir(dir.path());
+        for (key, value) in env {
+            cmd = cmd.env(key, value);
+        }
+        cmd.output()
+    };
+    let single = run(&["--report", "json=single.json", "--report", "junit=single.xml"], &[]);
+    assert_eq!(single.code(), 3, "{single:?}");
+    // Shard 1 by flag, shard 2 from a Kubernetes Indexed Job's environment (0-based).
+    let first = run(&["--shard", "1/2", "--report", "json=shard-1.json"], &[]);
+    let second = run(
+        &["--report", "json=shard-2.json"],
+        &[("JOB_COMPLETION_INDEX", "1"), ("SHAKEDOWN_SHARD_TOTAL", "2")],
+    );
+    assert!(first.stderr().contains("shard 1/2: "), "{first:?}");
+    assert!(second.stderr().contains("shard 2/2: "), "{second:?}");
+    let ran = std::fs::read_to_string(dir.path().join("setup-ran.txt")).expect("the command ran");
+    assert_eq!(ran.lines().count(), 3, "the command layer ran in the run and in both shards");
+    let mut files = Vec::new();
+    for i in [1, 2] {
+        let report = read_json(&dir.path().join(format!("shard-{i}.json")));
+        assert_eq!(report["run"]["shard"]["index"], i);
+        assert_eq!(report["run"]["shard"]["total"], 2);
+        assert_eq!(report["layers"][0]["command"]["exit_code"], 0, "{report:#}");
+        assert!(report["servers"][0]["url"].is_string(), "each shard has its own server");
+        for file in report["files"].as_array().unwrap() {
+            files.push(file["path"].as_str().unwrap().to_owned());
+        }
+    }
+    files.sort();
+    assert_eq!(files, ["assert.hurl", "flaky.hurl", "pass.hurl", "transport.hurl"]);
+
+    let out = ShakedownCmd::new([
+        "merge",
+        "shard-1.json",
+        "shard-2.json",
+        "--out",
+        "merged.json",
+        "--report-junit",
+        "merged.xml",
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(out.code(), single.code(), "{out:?}");
+    let merged = read_json(&dir.path().join("merged.json"));
+    let single_report = read_json(&dir.path().join("single.json"));
+    assert_eq!(merged["outcome"], single_report["outcome"]);
+    assert_eq!(merged["totals"], single_report["totals"], "{merged:#}");
+    for key in ["files", "ledger", "diagnoses"] {
+        assert_eq!(comparable(&merged, key), comparable(&single_report, key), "{key}");
+    }
+    let layers = |report: &Value| -> Vec<(String, String, usize)> {
+        report["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let name = l["name"].as_str().unwrap().to_owned();
+                let outcome = l["outcome"].as_str().unwrap().to_owned();
+                (name, outcome, l["files"].as_array().unwrap().len())
+            })
+            .collect()
+    };
+    assert_eq!(layers(&merged), layers(&single_report));
+    assert_eq!(merged["servers"].as_array().map(Vec::len), Some(2), "one server per shard");
+    let cases = junit_cases(&dir.path().join("merged.xml"));
+    assert_eq!(cases.len(), 6, "the command and the five entries: {cases:#?}");
+    assert_eq!(cases, junit_cases(&dir.path().join("single.xml")));
+    assert!(first.stderr().contains("shard 1/2: ") && !first.stderr().contains(": 0 of 4"));
+}
