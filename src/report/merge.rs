@@ -6,7 +6,7 @@
 //! error naming it), every shard agreeing on N. The files are concatenated and sorted by
 //! path (stable: a file repeated by `--repeat` keeps its order), and the ledger and the
 //! diagnoses follow them; totals, the exit code and the verdict are computed again from
-//! the combined files with the rule of a single run ([`exit_code`], [`verdict`]). Under
+//! the combined files with the rule of a single run ([`exit_code()`], [`verdict`]). Under
 //! `shakedown run`, every shard ran every layer on its own servers: a layer is reported
 //! once, with the worst outcome of the shards, the files of all of them, and a command
 //! layer's command and test cases from the first shard where it ended worst; `servers[]`
@@ -796,6 +796,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_checkpoint_or_a_partial_shard_makes_the_merge_interrupted_or_an_error() {
+        let mut report = empty_report(&[]);
+        report.files = vec![dto("passed", false)];
+        assert_eq!(exit_code(&report), exit_code::SUCCESS);
+        report.checkpoint = Some(true);
+        assert_eq!(exit_code(&report), exit_code::INTERRUPTED);
+        assert_eq!(verdict(exit_code(&report), &report.files), "interrupted");
+        report.checkpoint = Some(false);
+        report.partial = true;
+        report.outcome = "error".to_owned();
+        assert_eq!(exit_code(&report), exit_code::RUNTIME, "past the deadline");
     }
 
     #[test]

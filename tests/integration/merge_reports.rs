@@ -175,9 +175,14 @@ fn four_test_shards_merged_equal_one_unsharded_run() {
     assert_eq!(merged["run"]["retry_budget"], single_report["run"]["retry_budget"]);
 
     // The JUnit test cases are those of the single run, message for message.
+    crate::reports::assert_valid_junit(&dir.path().join("merged.xml"));
     let merged_suites = junit_suites(&dir.path().join("merged.xml"));
     assert_eq!(merged_suites.len(), 4);
     assert_eq!(merged_suites, junit_suites(&dir.path().join("single.xml")));
+    let mut documents: Vec<_> =
+        (1..=4).map(|i| dir.path().join(format!("shard-{i}.json"))).collect();
+    documents.push(dir.path().join("merged.json"));
+    crate::reports::assert_valid_json_reports(&documents);
     let html = std::fs::read_to_string(dir.path().join("merged.html")).unwrap();
     assert!(html.contains("merged_from"), "the page embeds the merged document");
 }
@@ -359,6 +364,12 @@ scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
     };
     assert_eq!(layers(&merged), layers(&single_report));
     assert_eq!(merged["servers"].as_array().map(Vec::len), Some(2), "one server per shard");
+    crate::reports::assert_valid_json_reports(&[
+        dir.path().join("shard-1.json"),
+        dir.path().join("shard-2.json"),
+        dir.path().join("merged.json"),
+    ]);
+    crate::reports::assert_valid_junit(&dir.path().join("merged.xml"));
     let cases = junit_cases(&dir.path().join("merged.xml"));
     assert_eq!(cases.len(), 6, "the command and the five entries: {cases:#?}");
     assert_eq!(cases, junit_cases(&dir.path().join("single.xml")));
