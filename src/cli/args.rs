@@ -43,7 +43,8 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Run .hurl files under load: a closed (--vus, --stages) or open (--rate) model, thresholds.
     Load(Box<LoadArgs>),
-    /// Merge the results of shards (`--shard M/N`) into one, and judge its thresholds.
+    /// Merge the results of shards (`--shard M/N`) into one: load results (judging their
+    /// thresholds), or the JSON reports of `test`/`run` shards (JSON, JUnit, HTML out).
     Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(CompletionsArgs),
