@@ -136,11 +136,17 @@ when servers start and stop relative to layers, isolation and reset, the run fol
 reports) is documented in docs/suite.md of shakedown's source repository."
 )]
 pub struct RunArgs {
-    /// The suite file (default: ./shakedown.toml).
+    /// The suite file, or a folder holding `shakedown.toml` (default: `shakedown.toml` in the
+    /// current folder or the nearest parent that has one).
     pub suite: Option<PathBuf>,
     /// Run only this layer (repeatable; in the suite's order).
     #[arg(long = "layer", value_name = "NAME")]
     pub layers: Vec<String>,
+    /// Run only the scenario files this glob matches, as the shell would expand it from the
+    /// current folder (repeatable): their layers run, with the suite's servers and variables;
+    /// command layers run only if --layer names them.
+    #[arg(long = "file", value_name = "GLOB")]
+    pub files: Vec<String>,
     /// Run every layer even after one failed.
     #[arg(long)]
     pub keep_going: bool,

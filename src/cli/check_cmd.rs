@@ -1,9 +1,12 @@
 //! `shakedown check`: parse files and list their entries, sending nothing; given one
-//! suite file (`*.toml`), validate it and every scenario file it names instead.
+//! suite file (`*.toml`), validate it and every scenario file it names instead, list
+//! what would run, and print the findings of `check_suite` (commands not on `PATH`,
+//! servers not told their port, undefined `{{variables}}`).
 
 use std::path::Path;
 
 use crate::cli::args::CheckArgs;
+use crate::cli::check_suite::{self, Severity};
 use crate::cli::files::{ReadError, read_text};
 use crate::cli::output::Printer;
 use crate::cli::terminal::print_load_error;
@@ -122,7 +125,36 @@ fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
             }
         }
     }
-    exit_code::SUCCESS
+    let findings = check_suite::findings(&loaded);
+    if findings.is_empty() {
+        return exit_code::SUCCESS;
+    }
+    let suite_name = loaded.path.display().to_string();
+    // The suite file was read a moment ago by `load_suite`; its text is read again to draw.
+    let suite_source = read_text(&loaded.path).unwrap_or_default();
+    let color = printer.style() == human::Style::Color;
+    let (mut errors, mut warnings) = (0, 0);
+    for finding in &findings {
+        let text = match finding.file {
+            None => check_suite::render(finding, &suite_name, &suite_source, color),
+            Some((layer, file)) => match loaded.files.get(layer).and_then(|f| f.get(file)) {
+                Some(file) => check_suite::render(
+                    finding,
+                    &file.path.display().to_string(),
+                    &file.source,
+                    color,
+                ),
+                None => continue,
+            },
+        };
+        printer.err(text.trim_end());
+        match finding.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+    }
+    printer.err(&format!("{suite_name}: {errors} error(s), {warnings} warning(s)"));
+    if errors > 0 { exit_code::INPUT } else { exit_code::SUCCESS }
 }
 
 fn describe_command(command: &CommandSpec) -> String {

@@ -1,4 +1,5 @@
-//! Which files a command runs: files as given, directories searched for `*.hurl`, globs.
+//! Which files a command runs: files as given, directories searched for `*.hurl`, globs;
+//! a suite file (`*.toml`) given instead is refused with the command that reads it.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,13 @@ pub fn collect(inputs: &[PathBuf], globs: &[String]) -> Result<Vec<PathBuf>, Usa
             })?;
             found.sort();
             files.extend(found);
+        } else if input.extension().is_some_and(|e| e == "toml") && input.is_file() {
+            // A suite file given where scenario files are expected: say which command reads it.
+            return Err(UsageError(format!(
+                "{} is a suite file: use `shakedown run {}` (scenario files are *.hurl)",
+                input.display(),
+                input.display()
+            )));
         } else if input.exists() {
             files.push(input.clone());
         } else {
@@ -82,5 +90,8 @@ mod tests {
             files.iter().map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf()).collect();
         assert_eq!(names, [PathBuf::from("a.hurl"), PathBuf::from("b/z.hurl")]);
         assert!(collect(&[dir.path().join("missing.hurl")], &[]).is_err());
+        std::fs::write(dir.path().join("shakedown.toml"), "").unwrap();
+        let error = collect(&[dir.path().join("shakedown.toml")], &[]).unwrap_err();
+        assert!(error.0.contains("is a suite file: use `shakedown run "), "{}", error.0);
     }
 }

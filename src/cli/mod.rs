@@ -5,6 +5,7 @@
 
 mod args;
 mod check_cmd;
+mod check_suite;
 mod explain_cmd;
 mod files;
 mod hunt_cmd;

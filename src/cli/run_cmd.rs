@@ -4,7 +4,7 @@
 //! The engine itself (servers, layers, signals, deadline, checkpoints) is
 //! [`crate::session`]; this file only turns flags into [`SessionSettings`] and prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cli::args::{self, RunArgs, TransportRetryMode};
@@ -30,7 +30,17 @@ const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs `shakedown run`.
 pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8 {
-    let path = args.suite.clone().unwrap_or_else(|| PathBuf::from("shakedown.toml"));
+    let path = match suite_path(args.suite.as_deref()) {
+        Ok(path) => path,
+        Err(SuitePathError::Usage(message)) => {
+            printer.error(&format!("error: {message}"));
+            return exit_code::USAGE;
+        }
+        Err(SuitePathError::NotFound(message)) => {
+            printer.error(&format!("error: {message}"));
+            return exit_code::INPUT;
+        }
+    };
     // The suite's own `jobs` is not known yet (signals come before reading anything).
     let threads = args
         .jobs
@@ -61,6 +71,11 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         Ok(loaded) => loaded,
         Err(error) => return print_load_error(&error, printer),
     };
+    if let Err(error) = select_files(&args.files, &mut loaded) {
+        printer.error(&format!("error: {error}"));
+        return exit_code::USAGE;
+    }
+    // --file first, then the shard's part of what it selected.
     let prepared = keep_shard_files(&args.shard, &mut loaded, printer)
         .and_then(|shard| Ok(SessionSettings { shard, ..prepare(args, &loaded, command_line)? }));
     let settings = match prepared {
@@ -289,7 +304,26 @@ fn prepare(
             }
         }
     }
-    let layers = selected_layers(&args.layers, loaded)?;
+    let mut layers = selected_layers(&args.layers, loaded)?;
+    if !args.files.is_empty() {
+        // `--file`: the scenario layers that kept a file; command layers only when named.
+        let suite_layers = loaded.suite.layers();
+        layers.retain(|&i| match suite_layers.get(i).map(suite::Layer::kind) {
+            Some(suite::LayerKind::Scenarios { .. }) => {
+                loaded.files.get(i).is_some_and(|files| !files.is_empty())
+            }
+            Some(suite::LayerKind::Command { .. }) => {
+                suite_layers.get(i).is_some_and(|l| args.layers.iter().any(|n| n == l.name()))
+            }
+            None => false,
+        });
+        if layers.is_empty() {
+            return Err(UsageError(
+                "--file and --layer together select nothing: no layer that --layer names has a file that --file matches"
+                    .to_owned(),
+            ));
+        }
+    }
     let output_dir = args.output_dir.clone().unwrap_or_else(|| suite.dir().join(".shakedown"));
     let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
@@ -309,6 +343,95 @@ fn prepare(
         command_line: command_line.to_vec(),
         shard: None,
     })
+}
+
+/// Why `run` has no suite file to read.
+#[derive(Debug)]
+enum SuitePathError {
+    /// The argument is not a suite (a scenario file): exit 1.
+    Usage(String),
+    /// No suite file where one was looked for: exit 2, as an unreadable suite.
+    NotFound(String),
+}
+
+/// The suite file `run` reads: the argument (a `.hurl` file is refused with the
+/// subcommand that runs it; a folder means its `shakedown.toml`), or without one,
+/// `shakedown.toml` in the current folder or the nearest parent that has one, as cargo
+/// finds `Cargo.toml`. Paths in the suite resolve against the suite's own folder.
+fn suite_path(arg: Option<&Path>) -> Result<PathBuf, SuitePathError> {
+    const NAME: &str = "shakedown.toml";
+    match arg {
+        Some(path) if path.extension().is_some_and(|e| e == "hurl") => {
+            Err(SuitePathError::Usage(format!(
+                "{} is a scenario file: use `shakedown test {}` (`run` takes a suite file, {NAME})",
+                path.display(),
+                path.display()
+            )))
+        }
+        Some(path) if path.is_dir() => {
+            let suite = path.join(NAME);
+            if suite.is_file() {
+                Ok(suite)
+            } else {
+                Err(SuitePathError::NotFound(format!("no {NAME} in {}", path.display())))
+            }
+        }
+        Some(path) => Ok(path.to_path_buf()),
+        None => {
+            let cwd = std::env::current_dir().map_err(|e| {
+                SuitePathError::NotFound(format!("cannot read the current folder: {e}"))
+            })?;
+            for dir in cwd.ancestors() {
+                let suite = dir.join(NAME);
+                if suite.is_file() {
+                    // In the current folder, shown as the user would type it.
+                    return Ok(if dir == cwd { PathBuf::from(NAME) } else { suite });
+                }
+            }
+            Err(SuitePathError::NotFound(format!(
+                "could not find {NAME} in {} or any parent folder (give the suite file: `shakedown run PATH`)",
+                cwd.display()
+            )))
+        }
+    }
+}
+
+/// `--file GLOB...`: keeps, in each layer, only the scenario files some glob matches (a
+/// matched folder: the files under it). A glob is expanded from the current folder, as
+/// the shell would; one that matches no scenario file of the suite is a usage error.
+fn select_files(patterns: &[String], loaded: &mut LoadedSuite) -> Result<(), UsageError> {
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    let canonical =
+        |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut wanted: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let paths = glob::glob(pattern)
+            .map_err(|e| UsageError(format!("invalid --file <{pattern}>: {e}")))?;
+        let matched: Vec<PathBuf> = paths.filter_map(Result::ok).map(|p| canonical(&p)).collect();
+        if matched.is_empty() {
+            return Err(UsageError(format!(
+                "--file {pattern}: no file matches (globs are expanded from the current folder)"
+            )));
+        }
+        let selects = |file: &Path| matched.iter().any(|m| file.starts_with(m));
+        if !loaded.files.iter().flatten().any(|file| selects(&canonical(&file.path))) {
+            return Err(UsageError(format!(
+                "--file {pattern}: it matches {} path(s), none of them a scenario file of {}",
+                matched.len(),
+                loaded.path.display()
+            )));
+        }
+        wanted.extend(matched);
+    }
+    for files in &mut loaded.files {
+        files.retain(|file| {
+            let path = canonical(&file.path);
+            wanted.iter().any(|m| path.starts_with(m))
+        });
+    }
+    Ok(())
 }
 
 /// `--layer NAME...` as indexes into the suite's layers, in the suite's order.

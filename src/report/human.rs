@@ -312,6 +312,13 @@ pub struct Totals {
     pub errored: usize,
     /// Diagnoses per cause, indexed as [`Cause::ALL`].
     pub causes: [usize; Cause::ALL.len()],
+    /// Transport retries (attempts the retry rules sent again) per cause of the failed
+    /// attempt's own diagnosis, indexed as [`Cause::ALL`].
+    pub retries: [usize; Cause::ALL.len()],
+    /// Retries of an attempt that carried no diagnosis of its own.
+    pub undiagnosed_retries: usize,
+    /// Pooled connections found closed before use and replaced (`stale_connection_replaced`).
+    pub replaced: usize,
 }
 
 impl Totals {
@@ -321,10 +328,23 @@ impl Totals {
         for file in files {
             totals.files += 1;
             totals.requests += file.request_count();
-            let attempts = file.entries.iter().flat_map(|e| &e.iterations).flat_map(|i| &i.polls);
-            for d in attempts.flat_map(|p| &p.attempts).flat_map(|a| &a.diagnoses) {
-                if let Some(count) = totals.causes.get_mut(d.cause.index()) {
-                    *count += 1;
+            let polls = file.entries.iter().flat_map(|e| &e.iterations).flat_map(|i| &i.polls);
+            for attempt in polls.flat_map(|p| &p.attempts) {
+                for d in &attempt.diagnoses {
+                    if let Some(count) = totals.causes.get_mut(d.cause.index()) {
+                        *count += 1;
+                    }
+                    if d.cause == Cause::StaleConnectionReplaced {
+                        totals.replaced += 1;
+                    }
+                }
+                if attempt.decision.as_ref().is_some_and(|d| d.retry) {
+                    // The attempt's own diagnosis comes after those of connections replaced before it.
+                    let own = attempt.diagnoses.iter().rev().find(|d| !d.cause.is_prevention());
+                    match own.and_then(|d| totals.retries.get_mut(d.cause.index())) {
+                        Some(count) => *count += 1,
+                        None => totals.undiagnosed_retries += 1,
+                    }
                 }
             }
             match file.outcome {
@@ -404,7 +424,8 @@ pub fn slowest(files: &[FileOutcome], n: usize) -> Vec<String> {
 
 /// The closing summary, in Hurl's layout: one line per outcome, the percentages of the
 /// executed files adding up to 100; the request rate over the time requests were in
-/// flight; the slowest entries. `not_run` files (of layers that did not run or stopped
+/// flight; the transport retries by cause and the stale connections replaced
+/// ([`transport_line`]); every diagnosis by cause; the slowest entries. `not_run` files (of layers that did not run or stopped
 /// early) are counted apart. When no file ran, one line says so and why (`nothing_ran`).
 pub fn summary(
     files: &[FileOutcome],
@@ -445,6 +466,9 @@ pub fn summary(
         let _ = writeln!(out, "Not run files:     {not_run}");
     }
     let _ = writeln!(out, "Duration:          {} ms", duration.as_millis());
+    if totals.requests > 0 {
+        let _ = writeln!(out, "{}", transport_line(&totals));
+    }
     let diagnosed: usize = totals.causes.iter().sum();
     if diagnosed > 0 {
         let _ = writeln!(out, "Diagnoses:         {diagnosed}");
@@ -457,6 +481,25 @@ pub fn summary(
         let _ = writeln!(out, "Slowest:           {}", slow.join("\n                   "));
     }
     out
+}
+
+/// `Retries: 3 (keepalive_race 2, abortive_close 1); replaced stale connections: 4`: the
+/// transport retries by the cause of the failed attempt, and the pooled connections found
+/// closed and replaced before use (prevention, not failures).
+pub fn transport_line(totals: &Totals) -> String {
+    let mut causes: Vec<String> = Cause::ALL
+        .iter()
+        .zip(totals.retries)
+        .filter(|(_, n)| *n > 0)
+        .map(|(cause, n)| format!("{cause} {n}"))
+        .collect();
+    if totals.undiagnosed_retries > 0 {
+        causes.push(format!("undiagnosed {}", totals.undiagnosed_retries));
+    }
+    let retries = totals.retries.iter().sum::<usize>() + totals.undiagnosed_retries;
+    let causes =
+        if causes.is_empty() { String::new() } else { format!(" ({})", causes.join(", ")) };
+    format!("Retries:           {retries}{causes}; replaced stale connections: {}", totals.replaced)
 }
 
 #[cfg(test)]
@@ -556,6 +599,83 @@ mod tests {
         };
         assert_eq!(request_time(std::slice::from_ref(&file)), Duration::from_millis(35));
         assert_eq!(slowest(&[file], 3), ["a.hurl:1 GET {{u}} (40.0 ms)"]);
+    }
+
+    #[test]
+    fn retries_are_counted_by_the_cause_of_the_failed_attempt_and_replacements_apart() {
+        use crate::diagnosis::{Confidence, Diagnosis, Executed};
+        use crate::retry::{Decision, Rule};
+        use crate::runner::outcome::{AttemptRecord, EntryOutcome, Iteration, Poll};
+        let diagnosis = |cause| Diagnosis {
+            cause,
+            confidence: Confidence::High,
+            summary: String::new(),
+            evidence: Vec::new(),
+            may_have_executed: Executed::No,
+            hint: String::new(),
+        };
+        let attempt = |retried: bool, causes: &[Cause]| AttemptRecord {
+            n: 1,
+            method: "GET".to_owned(),
+            url: String::new(),
+            status: None,
+            error: None,
+            facts: crate::transport::facts::AttemptFacts::new(),
+            decision: retried.then_some(Decision {
+                retry: true,
+                rule: Rule::IdempotentAfterWrite,
+                backoff: Duration::ZERO,
+            }),
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::from_millis(1),
+            warnings: Vec::new(),
+            sent_before_crash_known: false,
+            diagnoses: causes.iter().map(|c| diagnosis(*c)).collect(),
+        };
+        let attempts = vec![
+            attempt(true, &[Cause::KeepaliveRace]),
+            attempt(true, &[Cause::StaleConnectionReplaced, Cause::KeepaliveRace]),
+            attempt(true, &[Cause::StaleConnectionReplaced, Cause::AbortiveClose]),
+            attempt(false, &[Cause::StaleConnectionReplaced, Cause::StaleConnectionReplaced]),
+            attempt(false, &[Cause::Timeout]),
+            attempt(true, &[]),
+        ];
+        let poll = Poll {
+            n: 1,
+            attempts,
+            asserts: Vec::new(),
+            captures: Vec::new(),
+            failure: None,
+            outcome: Outcome::Flaky,
+            warnings: Vec::new(),
+        };
+        let entry = EntryOutcome {
+            index: 1,
+            line: 1,
+            method: "GET".to_owned(),
+            url: String::new(),
+            url_template: String::new(),
+            outcome: Outcome::Flaky,
+            iterations: vec![Iteration { n: 1, polls: vec![poll] }],
+        };
+        let file = FileOutcome {
+            path: "a.hurl".into(),
+            outcome: Outcome::Flaky,
+            entries: vec![entry],
+            file_error: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::from_millis(6),
+            source: String::new(),
+        };
+        let totals = Totals::of(std::slice::from_ref(&file));
+        assert_eq!(
+            transport_line(&totals),
+            "Retries:           4 (keepalive_race 2, abortive_close 1, undiagnosed 1); replaced stale connections: 4"
+        );
+        let text = summary(&[file], Duration::from_millis(9), 0, "", Style::Plain);
+        assert!(text.contains("\nRetries:           4 (keepalive_race 2"), "{text}");
+        let none = Totals { requests: 1, ..Totals::default() };
+        assert_eq!(transport_line(&none), "Retries:           0; replaced stale connections: 0");
     }
 
     #[test]

@@ -132,6 +132,16 @@ impl<'s> Renderer<'s> {
 
     /// One snippet, ending with a newline.
     pub fn render(&self, snippet: &Snippet<'_>) -> String {
+        self.render_as(snippet, miette::Severity::Error)
+    }
+
+    /// One snippet drawn as a warning (`⚠` instead of `×`), ending with a newline: a
+    /// problem that does not stop anything (say, `shakedown check`'s warnings).
+    pub fn render_warning(&self, snippet: &Snippet<'_>) -> String {
+        self.render_as(snippet, miette::Severity::Warning)
+    }
+
+    fn render_as(&self, snippet: &Snippet<'_>, severity: miette::Severity) -> String {
         let excerpt = self.excerpt(snippet.span);
         let (line, column) = (excerpt.line + 1, excerpt.column + 1);
         let title = cut(snippet.title);
@@ -146,6 +156,7 @@ impl<'s> Renderer<'s> {
             ),
             help: help.as_deref(),
             excerpt,
+            severity,
         };
         let theme = if self.look.color {
             GraphicalTheme::unicode()
@@ -159,7 +170,8 @@ impl<'s> Renderer<'s> {
             .with_context_lines(1);
         let mut out = String::new();
         if handler.render_report(&mut out, &diagnostic).is_err() {
-            out = format!("error: {title}\n  --> {}:{line}:{column}\n  {label}\n", self.name);
+            let word = if severity == miette::Severity::Warning { "warning" } else { "error" };
+            out = format!("{word}: {title}\n  --> {}:{line}:{column}\n  {label}\n", self.name);
         }
         if !out.ends_with('\n') {
             out.push('\n');
@@ -390,6 +402,7 @@ struct Drawn<'a> {
     label: LabeledSpan,
     help: Option<&'a str>,
     excerpt: Excerpt,
+    severity: miette::Severity,
 }
 
 impl fmt::Display for Drawn<'_> {
@@ -401,6 +414,10 @@ impl fmt::Display for Drawn<'_> {
 impl std::error::Error for Drawn<'_> {}
 
 impl Diagnostic for Drawn<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help.map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }

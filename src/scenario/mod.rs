@@ -12,6 +12,7 @@ mod parse;
 mod position;
 #[cfg(test)]
 mod robustness_tests;
+pub mod variables;
 
 pub use diagnostic::{
     Look, MAX_RENDERED, ParseDiagnostic, Renderer, Snippet, render_plain, shown_position,

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -366,34 +366,40 @@ fn port_taken(address: SocketAddr) -> bool {
 /// `NotFound` when no such file is on the path, `PermissionDenied` when the file
 /// found is not executable (the rules of `execvp`).
 fn check_program(program_path: &Path, spec: &Group<'_>) -> io::Result<()> {
+    let path_var = spec.env.iter().rev().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+    find_program(program_path, spec.cwd, path_var.map(std::ffi::OsStr::new)).map(|_| ())
+}
+
+/// Where `execvp` would find `program` started in `cwd`: a name with a `/` is a path
+/// (relative to `cwd`), a bare name is looked up on `path_var` (the command's own
+/// `PATH`, else shakedown's, else the default search path). `NotFound` when no such
+/// file exists, `PermissionDenied` when the only ones found are not executable.
+/// `shakedown check` asks the same question before anything starts.
+pub fn find_program(
+    program: &Path,
+    cwd: &Path,
+    path_var: Option<&std::ffi::OsStr>,
+) -> io::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |path: &Path| -> io::Result<bool> {
         let meta = std::fs::metadata(path)?;
         Ok(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
     };
     let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
-    if program_path.as_os_str().as_encoded_bytes().contains(&b'/') {
-        let path = if program_path.is_relative() {
-            spec.cwd.join(program_path)
-        } else {
-            program_path.to_path_buf()
-        };
-        return if executable(&path)? { Ok(()) } else { Err(denied()) };
+    if program.as_os_str().as_encoded_bytes().contains(&b'/') {
+        let path = if program.is_relative() { cwd.join(program) } else { program.to_path_buf() };
+        return if executable(&path)? { Ok(path) } else { Err(denied()) };
     }
-    let path_var = spec
-        .env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| std::ffi::OsString::from(v))
+    let path_var = path_var
+        .map(std::ffi::OsStr::to_os_string)
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     let mut found_denied = false;
     for dir in std::env::split_paths(&path_var) {
-        let dir =
-            if dir.as_os_str().is_empty() { spec.cwd.to_path_buf() } else { spec.cwd.join(dir) };
-        match executable(&dir.join(program_path)) {
-            Ok(true) => return Ok(()),
+        let dir = if dir.as_os_str().is_empty() { cwd.to_path_buf() } else { cwd.join(dir) };
+        let candidate = dir.join(program);
+        match executable(&candidate) {
+            Ok(true) => return Ok(candidate),
             Ok(false) => found_denied = true,
             Err(_) => {}
         }

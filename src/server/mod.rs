@@ -66,7 +66,9 @@ mod tests;
 pub use command::{CommandOutcome, CommandSpec, run_command};
 pub use error::LaunchError;
 pub use handle::{ExitReport, ExitSignal, ReadyInfo, ServerHandle, StopOutcome};
-pub use launch::{LaunchOptions, SupervisorChoice, launch, launch_retrying_port, launch_with};
+pub use launch::{
+    LaunchOptions, SupervisorChoice, find_program, launch, launch_retrying_port, launch_with,
+};
 pub use logs::{
     LogLine, MAX_LINE_BYTES, REPORT_CAP_BYTES, ServerLogs, StreamLog, TAIL_LINES, timestamp,
 };

@@ -181,6 +181,8 @@ fn keepalive_race_on_a_get_is_diagnosed_and_named_in_junit() {
     assert!(r.junit.contains("message=\"keepalive_race: connection reset by peer"), "{}", r.junit);
     let stderr = r.out.stderr();
     assert!(stderr.contains("  diagnosis: keepalive_race (medium confidence)"), "{stderr}");
+    // The summary counts the retry by the cause of the attempt it repeated.
+    assert!(stderr.contains("Retries:           1 (keepalive_race 1);"), "{stderr}");
 }
 
 #[test]
@@ -315,6 +317,7 @@ fn a_replaced_stale_connection_passes_not_flaky_and_shows_in_ledger_and_summary(
         "{stderr}"
     );
     assert!(stderr.contains("  1 x stale_connection_replaced"), "{stderr}");
+    assert!(stderr.contains("Retries:           0; replaced stale connections: 1"), "{stderr}");
     assert!(!stderr.contains("Flaky ("), "{stderr}");
 }
 

@@ -47,5 +47,7 @@ mod golden;
 mod tls;
 // Issue 13's seeded torture suite: signals at every moment, crashes, stalls; no orphans.
 mod torture;
+// `shakedown check SUITE`: commands on PATH, servers' ports, undefined variables.
+mod check;
 // Repository rules as tests.
 mod tidy;

@@ -834,3 +834,126 @@ fn a_command_layer_gives_its_signal_when_the_server_is_broken() {
     assert!(out.stderr().contains("layer unit: PASSED"), "{out:?}");
     assert!(out.stderr().contains("no database"), "{out:?}");
 }
+
+#[test]
+fn run_and_test_name_the_subcommand_a_file_was_meant_for() {
+    let dir = temp_dir();
+    write_file(dir.path(), "a.hurl", "GET http://127.0.0.1:1/\nHTTP 200\n");
+    write_file(dir.path(), "shakedown.toml", "[[layer]]\nname = \"unit\"\ncommand = [\"true\"]\n");
+    let out = ShakedownCmd::new(["run", "a.hurl"]).current_dir(dir.path()).output();
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(
+        out.stderr().contains("a.hurl is a scenario file: use `shakedown test a.hurl`"),
+        "{out:?}"
+    );
+    assert!(!dir.path().join(".shakedown").exists(), "nothing ran: {out:?}");
+    let out = ShakedownCmd::new(["test", "shakedown.toml"]).current_dir(dir.path()).output();
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(
+        out.stderr().contains("shakedown.toml is a suite file: use `shakedown run shakedown.toml`"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn run_finds_the_suite_in_a_parent_folder_and_resolves_its_paths_there() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"setup\"\ncommand = [\"touch\", \"setup-ran\"]\n\n[[layer]]\nname = \"it\"\nscenarios = [\"s/*.hurl\"]\n",
+            fixture_server()
+        ),
+    );
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    let sub = dir.path().join("s/deeper");
+    std::fs::create_dir_all(&sub).expect("a subfolder");
+    let out = ShakedownCmd::new(["run", "--no-color"]).current_dir(&sub).output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr().contains("a.hurl: Success"), "{out:?}");
+    // The command layer ran in the suite's folder, and the run folder is beside the suite.
+    assert!(dir.path().join("setup-ran").is_file(), "{out:?}");
+    assert!(dir.path().join(".shakedown/latest/report.json").is_file(), "{out:?}");
+    assert!(!sub.join(".shakedown").exists(), "{out:?}");
+    // A folder argument means its shakedown.toml.
+    let out = ShakedownCmd::new(["run", "--no-color", "--layer", "setup", "../.."])
+        .current_dir(&sub)
+        .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    // No suite anywhere up the tree: one line that says where shakedown looked.
+    let empty = temp_dir();
+    let out = ShakedownCmd::new(["run"]).current_dir(empty.path()).output();
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert!(out.stderr().contains("could not find shakedown.toml in"), "{out:?}");
+}
+
+#[test]
+fn run_file_runs_only_the_matching_scenario_files_with_the_suites_servers() {
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[variables]\nwant = 200\n\n[[layer]]\nname = \"setup\"\ncommand = [\"touch\", \"setup-ran\"]\n\n[[layer]]\nname = \"a\"\nscenarios = [\"s/a*.hurl\"]\n\n[[layer]]\nname = \"b\"\nscenarios = [\"s/b*.hurl\"]\n",
+            fixture_server()
+        ),
+    );
+    // Every file uses a suite variable: --file keeps the suite's variables.
+    for name in ["s/a1.hurl", "s/b1.hurl", "s/b2.hurl"] {
+        write_file(
+            dir.path(),
+            name,
+            "GET {{base_url}}/health\nHTTP 200\n[Asserts]\nstatus == {{want}}\n",
+        );
+    }
+    let out = run_suite(dir.path(), &["--file", "s/b1.hurl"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let stderr = out.stderr();
+    assert!(stderr.contains("b1.hurl: Success"), "{out:?}");
+    assert!(!stderr.contains("b2.hurl") && !stderr.contains("a1.hurl"), "{out:?}");
+    assert!(!dir.path().join("setup-ran").exists(), "a command layer runs only if named: {out:?}");
+    let report = read_report(dir.path());
+    let names: Vec<&str> = report["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(names, ["b"], "{report:#}");
+    // A glob that matches nothing, or nothing of the suite, is a usage error.
+    let out = run_suite(dir.path(), &["--file", "s/z*.hurl"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("--file s/z*.hurl: no file matches"), "{out:?}");
+    let out = run_suite(dir.path(), &["--file", "shakedown.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("none of them a scenario file of shakedown.toml"), "{out:?}");
+    // From a subfolder, a glob is expanded there, as the shell would; --layer adds a command layer.
+    let out = ShakedownCmd::new([
+        "run",
+        "--no-color",
+        "--output-dir",
+        "../out2",
+        "--file",
+        "a*.hurl",
+        "--layer",
+        "setup",
+        "--layer",
+        "a",
+    ])
+    .current_dir(&dir.path().join("s"))
+    .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr().contains("a1.hurl: Success"), "{out:?}");
+    assert!(!out.stderr().contains("b1.hurl"), "{out:?}");
+    assert!(dir.path().join("setup-ran").is_file(), "{out:?}");
+    let out = run_suite(dir.path(), &["--file", "s/b1.hurl", "--layer", "a"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("--file and --layer together select nothing"), "{out:?}");
+    // A folder selects every scenario file under it.
+    let out = run_suite(dir.path(), &["--file", "s"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    for name in ["a1.hurl: Success", "b1.hurl: Success", "b2.hurl: Success"] {
+        assert!(out.stderr().contains(name), "{name}: {out:?}");
+    }
+}
