@@ -305,6 +305,9 @@ scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
         }
         cmd.output()
     };
+    let bad = run(&["--shard", "3/2"], &[]);
+    assert_eq!(bad.code(), 1, "a shard out of range is a usage error: {bad:?}");
+    assert!(bad.stderr().contains("invalid shard `3/2`"), "{bad:?}");
     let single = run(&["--report", "json=single.json", "--report", "junit=single.xml"], &[]);
     assert_eq!(single.code(), 3, "{single:?}");
     // Shard 1 by flag, shard 2 from a Kubernetes Indexed Job's environment (0-based).
