@@ -94,6 +94,9 @@ pub struct ProxyArgs {
     /// A fault, TYPE[:key=value,...], e.g. reset_peer:toxicity=0.1,per=request (repeatable).
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// A fault plan file (docs/proxy.md), before the --fault faults; its `seed` is used unless --seed is given.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
     /// The seed of every toxicity roll (default: random, printed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -198,6 +201,14 @@ pub struct RunArgs {
     /// servers and runs every layer, with its part of each scenario layer's files.
     #[command(flatten)]
     pub shard: ShardArgs,
+
+    /// Put a fault proxy in front of the servers, with this fault plan (instead of the suite's
+    /// `[faults]`; docs/proxy.md).
+    #[arg(long, value_name = "PLAN", help_heading = "Faults")]
+    pub faults: Option<PathBuf>,
+    /// The seed of the fault plan's rolls (default: the plan's `seed`, else random).
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub fault_seed: Option<u64>,
 }
 
 /// Which shard of a split run this process is (`test`, `run` and `load`).
@@ -344,6 +355,12 @@ pub struct ExplainArgs {
     /// Also print the evidence of every diagnosis.
     #[arg(long)]
     pub evidence: bool,
+    /// Write a fault plan that reproduces each diagnosed cause (to stdout, or --out).
+    #[arg(long)]
+    pub reproduce: bool,
+    /// With --reproduce: write the plan to this file.
+    #[arg(long, value_name = "PATH", requires = "reproduce")]
+    pub out: Option<PathBuf>,
 }
 
 /// `--color[=WHEN]` and `--no-color`, shared by every subcommand that prints.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::cli::args::ExplainArgs;
-use crate::cli::output::Printer;
+use crate::cli::output::{Printer, write_atomically};
 use crate::diagnosis::Cause;
 use crate::exit_code;
 use crate::report::json::SCHEMA;
@@ -89,6 +89,9 @@ pub fn run(args: &ExplainArgs, printer: &mut Printer) -> u8 {
         ));
         return exit_code::USAGE;
     }
+    if args.reproduce {
+        return reproduce(args, &name, &text, printer);
+    }
     let selected: Vec<&StoredDiagnosis> = report
         .diagnoses
         .iter()
@@ -98,6 +101,38 @@ pub fn run(args: &ExplainArgs, printer: &mut Printer) -> u8 {
         printer.out(&line);
     }
     exit_code::SUCCESS
+}
+
+/// `--reproduce`: the fault plan, to `--out` or stdout.
+fn reproduce(args: &ExplainArgs, name: &str, text: &str, printer: &mut Printer) -> u8 {
+    let facts: super::reproduce::ReportFacts = match serde_json::from_str(text) {
+        Ok(facts) => facts,
+        Err(e) => {
+            printer.error(&format!("error: {name} is not a shakedown JSON report: {e}"));
+            return exit_code::INPUT;
+        }
+    };
+    let plan = super::reproduce::plan(name, &facts, args.cause.as_deref());
+    match &args.out {
+        Some(path) => match write_atomically(path, plan.as_bytes()) {
+            Ok(()) => {
+                printer.err(&format!(
+                    "wrote {}: run it with `shakedown run --faults {}`",
+                    path.display(),
+                    path.display()
+                ));
+                exit_code::SUCCESS
+            }
+            Err(e) => {
+                printer.error(&format!("error: cannot write {}: {e}", path.display()));
+                exit_code::RUNTIME
+            }
+        },
+        None => {
+            printer.out(plan.trim_end());
+            exit_code::SUCCESS
+        }
+    }
 }
 
 /// The lines printed for `diagnoses`: a headline, then one block per cause.

@@ -15,6 +15,7 @@ use crate::cli::test_cmd::duration_flag;
 use crate::exit_code;
 use crate::fault_proxy::{self, ControlServer, Fault, FaultPlan, Proxy, ProxyConfig};
 use crate::scenario::ast::DurationUnit;
+use crate::suite::FaultsDef;
 
 /// The flags, checked.
 struct Settings {
@@ -34,11 +35,13 @@ fn address(text: &str, flag: &'static str) -> Result<SocketAddr, UsageError> {
     Ok(addr)
 }
 
-fn prepare(args: &ProxyArgs) -> Result<Settings, UsageError> {
+fn prepare(args: &ProxyArgs, from_file: Option<FaultsDef>) -> Result<Settings, UsageError> {
     let listen = address(&args.listen, "--listen")?;
     let upstream = address(&args.upstream, "--upstream")?;
     let control = args.control.as_deref().map(|c| address(c, "--control")).transpose()?;
-    let mut faults = Vec::new();
+    let file_seed = from_file.as_ref().and_then(FaultsDef::seed);
+    let mut faults: Vec<Fault> =
+        from_file.map(|def| def.plan().faults().to_vec()).unwrap_or_default();
     for spec in &args.faults {
         faults.push(
             Fault::parse_spec(spec)
@@ -51,13 +54,20 @@ fn prepare(args: &ProxyArgs) -> Result<Settings, UsageError> {
         .as_deref()
         .map(|d| duration_flag(d, DurationUnit::Second, "--duration"))
         .transpose()?;
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let seed = args.seed.or(file_seed).unwrap_or_else(super::fault_plan::random_seed);
     Ok(Settings { config: ProxyConfig { listen, upstream, seed, plan }, control, duration })
 }
 
 /// Runs `shakedown proxy`; returns the exit code.
 pub fn run(args: &ProxyArgs, printer: &mut Printer) -> u8 {
-    let settings = match prepare(args) {
+    let from_file = match &args.plan {
+        Some(path) => match super::fault_plan::read(path, printer) {
+            Ok(def) => Some(def),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let settings = match prepare(args, from_file) {
         Ok(settings) => settings,
         Err(error) => {
             printer.error(&format!("error: {error}"));

@@ -18,8 +18,8 @@ use crate::runner::execute::{self, RunSettings};
 use crate::scenario::ast::DurationUnit;
 use crate::server::{self, SupervisorCommand};
 use crate::session::{
-    FlakyResult, LoadedSuite, ReportTarget, Session, SessionSettings, SignalWatch, SuiteOutcome,
-    load_suite,
+    FaultSetup, FlakyResult, LoadedSuite, ReportTarget, Session, SessionSettings, SignalWatch,
+    SuiteOutcome, load_suite,
 };
 use crate::suite;
 
@@ -75,9 +75,14 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         printer.error(&format!("error: {error}"));
         return exit_code::USAGE;
     }
+    let faults = match fault_setup(args, &loaded, printer) {
+        Ok(faults) => faults,
+        Err(code) => return code,
+    };
     // --file first, then the shard's part of what it selected.
-    let prepared = keep_shard_files(&args.shard, &mut loaded, printer)
-        .and_then(|shard| Ok(SessionSettings { shard, ..prepare(args, &loaded, command_line)? }));
+    let prepared = keep_shard_files(&args.shard, &mut loaded, printer).and_then(|shard| {
+        Ok(SessionSettings { shard, faults, ..prepare(args, &loaded, command_line)? })
+    });
     let settings = match prepared {
         Ok(settings) => settings,
         Err(error) => {
@@ -115,6 +120,17 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
     };
     let suite_path = loaded.path.clone();
     let run_dir = settings.run_dir.clone();
+    if let Some(faults) = &settings.faults {
+        let servers: Vec<&str> =
+            faults.plan.servers().iter().map(|s| s.unwrap_or("main")).collect();
+        printer.err(&format!(
+            "faults: {} fault(s) from {}, seed {}; the scenarios reach {} through a fault proxy",
+            faults.plan.plan().faults().len(),
+            faults.source,
+            faults.seed,
+            servers.join(", ")
+        ));
+    }
     let session = Session::new(loaded, settings, redactor, reporter);
     let outcome = runtime.block_on(session.run(signals));
     if let Some(bar) = bar {
@@ -201,6 +217,9 @@ fn finish(
     let (retries, requests, exhausted) = outcome.budget;
     if exhausted {
         printer.err(&human::budget_warning(retries, requests));
+    }
+    if let Some((counts, seed)) = &outcome.faults {
+        printer.err(&counts.line(*seed));
     }
     let style = printer.style();
     let layers: Vec<String> = outcome
@@ -342,7 +361,40 @@ fn prepare(
         keep_going: args.keep_going,
         command_line: command_line.to_vec(),
         shard: None,
+        faults: None,
     })
+}
+
+/// The run's fault plan: `--faults PLAN` (its servers checked against the suite), else the
+/// suite's `[faults]`; the seed from `--fault-seed`, the plan, or chance.
+fn fault_setup(
+    args: &RunArgs,
+    loaded: &LoadedSuite,
+    printer: &mut Printer,
+) -> Result<Option<FaultSetup>, u8> {
+    let (plan, source) = match &args.faults {
+        Some(path) => {
+            let plan = super::fault_plan::read(path, printer)?;
+            let named: Vec<&str> = loaded.suite.servers().iter().filter_map(|s| s.name()).collect();
+            let problems = plan.check_servers(loaded.suite.server().is_some(), &named);
+            if !problems.is_empty() {
+                let source = std::fs::read_to_string(path).unwrap_or_default();
+                super::fault_plan::print_diagnostics(path, &source, &problems, printer);
+                return Err(exit_code::INPUT);
+            }
+            (plan, path.display().to_string())
+        }
+        None => match loaded.suite.faults() {
+            Some(plan) => (plan.clone(), format!("{} [faults]", loaded.path.display())),
+            None if args.fault_seed.is_some() => {
+                printer.error("error: --fault-seed needs a fault plan: --faults PLAN or [faults] in the suite");
+                return Err(exit_code::USAGE);
+            }
+            None => return Ok(None),
+        },
+    };
+    let seed = args.fault_seed.or(plan.seed()).unwrap_or_else(super::fault_plan::random_seed);
+    Ok(Some(FaultSetup { plan, seed, source }))
 }
 
 /// Why `run` has no suite file to read.

@@ -24,6 +24,7 @@ fn connection(reused: bool, idle_ms: u64, addr: &str) -> ConnectionFacts {
         http2: false,
         tls: false,
         remote_addr: addr.parse().unwrap(),
+        local_addr: None,
     }
 }
 

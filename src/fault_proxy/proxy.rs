@@ -86,9 +86,27 @@ struct Shared {
     upstream: SocketAddr,
     started: Instant,
     connections: AtomicU64,
+    /// The client's address of each connection, by number (from 1), at most [`MAX_PEERS`].
+    peers: Mutex<Vec<SocketAddr>>,
 }
 
+/// The most client addresses kept (a run reconciles its faults by them).
+pub const MAX_PEERS: usize = 1_000_000;
+
 impl Shared {
+    /// Numbers a newly accepted connection and remembers its client's address.
+    fn accepted(&self, peer: SocketAddr) -> u64 {
+        let mut peers = match self.peers.lock() {
+            Ok(peers) => peers,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let conn = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        if peers.len() < MAX_PEERS && peers.len() as u64 + 1 == conn {
+            peers.push(peer);
+        }
+        conn
+    }
+
     fn plan(&self) -> MutexGuard<'_, FaultPlan> {
         match self.plan.lock() {
             Ok(plan) => plan,
@@ -138,6 +156,19 @@ impl Control {
     pub fn upstream(&self) -> SocketAddr {
         self.shared.upstream
     }
+
+    /// The client's address of connection `conn` (numbered from 1), if it was kept.
+    pub fn peer(&self, conn: u64) -> Option<SocketAddr> {
+        let peers = match self.shared.peers.lock() {
+            Ok(peers) => peers,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        usize::try_from(conn)
+            .ok()
+            .and_then(|c| c.checked_sub(1))
+            .and_then(|i| peers.get(i))
+            .copied()
+    }
 }
 
 /// A bound proxy, not yet accepting.
@@ -166,6 +197,7 @@ impl Proxy {
             upstream: config.upstream,
             started: Instant::now(),
             connections: AtomicU64::new(0),
+            peers: Mutex::new(Vec::new()),
         });
         Ok(Proxy { listener, local, shared })
     }
@@ -211,8 +243,8 @@ impl Proxy {
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let conn = shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
+                    Ok((stream, peer)) => {
+                        let conn = shared.accepted(peer);
                         tasks.spawn(serve(Arc::clone(&shared), conn, stream, stop_rx.clone()));
                     }
                     // Out of descriptors and the like: wait a little rather than spin.
@@ -246,11 +278,11 @@ async fn reset_queued(
 ) {
     // Bounded: the backlog holds at most what the kernel queued (1024 by default).
     for _ in 0..4096 {
-        let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
+        let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
         else {
             break;
         };
-        let conn = shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        let conn = shared.accepted(peer);
         if hits(fault.toxicity, shared.seed, &fault.name, conn, 0) {
             shared.log.push(Injected {
                 seq: 0,

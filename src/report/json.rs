@@ -504,6 +504,9 @@ pub fn write_document(
         fields.push(("suite", pretty_at(&suite.suite, 1)));
         fields.push(("layers", pretty_at(&suite.layers, 1)));
         fields.push(("servers", pretty_at(&suite.servers, 1)));
+        if let Some(faults) = &suite.faults {
+            fields.push(("faults", pretty_at(faults, 1)));
+        }
     }
     out.write_all(b"{\n")?;
     for (i, (key, value)) in fields.iter().enumerate() {
@@ -664,6 +667,7 @@ mod tests {
         assert_eq!(value["partial"], true);
 
         let suite = SuiteSection {
+            faults: None,
             checkpoint: true,
             layer_counts: crate::report::suite::LayerCountsDto::default(),
             suite: SuiteDto { path: "s.toml".to_owned(), run_dir: "out".to_owned() },

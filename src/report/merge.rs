@@ -214,6 +214,7 @@ fn combine(
         suite: first.suite.clone(),
         layers,
         servers,
+        faults: merge_faults(shards),
     };
     report.outcome = verdict(exit_code(&report), &report.files).to_owned();
     report
@@ -247,7 +248,26 @@ fn empty_report(command_line: &[String]) -> Report {
         suite: None,
         layers: None,
         servers: None,
+        faults: None,
     }
+}
+
+/// The shards' `faults` sections in one: the first plan, every shard's proxies and injected
+/// faults in shard order, the counts added up.
+fn merge_faults(shards: &[(String, Report)]) -> Option<crate::report::faults::FaultsSection> {
+    let mut sections = shards.iter().filter_map(|(_, s)| s.faults.as_ref());
+    let mut merged = sections.next()?.clone();
+    for section in sections {
+        merged.proxies.extend(section.proxies.iter().cloned());
+        merged.injected.extend(section.injected.iter().cloned());
+        let (m, c) = (&mut merged.counts, &section.counts);
+        m.injected += c.injected;
+        m.absorbed += c.absorbed;
+        m.failed += c.failed;
+        m.prevented += c.prevented;
+        m.never_met += c.never_met;
+    }
+    Some(merged)
 }
 
 /// How bad a layer's outcome is, worst first.

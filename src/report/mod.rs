@@ -4,6 +4,7 @@
 //! it is handed and touches nothing else. Replacing report files atomically is
 //! the caller's job.
 
+pub mod faults;
 pub mod html;
 pub mod human;
 pub mod hurl_json;

@@ -48,6 +48,9 @@ pub struct Report {
     /// `shakedown run`: the servers, in start order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub servers: Option<Vec<ServerDto>>,
+    /// `shakedown run` with a fault plan: every injected fault and what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::report::faults::FaultsSection>,
 }
 
 /// `run`: the provenance of a run.

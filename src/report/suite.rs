@@ -36,6 +36,9 @@ pub struct SuiteSection {
     pub layer_counts: LayerCountsDto,
     /// The servers, in start order.
     pub servers: Vec<ServerDto>,
+    /// With a fault plan: every injected fault and what became of it (`report::faults`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::report::faults::FaultsSection>,
 }
 
 /// `totals.layers`: how many layers ended each way; `total` is their sum.
@@ -249,6 +252,7 @@ mod tests {
     #[test]
     fn the_suite_section_reads_back_what_it_writes() {
         let section = SuiteSection {
+            faults: None,
             checkpoint: true,
             layer_counts: LayerCountsDto::default(),
             suite: SuiteDto { path: "s.toml".to_owned(), run_dir: "out/run-1".to_owned() },

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Mutex, watch};
 
 use crate::exit_code;
+use crate::report::faults::FaultCountsDto;
 use crate::report::{html, json, junit};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
@@ -48,6 +49,12 @@ pub struct Session {
     pub(super) reporter: Arc<StdMutex<Box<dyn Reporter>>>,
     /// The files running now, with their finished entries.
     pub(super) in_flight: Arc<InFlight>,
+    /// The fault proxies started in front of servers (`session::faults`).
+    pub(super) proxies: StdMutex<Vec<super::faults::Fronted>>,
+    /// Set at the end of the run: the fault proxies stop.
+    pub(super) proxy_stop: watch::Sender<bool>,
+    /// The `faults` section of the final report, built once when the run ends.
+    final_faults: StdMutex<Option<crate::report::faults::FaultsSection>>,
 }
 
 #[derive(Default)]
@@ -96,6 +103,8 @@ pub struct SuiteOutcome {
     pub flaky_result: FlakyResult,
     /// The run's wall time.
     pub elapsed: Duration,
+    /// With a fault plan: how the injected faults ended, and the seed.
+    pub faults: Option<(FaultCountsDto, u64)>,
 }
 
 impl Session {
@@ -128,6 +137,9 @@ impl Session {
             progress: StdMutex::new(Progress::default()),
             reporter: Arc::new(StdMutex::new(reporter)),
             in_flight: Arc::new(InFlight::default()),
+            proxies: StdMutex::new(Vec::new()),
+            proxy_stop: watch::Sender::new(false),
+            final_faults: StdMutex::new(None),
         })
     }
 
@@ -359,7 +371,11 @@ impl Session {
             layers: &progress.layers,
             servers: &progress.servers,
         };
-        let section = suite.section(checkpoint, &*self.redact);
+        let mut section = suite.section(checkpoint, &*self.redact);
+        if !checkpoint {
+            section.faults =
+                self.final_faults.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        }
         let mut bytes = Vec::new();
         let _ =
             json::write_document(&info, partial, &progress.fragments, Some(&section), &mut bytes);
@@ -431,6 +447,10 @@ impl Session {
         if partial {
             self.mark_interrupted();
         }
+        self.stop_proxies();
+        let section = self.faults_section(&self.progress().files);
+        let faults = section.as_ref().map(|f| (f.counts, f.seed));
+        *self.final_faults.lock().unwrap_or_else(PoisonError::into_inner) = section;
         let bytes = self.report_json(partial, outcome.unwrap_or(verdict), false);
         let report_path = self.settings.run_dir.join("report.json");
         let mut write_errors = Vec::new();
@@ -461,6 +481,7 @@ impl Session {
             budget: (self.budget.retries(), self.budget.requests(), self.budget.was_exhausted()),
             flaky_result: self.settings.flaky_result,
             elapsed: self.clock.elapsed(),
+            faults,
         }
     }
 }

@@ -443,11 +443,15 @@ impl Session {
             };
             variables.insert(variable.name.get_ref().clone(), value);
         }
-        variables.insert("base_url", Value::String(main.url.clone()));
-        variables.insert("port", Value::Integer(i64::from(main.port)));
+        variables.insert("base_url", Value::String(main.scenario_url().to_owned()));
+        variables.insert("port", Value::Integer(i64::from(main.scenario_port())));
         for (name, endpoint) in self.lock_endpoints().iter() {
-            variables.insert(format!("{name}_url"), Value::String(endpoint.url.clone()));
-            variables.insert(format!("{name}_port"), Value::Integer(i64::from(endpoint.port)));
+            variables
+                .insert(format!("{name}_url"), Value::String(endpoint.scenario_url().to_owned()));
+            variables.insert(
+                format!("{name}_port"),
+                Value::Integer(i64::from(endpoint.scenario_port())),
+            );
         }
         for (name, value) in &self.settings.cli_variables {
             variables.insert(name.clone(), value.clone());

@@ -32,6 +32,7 @@
 
 mod engine;
 mod event;
+mod faults;
 mod files;
 mod inflight;
 mod junit;
@@ -46,6 +47,7 @@ use std::sync::Arc;
 
 pub use engine::{Session, SignalWatch, SuiteOutcome};
 pub use event::{Ending, Event, Reporter, Stamped};
+pub use faults::FaultSetup;
 pub use files::write_atomically;
 pub use load::{LoadError, LoadedSuite, ScenarioFile, ScenarioProblem, load_suite};
 pub use report::{CommandRecord, LayerRecord, ServerRecord, Testcase};

@@ -191,6 +191,7 @@ impl SuiteInfo<'_> {
             layers: self.layers.iter().map(|l| layer_dto(l, redact)).collect(),
             layer_counts: layer_counts(self.layers),
             servers: self.servers.iter().map(server_dto).collect(),
+            faults: None,
         }
     }
 }

@@ -58,6 +58,20 @@ impl fmt::Display for ServerName {
 pub(super) struct Endpoint {
     pub(super) port: u16,
     pub(super) url: String,
+    /// With a fault plan: the fault proxy's port and URL, which the scenarios use instead.
+    pub(super) scenario: Option<(u16, String)>,
+}
+
+impl Endpoint {
+    /// The port the scenarios reach the server at (the fault proxy's, when there is one).
+    pub(super) fn scenario_port(&self) -> u16 {
+        self.scenario.as_ref().map_or(self.port, |(port, _)| *port)
+    }
+
+    /// The base URL the scenarios use (the fault proxy's, when there is one).
+    pub(super) fn scenario_url(&self) -> &str {
+        self.scenario.as_ref().map_or(&self.url, |(_, url)| url)
+    }
 }
 
 /// Why a server did not start.
@@ -84,6 +98,14 @@ pub enum StartError {
     /// The launch failed (with the output's last lines when there was output).
     #[error("failed to {0}")]
     Launch(LaunchError),
+    /// The fault proxy in front of the server could not start.
+    #[error("server `{name}`: cannot start its fault proxy: {message}")]
+    Faults {
+        /// The server.
+        name: ServerName,
+        /// Why.
+        message: String,
+    },
     /// A layer needs `[server]` and the suite has none.
     #[error("this layer needs a [server], and the suite has none")]
     NoMainServer,
@@ -176,7 +198,9 @@ impl Session {
                 let endpoint = Endpoint {
                     port: url.port_or_known_default().unwrap_or_default(),
                     url: url.as_str().trim_end_matches('/').to_owned(),
+                    scenario: None,
                 };
+                let endpoint = self.front(def, name, endpoint).await?;
                 self.progress().servers.push(ServerRecord::external(
                     &name.to_string(),
                     &endpoint.url,
@@ -226,7 +250,11 @@ impl Session {
                 let endpoint = Endpoint {
                     port: handle.address().map_or(0, |a| a.port()),
                     url: handle.url().unwrap_or_default().trim_end_matches('/').to_owned(),
+                    scenario: None,
                 };
+                // A proxy that cannot start leaves the server to the handle's drop, which
+                // stops its process group.
+                let endpoint = self.front(def, name, endpoint).await?;
                 let record = ServerRecord::launched(&handle);
                 self.emit(super::Event::ServerReady {
                     name: &name.to_string(),

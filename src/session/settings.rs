@@ -60,6 +60,8 @@ pub struct SessionSettings {
     /// Which shard of a split run this is (`run --shard M/N`), for the report's `run.shard`;
     /// the caller has already kept only this shard's scenario files.
     pub shard: Option<crate::report::model::ShardDto>,
+    /// A fault plan: a fault proxy in front of the servers it names (`session::faults`).
+    pub faults: Option<super::faults::FaultSetup>,
 }
 
 /// The exit code one file's outcome asks for.

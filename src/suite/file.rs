@@ -37,6 +37,8 @@ pub(crate) struct SuiteFile {
     pub(crate) layer: Vec<Spanned<LayerFile>>,
     /// `[run]`: defaults for the command-line options of `shakedown run`.
     pub(crate) run: Option<Spanned<RunFile>>,
+    /// `[faults]`: a fault plan; the scenarios reach its servers through a fault proxy.
+    pub(crate) faults: Option<Spanned<super::faults::FaultsFile>>,
 }
 
 /// `[server]` or `[servers.NAME]`.

@@ -90,12 +90,14 @@
 //! declared earlier, since servers start in order); `{{` and `}}` are braces.
 
 mod diagnostic;
+mod faults;
 mod file;
 mod model;
 mod resolve;
 mod template;
 
 pub use diagnostic::{SuiteDiagnostic, render};
+pub use faults::{FaultsDef, parse_fault_plan};
 pub use model::{
     AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, PathCheck,
     Program, Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef, Suite,

@@ -17,6 +17,7 @@ use std::time::Duration;
 use regex::Regex;
 use toml::Spanned;
 
+use crate::suite::faults::FaultsDef;
 use crate::suite::template::Template;
 
 /// A validated `shakedown.toml`.
@@ -28,6 +29,7 @@ pub struct Suite {
     pub(crate) variables: Vec<Variable>,
     pub(crate) layers: Vec<Layer>,
     pub(crate) run: RunSettings,
+    pub(crate) faults: Option<FaultsDef>,
 }
 
 impl Suite {
@@ -70,6 +72,11 @@ impl Suite {
     /// `[run]`: the suite's defaults for command-line options.
     pub fn run(&self) -> &RunSettings {
         &self.run
+    }
+
+    /// `[faults]`: the fault plan, if the suite has one.
+    pub fn faults(&self) -> Option<&FaultsDef> {
+        self.faults.as_ref()
     }
 
     /// Every path the caller should check before anything starts, in file

@@ -143,6 +143,31 @@ impl Resolver<'_> {
             Some(r) => self.run(r.get_ref()),
             None => Some(RunSettings::default()),
         };
+        let faults = match file.faults {
+            Some(raw) => {
+                let span = raw.span();
+                let raw = raw.into_inner();
+                if let Some(servers) = &raw.servers {
+                    let named: Vec<&str> = declared.iter().map(String::as_str).collect();
+                    self.diags.extend(crate::suite::faults::check_server_names(
+                        servers.get_ref(),
+                        file.server.is_some(),
+                        &named,
+                    ));
+                } else if file.server.is_none() {
+                    self.error(
+                        SuiteDiagnostic::new(
+                            "[faults] fronts the main server, and the suite has no [server]",
+                            span.clone(),
+                            "this plan",
+                        )
+                        .with_help(r#"name the servers to front: servers = ["NAME"]"#),
+                    );
+                }
+                crate::suite::faults::resolve_faults(raw, span, &mut self.diags).map(Some)
+            }
+            None => Some(None),
+        };
 
         if !ok {
             return None;
@@ -154,6 +179,7 @@ impl Resolver<'_> {
             variables: variables?,
             layers: layers?,
             run: run?,
+            faults: faults?,
         })
     }
 

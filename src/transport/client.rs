@@ -294,6 +294,7 @@ impl Client {
             http2,
             tls: conn.tls,
             remote_addr: conn.remote_addr,
+            local_addr: conn.local_addr,
         });
         if http2 {
             att.facts.h2 =
@@ -545,6 +546,7 @@ impl Client {
             last_keep_alive_timeout: None,
             idle_limit: self.settings.default_idle_timeout,
             remote_addr: connected.remote_addr,
+            local_addr: connected.local_addr,
             peer_certificate: connected.peer_certificate,
             tls,
             h2_streams: 0,

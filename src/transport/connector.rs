@@ -45,6 +45,8 @@ pub(crate) enum Stream {
 pub(crate) struct Connected {
     pub(crate) stream: Stream,
     pub(crate) remote_addr: SocketAddr,
+    /// This side's address (the fault proxy's log names connections by it).
+    pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_certificate: Option<Vec<u8>>,
     /// ALPN chose `h2`.
     pub(crate) alpn_h2: bool,
@@ -186,10 +188,12 @@ impl Connector {
         // Small requests go out at once; Nagle would delay the body behind the head.
         // A failure here changes latency only, so it is not an error of the attempt.
         let _ = tcp.set_nodelay(true);
+        let local_addr = tcp.local_addr().ok();
         if !tls {
             return Ok(Connected {
                 stream: Stream::Plain(tcp),
                 remote_addr,
+                local_addr,
                 peer_certificate: None,
                 alpn_h2: false,
                 connect_time,
@@ -236,6 +240,7 @@ impl Connector {
         Ok(Connected {
             stream: Stream::Tls(Box::new(stream)),
             remote_addr,
+            local_addr,
             peer_certificate,
             alpn_h2,
             connect_time,

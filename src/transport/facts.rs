@@ -311,6 +311,8 @@ pub struct ConnectionFacts {
     pub tls: bool,
     /// The peer's address.
     pub remote_addr: SocketAddr,
+    /// This side's address, when the OS said (the fault proxy's log knows a connection by it).
+    pub local_addr: Option<SocketAddr>,
 }
 
 /// A pooled connection that checkout found unusable and closed before choosing another.

@@ -133,6 +133,7 @@ pub(crate) struct PooledConnection {
     /// How long it may stay idle before it is not reused.
     pub(crate) idle_limit: Duration,
     pub(crate) remote_addr: SocketAddr,
+    pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_certificate: Option<Vec<u8>>,
     pub(crate) tls: bool,
     /// HTTP/2 streams opened so far.

@@ -21,6 +21,8 @@ mod diagnosis;
 mod docs;
 // Transport faults end to end: every reset cause, the retry rules, the safety proof.
 mod faults;
+// Fault plans in suites: `[faults]`, `run --faults`, reconciliation, `explain --reproduce`.
+mod fault_plans;
 // `shakedown proxy`: every fault end to end, the injected-fault log against the ledger.
 mod proxy;
 // Hostile inputs: errors past column 65,535, thousands of errors, files not UTF-8.

@@ -588,6 +588,55 @@ fn a_bounded_run_exits_by_itself_and_writes_its_log() {
 }
 
 #[test]
+fn a_plan_file_gives_the_proxy_its_faults_and_seed_and_a_bad_one_is_located() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "plan.toml",
+        "seed = 5\n\n[[fault]]\ntype = \"reset_peer\"\ntoxicity = 0.25\nper = \"request\"\n",
+    );
+    let upstream = format!("127.0.0.1:{}", fixture.port);
+    let out = ShakedownCmd::new([
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &upstream,
+        "--plan",
+        "plan.toml",
+        "--fault",
+        "latency:latency=1",
+        "--duration",
+        "50ms",
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stdout().contains("seed 5"), "{out:?}");
+    let stderr = out.stderr();
+    assert!(stderr.contains("fault reset_peer_downstream (reset_peer, downstream"), "{stderr}");
+    assert!(stderr.contains("toxicity=0.25 per request"), "{stderr}");
+    assert!(stderr.contains("fault latency_downstream (latency"), "{stderr}");
+
+    write_file(dir.path(), "plan.toml", "[[fault]]\ntype = \"latency\"\nlatncy = 5\n");
+    let out = ShakedownCmd::new([
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &upstream,
+        "--plan",
+        "plan.toml",
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert!(out.stderr().contains("plan.toml:3:1"), "{out:?}");
+    assert!(out.stderr().contains("did you mean `latency`?"), "{out:?}");
+}
+
+#[test]
 fn docs_proxy_md_documents_every_fault_and_parameter() {
     use shakedown::fault_proxy::plan::{FAULT_TYPES, parameters};
     let doc = std::fs::read_to_string(crate::support::repo_root().join("docs/proxy.md"))
