@@ -18,6 +18,7 @@
 //! - [`hunt`]: pure aggregation of repeated runs (`shakedown hunt`): seeded orders, tallies, Wilson intervals.
 //! - [`cli`]: the command line; the only module that prints or picks an exit code.
 //! - [`exit_code`]: the documented exit codes.
+//! - [`signals`]: SIGINT, SIGTERM and SIGHUP, recorded from the process's first instant.
 //! - [`fault_proxy`]: the loopback fault-injecting proxy behind `shakedown proxy`.
 
 pub mod cli;
@@ -32,5 +33,6 @@ pub mod runner;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod signals;
 pub mod suite;
 pub mod transport;

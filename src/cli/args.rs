@@ -35,13 +35,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a suite (`shakedown.toml`): start the servers, run the layers, one verdict.
     Run(Box<RunArgs>),
-    /// Repeat .hurl files in a seeded shuffled order; per entry: failure rate (95% Wilson interval), causes.
+    /// Repeat .hurl files or a suite in a seeded shuffled order; per entry: failure rate (95% Wilson interval), causes.
     Hunt(Box<HuntArgs>),
     /// Print the diagnoses of a stored JSON report again, grouped by cause, with counts and hints.
     Explain(ExplainArgs),
     /// Run a loopback fault-injecting proxy in front of a service (see docs/proxy.md).
     Proxy(ProxyArgs),
-    /// Run .hurl files under load: a closed (--vus, --stages) or open (--rate) model, thresholds.
+    /// Run .hurl files (or a suite, its servers started) under load: a closed (--vus, --stages) or
+    /// open (--rate, with --stages ramping) model, thresholds.
     Load(Box<LoadArgs>),
     /// Merge the results of shards (`--shard M/N`) into one: load results (judging their
     /// thresholds), or the JSON reports of `test`/`run` shards (JSON, JUnit, HTML out).
@@ -56,7 +57,8 @@ pub enum Command {
 }
 
 /// `shakedown hunt [FILES|DIR]... [--runs N | --until-fail] [--duration D] [--seed S]`:
-/// `test`'s flags plus how long to hunt.
+/// `test`'s flags plus how long to hunt; or `shakedown hunt SUITE.toml ...` with the flags
+/// `run` shares with `test` (see `cli::hunt_cmd`).
 #[derive(Debug, Args)]
 pub struct HuntArgs {
     /// How many runs of all the files (default 20; at most 100000).
@@ -77,7 +79,7 @@ pub struct HuntArgs {
     /// Accepted for clarity: shuffling is the default.
     #[arg(long, conflicts_with = "no_shuffle")]
     pub shuffle: bool,
-    /// The files and every flag of `shakedown test`.
+    /// The files (or one suite file, `shakedown.toml`) and every flag of `shakedown test`.
     #[command(flatten)]
     pub test: TestArgs,
 }
@@ -241,12 +243,15 @@ pub enum ShardModeArg {
 #[command(next_help_heading = "Load")]
 pub struct LoadArgs {
     /// Files or directories (searched recursively for *.hurl); each iteration runs one whole file.
+    /// Or one suite file (shakedown.toml): its servers are started and stopped, its `[load]`
+    /// table gives the files and options (the command line wins).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Closed model: this many virtual users loop over the files.
     #[arg(long, value_name = "N")]
     pub vus: Option<u64>,
-    /// Closed model with ramps: DURATION:TARGET,... e.g. 10s:5,20s:20 (from --vus, default 0).
+    /// Ramps: DURATION:TARGET,... e.g. 10s:5,20s:20: of the VUs (closed model, from --vus,
+    /// default 0), or with --rate of the arrival rate (10s:200 ramps to 200/s in 10 s).
     #[arg(long, value_name = "STAGES")]
     pub stages: Option<String>,
     /// Open model: iterations started per second (e.g. 200/s), latency from the intended start.

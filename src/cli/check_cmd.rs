@@ -109,6 +109,19 @@ fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
                     describe_command(command)
                 ));
             }
+            LayerKind::Scenarios { load: Some(load), .. } => {
+                let model =
+                    load.options().plan().map_or_else(|e| e.to_string(), |plan| plan.describe());
+                printer.out(&format!(
+                    "  layer {}: load on {} scenario file(s), {model}, {} threshold(s)",
+                    layer.name(),
+                    files.len(),
+                    load.thresholds().len()
+                ));
+                for file in files {
+                    printer.out(&format!("    {}", file.path.display()));
+                }
+            }
             LayerKind::Scenarios { isolation, .. } => {
                 let isolation = match isolation {
                     Isolation::Shared => "shared",

@@ -2,17 +2,19 @@
 //! result document and the exit code. The engine is `load`; this file only wires and prints.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::cli::args::{LoadArgs, ShardArgs, ShardModeArg, TransportRetryMode};
 use crate::cli::output::{Printer, UsageError, redact, write_atomically};
+use crate::cli::terminal::{Terminal, print_load_error};
 use crate::cli::test_cmd::{duration_flag, split_definition};
 use crate::exit_code;
-use crate::load::engine::{self, Live, LoadObserver, Script};
-use crate::load::metrics::Aggregate;
-use crate::load::plan::{self, Model, Plan};
+use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
+use crate::load::plan::{self, Plan};
 use crate::load::result::{LoadResult, RunFacts};
 use crate::load::shard::{Shard, ShardMode};
 use crate::load::threshold::{Threshold, Verdict};
@@ -23,10 +25,32 @@ use crate::runner::value::Value;
 use crate::runner::variables::Variables;
 use crate::scenario;
 use crate::scenario::ast::DurationUnit;
+use crate::server::{self, SupervisorCommand};
+use crate::session::{FlakyResult, LoadedSuite, Session, SessionSettings, SignalWatch, load_suite};
+use crate::suite;
 use crate::transport::client::ClientSettings;
 
-/// Runs `shakedown load`.
+/// Runs `shakedown load`: on `.hurl` files (the servers must already run), or on one suite
+/// file, whose servers it starts and stops.
 pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
+    let common = match common_flags(args) {
+        Ok(common) => common,
+        Err(error) => {
+            printer.error(&format!("error: {error}"));
+            return exit_code::USAGE;
+        }
+    };
+    let toml = |f: &&PathBuf| f.extension().is_some_and(|e| e == "toml");
+    if let Some(suite) = args.files.iter().find(toml) {
+        if args.files.len() > 1 {
+            printer.error(&format!(
+                "error: {}: give one suite file, or .hurl files, not both",
+                suite.display()
+            ));
+            return exit_code::USAGE;
+        }
+        return run_suite(args, suite, &common, printer);
+    }
     let prepared = match prepare(args) {
         Ok(prepared) => prepared,
         Err(Prepare::Usage(error)) => {
@@ -39,33 +63,8 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
         }
     };
     let Prepared { scripts, settings, plan, shard, thresholds, secrets } = prepared;
-    let threads = args.threads.unwrap_or(1);
-    if threads == 0 || threads > 64 {
-        printer.error("error: --threads must be 1..=64");
-        return exit_code::USAGE;
-    }
     let files: Vec<String> = scripts.iter().map(|s| s.path.display().to_string()).collect();
-    let model = describe(&plan);
-    printer.err(&format!(
-        "load: {model}, {} file(s){}, up to {} requests",
-        files.len(),
-        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
-        plan.max_requests
-    ));
-    let tick = match &args.live_interval {
-        Some(text) => match duration_flag(text, DurationUnit::Second, "--live-interval") {
-            Ok(d) if d >= Duration::from_millis(50) => d,
-            Ok(_) => {
-                printer.error("error: --live-interval must be at least 50ms");
-                return exit_code::USAGE;
-            }
-            Err(e) => {
-                printer.error(&format!("error: {e}"));
-                return exit_code::USAGE;
-            }
-        },
-        None => Duration::from_secs(1),
-    };
+    announce(&plan, shard, files.len(), printer);
     let mut view = LiveView {
         printer,
         quiet: args.quiet,
@@ -73,43 +72,322 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
         printed: false,
         secrets: &secrets,
     };
-    let outcome = match engine::run(
+    let ran = engine::run(
         &plan,
         scripts,
         settings,
         &ClientSettings::default(),
         &mut view,
-        tick,
-        threads,
-    ) {
+        common.tick,
+        common.threads,
+    );
+    let outcome = match ran {
         Ok(outcome) => outcome,
         Err(e) => {
             printer.error(&format!("error: {e}"));
             return exit_code::RUNTIME;
         }
     };
+    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
+    finish(args, &ended, &outcome, None, printer)
+}
+
+/// `--threads` and `--live-interval`, checked before anything starts.
+struct Common {
+    threads: u64,
+    tick: Duration,
+}
+
+fn common_flags(args: &LoadArgs) -> Result<Common, UsageError> {
+    let threads = args.threads.unwrap_or(1);
+    if threads == 0 || threads > 64 {
+        return Err(UsageError("--threads must be 1..=64".to_owned()));
+    }
+    let tick = match &args.live_interval {
+        Some(text) => {
+            let d = duration_flag(text, DurationUnit::Second, "--live-interval")?;
+            if d < Duration::from_millis(50) {
+                return Err(UsageError("--live-interval must be at least 50ms".to_owned()));
+            }
+            d
+        }
+        None => Duration::from_secs(1),
+    };
+    Ok(Common { threads, tick })
+}
+
+fn announce(plan: &Plan, shard: Option<Shard>, files: usize, printer: &mut Printer) {
+    printer.err(&format!(
+        "load: {}, {files} file(s){}, up to {} requests",
+        plan.describe(),
+        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
+        plan.max_requests
+    ));
+}
+
+/// What the end of a run is judged and written with.
+struct Ended<'a> {
+    plan: &'a Plan,
+    shard: Option<Shard>,
+    files: Vec<String>,
+    thresholds: &'a [Threshold],
+    secrets: &'a [String],
+}
+
+/// The thresholds judged, the summary printed, the result written (`--out`, and `also`);
+/// the exit code.
+fn finish(
+    args: &LoadArgs,
+    ended: &Ended<'_>,
+    outcome: &RunOutcome,
+    also: Option<&Path>,
+    printer: &mut Printer,
+) -> u8 {
     let started: DateTime<Utc> = outcome.started.into();
     let facts = RunFacts {
-        shard,
-        model,
-        files,
+        shard: ended.shard,
+        model: ended.plan.describe(),
+        files: ended.files.clone(),
         started: started.to_rfc3339_opts(SecondsFormat::Millis, true),
         elapsed: outcome.elapsed,
         vus_max: outcome.vus_max,
         interrupted: outcome.interrupted,
-        thresholds: thresholds.iter().map(|t| t.text.clone()).collect(),
+        thresholds: ended.thresholds.iter().map(|t| t.text.clone()).collect(),
     };
     let verdicts: Vec<Verdict> =
-        thresholds.iter().map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed)).collect();
+        ended.thresholds.iter().map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed)).collect();
     let result = LoadResult::new(&outcome.aggregate, facts, verdicts.clone());
-    for line in summary(&outcome.aggregate, &result, &verdicts) {
-        printer.err(&redact(&line, &secrets));
+    for line in summary(&result) {
+        printer.err(&redact(&line, ended.secrets));
     }
     let mut code = finish_code(&verdicts, outcome.interrupted);
-    if let Some(path) = &args.out {
-        code = exit_code::combine([code, write_result(&result, path, &secrets, printer)]);
+    for path in args.out.as_deref().into_iter().chain(also) {
+        code = exit_code::combine([code, write_result(&result, path, ended.secrets, printer)]);
+    }
+    if let Some(path) = also {
+        printer.err(&format!("load result in {}", path.display()));
     }
     code
+}
+
+/// `shakedown load SUITE.toml`: the suite's servers started through `session`, the load run
+/// over `[load]`'s files (or every scenario layer's) with `[load]`'s options under the command
+/// line's, the servers stopped, the result written (also `load.json` in the run folder).
+fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printer) -> u8 {
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                printer.error(&format!("error: cannot start a runtime: {e}"));
+                return exit_code::RUNTIME;
+            }
+        };
+    // SIGINT, SIGTERM and SIGHUP are handled before anything else happens.
+    let signals = {
+        let _context = runtime.enter();
+        match SignalWatch::install() {
+            Ok(signals) => signals,
+            Err(e) => {
+                printer.error(&format!("error: cannot handle SIGINT, SIGTERM and SIGHUP: {e}"));
+                return exit_code::RUNTIME;
+            }
+        }
+    };
+    let loaded = match load_suite(path) {
+        Ok(loaded) => loaded,
+        Err(error) => return print_load_error(&error, printer),
+    };
+    let ready = match suite_settings(args, &loaded) {
+        Ok(ready) => ready,
+        Err(error) => {
+            printer.error(&format!("error: {error}"));
+            return exit_code::USAGE;
+        }
+    };
+    let SuiteReady { settings, plan, shard, thresholds, secrets } = ready;
+    if loaded.load_files.is_empty() {
+        printer.error(&format!(
+            "error: {}: no scenario file to load: add `scenarios` to [load], or a scenario layer",
+            path.display()
+        ));
+        return exit_code::USAGE;
+    }
+    if let Err(e) = std::fs::create_dir_all(&settings.run_dir) {
+        printer.error(&format!(
+            "error: cannot create the run folder {}: {e}",
+            settings.run_dir.display()
+        ));
+        return exit_code::RUNTIME;
+    }
+    match SupervisorCommand::current_exe(["__supervise"]) {
+        Ok(command) => {
+            let _ = server::install_supervisor(command);
+        }
+        Err(e) => printer.err(&format!(
+            "warning: no orphan supervisor ({e}): a SIGKILL of shakedown would leave servers running"
+        )),
+    }
+    let run_dir = settings.run_dir.clone();
+    let redactor: crate::session::Redactor = {
+        let secrets = secrets.clone();
+        Arc::new(move |text: &str| redact(text, &secrets))
+    };
+    let terminal = Terminal::new(printer.style(), false, false, redactor.clone());
+    let session = Session::new(loaded, settings, redactor, Box::new(terminal));
+    let (signals, target) = runtime.block_on(session.start_for_load(signals));
+    let target = match target {
+        Ok(target) => target,
+        Err(error) => {
+            let interrupted = signals.interrupted_by().is_some();
+            runtime.block_on(signals.stop_servers(&session));
+            if interrupted {
+                return exit_code::INTERRUPTED;
+            }
+            printer.error(&format!("error: {}", redact(&error.to_string(), &secrets)));
+            return exit_code::RUNTIME;
+        }
+    };
+    let files: Vec<String> = target.scripts.iter().map(|s| s.path.display().to_string()).collect();
+    announce(&plan, shard, files.len(), printer);
+    let mut view = LiveView {
+        printer,
+        quiet: args.quiet,
+        tty: std::io::stderr().is_terminal(),
+        printed: false,
+        secrets: &secrets,
+    };
+    // The engine runs on this thread; the servers' log tasks go on on the runtime's workers.
+    let ran = engine::run_until(
+        &plan,
+        target.scripts,
+        target.settings,
+        &ClientSettings::default(),
+        &mut view,
+        common.tick,
+        common.threads,
+        signals.stop.clone(),
+    );
+    runtime.block_on(signals.stop_servers(&session));
+    let outcome = match ran {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            printer.error(&format!("error: {e}"));
+            return exit_code::RUNTIME;
+        }
+    };
+    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
+    finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer)
+}
+
+struct SuiteReady {
+    settings: SessionSettings,
+    plan: Plan,
+    shard: Option<Shard>,
+    thresholds: Vec<Threshold>,
+    secrets: Vec<String>,
+}
+
+/// The command line over the suite's `[load]` (model, bounds, thresholds) and `[run]`
+/// (transport options).
+fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, UsageError> {
+    let suite = &loaded.suite;
+    let table = suite.load();
+    let from_suite = table.map(|t| t.options().clone()).unwrap_or_default();
+    let options = load_options(args)?.over(&from_suite);
+    let mut plan = options.plan().map_err(|e| match e {
+        plan::PlanError::NoModel => {
+            UsageError(format!("{e}, or a [load] table with one in {}", loaded.path.display()))
+        }
+        e => UsageError(e.to_string()),
+    })?;
+    let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
+    if let Some(shard) = shard {
+        plan = plan.for_shard(shard);
+    }
+    // The command line's thresholds replace the table's, as every option does.
+    let thresholds = if args.thresholds.is_empty() {
+        table.map(|t| t.thresholds().to_vec()).unwrap_or_default()
+    } else {
+        parse_thresholds(&args.thresholds)?
+    };
+    if suite.faults().is_some() {
+        return Err(UsageError(
+            "`shakedown load` on a suite does not apply its [faults] plan yet: put the load in a \
+             load layer under `shakedown run`, or front the server with `shakedown proxy --plan`"
+                .to_owned(),
+        ));
+    }
+    let run = suite.run();
+    let mut base = run_settings(args, Variables::default())?;
+    let d = &mut base.defaults;
+    if args.connect_timeout.is_none()
+        && let Some(t) = run.connect_timeout
+    {
+        d.connect_timeout = t;
+    }
+    if args.max_time.is_none()
+        && let Some(t) = run.max_time
+    {
+        d.max_time = t;
+    }
+    if let Some(max) = run.max_filesize {
+        d.max_filesize = max;
+    }
+    if args.transport.transport_retry.is_none() {
+        base.retry_policy.enabled = run.transport_retry != Some(suite::TransportRetry::Off);
+    }
+    if args.transport.idempotency_key_header.is_none() {
+        base.retry_policy.idempotency_key_header.clone_from(&run.idempotency_key_header);
+    }
+    if args.transport.retry_methods.is_none()
+        && let Some(methods) = &run.retry_methods
+    {
+        base.retry_policy.idempotent_methods = methods.clone();
+    }
+    let mut cli_variables = Vec::new();
+    for (name, value) in std::env::vars() {
+        if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
+            cli_variables.push((name.to_owned(), execute::typed_variable(&value)));
+        }
+    }
+    for definition in &args.variables {
+        let (name, value) = split_definition(definition, "--variable")?;
+        cli_variables.push((name, execute::typed_variable(&value)));
+    }
+    let mut secrets = Vec::new();
+    for definition in &args.secrets {
+        secrets.push(split_definition(definition, "--secret")?);
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let output_dir = suite.dir().join(".shakedown");
+    let run_dir = output_dir.join(format!("load-{stamp}-{}", std::process::id()));
+    let secret_values: Vec<String> = secrets
+        .iter()
+        .map(|(_, v): &(String, String)| v.clone())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let settings = SessionSettings {
+        base,
+        cli_variables,
+        secrets,
+        jobs: 1,
+        flaky_result: FlakyResult::Pass,
+        reports: Vec::new(),
+        layers: Vec::new(),
+        deadline: None,
+        run_dir,
+        fail_fast: false,
+        keep_going: false,
+        command_line: std::env::args().collect(),
+        faults: None,
+        // A load shard is a fraction of the load, not of the files: no report shard.
+        shard: None,
+    };
+    Ok(SuiteReady { settings, plan, shard, thresholds, secrets: secret_values })
+}
+
+fn parse_thresholds(texts: &[String]) -> Result<Vec<Threshold>, UsageError> {
+    texts.iter().map(|t| Threshold::parse(t).map_err(|e| UsageError(e.to_string()))).collect()
 }
 
 /// The exit code of a finished (or merged) run: interrupted, thresholds, else success.
@@ -146,26 +424,22 @@ pub(crate) fn write_result(
     }
 }
 
-/// The end summary, as lines.
-pub(crate) fn summary(
-    aggregate: &Aggregate,
-    result: &LoadResult,
-    verdicts: &[Verdict],
-) -> Vec<String> {
-    let c = &aggregate.counters;
+/// The end summary, as lines (also printed for a load layer under `shakedown run`).
+pub(crate) fn summary(result: &LoadResult) -> Vec<String> {
+    let r = result;
     let l = &result.latency.summary;
     let mut out = vec![
         format!(
             "requests: {} in {:.1}s ({:.1}/s), {} error(s), {} iteration(s) ({} failed, {} dropped, {} interrupted), max {} VU(s)",
-            c.requests,
-            result.elapsed_ms as f64 / 1000.0,
-            result.rps,
-            c.errors,
-            c.iterations,
-            c.iterations_failed,
-            c.dropped_iterations,
-            c.interrupted_iterations,
-            result.vus_max,
+            r.requests,
+            r.elapsed_ms as f64 / 1000.0,
+            r.rps,
+            r.errors,
+            r.iterations,
+            r.iterations_failed,
+            r.dropped_iterations,
+            r.interrupted_iterations,
+            r.vus_max,
         ),
         format!(
             "latency: p50 {} p90 {} p95 {} p99 {} max {}",
@@ -177,17 +451,17 @@ pub(crate) fn summary(
         ),
         format!(
             "asserts: {} evaluated, {} failed (counted, not fatal)",
-            c.asserts, c.assert_failures
+            r.asserts, r.assert_failures
         ),
     ];
-    if !result.errors_by_class.is_empty() {
-        out.push(format!("errors by cause: {}", counts(&result.errors_by_class)));
+    if !r.errors_by_class.is_empty() {
+        out.push(format!("errors by cause: {}", counts(&r.errors_by_class)));
     }
-    if c.retries > 0 {
-        out.push(format!("retries by cause: {}", counts(&result.retries_by_cause)));
+    if r.retries > 0 {
+        out.push(format!("retries by cause: {}", counts(&r.retries_by_cause)));
     }
-    out.push(format!("status codes: {}", counts(&result.status_codes)));
-    for request in &result.requests_by_name {
+    out.push(format!("status codes: {}", counts(&r.status_codes)));
+    for request in &r.requests_by_name {
         let s = &request.latency.summary;
         out.push(format!(
             "  {} [{}] {} p50 {} p95 {} p99 {}",
@@ -199,7 +473,7 @@ pub(crate) fn summary(
             us(s.p99_us)
         ));
     }
-    for v in verdicts {
+    for v in &r.threshold_results {
         let observed = match v.unit.as_str() {
             "us" => us(v.observed.max(0.0).round() as u64),
             "ratio" => format!("{:.3}%", v.observed * 100.0),
@@ -226,28 +500,6 @@ fn us(value: u64) -> String {
         format!("{:.2}ms", value as f64 / 1e3)
     } else {
         format!("{value}µs")
-    }
-}
-
-/// The model as a sentence (also written to the result document).
-fn describe(plan: &Plan) -> String {
-    match &plan.model {
-        Model::Closed { start_vus, stages }
-            if stages.len() == 1 && stages[0].target == *start_vus =>
-        {
-            format!("closed model, {start_vus} VU(s) for {:?}", plan.length())
-        }
-        Model::Closed { start_vus, stages } => format!(
-            "closed model, from {start_vus} VU(s) through stages {}",
-            stages
-                .iter()
-                .map(|s| format!("{:?}:{}", s.duration, s.target))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        Model::Open { rate, max_vus } => {
-            format!("open model, {rate:.3}/s for {:?} with at most {max_vus} VU(s)", plan.length())
-        }
     }
 }
 
@@ -309,6 +561,35 @@ struct Prepared {
     secrets: Vec<String>,
 }
 
+/// The load flags as [`plan::Options`], each parsed (the model is checked by `Options::plan`).
+pub(crate) fn load_options(args: &LoadArgs) -> Result<plan::Options, UsageError> {
+    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
+    let stages = match &args.stages {
+        Some(text) => {
+            let parse = |t: &str| duration_flag(t, DurationUnit::Second, "--stages").ok();
+            Some(plan::parse_stages(text, &parse).map_err(|e| UsageError(e.to_string()))?)
+        }
+        None => None,
+    };
+    let rate = match &args.rate {
+        Some(text) => Some(plan::parse_rate(text).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
+    Ok(plan::Options {
+        vus: args.vus,
+        stages,
+        rate,
+        max_vus: args.max_vus,
+        duration: args.duration.as_deref().map(|t| seconds(t, "--duration")).transpose()?,
+        max_requests: args.max_requests,
+        graceful_stop: args
+            .graceful_stop
+            .as_deref()
+            .map(|t| seconds(t, "--graceful-stop"))
+            .transpose()?,
+    })
+}
+
 /// Resolves the shard flags and the environment.
 pub(crate) fn resolve_shard(args: &ShardArgs) -> Result<Option<(Shard, ShardMode)>, UsageError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -322,13 +603,6 @@ pub(crate) fn resolve_shard(args: &ShardArgs) -> Result<Option<(Shard, ShardMode
 }
 
 fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
-    if let Some(suite) = args.files.iter().find(|f| f.extension().is_some_and(|e| e == "toml")) {
-        return Err(UsageError(format!(
-            "{}: load mode on a suite file is not supported yet: give the .hurl files (the servers must already run)",
-            suite.display()
-        ))
-        .into());
-    }
     let files = crate::cli::files::collect(&args.files, &[])?;
     if files.is_empty() {
         return Err(UsageError("no .hurl file to run".to_owned()).into());
@@ -355,77 +629,13 @@ fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
         return Err(Prepare::InputText(problems.trim_end().to_owned()));
     }
 
-    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
-    let duration = match &args.duration {
-        Some(text) => seconds(text, "--duration")?,
-        None => plan::DEFAULT_DURATION,
-    };
-    if duration.is_zero() {
-        return Err(UsageError("--duration must be more than 0".to_owned()).into());
-    }
-    let graceful_stop = match &args.graceful_stop {
-        Some(text) => seconds(text, "--graceful-stop")?,
-        None => Duration::from_secs(5),
-    };
-    let max_requests = args.max_requests.unwrap_or(plan::DEFAULT_MAX_REQUESTS);
-    if max_requests == 0 {
-        return Err(UsageError("--max-requests must be at least 1".to_owned()).into());
-    }
-    let model = match (&args.rate, args.vus, &args.stages) {
-        (Some(rate), None, None) => {
-            let rate = plan::parse_rate(rate).map_err(|e| UsageError(e.to_string()))?;
-            let max_vus = args.max_vus.unwrap_or(plan::DEFAULT_MAX_VUS);
-            if max_vus == 0 || max_vus > plan::MAX_VUS {
-                return Err(UsageError(format!("--max-vus must be 1..={}", plan::MAX_VUS)).into());
-            }
-            Model::Open { rate, max_vus }
-        }
-        (None, vus, stages) if vus.is_some() || stages.is_some() => {
-            let start_vus = vus.unwrap_or(0);
-            if start_vus > plan::MAX_VUS {
-                return Err(UsageError(format!("--vus must be at most {}", plan::MAX_VUS)).into());
-            }
-            let stages = match stages {
-                Some(text) => {
-                    let parse = |t: &str| duration_flag(t, DurationUnit::Second, "--stages").ok();
-                    plan::parse_stages(text, &parse).map_err(|e| UsageError(e.to_string()))?
-                }
-                None => vec![plan::Stage { duration: Duration::ZERO, target: start_vus }],
-            };
-            if args.max_vus.is_some() {
-                return Err(
-                    UsageError("--max-vus belongs to the open model (--rate)".to_owned()).into()
-                );
-            }
-            Model::Closed { start_vus, stages }
-        }
-        (None, None, None) => {
-            return Err(UsageError(
-                "give a load model: --vus N (closed), --stages 10s:5,20s:20 (closed, ramping) or --rate R/s (open)"
-                    .to_owned(),
-            )
-            .into());
-        }
-        _ => return Err(UsageError(plan::PlanError::ModelConflict.to_string()).into()),
-    };
-    let mut plan = Plan { model, duration, max_requests, graceful_stop };
-    if let Model::Closed { stages, .. } = &plan.model
-        && args.duration.is_none()
-        && stages.iter().any(|s| !s.duration.is_zero())
-    {
-        // Stages say how long the run is; --duration still caps it when given.
-        plan.duration = stages.iter().map(|s| s.duration).sum();
-    }
+    let options = load_options(args)?;
+    let mut plan = options.plan().map_err(|e| UsageError(e.to_string()))?;
     let shard = resolve_shard(&args.shard)?.map(|(shard, _)| shard);
     if let Some(shard) = shard {
         plan = plan.for_shard(shard);
     }
-    let thresholds = args
-        .thresholds
-        .iter()
-        .map(|t| Threshold::parse(t).map_err(|e| UsageError(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-
+    let thresholds = parse_thresholds(&args.thresholds)?;
     let mut variables = Variables::default();
     for (name, value) in std::env::vars() {
         if let Some(name) = name.strip_prefix("HURL_VARIABLE_") {
@@ -441,6 +651,13 @@ fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
         variables.insert_secret(name, Value::String(value));
     }
     let secrets = variables.secrets();
+    let settings = run_settings(args, variables)?;
+    Ok(Prepared { scripts, settings, plan, shard, thresholds, secrets })
+}
+
+/// The runner's settings from the transport and HTTP flags, with `variables`.
+fn run_settings(args: &LoadArgs, variables: Variables) -> Result<RunSettings, UsageError> {
+    let seconds = |text: &str, flag: &str| duration_flag(text, DurationUnit::Second, flag);
     let mut settings = RunSettings { variables, ..RunSettings::default() };
     let d = &mut settings.defaults;
     d.connect_timeout = Duration::from_secs(10);
@@ -467,5 +684,5 @@ fn prepare(args: &LoadArgs) -> Result<Prepared, Prepare> {
             .filter(|m| !m.is_empty())
             .collect();
     }
-    Ok(Prepared { scripts, settings, plan, shard, thresholds, secrets })
+    Ok(settings)
 }

@@ -105,7 +105,7 @@ pub fn run(args: &MergeArgs, printer: &mut Printer) -> u8 {
     let mut result = LoadResult::new(&merged.aggregate, facts, verdicts.clone());
     result.merged_from.clone_from(&merged.used);
     printer.err(&format!("merged {} shard(s)", merged.used.len()));
-    for line in summary(&merged.aggregate, &result, &verdicts) {
+    for line in summary(&result) {
         printer.err(&line);
     }
     let mut code = finish_code(&verdicts, interrupted);

@@ -26,8 +26,9 @@ use clap::Parser;
 
 pub use args::{Cli, Command};
 
-/// Runs `shakedown` with the process's arguments.
-pub fn main() -> ExitCode {
+/// Runs `shakedown` with the process's arguments; `signals` is how installing the
+/// signal handlers first thing in `main` went (see [`crate::signals`]).
+pub fn main(signals: std::io::Result<()>) -> ExitCode {
     let command_line: Vec<String> = std::env::args().collect();
     let cli = match Cli::try_parse_from(&command_line) {
         Ok(cli) => cli,
@@ -41,6 +42,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Err(e) = signals {
+        output::Printer::new(None)
+            .err(&format!("warning: cannot handle SIGINT, SIGTERM and SIGHUP early: {e}"));
+    }
+    if !handles_signals(&cli.command) {
+        // No graceful stop of its own: a signal recorded so far, or any later one, kills
+        // the process by its default action, as it would without handlers.
+        crate::signals::restore_default();
+    }
     let code = match &cli.command {
         Command::Test(args) => {
             let mut printer = output::Printer::new(args.colors.choice());
@@ -57,7 +67,7 @@ pub fn main() -> ExitCode {
         Command::Hunt(args) => {
             let test = &args.test;
             let mut printer = output::Printer::new(test.colors.choice());
-            hunt_cmd::run(args, &mut printer)
+            hunt_cmd::run(args, &command_line, &mut printer)
         }
         Command::Explain(args) => {
             let mut printer = output::Printer::new(None);
@@ -99,4 +109,10 @@ pub fn main() -> ExitCode {
     // A test pause point (hidden; see `server::pause_before_exit`).
     crate::server::pause_before_exit(code);
     ExitCode::from(code)
+}
+
+/// Whether `command` listens to SIGINT/SIGTERM/SIGHUP itself (through
+/// [`crate::signals::Listener`]), so a signal recorded before it listens must wait for it.
+fn handles_signals(command: &Command) -> bool {
+    matches!(command, Command::Run(_) | Command::Hunt(_) | Command::Load(_) | Command::Proxy(_))
 }

@@ -141,11 +141,10 @@ async fn serve(settings: Settings, args: &ProxyArgs, printer: &mut Printer) -> u
 fn stop_signal(
     duration: Option<Duration>,
 ) -> (impl Future<Output = ()>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use tokio::signal::unix::{SignalKind, signal};
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&interrupted);
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
+    // Signals recorded since the process's first instant count (see `crate::signals`).
+    let mut listener = crate::signals::Listener::new().ok();
     let future = async move {
         let timer = async {
             match duration {
@@ -153,27 +152,16 @@ fn stop_signal(
                 None => std::future::pending().await,
             }
         };
-        let on_term = async {
-            match &mut term {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        let on_int = async {
-            match &mut int {
-                Some(s) => {
-                    s.recv().await;
-                }
+        let on_signal = async {
+            match &mut listener {
+                Some(listener) => listener.recv().await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             () = timer => {}
-            () = on_term => {}
-            () = on_int => {
-                if duration.is_some() {
+            signal = on_signal => {
+                if signal == crate::signals::Signal::Interrupt && duration.is_some() {
                     flag.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }

@@ -238,7 +238,7 @@ fn finish(
 }
 
 /// The flags and the suite's `[run]` table, validated into the session's settings.
-fn prepare(
+pub(super) fn prepare(
     args: &RunArgs,
     loaded: &LoadedSuite,
     command_line: &[String],

@@ -148,6 +148,12 @@ impl Reporter for Terminal {
                 "layer {layer}: {cases} test case(s) in {}, {failed} failed",
                 path.display()
             )),
+            Event::LoadFinished { layer, result, path } => {
+                for line in super::load_cmd::summary(result) {
+                    self.line(&format!("layer {layer}: {line}"));
+                }
+                self.line(&format!("layer {layer}: load result in {}", path.display()));
+            }
             Event::JunitFailed { layer, error } => {
                 self.line(&format!("error: layer {layer}: {error}"));
             }

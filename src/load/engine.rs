@@ -14,11 +14,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::load::metrics::Aggregate;
-use crate::load::plan::{Model, Plan};
+use crate::load::plan::{Arrivals, Model, Plan};
 use crate::load::shard::Shard;
 use crate::retry::Budget;
 use crate::runner::execute::{self, RunSettings};
@@ -139,11 +140,15 @@ struct Shared {
     active: Cell<u64>,
     target: Cell<u64>,
     next_script: Cell<usize>,
+    /// Set from outside (a suite run's signal or deadline): stop starting, as a signal does.
+    external: Arc<AtomicBool>,
 }
 
 impl Shared {
     fn should_stop(&self) -> bool {
-        self.stop.get() || self.requests.get() >= self.max_requests
+        self.stop.get()
+            || self.requests.get() >= self.max_requests
+            || self.external.load(Ordering::Relaxed)
     }
 
     async fn iterate(&self, client: &mut Client, intended: Instant) {
@@ -183,6 +188,23 @@ pub fn run(
     tick: Duration,
     threads: u64,
 ) -> Result<RunOutcome, EngineError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    run_until(plan, scripts, settings, client_settings, observer, tick, threads, stop)
+}
+
+/// [`run`], which also stops starting iterations, as on a signal, once `stop` is set (a suite
+/// run's own signal handling or deadline); the outcome is then `interrupted`.
+#[expect(clippy::too_many_arguments, reason = "run's arguments and the stop flag")]
+pub fn run_until(
+    plan: &Plan,
+    scripts: Vec<Script>,
+    settings: RunSettings,
+    client_settings: &ClientSettings,
+    observer: &mut dyn LoadObserver,
+    tick: Duration,
+    threads: u64,
+    stop: Arc<AtomicBool>,
+) -> Result<RunOutcome, EngineError> {
     if scripts.is_empty() {
         return Err(EngineError::NoScripts);
     }
@@ -199,40 +221,27 @@ pub fn run(
     let scripts = Arc::new(scripts);
     let slots: Arc<Mutex<Vec<Live>>> =
         Arc::new(Mutex::new(vec![Live::default(); usize::try_from(threads).unwrap_or(1)]));
-    let rate_of = |plan: &Plan| match plan.model {
-        Model::Open { rate, .. } => rate,
-        Model::Closed { .. } => 0.0,
-    };
-    let whole_rate = rate_of(plan);
+    // The open model's schedule is the whole plan's: thread i takes its starts i, i + N, ...
+    let arrivals = plan.arrivals().unwrap_or_else(|| Arrivals::new(0.0, &[]));
     let mut handles = Vec::new();
     for index in 2..=threads {
         let part = plan.for_shard(Shard { index, total: threads });
         let (scripts, settings, client_settings, slots) =
             (scripts.clone(), settings.clone(), client_settings.clone(), slots.clone());
-        // Thread i's starts fall between thread 1's: offset (i-1)/R.
-        let offset = if whole_rate > 0.0 {
-            Duration::from_secs_f64((index - 1) as f64 / whole_rate)
-        } else {
-            Duration::ZERO
-        };
+        let lane = Lane { arrivals: arrivals.clone(), phase: index - 1, stride: threads };
         let slot = usize::try_from(index - 1).unwrap_or(0);
+        let stop = stop.clone();
         handles.push(std::thread::spawn(move || {
             let mut observer = SlotObserver { slots, slot };
-            run_thread(&part, scripts, settings, &client_settings, &mut observer, tick, offset)
+            run_thread(&part, scripts, settings, &client_settings, &mut observer, tick, &lane, stop)
         }));
     }
     let first =
         if threads > 1 { plan.for_shard(Shard { index: 1, total: threads }) } else { plan.clone() };
     let mut combined = Combining { inner: observer, slots: slots.clone() };
-    let mut outcome = run_thread(
-        &first,
-        scripts,
-        settings,
-        client_settings,
-        &mut combined,
-        tick,
-        Duration::ZERO,
-    )?;
+    let lane = Lane { arrivals, phase: 0, stride: threads };
+    let mut outcome =
+        run_thread(&first, scripts, settings, client_settings, &mut combined, tick, &lane, stop)?;
     for handle in handles {
         match handle.join() {
             Ok(Ok(part)) => {
@@ -289,6 +298,7 @@ impl LoadObserver for Combining<'_> {
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "one thread's share of run_until's arguments")]
 fn run_thread(
     plan: &Plan,
     scripts: Arc<Vec<Script>>,
@@ -296,7 +306,8 @@ fn run_thread(
     client_settings: &ClientSettings,
     observer: &mut dyn LoadObserver,
     tick: Duration,
-    offset: Duration,
+    lane: &Lane,
+    external: Arc<AtomicBool>,
 ) -> Result<RunOutcome, EngineError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -314,12 +325,13 @@ fn run_thread(
         active: Cell::new(0),
         target: Cell::new(0),
         next_script: Cell::new(0),
+        external,
     });
     let local = tokio::task::LocalSet::new();
     let started = SystemTime::now();
     let clock = Instant::now();
     let vus_max =
-        local.block_on(&runtime, drive(plan, &shared, client_settings, observer, tick, offset));
+        local.block_on(&runtime, drive(plan, &shared, client_settings, observer, tick, lane));
     let elapsed = clock.elapsed();
     drop(local);
     let interrupted = shared.interrupted.get();
@@ -336,7 +348,7 @@ async fn drive(
     client_settings: &ClientSettings,
     observer: &mut dyn LoadObserver,
     tick: Duration,
-    offset: Duration,
+    lane: &Lane,
 ) -> u64 {
     let signals = {
         let shared = shared.clone();
@@ -381,28 +393,12 @@ async fn drive(
             }
             handles.extend(slots.into_iter().flatten());
         }
-        Model::Open { rate, max_vus } => {
+        Model::Open { max_vus, .. } => {
             let pool: Rc<RefCell<Vec<Client>>> = Rc::new(RefCell::new(Vec::new()));
             let mut created: u64 = 0;
-            let mut k: u64 = 0;
-            loop {
-                let intended = start + offset + Duration::from_secs_f64(k as f64 / rate);
-                if intended >= deadline {
-                    break;
-                }
-                // Sleep towards the intended start, waking for the live view and signals.
-                loop {
-                    let now = tokio::time::Instant::now();
-                    view.maybe_tick(shared, now);
-                    if now >= intended || shared.should_stop() {
-                        break;
-                    }
-                    tokio::time::sleep_until(intended.min(now + CONTROL_STEP)).await;
-                }
-                if shared.should_stop() {
-                    break;
-                }
-                k += 1;
+            let stopped = || shared.should_stop();
+            let mut tick = |now| view.maybe_tick(shared, now);
+            let mut start_one = |intended: tokio::time::Instant| {
                 let client = pool.borrow_mut().pop();
                 let mut client = match client {
                     Some(client) => client,
@@ -411,11 +407,11 @@ async fn drive(
                             created += 1;
                             client
                         }
-                        Err(_) => break,
+                        Err(_) => return false,
                     },
                     None => {
                         shared.aggregate.borrow_mut().counters.dropped_iterations += 1;
-                        continue;
+                        return true;
                     }
                 };
                 vus_max = vus_max.max(created);
@@ -426,10 +422,15 @@ async fn drive(
                     shared.iterate(&mut client, intended).await;
                     pool.borrow_mut().push(client);
                 }));
-            }
+                true
+            };
+            arrive(lane, start, deadline, &stopped, &mut tick, &mut start_one).await;
         }
     }
     // No new starts; iterations in flight get the graceful stop, then are cut off.
+    if shared.external.load(Ordering::Relaxed) {
+        shared.interrupted.set(true);
+    }
     shared.stop.set(true);
     let grace = tokio::time::Instant::now() + plan.graceful_stop;
     loop {
@@ -450,6 +451,53 @@ async fn drive(
     vus_max
 }
 
+/// The starts of one client thread: every `stride`-th start of the whole plan's schedule, from
+/// `phase` (thread i of N takes starts i−1, i−1+N, ...), so the threads' starts interleave.
+#[derive(Clone, Debug)]
+struct Lane {
+    arrivals: Arrivals,
+    phase: u64,
+    stride: u64,
+}
+
+/// The open model's arrivals: sleeps until each of `lane`'s starts is due (waking for the live
+/// view and for `stopped`) and hands its intended instant to `start`, until the deadline, the
+/// end of the schedule, `stopped`, or `start` returning `false`.
+async fn arrive(
+    lane: &Lane,
+    start: tokio::time::Instant,
+    deadline: tokio::time::Instant,
+    stopped: &dyn Fn() -> bool,
+    tick: &mut dyn FnMut(tokio::time::Instant),
+    start_one: &mut dyn FnMut(tokio::time::Instant) -> bool,
+) {
+    let mut k: u64 = 0;
+    loop {
+        let global = k.saturating_mul(lane.stride.max(1)).saturating_add(lane.phase);
+        let Some(at) = lane.arrivals.at(global) else { break };
+        let intended = start + at;
+        if intended >= deadline {
+            break;
+        }
+        // Sleep towards the intended start, waking for the live view and signals.
+        loop {
+            let now = tokio::time::Instant::now();
+            tick(now);
+            if now >= intended || stopped() {
+                break;
+            }
+            tokio::time::sleep_until(intended.min(now + CONTROL_STEP)).await;
+        }
+        if stopped() {
+            break;
+        }
+        k += 1;
+        if !start_one(intended) {
+            break;
+        }
+    }
+}
+
 async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings) {
     let Ok(mut client) = Client::new(client_settings) else { return };
     while !shared.should_stop() && id < shared.target.get() {
@@ -457,23 +505,15 @@ async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings)
     }
 }
 
-#[cfg(unix)]
+/// SIGINT, SIGTERM or SIGHUP, recorded since the process's first instant (see
+/// `crate::signals`).
 async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+    match crate::signals::Listener::new() {
+        Ok(mut listener) => {
+            listener.recv().await;
+        }
+        Err(_) => std::future::pending().await,
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 struct View<'a> {
@@ -511,5 +551,81 @@ impl View<'_> {
         };
         drop(aggregate);
         self.observer.tick(&live);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::plan::RateStage;
+
+    /// Runs `lane`'s arrivals on paused time until `length`; the intended offsets of the starts,
+    /// each checked to have fired at or after its intended instant.
+    async fn starts(lane: &Lane, length: Duration) -> Vec<Duration> {
+        let start = tokio::time::Instant::now();
+        let mut seen = Vec::new();
+        let mut on_start = |intended: tokio::time::Instant| {
+            assert!(tokio::time::Instant::now() >= intended, "a start fired early");
+            seen.push(intended - start);
+            true
+        };
+        arrive(lane, start, start + length, &|| false, &mut |_| {}, &mut on_start).await;
+        seen
+    }
+
+    fn per_second(starts: &[Duration], seconds: u64) -> Vec<usize> {
+        (0..seconds)
+            .map(|s| {
+                let (from, to) = (Duration::from_secs(s), Duration::from_secs(s + 1));
+                starts.iter().filter(|t| **t >= from && **t < to).count()
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ramping_rate_starts_exactly_its_integral_per_stage() {
+        let stage =
+            |secs: u64, target: f64| RateStage { duration: Duration::from_secs(secs), target };
+        // 0 → 20/s over 2 s, 20/s for 1 s, 20 → 0/s over 1 s: 20, 20 and 10 starts.
+        let arrivals = Arrivals::new(0.0, &[stage(2, 20.0), stage(1, 20.0), stage(1, 0.0)]);
+        let lane = Lane { arrivals: arrivals.clone(), phase: 0, stride: 1 };
+        let all = starts(&lane, Duration::from_secs(10)).await;
+        // Per second: ∫ of the rate over [0,1) = 5, [1,2) = 15, [2,3) = 20, [3,4) = 10.
+        assert_eq!(per_second(&all, 5), [5, 15, 20, 10, 0]);
+        assert_eq!(all.len(), 50);
+
+        // Two threads: lanes 0 and 1 take every other start, and together they are the whole.
+        let mut both = Vec::new();
+        for phase in 0..2 {
+            let lane = Lane { arrivals: arrivals.clone(), phase, stride: 2 };
+            let part = starts(&lane, Duration::from_secs(10)).await;
+            assert_eq!(part.len(), 25);
+            both.extend(part);
+        }
+        both.sort();
+        assert_eq!(both, all);
+
+        // The deadline cuts the schedule: the first 2 s hold 5 + 15 starts.
+        assert_eq!(starts(&lane, Duration::from_secs(2)).await.len(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_constant_rate_starts_at_k_over_r_and_stops_when_told() {
+        let lane = Lane { arrivals: Arrivals::new(50.0, &[]), phase: 0, stride: 1 };
+        let all = starts(&lane, Duration::from_secs(2)).await;
+        assert_eq!(per_second(&all, 2), [50, 50]);
+        assert_eq!(all[1], Duration::from_millis(20));
+
+        let start = tokio::time::Instant::now();
+        let mut n = 0;
+        let stop = std::cell::Cell::new(false);
+        let mut on_start = |_| {
+            n += 1;
+            stop.set(n == 7);
+            true
+        };
+        let deadline = start + Duration::from_secs(60);
+        arrive(&lane, start, deadline, &|| stop.get(), &mut |_| {}, &mut on_start).await;
+        assert_eq!(n, 7);
     }
 }

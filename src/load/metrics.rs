@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::diagnosis::Cause;
 use crate::load::histogram::Latency;
 use crate::runner::execute::FileRun;
 use crate::runner::outcome::{EntryFailure, Outcome};
@@ -65,6 +66,25 @@ pub fn error_class(facts: &AttemptFacts) -> Option<&'static str> {
         ErrorKind::BodyTooLarge => "body_too_large",
         ErrorKind::Other => "other",
     })
+}
+
+/// The key a diagnosed cause is counted under, beside the transport's classes: `cause.NAME`,
+/// NAME from the diagnosis's closed vocabulary (`keepalive_race`, ...). The `cause.X`
+/// thresholds read these counts.
+pub fn cause_key(cause: Cause) -> &'static str {
+    match cause {
+        Cause::KeepaliveRace => "cause.keepalive_race",
+        Cause::StaleConnectionReplaced => "cause.stale_connection_replaced",
+        Cause::UnreadRequestBody => "cause.unread_request_body",
+        Cause::AbortiveClose => "cause.abortive_close",
+        Cause::ServerCrashed => "cause.server_crashed",
+        Cause::BacklogOverflow => "cause.backlog_overflow",
+        Cause::CloseDelimitedUnknown => "cause.close_delimited_unknown",
+        Cause::ConnectRefused => "cause.connect_refused",
+        Cause::Timeout => "cause.timeout",
+        Cause::MiddleboxIdle => "cause.middlebox_idle",
+        Cause::Unknown => "cause.unknown",
+    }
 }
 
 /// The phases of an attempt, as recorded by the transport (k6's blocked/connecting/...).
@@ -254,9 +274,17 @@ impl Aggregate {
                     if let Some(error) = error {
                         *stats.errors.entry(error.to_owned()).or_default() += 1;
                     }
+                    // Every diagnosis of the attempt, by its cause (a failed attempt's, and a
+                    // pooled connection replaced before a successful one): looked up by a
+                    // static key, so counting allocates nothing once the cause was seen.
                     for diagnosis in &attempt.diagnoses {
-                        let key = format!("cause.{}", diagnosis.cause.as_str());
-                        *stats.errors.entry(key).or_default() += 1;
+                        let key = cause_key(diagnosis.cause);
+                        match stats.errors.get_mut(key) {
+                            Some(n) => *n += 1,
+                            None => {
+                                stats.errors.insert(key.to_owned(), 1);
+                            }
+                        }
                     }
                 }
             }
@@ -408,19 +436,28 @@ mod tests {
     }
 
     #[test]
+    fn every_cause_has_its_key() {
+        for cause in Cause::ALL {
+            assert_eq!(cause_key(cause), format!("cause.{}", cause.as_str()));
+        }
+    }
+
+    #[test]
     fn an_iteration_is_folded_by_name_and_outcome_with_retries_by_cause() {
         let names = vec!["a.hurl:1 GET {{url}}".to_owned()];
         let mut aggregate = Aggregate::default();
-        // A reset, retried, then a 200: flaky pass.
+        // A reset diagnosed as a keep-alive race, retried, then a 200: flaky pass.
+        let mut raced = attempt(1, None, Some(ErrorKind::ConnectionReset), true);
+        raced.diagnoses.push(crate::diagnosis::Diagnosis {
+            cause: Cause::KeepaliveRace,
+            confidence: crate::diagnosis::Confidence::Medium,
+            summary: String::new(),
+            evidence: Vec::new(),
+            may_have_executed: crate::diagnosis::Executed::Unknown,
+            hint: String::new(),
+        });
         let flaky = run(
-            vec![poll(
-                vec![
-                    attempt(1, None, Some(ErrorKind::ConnectionReset), true),
-                    attempt(2, Some(200), None, false),
-                ],
-                Outcome::Flaky,
-                None,
-            )],
+            vec![poll(vec![raced, attempt(2, Some(200), None, false)], Outcome::Flaky, None)],
             Outcome::Flaky,
         );
         // Open model: started 5 ms late; the first attempt's latency counts it.
@@ -446,7 +483,8 @@ mod tests {
             (c.iterations, c.iterations_failed, c.requests, c.errors, c.retries),
             (2, 1, 3, 1, 1)
         );
-        assert_eq!(aggregate.retries_by_cause.get("reset"), Some(&1));
+        assert_eq!(aggregate.retries_by_cause.get("keepalive_race"), Some(&1));
+        assert_eq!(aggregate.errors_by_class().get("cause.keepalive_race"), Some(&1));
         assert_eq!(aggregate.retries_by_rule.get("idempotent_after_write"), Some(&1));
         let by_class = &aggregate.requests["a.hurl:1 GET {{url}}"];
         assert_eq!(by_class[&AttemptClass::Error].count, 1);

@@ -18,7 +18,7 @@ use crate::load::threshold::Verdict;
 pub const SCHEMA: &str = "shakedown.load/v1";
 
 /// A histogram with its summary.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistogramDoc {
     /// Percentiles in µs.
     #[serde(flatten)]
@@ -34,7 +34,7 @@ impl HistogramDoc {
 }
 
 /// One request name × outcome class.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestDoc {
     /// `file:line METHOD url-template`.
     pub name: String,
@@ -62,7 +62,7 @@ pub struct ShardDoc {
 }
 
 /// The document.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadResult {
     /// Always [`SCHEMA`].
     pub schema: String,

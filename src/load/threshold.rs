@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnosis::Cause;
 use crate::load::metrics::Aggregate;
 
 /// A comparison.
@@ -51,10 +52,30 @@ enum Metric {
 
 /// A threshold that does not parse.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "invalid threshold `{0}`: expected METRIC OP VALUE, e.g. p95<300ms, p99<1s, error_rate<1%, resets==0, rps>100"
-)]
-pub struct ThresholdError(pub String);
+pub enum ThresholdError {
+    /// Not `METRIC OP VALUE`.
+    #[error(
+        "invalid threshold `{0}`: expected METRIC OP VALUE, e.g. p95<300ms, p99<1s, error_rate<1%, resets==0, rps>100"
+    )]
+    Syntax(String),
+    /// `cause.X` where X is not a cause of the diagnosis vocabulary.
+    #[error("invalid threshold `{text}`: `{cause}` is not a diagnosed cause{}", did_you_mean(.cause))]
+    UnknownCause {
+        /// As written.
+        text: String,
+        /// The cause named.
+        cause: String,
+    },
+}
+
+/// "; did you mean `X`?" and the list of causes.
+fn did_you_mean(cause: &str) -> String {
+    let names: Vec<&str> = Cause::ALL.iter().map(|c| c.as_str()).collect();
+    let best = crate::scenario::did_you_mean::did_you_mean(cause, &names)
+        .map(|b| format!("; did you mean `{b}`?"))
+        .unwrap_or_default();
+    format!("{best} (causes: {})", names.join(", "))
+}
 
 /// The verdict on one threshold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,7 +94,7 @@ pub struct Verdict {
 impl Threshold {
     /// Parses one threshold.
     pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
-        let bad = || ThresholdError(text.to_owned());
+        let bad = || ThresholdError::Syntax(text.to_owned());
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let ops = [
             ("<=", Op::Le),
@@ -106,6 +127,12 @@ impl Threshold {
                 if let Some(cause) = name.strip_prefix("cause.") {
                     if cause.is_empty() {
                         return Err(bad());
+                    }
+                    if Cause::parse(cause).is_none() {
+                        return Err(ThresholdError::UnknownCause {
+                            text: text.trim().to_owned(),
+                            cause: cause.to_owned(),
+                        });
                     }
                     Metric::ErrorClass(format!("cause.{cause}"))
                 } else if let Some(class) = name.strip_prefix("errors.") {
@@ -230,5 +257,9 @@ mod tests {
         for bad in ["", "p95", "p95<abc", "latency<3", "p101<1s", "cause.<1", "rps>>1"] {
             assert!(Threshold::parse(bad).is_err(), "{bad}");
         }
+        // Causes are the diagnosis's vocabulary; a typo is named, with the closest cause.
+        assert!(Threshold::parse("cause.stale_connection_replaced<5").is_ok());
+        let typo = Threshold::parse("cause.keepalive_rase==0").unwrap_err().to_string();
+        assert!(typo.contains("did you mean `keepalive_race`?"), "{typo}");
     }
 }

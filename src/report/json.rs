@@ -682,6 +682,7 @@ mod tests {
                 note: None,
                 command: None,
                 testcases: None,
+                load: None,
             }],
             servers: Vec::new(),
         };

@@ -116,6 +116,12 @@ pub fn merge(inputs: &[(String, String)], command_line: &[String]) -> Result<Mer
     let shards: Vec<(String, Report)> = by_index.into_values().collect();
     let mut notes = Vec::new();
     let report = combine(&shards, &used, command_line, &mut notes);
+    for layer in report.layers.iter().flatten().filter(|l| l.load.is_some()) {
+        notes.push(format!(
+            "layer {} is a load layer: every shard ran its whole load, and its results are not merged; the report shows one shard's",
+            layer.name
+        ));
+    }
     let code = exit_code(&report);
     Ok(Merged { report, code, used, duplicates, notes })
 }
@@ -852,6 +858,7 @@ mod tests {
             note: None,
             command: None,
             testcases: None,
+            load: None,
         };
         let shard = |l: LayerDto| {
             let mut report = empty_report(&[]);

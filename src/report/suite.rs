@@ -94,6 +94,10 @@ pub struct LayerDto {
     /// A command layer's JUnit test cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub testcases: Option<Vec<TestcaseDto>>,
+    /// A load layer's result: the `shakedown.load/v1` document (also `load-NAME.json` in the
+    /// run folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<Box<crate::load::result::LoadResult>>,
 }
 
 /// A command layer's `command`.
@@ -277,6 +281,7 @@ mod tests {
                     junit_error: None,
                 }),
                 testcases: Some(Vec::new()),
+                load: None,
             }],
             servers: vec![ServerDto {
                 name: "api".to_owned(),

@@ -74,4 +74,5 @@ pub use logs::{
 };
 pub use readiness::{FIRST_POLL, HttpProbe, MAX_POLL, RawHttpProbe};
 pub use spec::{Readiness, ServerSpec, Signal, StopSpec, free_loopback_port};
+pub(crate) use supervise::pause_point_reached;
 pub use supervise::{SupervisorCommand, install_supervisor, pause_before_exit, supervise_main};

@@ -40,7 +40,8 @@
 //! reaches `POINT` writes its pid to the file `MARKER` and waits there: shakedown
 //! forever (`server-spawned`, `supervisor-started`, `server-released`, and `exit`
 //! with the exit code, see [`pause_before_exit`]), the supervisor until its pipe
-//! closes (`supervisor-order-read`). Tests SIGKILL
+//! closes (`supervisor-order-read`), and `main` until a signal is recorded
+//! (`signals-installed`, see `crate::signals`). Tests SIGKILL
 //! shakedown in those windows deterministically, synchronised on the marker.
 //!
 //! Limits, by construction:

@@ -13,6 +13,7 @@ use crate::report::faults::FaultCountsDto;
 use crate::report::{html, json, junit};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
+use crate::signals::Listener;
 use crate::suite::{LayerKind, Suite};
 
 use super::Redactor;
@@ -29,6 +30,8 @@ pub struct Session {
     pub(super) suite: Suite,
     pub(super) suite_path: PathBuf,
     pub(super) files: Vec<Vec<ScenarioFile>>,
+    /// What `shakedown load` on the suite iterates.
+    pub(super) load_files: Vec<ScenarioFile>,
     pub(super) settings: SessionSettings,
     pub(super) redact: Redactor,
     /// Secret values, for the servers' log files.
@@ -55,6 +58,10 @@ pub struct Session {
     pub(super) proxy_stop: watch::Sender<bool>,
     /// The `faults` section of the final report, built once when the run ends.
     final_faults: StdMutex<Option<crate::report::faults::FaultsSection>>,
+    /// Under `shakedown hunt`: no checkpoints, and this run's order of each scenario
+    /// layer's files (by layer index; a layer not in it runs in the suite's order).
+    pub(super) hunting: std::sync::atomic::AtomicBool,
+    pub(super) order: StdMutex<BTreeMap<usize, Vec<usize>>>,
 }
 
 #[derive(Default)]
@@ -123,6 +130,7 @@ impl Session {
             suite: loaded.suite,
             suite_path: loaded.path,
             files: loaded.files,
+            load_files: loaded.load_files,
             settings,
             redact,
             secrets,
@@ -140,6 +148,8 @@ impl Session {
             proxies: StdMutex::new(Vec::new()),
             proxy_stop: watch::Sender::new(false),
             final_faults: StdMutex::new(None),
+            hunting: std::sync::atomic::AtomicBool::new(false),
+            order: StdMutex::new(BTreeMap::new()),
         })
     }
 
@@ -161,6 +171,16 @@ impl Session {
         self.progress().codes.push(code);
     }
 
+    /// Layer `index`'s scenario files, in this run's order (see `order`).
+    pub(super) fn ordered_files(&self, index: usize) -> Vec<ScenarioFile> {
+        let files = self.files.get(index).cloned().unwrap_or_default();
+        let order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        match order.get(&index) {
+            Some(order) => order.iter().filter_map(|&i| files.get(i).cloned()).collect(),
+            None => files,
+        }
+    }
+
     /// The paths of layer `index`'s scenario files.
     pub(super) fn paths(&self, index: usize) -> Vec<PathBuf> {
         self.files
@@ -173,8 +193,7 @@ impl Session {
     /// writes the reports and returns the outcome. Must run inside a multi-thread
     /// tokio runtime.
     pub async fn run(self: &Arc<Self>, signals: SignalWatch) -> SuiteOutcome {
-        let (signals_tx, signals_rx) = watch::channel::<(u32, &'static str)>((0, ""));
-        let listener = tokio::spawn(listen_for_signals(signals.0, signals_tx));
+        let (signals_rx, listener) = signals.start();
         self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
         // What an interrupted checkpoint replacement left behind in an earlier run.
         if let Some(output_dir) = self.settings.run_dir.parent() {
@@ -197,12 +216,15 @@ impl Session {
                 }
             };
             let mut rx = signals_rx.clone();
+            // Biased: a signal recorded before the run began wins before the layers are
+            // polled at all, so no server starts.
             tokio::select! {
-                () = self.run_layers() => Ending::Finished,
+                biased;
                 name = async move {
                     let _ = rx.wait_for(|(n, _)| *n >= 1).await;
                     rx.borrow().1
                 } => Ending::Interrupted(name),
+                () = self.run_layers() => Ending::Finished,
                 () = deadline_passed => Ending::Deadline(deadline.unwrap_or_default()),
             }
         };
@@ -230,7 +252,7 @@ impl Session {
     }
 
     /// Runs the selected layers in order; servers start on first need.
-    async fn run_layers(self: &Arc<Self>) {
+    pub(super) async fn run_layers(self: &Arc<Self>) {
         let selected = self.settings.layers.clone();
         let mut failed = false;
         for (position, &index) in selected.iter().enumerate() {
@@ -256,6 +278,9 @@ impl Session {
             let record = match layer.kind() {
                 LayerKind::Command { command, timeout, junit, .. } => {
                     self.command_layer(layer.name(), command, *timeout, junit.as_ref()).await
+                }
+                LayerKind::Scenarios { load: Some(load), .. } => {
+                    self.load_layer(layer.name(), index, load).await
                 }
                 LayerKind::Scenarios { isolation, reset, .. } => {
                     self.scenario_layer(layer.name(), index, *isolation, reset.as_ref()).await
@@ -306,6 +331,7 @@ impl Session {
                     not_run_files: not_run,
                     note: Some("the run was interrupted during this layer".to_owned()),
                     command: None,
+                    load: None,
                 });
             }
         }
@@ -329,6 +355,7 @@ impl Session {
                     not_run_files: self.paths(index),
                     note: Some(why.to_owned()),
                     command: None,
+                    load: None,
                 });
             }
         }
@@ -386,6 +413,10 @@ impl Session {
     /// `"outcome": "interrupted"`, `"checkpoint": true`, which is the truth if the run
     /// never gets to write its final report (a SIGKILL).
     pub(super) fn checkpoint(&self) {
+        if self.hunting.load(std::sync::atomic::Ordering::SeqCst) {
+            // A hunt repeats the suite and prints its tally: no report, no checkpoint.
+            return;
+        }
         let bytes = self.report_json(true, "interrupted", true);
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
         let progress = self.progress();
@@ -528,6 +559,10 @@ fn layer_files(layers: &[LayerRecord], files: &[FileOutcome]) -> Vec<(String, [u
 
 /// Why no scenario file ran: the first layer's note that says, or what the layers are.
 fn nothing_ran(layers: &[LayerRecord]) -> String {
+    if layers.iter().any(|l| l.kind == "load") && layers.iter().all(|l| l.kind != "scenarios") {
+        return "the selected layers are load and command layers (the load summaries are above)"
+            .to_owned();
+    }
     if let Some(note) = layers.iter().find_map(|l| l.note.clone()) {
         return note;
     }
@@ -540,27 +575,38 @@ fn nothing_ran(layers: &[LayerRecord]) -> String {
 pub(super) fn kind_name(kind: &LayerKind) -> &'static str {
     match kind {
         LayerKind::Command { .. } => "command",
+        LayerKind::Scenarios { load: Some(_), .. } => "load",
         LayerKind::Scenarios { .. } => "scenarios",
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP, handled from the moment [`SignalWatch::install`]
-/// returns: their default action (death) never happens, and one received before
-/// [`Session::run`] starts is seen by it at once.
-pub struct SignalWatch(Signals);
-
-type Signals =
-    (tokio::signal::unix::Signal, tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+/// SIGINT, SIGTERM and SIGHUP, listened to from the moment [`SignalWatch::install`]
+/// returns, and recorded from the process's first instant before that (see
+/// [`crate::signals`]): one received before [`Session::run`] starts, even while the suite
+/// was being parsed, stops the run before any server starts.
+pub struct SignalWatch(pub(super) Listener);
 
 impl SignalWatch {
-    /// Installs the handlers; must be called inside a tokio runtime's context.
+    /// Starts listening; must be called inside a tokio runtime's context.
     pub fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(SignalWatch((
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::hangup())?,
-        )))
+        Listener::new().map(SignalWatch)
+    }
+
+    /// Counts the signals from now on (those recorded before at once) into a watch of
+    /// `(count, first name)`, on a task of the runtime.
+    pub(super) fn start(
+        self,
+    ) -> (watch::Receiver<(u32, &'static str)>, tokio::task::JoinHandle<()>) {
+        let mut listener = self.0;
+        let mut early = (0_u32, "");
+        while let Some(signal) = listener.try_recv() {
+            if early.0 == 0 {
+                early.1 = signal.name();
+            }
+            early.0 += 1;
+        }
+        let (tx, rx) = watch::channel::<(u32, &'static str)>(early);
+        (rx, tokio::spawn(listen_for_signals(listener, tx)))
     }
 }
 
@@ -570,17 +616,14 @@ impl std::fmt::Debug for SignalWatch {
     }
 }
 
-/// Counts the signals received; the first one's name is kept for the message.
-async fn listen_for_signals(
-    (mut int, mut term, mut hup): Signals,
+/// Counts the signals received; the first one's name is
+/// kept for the message.
+pub(super) async fn listen_for_signals(
+    mut listener: Listener,
     tx: watch::Sender<(u32, &'static str)>,
 ) {
     loop {
-        let name = tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-        };
+        let name = listener.recv().await.name();
         tx.send_modify(|(n, first)| {
             if *n == 0 {
                 *first = name;

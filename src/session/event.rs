@@ -79,6 +79,15 @@ pub enum Event<'a> {
         /// The last lines of stderr.
         stderr_tail: &'a [String],
     },
+    /// A load layer's load ended (the layer's verdict follows in `LayerFinished`).
+    LoadFinished {
+        /// The layer.
+        layer: &'a str,
+        /// Its result.
+        result: &'a crate::load::result::LoadResult,
+        /// Where the result was written.
+        path: &'a Path,
+    },
     /// A command layer's JUnit file was read.
     JunitRead {
         /// The layer.

@@ -60,6 +60,26 @@ fn layer_suites(layers: &[LayerRecord], files: &[FileOutcome], used: &mut [bool]
                 if let Some(command) = &layer.command {
                     cases.extend(command.testcases.iter().map(|t| read_back(&layer.name, t)));
                 }
+            } else if let Some(load) = &layer.load {
+                // A load layer: one case per threshold, which is what decides it.
+                for verdict in &load.threshold_results {
+                    let result = if verdict.passed {
+                        CaseResult::Passed
+                    } else {
+                        CaseResult::Failure(Problem {
+                            ty: "threshold".to_owned(),
+                            message: format!(
+                                "threshold {} crossed (observed {} {})",
+                                verdict.threshold, verdict.observed, verdict.unit
+                            ),
+                            detail: String::new(),
+                        })
+                    };
+                    cases.push(case(&verdict.threshold, &layer.name, result));
+                }
+                if cases.is_empty() {
+                    cases.push(case("load", &layer.name, CaseResult::Passed));
+                }
             } else {
                 for path in &layer.files {
                     let found = files
@@ -205,6 +225,7 @@ mod tests {
             not_run_files: Vec::new(),
             note: None,
             command: None,
+            load: None,
         }
     }
 

@@ -241,7 +241,7 @@ impl Session {
         reset: Option<&CommandSpec>,
     ) -> LayerRecord {
         let clock = Instant::now();
-        let files = self.files.get(index).cloned().unwrap_or_default();
+        let files = self.ordered_files(index);
         let mut record = LayerRecord::starting(name, "scenarios");
         let shared = if isolation == Isolation::Shared {
             match self.ensure_main().await {
@@ -433,6 +433,17 @@ impl Session {
         watch: Arc<dyn ServerWatch>,
         observer: Arc<dyn FileObserver>,
     ) -> RunSettings {
+        RunSettings {
+            variables: self.variables_for(main),
+            server_watch: Some(watch),
+            observer: Some(observer),
+            ..self.settings.base.clone()
+        }
+    }
+
+    /// The variables of a file run against `main`: the suite's, the servers' addresses
+    /// (`base_url`, `port`, `NAME_url`, `NAME_port`), then the command line's and secrets.
+    pub(super) fn variables_for(&self, main: &Endpoint) -> Variables {
         let mut variables = Variables::default();
         for variable in self.suite.variables() {
             let value = match &variable.value {
@@ -459,12 +470,7 @@ impl Session {
         for (name, value) in &self.settings.secrets {
             variables.insert_secret(name.clone(), Value::String(value.clone()));
         }
-        RunSettings {
-            variables,
-            server_watch: Some(watch),
-            observer: Some(observer),
-            ..self.settings.base.clone()
-        }
+        variables
     }
 }
 

@@ -29,6 +29,9 @@ pub struct LoadedSuite {
     pub path: PathBuf,
     /// For each layer (in suite order), its scenario files (empty for command layers).
     pub files: Vec<Vec<ScenarioFile>>,
+    /// What `shakedown load` on this suite iterates: `[load]`'s `scenarios` if written, else
+    /// every scenario layer's files, each once, in suite order.
+    pub load_files: Vec<ScenarioFile>,
 }
 
 impl LoadedSuite {
@@ -175,10 +178,41 @@ pub fn load_suite(path: &Path) -> Result<LoadedSuite, LoadError> {
         }
         files.push(layer_files);
     }
+    let mut load_files: Vec<ScenarioFile> = Vec::new();
+    match suite.load().and_then(suite::LoadDef::globs) {
+        Some(globs) => {
+            let mut paths: Vec<PathBuf> = Vec::new();
+            for pattern in globs {
+                for file in expand(&mut expanded, pattern.get_ref()) {
+                    if !paths.contains(&file) {
+                        paths.push(file);
+                    }
+                }
+            }
+            for path in paths {
+                // A file a layer also names was read and parsed already.
+                let known = files.iter().flatten().find(|f: &&ScenarioFile| f.path == path);
+                match known {
+                    Some(file) => load_files.push(file.clone()),
+                    None => match read_scenario(path) {
+                        Ok(file) => load_files.push(file),
+                        Err(problem) => problems.push(problem),
+                    },
+                }
+            }
+        }
+        None => {
+            for file in files.iter().flatten() {
+                if !load_files.iter().any(|f| f.path == file.path) {
+                    load_files.push(file.clone());
+                }
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(LoadError::Scenarios { path: path.to_path_buf(), problems });
     }
-    Ok(LoadedSuite { suite, path: path.to_path_buf(), files })
+    Ok(LoadedSuite { suite, path: path.to_path_buf(), files, load_files })
 }
 
 fn diag(message: String, span: std::ops::Range<usize>, label: &str) -> SuiteDiagnostic {

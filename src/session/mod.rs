@@ -22,6 +22,8 @@
 //!   client; with `isolation = "restart"` each file gets a fresh main server of its
 //!   worker's own; `reset` runs between files otherwise. A server crash (R5) ends the
 //!   layer: the files left are reported as not run.
+//! - `shakedown hunt SUITE.toml` repeats the layers through [`Session::hunt`]: the
+//!   servers stay up across runs, each scenario layer's files in a seeded order per run.
 //! - The report (`report.json` in the run folder, plus any `json=` report) is
 //!   checkpointed atomically after every scenario file and every layer; an interrupted
 //!   run leaves `"partial": true, "outcome": "interrupted"`.
@@ -34,10 +36,12 @@ mod engine;
 mod event;
 mod faults;
 mod files;
+mod hunt;
 mod inflight;
 mod junit;
 mod layers;
 mod load;
+mod load_run;
 pub mod pool;
 mod report;
 mod servers;
@@ -49,7 +53,9 @@ pub use engine::{Session, SignalWatch, SuiteOutcome};
 pub use event::{Ending, Event, Reporter, Stamped};
 pub use faults::FaultSetup;
 pub use files::write_atomically;
+pub use hunt::{HuntEnding, Repeat, RunDone};
 pub use load::{LoadError, LoadedSuite, ScenarioFile, ScenarioProblem, load_suite};
+pub use load_run::{LoadSignals, LoadTarget};
 pub use report::{CommandRecord, LayerRecord, ServerRecord, Testcase};
 pub use servers::{PORT_RETRIES, ServerName, StartError};
 pub use settings::{FlakyResult, ReportTarget, SessionSettings, file_exit_code, verdict};

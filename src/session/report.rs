@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::load::result::LoadResult;
 use crate::report::suite::{
     CommandDto, ExitDto, LayerCountsDto, LayerDto, LineDto, LogsDto, ReadyDto, ServerDto, StopDto,
     StreamDto, SuiteDto, SuiteSection, TestcaseDto,
@@ -29,6 +30,8 @@ pub struct LayerRecord {
     pub not_run_files: Vec<PathBuf>,
     pub note: Option<String>,
     pub command: Option<CommandRecord>,
+    /// A load layer's result (`shakedown.load/v1`).
+    pub load: Option<Box<LoadResult>>,
 }
 
 /// How a command layer's process ended.
@@ -63,6 +66,7 @@ impl LayerRecord {
             not_run_files: Vec::new(),
             note: None,
             command: None,
+            load: None,
         }
     }
 }
@@ -245,6 +249,7 @@ fn layer_dto(layer: &LayerRecord, redact: &dyn Fn(&str) -> String) -> LayerDto {
                 })
                 .collect()
         }),
+        load: layer.load.clone(),
     }
 }
 

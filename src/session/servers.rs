@@ -109,6 +109,9 @@ pub enum StartError {
     /// A layer needs `[server]` and the suite has none.
     #[error("this layer needs a [server], and the suite has none")]
     NoMainServer,
+    /// A signal came while the servers were starting (`shakedown load` on a suite).
+    #[error("interrupted while the servers were starting")]
+    Interrupted,
 }
 
 impl Session {

@@ -93,7 +93,9 @@ pub fn verdict(code: u8, files: &[FileOutcome]) -> &'static str {
     match code {
         exit_code::SUCCESS | exit_code::FLAKY if any(Outcome::Flaky) => "flaky",
         exit_code::SUCCESS => "passed",
-        exit_code::ASSERT | exit_code::COMMAND_LAYER | exit_code::FLAKY => "failed",
+        exit_code::ASSERT | exit_code::COMMAND_LAYER | exit_code::FLAKY | exit_code::THRESHOLD => {
+            "failed"
+        }
         _ => "error",
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct SuiteFile {
     pub(crate) run: Option<Spanned<RunFile>>,
     /// `[faults]`: a fault plan; the scenarios reach its servers through a fault proxy.
     pub(crate) faults: Option<Spanned<super::faults::FaultsFile>>,
+    /// `[load]`: the files and options of `shakedown load` on this suite.
+    pub(crate) load: Option<Spanned<LoadFile>>,
 }
 
 /// `[server]` or `[servers.NAME]`.
@@ -128,6 +130,35 @@ pub(crate) struct LayerFile {
     pub(crate) isolation: Option<Spanned<String>>,
     /// A scenario layer: an argv that reloads fixtures between scenario files.
     pub(crate) reset: Option<Spanned<Argv>>,
+    /// A load layer: its scenarios run under load with these options.
+    pub(crate) load: Option<Spanned<LoadFile>>,
+}
+
+/// `[load]`, or a load layer's `load = { ... }`: the options of `shakedown load`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = r#"a table of load options, such as { vus = 10, duration = "30s", thresholds = ["p95<300ms"] }"#
+)]
+pub(crate) struct LoadFile {
+    /// `[load]` only: globs of the files to load (default: every scenario layer's).
+    pub(crate) scenarios: Option<Spanned<Strings<GlobList>>>,
+    /// `--vus`.
+    pub(crate) vus: Option<Spanned<i64>>,
+    /// `--stages`, as on the command line: `"10s:5,20s:20"`.
+    pub(crate) stages: Option<Spanned<String>>,
+    /// `--rate`: `"200/s"` or a number per second.
+    pub(crate) rate: Option<Spanned<RateText>>,
+    /// `--max-vus`.
+    pub(crate) max_vus: Option<Spanned<i64>>,
+    /// `--duration`.
+    pub(crate) duration: Option<Spanned<DurationText>>,
+    /// `--max-requests`.
+    pub(crate) max_requests: Option<Spanned<i64>>,
+    /// `--graceful-stop`.
+    pub(crate) graceful_stop: Option<Spanned<DurationText>>,
+    /// `--threshold`, each.
+    pub(crate) thresholds: Option<Spanned<Strings<ThresholdList>>>,
 }
 
 /// `[run]`: the suite's values for options that `shakedown run` also takes on
@@ -195,6 +226,15 @@ impl ListKind for MethodList {
     const EXPECTING: &'static str = r#"an array of methods, such as ["GET", "PUT"]"#;
 }
 
+/// Load thresholds.
+#[derive(Debug)]
+pub(crate) struct ThresholdList;
+
+impl ListKind for ThresholdList {
+    const EXPECTING: &'static str =
+        r#"an array of thresholds, such as ["p95<300ms", "error_rate<1%"]"#;
+}
+
 /// An argv: `command` and `reset`.
 pub(crate) type Argv = Strings<ArgvList>;
 
@@ -243,6 +283,42 @@ impl Visitor<'_> for DurationVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationText, E> {
         Ok(DurationText(v.to_owned()))
+    }
+}
+
+/// A rate as written: `"200/s"`, `"3000/m"`, or a number per second; parsed by `resolve`.
+#[derive(Debug)]
+pub(crate) struct RateText(pub(crate) String);
+
+impl<'de> Deserialize<'de> for RateText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RateVisitor)
+    }
+}
+
+struct RateVisitor;
+
+impl Visitor<'_> for RateVisitor {
+    type Value = RateText;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a rate such as "200/s" or "3000/m", or a number per second"#)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RateText, E> {
+        Ok(RateText(v.to_owned()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RateText, E> {
+        Ok(RateText(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RateText, E> {
+        Ok(RateText(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RateText, E> {
+        Ok(RateText(v.to_string()))
     }
 }
 

@@ -74,6 +74,13 @@
 //!   (non-empty globs; needs a `[server]`; optional
 //!   `isolation = "shared" | "restart"` (default `shared`) and, for `shared`,
 //!   `reset`, an argv run in the suite file's directory).
+//!   A scenario layer with `load = { ... }` is a load layer: the `[load]` keys but
+//!   `scenarios`, a model required, no `isolation` or `reset`.
+//! - `[load]`: `scenarios` (globs; default every scenario layer's files), `vus`,
+//!   `stages` (`"10s:5,20s:20"`), `rate` (`"200/s"` or a number), `max_vus`,
+//!   `duration`, `max_requests`, `graceful_stop`, `thresholds` (checked by
+//!   `load::threshold`); the options of `shakedown load` on the suite, each under the
+//!   command-line option of the same name.
 //! - `[run]`: `transport_retry` (`"safe"`, `"off"`), `retry_methods` (an array
 //!   of upper-case methods), `idempotency_key_header`, `flaky_result`
 //!   (`"pass"`, `"fail"`), `jobs` (≥ 1), `connect_timeout`, `max_time`,
@@ -99,9 +106,9 @@ mod template;
 pub use diagnostic::{SuiteDiagnostic, render};
 pub use faults::{FaultsDef, parse_fault_plan};
 pub use model::{
-    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, PathCheck,
-    Program, Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef, Suite,
-    TransportRetry, Variable, VariableValue,
+    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, LoadDef,
+    PathCheck, Program, Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef,
+    Suite, TransportRetry, Variable, VariableValue,
 };
 pub use resolve::{DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, parse_suite};
 pub use template::{Part, Placeholder, Template, UnresolvedPlaceholder};

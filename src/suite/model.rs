@@ -30,6 +30,7 @@ pub struct Suite {
     pub(crate) layers: Vec<Layer>,
     pub(crate) run: RunSettings,
     pub(crate) faults: Option<FaultsDef>,
+    pub(crate) load: Option<LoadDef>,
 }
 
 impl Suite {
@@ -79,6 +80,11 @@ impl Suite {
         self.faults.as_ref()
     }
 
+    /// `[load]`: the files and options of `shakedown load` on this suite.
+    pub fn load(&self) -> Option<&LoadDef> {
+        self.load.as_ref()
+    }
+
     /// Every path the caller should check before anything starts, in file
     /// order per server and layer: working directories, programs given by
     /// path, scenario globs (which must match at least one file). JUnit files
@@ -100,6 +106,9 @@ impl Suite {
                     }
                 }
             }
+        }
+        if let Some(globs) = self.load.as_ref().and_then(LoadDef::globs) {
+            out.extend(globs.iter().map(PathCheck::Glob));
         }
         out
     }
@@ -411,7 +420,37 @@ pub enum LayerKind {
         /// With `shared` isolation: a command run between scenario files to
         /// reload fixtures; its `cwd` is the suite file's directory.
         reset: Option<CommandSpec>,
+        /// `load = { ... }`: a load layer, which runs its scenarios under load against
+        /// the shared servers (then `isolation` is `shared` and `reset` is `None`).
+        load: Option<LoadDef>,
     },
+}
+
+/// `[load]`, or a load layer's `load = { ... }`: the options of `shakedown load`, checked
+/// (a load layer's always name a model; `[load]`'s may leave it to the command line).
+#[derive(Clone, Debug)]
+pub struct LoadDef {
+    pub(crate) options: crate::load::plan::Options,
+    pub(crate) thresholds: Vec<crate::load::threshold::Threshold>,
+    pub(crate) globs: Option<Vec<Spanned<String>>>,
+}
+
+impl LoadDef {
+    /// The model and bounds, as the command line's flags would give them.
+    pub fn options(&self) -> &crate::load::plan::Options {
+        &self.options
+    }
+
+    /// The thresholds that decide the load's pass or fail.
+    pub fn thresholds(&self) -> &[crate::load::threshold::Threshold] {
+        &self.thresholds
+    }
+
+    /// `[load]`'s own `scenarios` (absolute globs, as a scenario layer's), if written;
+    /// `None`: every scenario layer's files.
+    pub fn globs(&self) -> Option<&[Spanned<String>]> {
+        self.globs.as_deref()
+    }
 }
 
 /// `isolation = "shared" | "restart"`.

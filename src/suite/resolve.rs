@@ -17,11 +17,11 @@ use toml::Spanned;
 use crate::scenario::{LineIndex, work};
 use crate::suite::diagnostic::{self, SuiteDiagnostic, did_you_mean, known_list};
 use crate::suite::file::{
-    self, Argv, DurationText, Entries, EnvText, GlobList, LayerFile, ReadyFile, RunFile,
+    self, Argv, DurationText, Entries, EnvText, GlobList, LayerFile, LoadFile, ReadyFile, RunFile,
     ServerFile, StopFile, Strings, SuiteFile,
 };
 use crate::suite::model::{
-    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, Program,
+    AddressGroup, CommandSpec, EnvVar, FlakyResult, Isolation, Layer, LayerKind, LoadDef, Program,
     Readiness, RunSettings, ServerDef, ServerId, ServerTarget, Signal, StopDef, Suite,
     TransportRetry, Variable, VariableValue,
 };
@@ -168,6 +168,8 @@ impl Resolver<'_> {
             }
             None => Some(None),
         };
+        let load = file.load.as_ref().map(|table| self.load(table, false));
+        let load = settle(load, &mut ok);
 
         if !ok {
             return None;
@@ -180,6 +182,7 @@ impl Resolver<'_> {
             layers: layers?,
             run: run?,
             faults: faults?,
+            load,
         })
     }
 
@@ -963,6 +966,7 @@ impl Resolver<'_> {
                     &[
                         ("isolation", file.isolation.as_ref().map(Spanned::span)),
                         ("reset", file.reset.as_ref().map(Spanned::span)),
+                        ("load", file.load.as_ref().map(Spanned::span)),
                     ],
                     "scenario",
                 );
@@ -1021,11 +1025,37 @@ impl Resolver<'_> {
                     (Some(reset), _) => self.command(reset, None, None, scope, self.dir).map(Some),
                     (None, _) => Some(None),
                 };
+                let load = match &file.load {
+                    Some(table) => {
+                        let mut shared_only = true;
+                        for (key, span) in [
+                            ("isolation", file.isolation.as_ref().map(Spanned::span)),
+                            ("reset", file.reset.as_ref().map(Spanned::span)),
+                        ] {
+                            if let Some(span) = span {
+                                shared_only = false;
+                                self.error(
+                                    SuiteDiagnostic::new(
+                                        format!("`{key}` does not apply to a load layer"),
+                                        span,
+                                        "not for a load layer",
+                                    )
+                                    .with_help(format!(
+                                        "a load layer runs its files against the shared servers: remove `{key}`"
+                                    )),
+                                );
+                            }
+                        }
+                        let load = self.load(table, true);
+                        if shared_only { load.map(Some) } else { None }
+                    }
+                    None => Some(None),
+                };
                 if !misplaced_ok || !has_server {
                     return None;
                 }
                 let (globs, (isolation, reset)) = globs.zip(isolation.zip(reset))?;
-                Some(LayerKind::Scenarios { globs, isolation, reset })
+                Some(LayerKind::Scenarios { globs, isolation, reset, load: load? })
             }
         }
     }
@@ -1131,6 +1161,129 @@ impl Resolver<'_> {
             .with_help(help),
         );
         None
+    }
+
+    /// `[load]` (`layer` false) or a load layer's `load = { ... }` (`layer` true, where a model
+    /// is required and the files are the layer's `scenarios`).
+    fn load(&mut self, table: &Spanned<LoadFile>, layer: bool) -> Option<LoadDef> {
+        use crate::load::plan::{self, Options, PlanError};
+        use crate::load::threshold::Threshold;
+        let file = table.get_ref();
+        let mut ok = true;
+        let globs = match (&file.scenarios, layer) {
+            (Some(scenarios), true) => {
+                self.error(
+                    SuiteDiagnostic::new(
+                        "a load layer's files are the layer's `scenarios`",
+                        scenarios.span(),
+                        "not in `load`",
+                    )
+                    .with_help("move these globs to the layer's `scenarios`"),
+                );
+                Some(None)
+            }
+            (Some(scenarios), false) => Some(self.globs(scenarios)),
+            (None, _) => None,
+        };
+        let globs = settle(globs, &mut ok);
+        let mut count = |value: &Option<Spanned<i64>>, key: &str, min: u64| {
+            value.as_ref().map(|v| {
+                let n = u64::try_from(*v.get_ref()).ok().filter(|n| *n >= min);
+                if n.is_none() {
+                    self.error(
+                        SuiteDiagnostic::new(
+                            format!("`{key}` must be at least {min}"),
+                            v.span(),
+                            "out of range",
+                        )
+                        .with_help(format!("such as `{key} = 10`")),
+                    );
+                }
+                n
+            })
+        };
+        let vus = count(&file.vus, "vus", 0);
+        let max_vus = count(&file.max_vus, "max_vus", 1);
+        let max_requests = count(&file.max_requests, "max_requests", 1);
+        let stages = file.stages.as_ref().map(|text| {
+            let parsed = plan::parse_stages(text.get_ref(), &|d| parse_duration(d).ok());
+            parsed
+                .map_err(|e| {
+                    self.error(
+                        SuiteDiagnostic::new(e.to_string(), text.span(), "invalid stages")
+                            .with_help(
+                                r#"such as stages = "10s:5,20s:20" (durations with a unit)"#,
+                            ),
+                    );
+                })
+                .ok()
+        });
+        let rate = file.rate.as_ref().map(|text| {
+            plan::parse_rate(&text.get_ref().0)
+                .map_err(|e| {
+                    self.error(
+                        SuiteDiagnostic::new(e.to_string(), text.span(), "invalid rate")
+                            .with_help(r#"such as rate = "200/s""#),
+                    );
+                })
+                .ok()
+        });
+        let duration = file.duration.as_ref().map(|d| self.duration(d, "duration", false));
+        let graceful_stop =
+            file.graceful_stop.as_ref().map(|d| self.duration(d, "graceful_stop", true));
+        let mut thresholds = Some(Vec::new());
+        for text in file.thresholds.iter().flat_map(|t| &t.get_ref().items) {
+            match Threshold::parse(text.get_ref()) {
+                Ok(threshold) => {
+                    if let Some(list) = &mut thresholds {
+                        list.push(threshold);
+                    }
+                }
+                Err(e) => {
+                    self.error(
+                        SuiteDiagnostic::new(e.to_string(), text.span(), "invalid threshold")
+                            .with_help("see docs/load.md for the metrics"),
+                    );
+                    thresholds = None;
+                }
+            }
+        }
+        let options = Options {
+            vus: settle(vus, &mut ok),
+            stages: settle(stages, &mut ok),
+            rate: settle(rate, &mut ok),
+            max_vus: settle(max_vus, &mut ok),
+            duration: settle(duration, &mut ok),
+            max_requests: settle(max_requests, &mut ok),
+            graceful_stop: settle(graceful_stop, &mut ok),
+        };
+        let thresholds = thresholds?;
+        if !ok {
+            return None;
+        }
+        let has_model = options.vus.is_some() || options.stages.is_some() || options.rate.is_some();
+        if layer || has_model || options.max_vus.is_some() {
+            let help = r#"a closed model: `vus = 10` (with `stages = "10s:5,20s:20"` to ramp); an open one: `rate = "200/s"` (with `max_vus`, and `stages` to ramp the rate)"#;
+            let message = match options.plan() {
+                Ok(_) => None,
+                Err(PlanError::NoModel) => Some("the load layer has no load model".to_owned()),
+                Err(PlanError::ModelConflict) => {
+                    Some("give `vus` (a closed model) or `rate` (an open one), not both".to_owned())
+                }
+                Err(PlanError::Range(text)) if text.starts_with("--max-vus belongs") => {
+                    Some("`max_vus` belongs to the open model (`rate`)".to_owned())
+                }
+                Err(e) => Some(e.to_string().replace("--", "").replace('-', "_")),
+            };
+            if let Some(message) = message {
+                self.error(
+                    SuiteDiagnostic::new(message, table.span(), "these load options")
+                        .with_help(help),
+                );
+                return None;
+            }
+        }
+        Some(LoadDef { options, thresholds, globs })
     }
 
     fn run(&mut self, run: &RunFile) -> Option<RunSettings> {
@@ -1581,6 +1734,63 @@ mod tests {
         assert_eq!(
             command.program(),
             &Program::Path(Spanned::new(20..32, PathBuf::from("/s/srv/../bin/app")))
+        );
+    }
+
+    #[test]
+    fn a_load_layer_and_the_load_table_are_checked() {
+        use crate::load::plan::Model;
+        let suite = parse(&format!(
+            "{SERVER}[[layer]]\nname = \"capacity\"\nscenarios = [\"s/*.hurl\"]\nload = {{ rate = \"20/s\", stages = \"1s:40,1s:0\", max_vus = 5, thresholds = [\"p95<300ms\", \"cause.keepalive_race==0\"] }}\n\n[load]\nscenarios = [\"s/a.hurl\"]\nvus = 2\nduration = \"10s\"\n"
+        ))
+        .unwrap();
+        let LayerKind::Scenarios { load: Some(load), isolation, .. } = suite.layers()[0].kind()
+        else {
+            panic!("a load layer")
+        };
+        assert_eq!(*isolation, Isolation::Shared);
+        assert_eq!(load.thresholds().len(), 2);
+        let plan = load.options().plan().unwrap();
+        assert!(
+            matches!(&plan.model, Model::Open { rate, max_vus: 5, stages } if *rate == 20.0 && stages.len() == 2)
+        );
+        let table = suite.load().unwrap();
+        assert_eq!(table.options().vus, Some(2));
+        assert_eq!(table.options().duration, Some(Duration::from_secs(10)));
+        assert_eq!(table.globs().unwrap()[0].get_ref(), "/s/s/a.hurl");
+        // `[load]` may leave the model to the command line.
+        assert!(parse(&format!("{SERVER}[load]\nduration = \"5s\"\n")).is_ok());
+
+        let layer = |load: &str| {
+            format!("{SERVER}[[layer]]\nname = \"l\"\nscenarios = [\"s/*.hurl\"]\nload = {load}\n")
+        };
+        assert_eq!(messages(&layer("{ duration = \"5s\" }")), ["the load layer has no load model"]);
+        assert_eq!(
+            messages(&layer("{ vus = 2, rate = 5 }")),
+            ["give `vus` (a closed model) or `rate` (an open one), not both"]
+        );
+        assert_eq!(
+            messages(&layer("{ vus = 2, max_vus = 5 }")),
+            ["`max_vus` belongs to the open model (`rate`)"]
+        );
+        let errors = errors(&layer(
+            "{ vus = -1, rate = \"5/fortnight\", stages = \"10:5\", duration = \"0s\", thresholds = [\"p95<<1\"], scenarios = [\"x\"] }",
+        ));
+        let under: Vec<&str> = errors.iter().map(|(_, under, _)| under.as_str()).collect();
+        assert_eq!(
+            under,
+            ["-1", "\"5/fortnight\"", "\"10:5\"", "\"0s\"", "\"p95<<1\"", "[\"x\"]"],
+            "{errors:?}"
+        );
+        assert_eq!(
+            messages(&format!(
+                "{SERVER}[[layer]]\nname = \"l\"\nscenarios = [\"s/*.hurl\"]\nisolation = \"restart\"\nload = {{ vus = 1 }}\n"
+            )),
+            ["`isolation` does not apply to a load layer"]
+        );
+        assert_eq!(
+            messages("[[layer]]\nname = \"c\"\ncommand = [\"t\"]\nload = { vus = 1 }\n"),
+            ["`load` applies to scenario layers only"]
         );
     }
 }

@@ -142,7 +142,9 @@ fn the_issue_example_parses() {
     assert_eq!(*timeout, Some(Duration::from_secs(600)));
     assert_eq!(*junit, None);
     assert_eq!(integration.name(), "integration");
-    let LayerKind::Scenarios { globs, isolation, reset } = integration.kind() else { panic!() };
+    let LayerKind::Scenarios { globs, isolation, reset, load: None } = integration.kind() else {
+        panic!()
+    };
     let globs: Vec<&str> = globs.iter().map(|g| g.get_ref().as_str()).collect();
     assert_eq!(globs, ["/srv/project/scenarios/*.hurl"]);
     assert_eq!(*isolation, Isolation::Shared);

@@ -137,6 +137,7 @@ fn every_suite_key_the_parser_accepts_is_documented_in_suite_md() {
         format!("{server}[[layer]]\nname = \"a\"\nscenarios = [\"*.hurl\"]\nzzz = 1\n"),
         format!("{server}{layer}[run]\nzzz = 1\n"),
         format!("{server}{layer}[faults]\nzzz = 1\n"),
+        format!("{server}{layer}[load]\nzzz = 1\n"),
     ];
     let mut missing = Vec::new();
     let mut seen = 0;

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Fixture, ShakedownCmd, temp_dir, write_file};
+use crate::support::{
+    Fixture, ShakedownCmd, fixture_bin, processes_marked, repo_root, temp_dir, write_file,
+};
 
 fn load<S: AsRef<str>>(args: &[S], out: &Path) -> (i32, Value, String) {
     let mut all: Vec<String> = vec!["load".into(), "--quiet".into(), "--out".into()];
@@ -273,4 +275,283 @@ fn test_shards_run_every_file_exactly_once() {
         expected.sort();
         assert_eq!(seen, expected, "{mode}");
     }
+}
+
+/// A copy of a scenario of `tests/scenarios/faults/` (they use `{{base_url}}`).
+fn fault_scenario(dir: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join("tests/scenarios/faults").join(name))
+        .expect("the fault scenario");
+    write_file(dir, name, &text).display().to_string()
+}
+
+#[test]
+fn diagnosed_causes_are_counted_and_judged_by_cause_thresholds() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let base_url = format!("base_url={}", fixture.base_url);
+    // Every response is cut by an RST after 1000 body bytes: an abortive close each time.
+    let cut = fault_scenario(dir.path(), "reset-mid-body.hurl");
+    let (code, doc, stderr) = load(
+        &[
+            &cut[..],
+            "--variable",
+            &base_url,
+            "--vus",
+            "1",
+            "--max-requests",
+            "4",
+            "--threshold",
+            "cause.abortive_close==0",
+            "--threshold",
+            "cause.keepalive_race==0",
+        ],
+        &dir.path().join("cut.json"),
+    );
+    assert_eq!(code, 7, "{stderr}");
+    let errors = n(&doc, "errors");
+    assert!(errors >= 4, "{doc}");
+    assert_eq!(doc["errors_by_class"]["cause.abortive_close"], errors, "{doc}");
+    assert_eq!(doc["errors_by_class"]["reset"], errors, "{doc}");
+    assert_eq!(doc["threshold_results"][0]["passed"], false);
+    assert_eq!(doc["threshold_results"][0]["observed"].as_f64(), Some(errors as f64));
+    assert_eq!(doc["threshold_results"][1]["passed"], true);
+    assert!(stderr.contains("cause.abortive_close="), "{stderr}");
+
+    // The keep-alive race of the fault suite: the reset of the reused connection is diagnosed,
+    // retried (GET is idempotent) and counted by its cause.
+    let race = fault_scenario(dir.path(), "keepalive-race-rst-get.hurl");
+    let (code, doc, stderr) = load(
+        &[&race[..], "--variable", &base_url, "--vus", "1", "--max-requests", "1"],
+        &dir.path().join("race.json"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(n(&doc, "iterations"), 1, "{doc}");
+    assert_eq!(doc["errors_by_class"]["cause.keepalive_race"], 1, "{doc}");
+    assert_eq!(doc["retries_by_cause"]["keepalive_race"], 1, "{doc}");
+
+    // A cause outside the diagnosis's vocabulary is a usage error that names the closest.
+    let run =
+        ShakedownCmd::new(["load", &cut, "--vus", "1", "--threshold", "cause.keepalive_rase<1"])
+            .output();
+    assert_eq!(run.code(), 1, "{run:?}");
+    assert!(run.stderr().contains("did you mean `keepalive_race`?"), "{run:?}");
+}
+
+/// `[server]` as the fixture on `{port}`, marked so the test can see that it is gone after.
+fn suite_server(marker: &str) -> String {
+    format!(
+        "[server]\ncommand = [\"{}\", \"--port\", \"{{port}}\", \"--max-seconds\", \"120\"]\nenv = {{ SHAKEDOWN_TEST_MARKER = \"{marker}\" }}\nready = {{ http = \"/health\", status = 200, timeout = \"10s\" }}\n",
+        fixture_bin().display()
+    )
+}
+
+fn marker(dir: &Path) -> String {
+    format!("load-test-{}", dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+}
+
+#[test]
+fn load_on_a_suite_starts_its_servers_applies_the_load_table_and_stops_them() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/health.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"api\"\nscenarios = [\"s/*.hurl\"]\n\n[load]\nvus = 1\nmax_requests = 10\nthresholds = [\"errors==0\", \"requests<5\"]\n",
+            suite_server(&marker)
+        ),
+    );
+    let suite = dir.path().join("shakedown.toml").display().to_string();
+    let out = dir.path().join("result.json");
+    // The command line wins over [load]: 6 requests, and its threshold replaces the table's.
+    let (code, doc, stderr) =
+        load(&[&suite[..], "--max-requests", "6", "--threshold", "errors==0"], &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(n(&doc, "requests"), 6, "{doc}");
+    assert_eq!(doc["status_codes"]["200"], 6, "{doc}");
+    assert_eq!(doc["thresholds"], serde_json::json!(["errors==0"]));
+    assert!(stderr.contains("server main: ready at http://127.0.0.1:"), "{stderr}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+    // The run folder holds the servers' logs and the result.
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.path().join(".shakedown"))
+        .expect("the output folder")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let copy: Value = serde_json::from_str(
+        &std::fs::read_to_string(runs[0].join("load.json")).expect("load.json"),
+    )
+    .expect("json");
+    assert_eq!(copy["requests"], 6);
+    assert!(runs[0].join("main.stdout.log").is_file() || runs[0].join("main.stderr.log").is_file());
+
+    // [load]'s own options and thresholds when the command line gives none: 10 requests,
+    // and `requests<5` is crossed.
+    let (code, doc, stderr) = load(&[&suite[..]], &out);
+    assert_eq!(code, 7, "{stderr}");
+    assert_eq!(n(&doc, "requests"), 10, "{doc}");
+    assert_eq!(doc["threshold_results"][1]["passed"], false);
+
+    // A ramping arrival rate on the suite: 1/s → 20/s over 1 s is ∫ = 10.5, so 11 starts
+    // (k = 0..10), each run, dropped or cut off ([load]'s max_requests = 10 lifted).
+    let (code, doc, stderr) = load(
+        &[
+            &suite[..],
+            "--rate",
+            "1",
+            "--stages",
+            "1s:20",
+            "--max-vus",
+            "20",
+            "--max-requests",
+            "1000",
+            "--threshold",
+            "errors==0",
+        ],
+        &out,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        n(&doc, "iterations") + n(&doc, "dropped_iterations") + n(&doc, "interrupted_iterations"),
+        11,
+        "{doc}"
+    );
+    assert!(doc["model"].as_str().is_some_and(|m| m.contains("through stages")), "{doc}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+}
+
+#[test]
+fn a_load_layer_runs_under_run_and_its_thresholds_decide_it() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/slow.hurl", "GET {{base_url}}/delay/5\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"capacity\"\nscenarios = [\"s/*.hurl\"]\nload = {{ vus = 2, max_requests = 20, duration = \"30s\", thresholds = [\"errors==0\", \"requests>=20\"] }}\n\n[[layer]]\nname = \"latency\"\nscenarios = [\"s/*.hurl\"]\nload = {{ rate = \"50/s\", duration = \"1s\", max_vus = 5, thresholds = [\"p95<1ms\"] }}\n",
+            suite_server(&marker)
+        ),
+    );
+    let check = ShakedownCmd::new(["check", "shakedown.toml"]).current_dir(dir.path()).output();
+    assert_eq!(check.code(), 0, "{check:?}");
+    assert!(check.stdout().contains("layer capacity: load on 1 scenario file(s)"), "{check:?}");
+
+    let run = ShakedownCmd::new(["run", "shakedown.toml", "--output-dir", "out", "--no-color"])
+        .current_dir(dir.path())
+        .output();
+    // Every request takes at least 5 ms: `p95<1ms` is crossed, which fails its layer.
+    assert_eq!(run.code(), 7, "{run:?}");
+    let stderr = run.stderr();
+    assert!(stderr.contains("layer latency: threshold p95<1ms: CROSSED"), "{stderr}");
+    assert!(stderr.contains("layer capacity: requests: "), "{stderr}");
+    assert!(stderr.contains("the selected layers are load and command layers"), "{stderr}");
+    assert!(stderr.contains("suite shakedown.toml: FAILED"), "a crossed threshold fails: {stderr}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+
+    let run_dir: PathBuf = std::fs::read_dir(dir.path().join("out"))
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("run-")))
+        .expect("a run folder");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("report.json")).expect("report.json"),
+    )
+    .expect("json");
+    let layers = report["layers"].as_array().expect("layers");
+    assert_eq!(layers[0]["kind"], "load");
+    assert_eq!(layers[0]["outcome"], "passed", "{report:#}");
+    assert!(n(&layers[0]["load"], "requests") >= 20, "{report:#}");
+    assert_eq!(layers[0]["load"]["schema"], "shakedown.load/v1");
+    assert_eq!(layers[1]["outcome"], "failed", "{report:#}");
+    assert_eq!(layers[1]["load"]["threshold_results"][0]["passed"], false);
+    // Each load layer's result is also a file of its own, mergeable like any load result.
+    let own: Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("load-latency.json")).expect("load-latency.json"),
+    )
+    .expect("json");
+    assert_eq!(own, layers[1]["load"]);
+    // JUnit: one case per threshold.
+    let junit = dir.path().join("junit.xml");
+    let run = ShakedownCmd::new([
+        "run",
+        "shakedown.toml",
+        "--output-dir",
+        "out2",
+        "--layer",
+        "latency",
+        "--report",
+        &format!("junit={}", junit.display()),
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(run.code(), 7, "{run:?}");
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(xml.contains("name=\"p95&lt;1ms\""), "{xml}");
+    assert!(xml.contains("<failure"), "{xml}");
+}
+
+/// The pause between two polls of a bounded wait (never a synchronisation by itself).
+#[expect(clippy::disallowed_methods, reason = "the pause between polls of a wait with a deadline")]
+fn pause_between_polls() {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+}
+
+#[test]
+fn sigint_stops_a_suite_load_and_its_servers() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/health.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"api\"\nscenarios = [\"s/*.hurl\"]\n\n[load]\nrate = \"20/s\"\nduration = \"60s\"\n",
+            suite_server(&marker)
+        ),
+    );
+    let stderr_path = dir.path().join("stderr.txt");
+    let out = dir.path().join("result.json");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test runs the binary under test in the background"
+    )]
+    let mut child = std::process::Command::new(crate::support::shakedown_bin())
+        .args(["load", "shakedown.toml", "--quiet", "--out"])
+        .arg(&out)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("shakedown starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The header is printed once the servers are ready and the load starts.
+    while !std::fs::read_to_string(&stderr_path).unwrap_or_default().contains("load: open model") {
+        assert!(std::time::Instant::now() < deadline, "the load did not start");
+        assert!(child.try_wait().expect("try_wait").is_none(), "shakedown exited early");
+        pause_between_polls();
+    }
+    assert!(!processes_marked(&marker).is_empty(), "the server runs during the load");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
+        .expect("a valid pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT is sent");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shakedown did not stop on SIGINT");
+        }
+        pause_between_polls();
+    };
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped: {stderr}");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("the result")).expect("json");
+    assert_eq!(doc["interrupted"], true, "{doc}");
 }

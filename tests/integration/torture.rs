@@ -55,7 +55,8 @@ impl SplitMix64 {
 /// When the signal is sent (or what goes wrong instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Moment {
-    /// Right after the spawn, before anything is printed.
+    /// Right after the spawn: `main` has installed the signal handlers and done nothing
+    /// else (held there by the `signals-installed` pause point until a signal arrives).
     FirstInstant,
     /// Once the first checkpoint (`report.json`) exists, before any server starts.
     FirstCheckpoint,
@@ -277,12 +278,18 @@ fn run_case(case: &Case, index: usize) -> Result<(), String> {
     if let Moment::Pause(point) = case.moment {
         command.env("SHAKEDOWN_TEST_PAUSE", format!("{point}:{}", pause_file.display()));
     }
+    if case.moment == Moment::FirstInstant {
+        command.env("SHAKEDOWN_TEST_PAUSE", format!("signals-installed:{}", pause_file.display()));
+    }
     let mut run = Background { child: command.spawn().map_err(|e| e.to_string())? };
     let pid = run.child.id();
 
     let mut accepted = None;
     match case.moment {
-        Moment::FirstInstant | Moment::Crash | Moment::NeverReady => {}
+        Moment::Crash | Moment::NeverReady => {}
+        Moment::FirstInstant => {
+            wait_until("shakedown has installed its signal handlers", || pause_file.is_file())?;
+        }
         Moment::Pause(point) => {
             wait_until(&format!("shakedown pauses at {point}"), || pause_file.is_file())?;
         }
@@ -329,17 +336,9 @@ fn run_case(case: &Case, index: usize) -> Result<(), String> {
         Some((Signal::KILL, _)) => ensure(status.signal() == Some(9), || {
             format!("exit {status} instead of killed by signal 9")
         })?,
-        Some((signal, _)) => {
-            // The handlers are installed before anything else happens; a signal that
-            // lands before they exist (between exec and install: nothing printed,
-            // nothing written) has its default action, death by that very signal.
-            let before_handlers = case.moment == Moment::FirstInstant
-                && status.signal() == Some(signal.as_raw())
-                && reports(&dir.path().join("out")).is_empty();
-            ensure(status.code() == Some(130) || before_handlers, || {
-                format!("exit {status} instead of 130; stderr:\n{}", stderr())
-            })?;
-        }
+        Some(_) => ensure(status.code() == Some(130), || {
+            format!("exit {status} instead of 130; stderr:\n{}", stderr())
+        })?,
     }
 
     // A parseable report whenever one exists.
@@ -350,6 +349,22 @@ fn run_case(case: &Case, index: usize) -> Result<(), String> {
         if case.signal().is_some() {
             ensure(report["partial"] == true, || format!("not partial: {report:#}"))?;
         }
+    }
+    // A signal in the first instant: the run stops before any server starts, and says so.
+    if case.moment == Moment::FirstInstant
+        && let Some((signal, name)) = case.signal()
+        && signal != Signal::KILL
+    {
+        let found = reports(&dir.path().join("out"));
+        let path = found.first().ok_or_else(|| format!("no report; stderr:\n{}", stderr()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let report: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        ensure(report["outcome"] == "interrupted", || format!("not interrupted: {report:#}"))?;
+        let servers = report["servers"].as_array().map_or(0, Vec::len);
+        ensure(servers == 0, || format!("a server started: {report:#}"))?;
+        ensure(stderr().contains(&format!("{name} received")), || {
+            format!("no word of {name}; stderr:\n{}", stderr())
+        })?;
     }
 
     // No leftover `.tmp*` after a following run in the same folder.
@@ -398,4 +413,45 @@ fn the_case_list_is_a_function_of_the_seed_and_covers_every_moment() {
     for index in 0..SIGNALS.len() {
         assert!(signals.contains(&index), "signal {index} never drawn: {a:?}");
     }
+}
+
+/// What a checkpoint killed mid-replacement leaves (`.tmpXXXXXX` beside the report, in a
+/// run folder or beside a `json=` report) is removed by the next run in that folder, once
+/// it is old enough not to be a live run's; anything else is left alone.
+#[test]
+fn the_next_run_removes_stale_checkpoint_temporaries_and_nothing_else() {
+    let dir = temp_dir();
+    write_file(dir.path(), "s.toml", "[[layer]]\nname = \"after\"\ncommand = [\"true\"]\n");
+    let head = "{\n  \"schema\": \"shakedown.report/v1\",\n  \"outcome\": \"interrupted\",";
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let plant = |name: &str, text: &str, modified: std::time::SystemTime| {
+        let path = write_file(dir.path(), name, text);
+        let file = std::fs::File::options().write(true).open(&path).expect("planted");
+        file.set_modified(modified).expect("an old modification time");
+        path
+    };
+    let stale_run = plant("out/run-20260101T000000.000Z-1/.tmpAbC123", head, old);
+    let stale_empty = plant("out/run-20260101T000000.000Z-1/.tmpZZZ999", "", old);
+    let stale_json = plant("reports/.tmpQwErTy", head, old);
+    let young =
+        plant("out/run-20260101T000000.000Z-1/.tmpYoung1", head, std::time::SystemTime::now());
+    let foreign = plant("out/run-20260101T000000.000Z-1/.tmpOther1", "someone else's", old);
+    let run = ShakedownCmd::new([
+        "run",
+        "s.toml",
+        "--output-dir",
+        "out",
+        "--report",
+        "json=reports/r.json",
+        "--no-color",
+    ])
+    .current_dir(dir.path())
+    .output();
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert!(!stale_run.exists(), "a stale checkpoint temporary stayed in the run folder");
+    assert!(!stale_empty.exists(), "an empty stale temporary stayed");
+    assert!(!stale_json.exists(), "a stale temporary stayed beside the json= report");
+    assert!(young.exists(), "a young temporary (maybe a live run's) was removed");
+    assert!(foreign.exists(), "another program's temporary was removed");
+    assert!(dir.path().join("reports/r.json").is_file());
 }

@@ -1,0 +1,271 @@
+//! Load against a suite's servers: a load layer under `shakedown run` ([`Session::load_layer`]),
+//! and `shakedown load shakedown.toml` ([`Session::start_for_load`], then the caller's engine
+//! run, then [`LoadSignals::stop_servers`]). Servers start, are watched and stop exactly as for a
+//! scenario layer; the load itself is `load::engine`, on its own threads.
+//!
+//! A load layer passes when every threshold holds (assert failures and transport errors are
+//! counted, never fatal, as in `shakedown load`); its `shakedown.load/v1` result is in the layer's
+//! record (the report's `layers[].load`) and in `load-NAME.json` in the run folder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::exit_code;
+use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
+use crate::load::result::{LoadResult, RunFacts};
+use crate::load::threshold::Verdict;
+use crate::runner::execute::RunSettings;
+use crate::suite::{Isolation, LayerKind, LoadDef};
+use crate::transport::client::ClientSettings;
+
+use super::engine::{Session, SignalWatch, listen_for_signals};
+use super::event::Event;
+use super::files::write_atomically;
+use super::load::ScenarioFile;
+use super::report::LayerRecord;
+use super::servers::StartError;
+
+/// What `shakedown load` on a suite runs once the servers are up.
+pub struct LoadTarget {
+    /// The runner's settings against the started servers (`base_url`, `port`, `NAME_url`, ...).
+    pub settings: RunSettings,
+    /// The files to iterate, parsed once.
+    pub scripts: Vec<Script>,
+}
+
+/// SIGINT, SIGTERM and SIGHUP while `shakedown load` runs on a suite: the first sets `stop`
+/// (the engine stops starting iterations), a second one skips the servers' stop grace.
+pub struct LoadSignals {
+    /// Set by the first signal.
+    pub stop: Arc<AtomicBool>,
+    rx: watch::Receiver<(u32, &'static str)>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl LoadSignals {
+    /// The first signal's name, if one came.
+    pub fn interrupted_by(&self) -> Option<&'static str> {
+        let (n, name) = *self.rx.borrow();
+        (n > 0).then_some(name)
+    }
+
+    /// Stops every server the session started, in reverse start order, and the signal tasks.
+    pub async fn stop_servers(self, session: &Arc<Session>) {
+        let hurry = || {
+            let mut rx = self.rx.clone();
+            async move {
+                let _ = rx.wait_for(|(n, _)| *n >= 2).await;
+            }
+        };
+        session.stop_all(hurry).await;
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Turns parsed scenario files into the load engine's scripts (named per entry).
+fn scripts(files: &[ScenarioFile]) -> Vec<Script> {
+    files
+        .iter()
+        .map(|f| Script::new(f.path.clone(), (*f.file).clone(), f.source.to_string()))
+        .collect()
+}
+
+/// The layer's (or the suite's) load, with no live view: the terminal prints the summary.
+struct Quiet;
+
+impl LoadObserver for Quiet {
+    fn tick(&mut self, _live: &Live) {}
+}
+
+/// Sets the stop flag when dropped: a load layer whose future is dropped (the run was
+/// interrupted, or passed its deadline) stops its engine thread from starting iterations.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Session {
+    /// Starts every server a scenario layer would (the named ones, then the main one).
+    async fn start_all(&self) -> Result<super::servers::Endpoint, StartError> {
+        let kind = LayerKind::Scenarios {
+            globs: Vec::new(),
+            isolation: Isolation::Shared,
+            reset: None,
+            load: None,
+        };
+        self.start_needed(&kind).await?;
+        let (_, endpoint) = self.ensure_main().await?;
+        Ok(endpoint)
+    }
+
+    /// The runner's settings for load against `main`: no crash watch and no in-flight
+    /// observer per iteration (the load aggregates, it keeps no file).
+    fn load_settings(&self, main: &super::servers::Endpoint) -> RunSettings {
+        RunSettings {
+            variables: self.variables_for(main),
+            server_watch: None,
+            observer: None,
+            ..self.settings.base.clone()
+        }
+    }
+
+    /// `shakedown load SUITE`: handles the signals from now on, starts the suite's servers
+    /// and returns what the engine runs (the `[load]` table's files, or every scenario
+    /// layer's). The caller runs the engine with `signals.stop`, then stops the servers with
+    /// [`LoadSignals::stop_servers`], whatever happened.
+    pub async fn start_for_load(
+        self: &Arc<Self>,
+        signals: SignalWatch,
+    ) -> (LoadSignals, Result<LoadTarget, StartError>) {
+        let (tx, rx) = watch::channel::<(u32, &'static str)>((0, ""));
+        let stop = Arc::new(AtomicBool::new(false));
+        let listener = tokio::spawn(listen_for_signals(signals.0, tx));
+        let setter = {
+            let (stop, mut rx) = (stop.clone(), rx.clone());
+            tokio::spawn(async move {
+                let _ = rx.wait_for(|(n, _)| *n >= 1).await;
+                stop.store(true, Ordering::SeqCst);
+            })
+        };
+        let signals = LoadSignals { stop, rx, tasks: vec![listener, setter] };
+        self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
+        let mut rx = signals.rx.clone();
+        let started = tokio::select! {
+            started = self.start_all() => started,
+            _ = rx.wait_for(|(n, _)| *n >= 1) => return (signals, Err(StartError::Interrupted)),
+        };
+        let target = started.map(|main| LoadTarget {
+            settings: self.load_settings(&main),
+            scripts: scripts(&self.load_files),
+        });
+        (signals, target)
+    }
+
+    /// Runs a load layer against the shared servers (started if needed): the engine on a
+    /// blocking thread, its thresholds judged, its result recorded and written.
+    pub(super) async fn load_layer(
+        self: &Arc<Self>,
+        name: &str,
+        index: usize,
+        def: &LoadDef,
+    ) -> LayerRecord {
+        let clock = Instant::now();
+        let files = self.files.get(index).cloned().unwrap_or_default();
+        let mut record = LayerRecord::starting(name, "load");
+        let main = match self.ensure_main().await {
+            Ok((_, main)) => main,
+            Err(error) => {
+                self.emit(Event::ServerFailed(&error));
+                self.record_code(exit_code::RUNTIME);
+                self.progress().start_failed = true;
+                record.outcome = "error".to_owned();
+                record.note = Some("the main server did not start".to_owned());
+                record.not_run_files = files.iter().map(|f| f.path.clone()).collect();
+                record.duration = clock.elapsed();
+                return record;
+            }
+        };
+        let plan = match def.options().plan() {
+            Ok(plan) => plan,
+            Err(e) => {
+                // `suite` checked the options: this is a bug, reported, never a panic.
+                self.record_code(exit_code::RUNTIME);
+                record.outcome = "error".to_owned();
+                record.note = Some(format!("invalid load options: {e}"));
+                record.duration = clock.elapsed();
+                return record;
+            }
+        };
+        let settings = self.load_settings(&main);
+        let scripts = scripts(&files);
+        let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let guard = StopOnDrop(stop.clone());
+        let run_plan = plan.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            engine::run_until(
+                &run_plan,
+                scripts,
+                settings,
+                &ClientSettings::default(),
+                &mut Quiet,
+                Duration::from_secs(1),
+                1,
+                stop,
+            )
+        })
+        .await;
+        drop(guard);
+        record.files = paths;
+        let outcome: RunOutcome = match ran {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => return self.load_failed(record, clock, &e.to_string()),
+            Err(e) => {
+                return self.load_failed(record, clock, &format!("the load thread failed: {e}"));
+            }
+        };
+        let verdicts: Vec<Verdict> = def
+            .thresholds()
+            .iter()
+            .map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed))
+            .collect();
+        let started: chrono::DateTime<chrono::Utc> = outcome.started.into();
+        let facts = RunFacts {
+            shard: None,
+            model: plan.describe(),
+            files: record.files.iter().map(|p| p.display().to_string()).collect(),
+            started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            elapsed: outcome.elapsed,
+            vus_max: outcome.vus_max,
+            interrupted: outcome.interrupted,
+            thresholds: def.thresholds().iter().map(|t| t.text.clone()).collect(),
+        };
+        let result = LoadResult::new(&outcome.aggregate, facts, verdicts);
+        let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
+        let path = self.settings.run_dir.join(format!("load-{name}.json"));
+        match serde_json::to_string_pretty(&result) {
+            Ok(text) => {
+                let text = (self.redact)(&text);
+                if let Err(e) = write_atomically(&path, format!("{text}\n").as_bytes()) {
+                    record.note = Some(format!("cannot write {}: {e}", path.display()));
+                    self.record_code(exit_code::RUNTIME);
+                }
+            }
+            Err(e) => {
+                record.note = Some(format!("cannot serialize the load result: {e}"));
+                self.record_code(exit_code::RUNTIME);
+            }
+        }
+        self.emit(Event::LoadFinished { layer: name, result: &result, path: &path });
+        if outcome.interrupted {
+            record.outcome = "interrupted".to_owned();
+            record.note.get_or_insert_with(|| "the load was interrupted".to_owned());
+        } else if crossed > 0 {
+            record.outcome = "failed".to_owned();
+            record.note.get_or_insert_with(|| format!("{crossed} threshold(s) crossed"));
+            self.record_code(exit_code::THRESHOLD);
+        }
+        record.load = Some(Box::new(result));
+        record.duration = clock.elapsed();
+        record
+    }
+
+    fn load_failed(&self, mut record: LayerRecord, clock: Instant, why: &str) -> LayerRecord {
+        let message = format!("error: layer {}: {why}", record.name);
+        self.emit(Event::WorkerFailed { message: &message });
+        self.record_code(exit_code::RUNTIME);
+        record.outcome = "error".to_owned();
+        record.note = Some(why.to_owned());
+        record.duration = clock.elapsed();
+        record
+    }
+}
