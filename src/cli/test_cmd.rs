@@ -263,6 +263,9 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
     }
     settings.attempt_headers = args.transport.attempt_headers;
     settings.strict_framing = args.transport.strict_framing;
+    // The last response is written (`--output`) or printed (`--error-format long`) whole.
+    settings.keep_bodies =
+        (args.output.is_some() && !args.no_output) || args.error_format == Some(ErrorFormat::Long);
     settings.retry_policy = RetryPolicy {
         enabled: args.transport.transport_retry != Some(TransportRetryMode::Off),
         idempotency_key_header: args.transport.idempotency_key_header.clone(),

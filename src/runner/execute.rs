@@ -34,7 +34,9 @@ use crate::runner::query::{QueryContext, Redirect};
 use crate::runner::request::{self, RenderError, RequestContext};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
-use crate::scenario::ast::{Entry, HurlFile, RequestSectionKind};
+use crate::scenario::ast::{
+    self, Entry, HurlFile, QueryKind, RequestSectionKind, ResponseSectionKind,
+};
 use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
 use crate::transport::facts::AttemptFacts;
@@ -73,6 +75,10 @@ pub struct RunSettings {
     pub attempt_headers: bool,
     /// `--strict-framing`: a response whose completeness is unknown fails.
     pub strict_framing: bool,
+    /// Keep every response body, even where no assert or capture reads it: something
+    /// outside the entry loop will (`--output`, `--error-format long`). Otherwise a body
+    /// nothing reads is counted and dropped as it arrives (`docs/limits.md`).
+    pub keep_bodies: bool,
     /// The launched service under test, when there is one (`shakedown run`).
     pub server_watch: Option<Arc<dyn ServerWatch>>,
     /// Told about each entry as it starts and ends, when someone needs to know before
@@ -253,7 +259,37 @@ enum Kernel {
     At(Instant, KernelCounters),
 }
 
+thread_local! {
+    /// The last baseline reading of the kernel counters on this thread, and when it was
+    /// taken (`None` inside: not available on this host).
+    static BASELINE: std::cell::Cell<Option<(Instant, Option<KernelCounters>)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// How long a baseline reading of the kernel counters serves the files that start after
+/// it on the same thread. Reading them costs two files of `/proc` (about twenty
+/// syscalls); a load run starts a file per request. The counters are host-wide, so a
+/// baseline taken a few milliseconds earlier tells the same story.
+const BASELINE_REUSE: Duration = Duration::from_millis(100);
+
 impl Kernel {
+    /// The baseline for a file's first attempt: a fresh reading, or this thread's last
+    /// one if it is younger than [`BASELINE_REUSE`].
+    fn baseline() -> Kernel {
+        if let Some((at, counters)) = BASELINE.get()
+            && at.elapsed() < BASELINE_REUSE
+        {
+            return counters.map_or(Kernel::Unavailable, |c| Kernel::At(at, c));
+        }
+        let kernel = Kernel::read();
+        let remembered = match &kernel {
+            Kernel::At(at, counters) => (*at, Some(*counters)),
+            Kernel::NotRead | Kernel::Unavailable => (Instant::now(), None),
+        };
+        BASELINE.set(Some(remembered));
+        kernel
+    }
+
     fn read() -> Kernel {
         let read = |path: &str| std::fs::read_to_string(path).ok();
         match (read("/proc/net/netstat"), read("/proc/net/snmp")) {
@@ -471,12 +507,17 @@ impl FileRunner<'_> {
                     return poll;
                 }
             };
+        spec.options.keep_body = self.settings.keep_bodies
+            || options.output.is_some()
+            || options.verbose
+            || options.very_verbose
+            || entry.response.as_ref().is_some_and(reads_body);
         let idempotency_key = has_key(entry, &self.settings.retry_policy);
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut retried = false;
         let response = loop {
             let response = match self
-                .send_with_retries(&spec, idempotency_key, &mut poll, &mut retried, run)
+                .send_with_retries(&mut spec, idempotency_key, &mut poll, &mut retried, run)
                 .await
             {
                 Ok(response) => response,
@@ -541,7 +582,7 @@ impl FileRunner<'_> {
                 return poll;
             }
         }
-        let url = spec.url.to_string();
+        let url = spec.url.as_str().to_owned();
         if let Some(response_spec) = &entry.response {
             let query_context = QueryContext {
                 response: &response,
@@ -669,9 +710,28 @@ impl FileRunner<'_> {
     }
 
     /// Sends `spec`, retrying transport failures where the policy says it is safe.
+    ///
+    /// Each attempt's marks (deadlines, `--attempt-headers`) are set on `spec` itself
+    /// rather than on a copy; its headers are as given again when this returns.
     async fn send_with_retries(
         &mut self,
-        spec: &RequestSpec,
+        spec: &mut RequestSpec,
+        idempotency_key: bool,
+        poll: &mut Poll,
+        retried: &mut bool,
+        run: &mut FileRun,
+    ) -> Result<Response, SendFailure> {
+        let given = spec.headers.len();
+        let result = self.send_marked(spec, given, idempotency_key, poll, retried, run).await;
+        spec.headers.truncate(given);
+        result
+    }
+
+    /// [`FileRunner::send_with_retries`] on `spec`, whose first `given` headers are the request's.
+    async fn send_marked(
+        &mut self,
+        spec: &mut RequestSpec,
+        given: usize,
         idempotency_key: bool,
         poll: &mut Poll,
         retried: &mut bool,
@@ -695,21 +755,20 @@ impl FileRunner<'_> {
                 self.budget.request_started();
             }
             if matches!(self.kernel, Kernel::NotRead) {
-                self.kernel = Kernel::read();
+                self.kernel = Kernel::baseline();
             }
-            let mut marked = spec.clone();
-            marked.options.deadline = Some(deadline);
-            marked.options.connect_deadline = Some(
+            spec.options.deadline = Some(deadline);
+            spec.options.connect_deadline = Some(
                 tokio::time::Instant::now()
                     + spec.options.connect_timeout.saturating_sub(connect_spent),
             );
             if let Some(txn_id) = &txn_id {
-                marked
-                    .headers
+                spec.headers.truncate(given);
+                spec.headers
                     .push(("X-Shakedown-Attempt".to_owned(), attempt_in_request.to_string()));
-                marked.headers.push(("X-Shakedown-Txn-Id".to_owned(), txn_id.clone()));
+                spec.headers.push(("X-Shakedown-Txn-Id".to_owned(), txn_id.clone()));
             }
-            let exchange = self.client.send(&marked).await;
+            let exchange = self.client.send(spec).await;
             connect_spent += exchange.facts.timings.connect.unwrap_or_default()
                 + exchange.facts.timings.tls.unwrap_or_default();
             // R5: after a transport failure, give the server a moment to be seen dead
@@ -749,7 +808,7 @@ impl FileRunner<'_> {
             if exchange.result.is_ok() {
                 warnings.extend(diagnosis::framing_warning(&exchange.facts));
             }
-            let url = spec.url.to_string();
+            let url = spec.url.as_str().to_owned();
             let diagnoses = self.diagnoses(&exchange.facts, &spec.method, &url, crash.as_ref());
             poll.attempts.push(AttemptRecord {
                 n: poll.attempts.len() + 1,
@@ -768,7 +827,7 @@ impl FileRunner<'_> {
             if self.verbose {
                 run.log.push(format!("> {} {}", spec.method, spec.url));
                 if self.very_verbose {
-                    for (name, value) in &spec.headers {
+                    for (name, value) in spec.headers.iter().take(given) {
                         run.log.push(format!("> {name}: {value}"));
                     }
                 }
@@ -866,6 +925,43 @@ pub struct CrashReport {
     pub description: String,
     /// The last lines of its stderr.
     pub stderr_tail: Vec<String>,
+}
+
+/// Whether an assert, a capture or the implicit body of `response` reads the body.
+fn reads_body(response: &ast::Response) -> bool {
+    response.body.is_some()
+        || response.sections.iter().any(|section| match &section.kind {
+            ResponseSectionKind::Captures(captures) => {
+                captures.iter().any(|c| query_reads_body(&c.query.kind))
+            }
+            ResponseSectionKind::Asserts(asserts) => {
+                asserts.iter().any(|a| query_reads_body(&a.query.kind))
+            }
+        })
+}
+
+/// Whether a query reads the response body (no wildcard: a new query kind must say).
+fn query_reads_body(kind: &QueryKind) -> bool {
+    match kind {
+        QueryKind::Body
+        | QueryKind::Xpath(_)
+        | QueryKind::Jsonpath(_)
+        | QueryKind::Regex(_)
+        | QueryKind::Bytes
+        | QueryKind::RawBytes
+        | QueryKind::Sha256
+        | QueryKind::Md5 => true,
+        QueryKind::Status
+        | QueryKind::Version
+        | QueryKind::Url
+        | QueryKind::Ip
+        | QueryKind::Header(_)
+        | QueryKind::Cookie(_)
+        | QueryKind::Variable(_)
+        | QueryKind::Duration
+        | QueryKind::Certificate(_)
+        | QueryKind::Redirects => false,
+    }
 }
 
 fn entry_index_hint(entry: &Entry, lines: &LineIndex) -> String {

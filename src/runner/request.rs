@@ -402,6 +402,8 @@ pub fn transport_options(
         raw_target: None,
         limit_rate: options.limit_rate,
         max_filesize: options.max_filesize,
+        // Narrowed by the entry loop (`execute::run_poll`) when nothing reads the body.
+        keep_body: true,
         // Set per attempt by the retry loop (`execute::send_with_retries`).
         deadline: None,
         connect_deadline: None,

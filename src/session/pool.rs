@@ -98,7 +98,7 @@ pub fn run_on_threads<W, M, F>(
     deliver: &mut dyn FnMut(usize, W::Output),
 ) -> Vec<PoolError>
 where
-    W: Worker,
+    W: Worker + Send + 'static,
     M: Fn() -> W + Send + Sync + 'static,
     F: Fn(usize, &PoolError) -> W::Output + Send + Sync + 'static,
 {
@@ -106,11 +106,10 @@ where
     if workers <= 1 {
         match build() {
             Ok(runtime) => {
-                let mut worker = make();
-                runtime.block_on(drive(&mut worker, queue, &mut |index, output| {
+                run_on_runtime(&runtime, make(), queue, &mut |index, output| {
                     deliver(index, output);
                     true
-                }));
+                });
             }
             Err(e) => {
                 let error = PoolError::Runtime(e);
@@ -130,10 +129,9 @@ where
             (queue.clone(), make.clone(), failed.clone(), sender.clone());
         handles.push(std::thread::spawn(move || match build() {
             Ok(runtime) => {
-                let mut worker = make();
-                runtime.block_on(drive(&mut worker, &queue, &mut |index, output| {
+                run_on_runtime(&runtime, make(), &queue, &mut |index, output| {
                     sender.send((index, output)).is_ok()
-                }));
+                });
                 None
             }
             Err(e) => {
@@ -156,6 +154,45 @@ where
             Err(_) => Some(PoolError::Panicked),
         })
         .collect()
+}
+
+/// Runs one worker to its end on a current-thread `runtime`, handing each output to
+/// `deliver` on the calling thread.
+///
+/// The worker is a spawned task, not the future `block_on` polls: the current-thread
+/// scheduler polls its IO driver (an `epoll_wait` that finds nothing) each time the
+/// `block_on` future itself is woken, and the entry loop is woken by hyper's connection
+/// task at every response. A woken task only goes on the run queue, so a request costs
+/// a write, one `epoll_wait` and a read (`bench/README.md`). A panic in the worker is
+/// resumed here, as if it had run on this thread.
+fn run_on_runtime<W>(
+    runtime: &tokio::runtime::Runtime,
+    mut worker: W,
+    queue: &Arc<Queue>,
+    deliver: &mut dyn FnMut(usize, W::Output) -> bool,
+) where
+    W: Worker + Send + 'static,
+{
+    let (sender, mut receiver) = mpsc::unbounded_channel::<(usize, W::Output)>();
+    let queue = queue.clone();
+    runtime.block_on(async move {
+        let task = tokio::spawn(async move {
+            drive(&mut worker, &queue, &mut |index, output| sender.send((index, output)).is_ok())
+                .await;
+        });
+        while let Some((index, output)) = receiver.recv().await {
+            if !deliver(index, output) {
+                // The consumer is gone: the worker stops at its next send.
+                task.abort();
+                return;
+            }
+        }
+        if let Err(error) = task.await
+            && error.is_panic()
+        {
+            std::panic::resume_unwind(error.into_panic());
+        }
+    });
 }
 
 /// Runs each worker as a task of the current multi-thread runtime; `deliver` runs on

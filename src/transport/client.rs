@@ -191,11 +191,6 @@ impl Client {
         let max_time = request.options.max_time;
         let own = tokio::time::Instant::now() + max_time;
         let deadline = request.options.deadline.map_or(own, |d| d.min(own));
-        let limit = if deadline < own {
-            format!("the maximum time of {max_time:?} shared by the request's attempts")
-        } else {
-            format!("the maximum time of {max_time:?}")
-        };
         let mut attempt = Attempt {
             start: Instant::now(),
             facts: AttemptFacts::new(),
@@ -212,6 +207,11 @@ impl Client {
         let result = match outcome {
             Ok(result) => result,
             Err(_elapsed) => {
+                let limit = if deadline < own {
+                    format!("the maximum time of {max_time:?} shared by the request's attempts")
+                } else {
+                    format!("the maximum time of {max_time:?}")
+                };
                 let phase = timeout_phase(&attempt);
                 attempt.facts.phase_reached = phase;
                 Err(FailureFacts {
@@ -397,7 +397,7 @@ impl Client {
         let mut data = Vec::new();
         let body_result = match read_body(
             &mut body,
-            &mut data,
+            request.options.keep_body.then_some(&mut data),
             &mut att.facts.body_bytes,
             cap,
             request.options.limit_rate,
@@ -413,7 +413,7 @@ impl Client {
         };
         // Let the connection task run once, so that a reset already queued behind the
         // last body byte is seen during this attempt (no timer is involved).
-        tokio::task::yield_now().await;
+        run_woken_tasks().await;
         let io = conn.io.attempt();
         // A reset ends a close-delimited body as a FIN would: the bytes received are the
         // response, its completeness is unknown (R4, cause g). The facts say how it ended
@@ -659,6 +659,25 @@ impl Client {
     }
 }
 
+/// Lets the tasks already woken (hyper's connection task, which the end of the body
+/// woke) run once before this one goes on. Unlike `tokio::task::yield_now`, which defers
+/// the wake-up until the scheduler has polled its IO driver, this costs no `epoll_wait`:
+/// a self-wake puts the task at the back of the run queue. A reset that arrived with
+/// the body is still seen: tokio keeps a socket's closed readiness, so the connection
+/// task's next read reaches the socket.
+async fn run_woken_tasks() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+}
+
 /// The pooled connection of a failed exchange that hyper gave the request back on, before
 /// any byte was written: a stale connection to replace.
 fn stale_connection(exchange: &Exchange) -> Option<DiscardedConnection> {
@@ -888,12 +907,14 @@ enum BodyError {
 }
 
 /// Reads the whole body into `data`, never holding more than `cap` bytes (the
-/// buffer grows by doubling, but never past the cap). With `limit_rate` (bytes per
-/// second, `--limit-rate`), reading pauses so that the average stays under the rate,
-/// as curl does: the server is slowed down by TCP flow control, not just the clock.
+/// buffer grows by doubling, but never past the cap). Without `data` (nothing will
+/// read the body), each chunk is counted, held to the cap all the same, and dropped.
+/// With `limit_rate` (bytes per second, `--limit-rate`), reading pauses so that the
+/// average stays under the rate, as curl does: the server is slowed down by TCP flow
+/// control, not just the clock.
 async fn read_body(
     body: &mut Incoming,
-    data: &mut Vec<u8>,
+    mut data: Option<&mut Vec<u8>>,
     count: &mut u64,
     cap: u64,
     limit_rate: Option<u64>,
@@ -907,13 +928,16 @@ async fn read_body(
             if *count > cap {
                 return Err(BodyError::TooLarge(*count));
             }
-            let needed = data.len() + chunk.len();
-            if needed > data.capacity() {
-                let limit = usize::try_from(cap).unwrap_or(usize::MAX);
-                let target = needed.max(data.capacity().saturating_mul(2)).min(limit).max(needed);
-                data.reserve_exact(target - data.len());
+            if let Some(data) = data.as_deref_mut() {
+                let needed = data.len() + chunk.len();
+                if needed > data.capacity() {
+                    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+                    let target =
+                        needed.max(data.capacity().saturating_mul(2)).min(limit).max(needed);
+                    data.reserve_exact(target - data.len());
+                }
+                data.extend_from_slice(&chunk);
             }
-            data.extend_from_slice(&chunk);
             if let Some(rate) = limit_rate.filter(|r| *r > 0) {
                 let due = Duration::from_secs_f64(paced as f64 / rate as f64);
                 tokio::time::sleep_until(started + due).await;
@@ -958,9 +982,13 @@ fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bo
 }
 
 fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    let mut values = headers.get_all(name).iter().map(header_value_string).peekable();
-    values.peek()?;
-    Some(values.collect::<Vec<_>>().join(", "))
+    let mut values = headers.get_all(name).iter();
+    let mut out = header_value_string(values.next()?);
+    for value in values {
+        out.push_str(", ");
+        out.push_str(&header_value_string(value));
+    }
+    Some(out)
 }
 
 /// UTF-8 where it is, Latin-1 otherwise.
@@ -1009,10 +1037,12 @@ fn build_request(
     let mut headers = HeaderMap::with_capacity(spec.headers.len() + 4);
     if !has("host") {
         let host = url.host_str().unwrap_or_default();
-        let value = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
+        let mut value = String::with_capacity(host.len() + 6);
+        value.push_str(host);
+        if let Some(port) = url.port() {
+            value.push(':');
+            value.push_str(itoa(port, &mut [0; 5]));
+        }
         headers.insert(
             header::HOST,
             HeaderValue::from_str(&value).map_err(|_| format!("invalid host `{value}`"))?,
@@ -1042,6 +1072,20 @@ fn build_request(
     *request.version_mut() = version;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// `n` in decimal, written into `buf` (no formatting machinery on the hot path).
+fn itoa(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
 }
 
 /// Turns the HTTP/1 request into its HTTP/2 form: absolute URI (`:scheme`,

@@ -262,7 +262,8 @@ impl Connector {
 pub(crate) fn url_host(url: &url::Url) -> String {
     match url.host() {
         Some(url::Host::Ipv6(addr)) => addr.to_string(),
-        Some(url::Host::Ipv4(addr)) => addr.to_string(),
+        // The URL's own text of an IPv4 host is its canonical dotted form.
+        Some(url::Host::Ipv4(_)) => url.host_str().unwrap_or_default().to_owned(),
         Some(url::Host::Domain(d)) => d.to_owned(),
         None => String::new(),
     }

@@ -28,7 +28,7 @@
 //! The pool never reuses a connection after `Connection: close`, an HTTP/1.0
 //! response without keep-alive, or any error: the client does not check those in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,7 +150,9 @@ impl Drop for PooledConnection {
 /// Idle connections per key, and learned idle limits per origin.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
-    idle: HashMap<PoolKey, Vec<PooledConnection>>,
+    /// A list, not a hash map: a file talks to a handful of origins, and comparing a few
+    /// keys costs less than hashing one (its strings and lists) twice per request.
+    idle: Vec<(PoolKey, Vec<PooledConnection>)>,
     learned: BTreeMap<String, (Duration, &'static str)>,
 }
 
@@ -162,10 +164,11 @@ impl Pool {
         key: &PoolKey,
     ) -> (Option<PooledConnection>, Vec<DiscardedConnection>) {
         let mut discarded = Vec::new();
-        let origin = key.origin();
-        let Some(list) = self.idle.get_mut(key) else {
+        let Some((_, list)) = self.idle.iter_mut().find(|(k, _)| k == key) else {
             return (None, discarded);
         };
+        // Most origins never teach a limit: no origin string to build for them.
+        let learned = if self.learned.is_empty() { None } else { self.learned.get(&key.origin()) };
         let mut found = None;
         let mut learned_close = None;
         while let Some(conn) = list.pop() {
@@ -173,7 +176,7 @@ impl Pool {
             let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
             let idle = now.saturating_duration_since(idle_since);
             let seen = conn.io.idle();
-            let limit = match self.learned.get(&origin) {
+            let limit = match learned {
                 Some((learned, _)) => conn.idle_limit.min(*learned),
                 None => conn.idle_limit,
             };
@@ -210,7 +213,7 @@ impl Pool {
             }
         }
         if let Some(t) = learned_close {
-            self.learn_idle_close(&origin, t);
+            self.learn_idle_close(&key.origin(), t);
         }
         (found, discarded)
     }
@@ -218,7 +221,14 @@ impl Pool {
     /// Puts a connection back, idle from now.
     pub(crate) fn checkin(&mut self, key: PoolKey, mut conn: PooledConnection) {
         conn.idle_since = Some(Instant::now());
-        let list = self.idle.entry(key).or_default();
+        let list = match self.idle.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut self.idle[i].1,
+            None => {
+                self.idle.push((key, Vec::new()));
+                let last = self.idle.len() - 1;
+                &mut self.idle[last].1
+            }
+        };
         list.push(conn);
         if list.len() > MAX_IDLE_PER_KEY {
             list.remove(0);
@@ -260,7 +270,7 @@ impl Pool {
     /// Whether any pooled connection has seen an EOF or error while idle.
     #[cfg(test)]
     pub(crate) fn any_idle_close_seen(&self) -> bool {
-        self.idle.values().flatten().any(|c| {
+        self.idle.iter().flat_map(|(_, list)| list).any(|c| {
             let idle = c.io.idle();
             idle.eof_at.is_some() || idle.error.is_some()
         })
@@ -268,7 +278,7 @@ impl Pool {
 
     /// How many idle connections are pooled (all keys).
     pub(crate) fn idle_count(&self) -> usize {
-        self.idle.values().map(Vec::len).sum()
+        self.idle.iter().map(|(_, list)| list.len()).sum()
     }
 }
 

@@ -59,6 +59,11 @@ pub struct RequestOptions {
     /// (or a larger `Content-Length`) fails the attempt with
     /// [`ErrorKind::BodyTooLarge`](super::ErrorKind::BodyTooLarge).
     pub max_filesize: u64,
+    /// Keep the response body in [`Response::body`]. When `false` (no assert, capture or
+    /// output reads it), the body is still read to its end, counted and held to
+    /// `max_filesize`, but each chunk is dropped as it arrives: `Response::body` is empty
+    /// and memory stays flat whatever the body's size (`docs/limits.md`).
+    pub keep_body: bool,
     /// The caller's deadline for this attempt (the entry's `--max-time`, shared by all
     /// its attempts): the attempt ends at the earlier of this and `now + max_time`.
     pub deadline: Option<tokio::time::Instant>,
@@ -87,6 +92,7 @@ impl Default for RequestOptions {
             raw_target: None,
             limit_rate: None,
             max_filesize: DEFAULT_MAX_FILESIZE,
+            keep_body: true,
             deadline: None,
             connect_deadline: None,
         }
@@ -153,7 +159,8 @@ pub struct Response {
     pub status: u16,
     /// Headers in the order received; values decoded as Latin-1 where not UTF-8.
     pub headers: Vec<(String, String)>,
-    /// The body exactly as received (still compressed if the server compressed it).
+    /// The body exactly as received (still compressed if the server compressed it);
+    /// empty when the request did not ask to keep it ([`RequestOptions::keep_body`]).
     pub body: Bytes,
     /// The peer's address.
     pub remote_addr: Option<SocketAddr>,

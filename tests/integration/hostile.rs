@@ -342,6 +342,60 @@ fn a_smaller_max_filesize_bounds_memory_further() {
     assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB", run.peak_kib);
 }
 
+/// 200 MiB: far over what a run that keeps no body needs ([`SMALL_PEAK_KIB`]).
+const LARGE_MIB: u64 = 200;
+
+#[test]
+fn a_large_body_that_nothing_reads_is_counted_not_kept() {
+    let fixture = crate::support::Fixture::start(&[]);
+    // A header assert and a status: nothing reads the body (issue 13).
+    let run = hostile_run(
+        &format!(
+            "GET {}/large/{LARGE_MIB}\nHTTP 200\n[Asserts]\nheader \"Content-Type\" == \"application/octet-stream\"\n",
+            fixture.base_url
+        ),
+        &["--max-filesize", "300000000"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let attempts = run.attempts();
+    assert_eq!(
+        attempts[0]["facts"]["bytes"]["body"].as_u64(),
+        Some(LARGE_MIB * 1024 * 1024),
+        "the whole body is read and counted: {:#}",
+        attempts[0]
+    );
+    assert_eq!(attempts[0]["facts"]["body_complete"], true);
+    assert!(run.peak_kib < SMALL_PEAK_KIB, "peak {} KiB for a body nothing reads", run.peak_kib);
+}
+
+#[test]
+fn a_body_assert_still_reads_a_large_body() {
+    let fixture = crate::support::Fixture::start(&[]);
+    let bytes = LARGE_MIB * 1024 * 1024;
+    let run = hostile_run(
+        &format!(
+            "GET {}/large/{LARGE_MIB}\nHTTP 200\n[Asserts]\nbytes count == {bytes}\n",
+            fixture.base_url
+        ),
+        &["--max-filesize", "300000000"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The assert saw the body, so it was kept: the peak holds it.
+    assert!(run.peak_kib > LARGE_MIB * 1024, "peak {} KiB", run.peak_kib);
+    // And a wrong count fails, so the assert did read it.
+    let run = hostile_run(
+        &format!(
+            "GET {}/large/{LARGE_MIB}\nHTTP 200\n[Asserts]\nbytes count == 1\n",
+            fixture.base_url
+        ),
+        &["--max-filesize", "300000000"],
+        &[],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+}
+
 #[test]
 fn a_huge_content_length_fails_before_reading_or_within_max_time() {
     let fixture = crate::support::Fixture::start(&[]);
