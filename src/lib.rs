@@ -13,6 +13,7 @@
 //! - [`suite`]: the suite file (`shakedown.toml`); text in, validated `Suite` and diagnostics out.
 //! - [`server`]: the lifecycle of a launched service under test: process group, readiness, logs, stop.
 //! - [`session`]: the suite engine of `shakedown run`: servers, layers, signals, checkpoints; emits events.
+//! - [`settings`]: typed setting values parsed once (durations, headers, `--resolve`, `--report`) and the unsupported-features table.
 //! - [`retry`]: pure decisions: may a failed attempt be retried, and after how long.
 //! - [`diagnosis`]: pure judgements: why a connection failed or was replaced, and the sentences.
 //! - [`hunt`]: pure aggregation of repeated runs (`shakedown hunt`): seeded orders, tallies, Wilson intervals.
@@ -33,6 +34,7 @@ pub mod runner;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod signals;
 pub mod suite;
 pub mod transport;

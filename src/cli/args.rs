@@ -4,7 +4,8 @@
 //! written around `hurl --test` keep their verdicts. Flags that name a Hurl
 //! feature shakedown does not have are still declared, so that using one is a
 //! clear usage error naming the flag rather than clap's generic "unexpected
-//! argument" (see [`TestArgs::unsupported_flags`]).
+//! argument" (see [`TestArgs::unsupported_flags`] and the one table of
+//! unsupported features, `settings::unsupported`).
 
 use std::path::PathBuf;
 
@@ -528,7 +529,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "DIR", help_heading = "Input")]
     pub file_root: Option<PathBuf>,
 
-    /// Write a report: junit=PATH, json=PATH or html=PATH (repeatable).
+    /// Write a report: junit=PATH, json=PATH, html=PATH or tap=PATH (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH", help_heading = "Reports")]
     pub reports: Vec<String>,
     /// Write a JUnit report (Hurl's spelling of --report junit=PATH).
@@ -700,24 +701,20 @@ pub struct TestArgs {
 }
 
 impl TestArgs {
-    /// The Hurl flags given that shakedown does not support, with the reason for each.
-    pub fn unsupported_flags(&self) -> Vec<(&'static str, &'static str)> {
-        let mut found = Vec::new();
-        let mut check = |given: bool, flag: &'static str, why: &'static str| {
-            if given {
-                found.push((flag, why));
-            }
-        };
-        const DIRECT: &str = "shakedown talks to the service under test directly";
-        const AUTH: &str = "only Basic authentication and AWS SigV4 are supported";
-        check(self.proxy.is_some(), "--proxy", DIRECT);
-        check(self.noproxy.is_some(), "--noproxy", DIRECT);
-        check(self.unix_socket.is_some(), "--unix-socket", "only TCP connections are instrumented");
-        check(self.ntlm, "--ntlm", AUTH);
-        check(self.negotiate, "--negotiate", AUTH);
-        check(self.digest, "--digest", AUTH);
-        check(self.pinnedpubkey.is_some(), "--pinnedpubkey", "public key pinning is not supported");
-        found
+    /// The flags given (names without dashes) that are declared only to be refused: the
+    /// reason, what to use instead and the exit code are in `settings::unsupported`.
+    pub fn unsupported_flags(&self) -> Vec<&'static str> {
+        let given = [
+            ("proxy", self.proxy.is_some()),
+            ("noproxy", self.noproxy.is_some()),
+            ("unix-socket", self.unix_socket.is_some()),
+            ("ntlm", self.ntlm),
+            ("negotiate", self.negotiate),
+            ("digest", self.digest),
+            ("pinnedpubkey", self.pinnedpubkey.is_some()),
+            ("http3", self.http3),
+        ];
+        given.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
     }
 }
 
@@ -785,7 +782,48 @@ mod tests {
             panic!("parses");
         };
         let Command::Test(args) = cli.command else { panic!("test") };
-        let flags: Vec<_> = args.unsupported_flags().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(flags, ["--proxy"]);
+        assert_eq!(args.unsupported_flags(), ["proxy", "http3"]);
+    }
+
+    /// The flags of the unsupported-features table are declared, and every declared
+    /// refused flag is in the table.
+    #[test]
+    fn refused_flags_are_the_tables() {
+        use crate::settings::unsupported::{FlagRule, UNSUPPORTED};
+        let command = Cli::command();
+        let Some(test) = command.find_subcommand("test") else { panic!("test") };
+        for feature in UNSUPPORTED.iter().filter(|u| u.flag != FlagRule::None) {
+            assert!(
+                test.get_arguments().any(|a| a.get_long() == Some(feature.name)),
+                "--{} is in the table but not declared",
+                feature.name
+            );
+        }
+        let mut all = vec!["shakedown", "test"];
+        let given = [
+            "--proxy",
+            "p",
+            "--noproxy",
+            "h",
+            "--unix-socket",
+            "s",
+            "--ntlm",
+            "--negotiate",
+            "--digest",
+            "--pinnedpubkey",
+            "k",
+            "--http3",
+        ];
+        all.extend(given);
+        let Ok(cli) = Cli::try_parse_from(all) else { panic!("parses") };
+        let Command::Test(args) = cli.command else { panic!("test") };
+        let names = args.unsupported_flags();
+        assert_eq!(names.len(), 8);
+        for name in names {
+            assert!(
+                UNSUPPORTED.iter().any(|u| u.name == name && u.flag != FlagRule::None),
+                "{name}"
+            );
+        }
     }
 }

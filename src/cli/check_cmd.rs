@@ -2,6 +2,9 @@
 //! suite file (`*.toml`), validate it and every scenario file it names instead, list
 //! what would run, and print the findings of `check_suite` (commands not on `PATH`,
 //! servers not told their port, undefined `{{variables}}`).
+//! Unsupported `[Options]` and literal option values the runner would refuse are
+//! errors here too (`settings::unsupported::check_options`): what `check` accepts,
+//! `test` and `run` run.
 
 use std::path::Path;
 
@@ -50,7 +53,11 @@ pub fn run(args: &CheckArgs, printer: &mut Printer) -> u8 {
                 continue;
             }
         };
-        let (file, diagnostics) = scenario::parse(&source);
+        let (file, mut diagnostics) = scenario::parse(&source);
+        if diagnostics.is_empty() {
+            // What `test` and `run` would refuse when the entry runs, refused now.
+            diagnostics = crate::settings::unsupported::check_options(&file);
+        }
         if !diagnostics.is_empty() {
             printer.err(
                 human::parse_diagnostics(&name, &source, &diagnostics, printer.style()).trim_end(),
@@ -88,6 +95,24 @@ fn check_suite(path: &Path, printer: &mut Printer) -> u8 {
         Err(error) => return print_load_error(&error, printer),
     };
     let suite = &loaded.suite;
+    // What `run` would refuse when an entry runs, refused now (`check` FILE does the same).
+    let mut refused = 0;
+    for file in loaded.files.iter().flatten() {
+        let diagnostics = crate::settings::unsupported::check_options(&file.file);
+        if !diagnostics.is_empty() {
+            let name = file.path.display().to_string();
+            let text = human::parse_diagnostics(&name, &file.source, &diagnostics, printer.style());
+            printer.err(text.trim_end());
+            refused += 1;
+        }
+    }
+    if refused > 0 {
+        printer.err(&format!(
+            "{refused} scenario file(s) of {} use what shakedown does not support",
+            loaded.path.display()
+        ));
+        return exit_code::INPUT;
+    }
     printer.out(&format!("{}: suite", loaded.path.display()));
     for def in suite.start_order() {
         let name = def.name().unwrap_or("main");

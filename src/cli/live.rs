@@ -1,9 +1,11 @@
-//! The live display of `shakedown run` on a terminal: an indicatif status line, driven
-//! by the session's event stream, under the plain lines the terminal reporter prints.
+//! The live display of `shakedown run` and `shakedown test` on a terminal: an indicatif
+//! status line, driven by the session's event stream, under the plain lines the
+//! terminal reporter prints.
 //!
-//! The status line shows the elapsed time, the layer, files done of the layer's total,
-//! the files running now, the transport retries so far and the last server event (the
-//! server starting, or ready with its URL and time to ready). Every event still goes to
+//! The status line shows the elapsed time, the layer (in `run`), files done of the
+//! total, the files running now with the entry each is at, the entries done, the
+//! transport retries so far and the last server event (the server starting, or ready
+//! with its URL and time to ready). Every event still goes to
 //! the plain reporter ([`Terminal`]), whose lines are printed above the status line
 //! (`ProgressBar::suspend`). Used only when stderr is a terminal; when piped, the
 //! plain reporter alone prints, one line per file, retry and server event.
@@ -29,7 +31,9 @@ pub struct Live {
     layer: Option<String>,
     done: usize,
     total: usize,
-    running: Vec<String>,
+    /// The files running now, with the entry each is at.
+    running: Vec<(String, Option<usize>)>,
+    entries: usize,
     retries: usize,
     server: Option<String>,
 }
@@ -45,9 +49,16 @@ impl Live {
             done: 0,
             total: 0,
             running: Vec::new(),
+            entries: 0,
             retries: 0,
             server: None,
         }
+    }
+
+    /// Counts files against `total` from the start (`shakedown test`, which has no layers).
+    pub fn with_files(mut self, total: usize) -> Live {
+        self.total = total;
+        self
     }
 
     /// A status line on stderr, ticking every 100 ms.
@@ -64,14 +75,24 @@ impl Live {
         let mut parts = Vec::new();
         match &self.layer {
             Some(layer) => parts.push(format!("layer {layer}")),
-            None => parts.push("starting".to_owned()),
+            None if self.total == 0 => parts.push("starting".to_owned()),
+            None => {}
         }
         if self.total > 0 {
             parts.push(format!("files {}/{}", self.done, self.total));
         }
         if !self.running.is_empty() {
-            parts.push(format!("running {}", self.running.join(", ")));
+            let running: Vec<String> = self
+                .running
+                .iter()
+                .map(|(path, entry)| match entry {
+                    Some(entry) => format!("{path} (entry {entry})"),
+                    None => path.clone(),
+                })
+                .collect();
+            parts.push(format!("running {}", running.join(", ")));
         }
+        parts.push(format!("entries {}", self.entries));
         parts.push(format!("retries {}", self.retries));
         if let Some(server) = &self.server {
             parts.push(server.clone());
@@ -81,6 +102,10 @@ impl Live {
 }
 
 impl Reporter for Live {
+    fn follows_entries(&self) -> bool {
+        true
+    }
+
     fn report(&mut self, event: &Stamped<'_>) {
         match &event.event {
             Event::LayerStarted { name, files } => {
@@ -95,20 +120,23 @@ impl Reporter for Live {
                     Some(format!("server {name} ready at {url} in {} ms", startup.as_millis()));
             }
             Event::ServerFailed(_) => self.server = Some("a server did not start".to_owned()),
-            Event::FileStarted { path, .. } => self.running.push(path.display().to_string()),
+            Event::FileStarted { path, .. } => {
+                self.running.push((path.display().to_string(), None));
+            }
+            Event::EntryStarted { path, index, .. } => {
+                let path = path.display().to_string();
+                if let Some(running) = self.running.iter_mut().find(|(p, _)| *p == path) {
+                    running.1 = Some(*index);
+                }
+            }
+            Event::EntryFinished { .. } => self.entries += 1,
+            Event::Retry { .. } => self.retries += 1,
             Event::FileFinished { run, .. } => {
                 let path = run.outcome.path.display().to_string();
-                self.running.retain(|p| *p != path);
+                if let Some(at) = self.running.iter().position(|(p, _)| *p == path) {
+                    self.running.remove(at);
+                }
                 self.done += 1;
-                self.retries += run
-                    .outcome
-                    .entries
-                    .iter()
-                    .flat_map(|e| &e.iterations)
-                    .flat_map(|i| &i.polls)
-                    .flat_map(|p| &p.attempts)
-                    .filter(|a| a.decision.is_some_and(|d| d.retry))
-                    .count();
             }
             _ => {}
         }

@@ -6,6 +6,8 @@
 mod args;
 mod check_cmd;
 mod check_suite;
+mod definitions;
+mod edge;
 mod explain_cmd;
 mod fault_plan;
 mod files;
@@ -19,6 +21,8 @@ mod reproduce;
 mod run_cmd;
 mod terminal;
 mod test_cmd;
+mod test_reports;
+mod test_settings;
 
 use std::process::ExitCode;
 

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cli::args::{self, RunArgs, TransportRetryMode};
+use crate::cli::edge::{self, duration_flag, split_definition};
 use crate::cli::output::{Printer, UsageError, redact};
 use crate::cli::terminal::{Terminal, print_load_error};
-use crate::cli::test_cmd::{duration_flag, split_definition};
 use crate::exit_code;
 use crate::report::human;
 use crate::retry::RetryPolicy;
@@ -310,19 +310,17 @@ pub(super) fn prepare(
     for definition in &args.secrets {
         secrets.push(split_definition(definition, "--secret")?);
     }
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        match spec.split_once('=') {
-            Some(("junit", path)) => reports.push(ReportTarget::Junit(PathBuf::from(path))),
-            Some(("json", path)) => reports.push(ReportTarget::Json(PathBuf::from(path))),
-            Some(("html", path)) => reports.push(ReportTarget::Html(PathBuf::from(path))),
-            _ => {
-                return Err(UsageError(format!(
-                    "invalid --report <{spec}>: expected junit=PATH, json=PATH or html=PATH"
-                )));
-            }
-        }
-    }
+    use crate::settings::ReportFormat;
+    let writes = [ReportFormat::Junit, ReportFormat::Json, ReportFormat::Html];
+    let reports = edge::report_flags(&args.reports, "run", &writes)?
+        .into_iter()
+        .filter_map(|spec| match spec.format {
+            ReportFormat::Junit => Some(ReportTarget::Junit(spec.path)),
+            ReportFormat::Json => Some(ReportTarget::Json(spec.path)),
+            ReportFormat::Html => Some(ReportTarget::Html(spec.path)),
+            ReportFormat::Tap => None,
+        })
+        .collect();
     let mut layers = selected_layers(&args.layers, loaded)?;
     if !args.files.is_empty() {
         // `--file`: the scenario layers that kept a file; command layers only when named.

@@ -60,7 +60,7 @@ pub struct RunSettings {
     /// Last entry to run (1-based).
     pub to_entry: Option<usize>,
     /// `-H` headers.
-    pub extra_headers: Vec<String>,
+    pub extra_headers: Vec<crate::settings::Header>,
     /// `-A`.
     pub user_agent: Option<String>,
     /// `--no-keepalive`.

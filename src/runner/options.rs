@@ -1,9 +1,11 @@
 //! Effective options of one entry: the run's defaults overlaid with `[Options]`.
 //!
 //! Every option applies to its own entry only, except `variable`, which stays
-//! defined for the following entries (Hurl's rule). An option that shakedown
-//! does not support is a named runtime error when the entry runs, never a
-//! silent no-op; `docs/hurl-coverage.md` lists them.
+//! defined for the following entries (Hurl's rule). Option values are templated, so
+//! they are parsed here, when the entry runs, by the same typed parsers the command
+//! line uses (`crate::settings`). An option that shakedown does not support is a
+//! named runtime error when the entry runs, never a silent no-op; the one table is
+//! `settings::unsupported`, which `docs/hurl-coverage.md` lists.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +18,8 @@ use crate::scenario::ast::{
     BoolOption, CountOption, DurationOption, DurationUnit, EntryOption, OptionName, OptionValue,
     Span, VariableValue,
 };
+use crate::settings::{ConnectTo, Header, ResolveRule, unsupported};
+use crate::settings::{parse_duration, to_duration};
 use crate::transport::request::{HttpVersionPreference, IpVersion};
 
 /// The options in force for one entry.
@@ -57,14 +61,14 @@ pub struct EntryOptions {
     pub http_version: HttpVersionPreference,
     /// Address family.
     pub ip_version: IpVersion,
-    /// Extra headers (`Name: value` lines).
-    pub headers: Vec<String>,
+    /// Extra headers (`[Options] header`).
+    pub headers: Vec<Header>,
     /// Basic auth `user:password`.
     pub user: Option<String>,
-    /// `--resolve` entries.
-    pub resolve: Vec<String>,
-    /// `--connect-to` entries.
-    pub connect_to: Vec<String>,
+    /// `--resolve` rules.
+    pub resolve: Vec<ResolveRule>,
+    /// `--connect-to` rules.
+    pub connect_to: Vec<ConnectTo>,
     /// Write the response body here.
     pub output: Option<PathBuf>,
     /// Verbose output for this entry.
@@ -141,21 +145,10 @@ impl From<EvalError> for OptionError {
     }
 }
 
-/// Options that parse but that shakedown does not support, with the reason.
+/// Options that parse but that shakedown does not support, with the reason (from the
+/// one table, `settings::unsupported`).
 pub fn unsupported_reason(name: OptionName) -> Option<&'static str> {
-    match name {
-        OptionName::Digest | OptionName::Negotiate | OptionName::Ntlm => {
-            Some("only Basic authentication and AWS SigV4 are supported")
-        }
-        OptionName::Http3 => Some("HTTP/3 is not supported"),
-        OptionName::Proxy => Some("shakedown talks to the service under test directly"),
-        OptionName::UnixSocket => Some("only TCP connections are instrumented"),
-        OptionName::PinnedPubkey => Some("public key pinning is not supported"),
-        OptionName::TlsMax | OptionName::TlsMin => Some("TLS version bounds are not supported yet"),
-        OptionName::FailWithBody => Some("fail-with-body has no meaning in test mode"),
-        OptionName::NoHeader | OptionName::NoJsonpathCoercion => Some("not supported yet"),
-        _ => None,
-    }
+    unsupported::option(name).map(|u| u.reason)
 }
 
 /// Applies an entry's `[Options]` over `base`, defining `variable` options in `variables`.
@@ -167,11 +160,9 @@ pub fn apply(
     let mut out = base.clone();
     for option in options {
         let name = option.name.value;
-        if let Some(reason) = unsupported_reason(name) {
-            return Err(OptionError {
-                message: format!("option `{name}` is not supported by shakedown: {reason}"),
-                span: option.name.span,
-            });
+        if let Some(feature) = unsupported::option(name) {
+            let (message, span) = unsupported::option_error(option, feature);
+            return Err(OptionError { message, span });
         }
         match name {
             OptionName::Variable => {
@@ -235,10 +226,25 @@ pub fn apply(
             OptionName::Ipv6 if bool_value(option, variables)? => {
                 out.ip_version = IpVersion::V6;
             }
-            OptionName::Header => out.headers.push(text_value(option, variables)?),
+            OptionName::Header => {
+                let text = text_value(option, variables)?;
+                let header =
+                    Header::parse(&text).map_err(|e| value_error(option, &text, &e.to_string()))?;
+                out.headers.push(header);
+            }
             OptionName::User => out.user = Some(text_value(option, variables)?),
-            OptionName::Resolve => out.resolve.push(text_value(option, variables)?),
-            OptionName::ConnectTo => out.connect_to.push(text_value(option, variables)?),
+            OptionName::Resolve => {
+                let text = text_value(option, variables)?;
+                let rule = ResolveRule::parse(&text)
+                    .map_err(|e| value_error(option, &text, &e.to_string()))?;
+                out.resolve.push(rule);
+            }
+            OptionName::ConnectTo => {
+                let text = text_value(option, variables)?;
+                let rule = ConnectTo::parse(&text)
+                    .map_err(|e| value_error(option, &text, &e.to_string()))?;
+                out.connect_to.push(rule);
+            }
             OptionName::Output => out.output = Some(PathBuf::from(text_value(option, variables)?)),
             OptionName::Verbose => out.verbose = bool_value(option, variables)?,
             OptionName::VeryVerbose => {
@@ -288,6 +294,14 @@ fn set_version(
 fn type_error(option: &EntryOption, expected: &str) -> OptionError {
     OptionError {
         message: format!("option `{}` expects {expected}", option.name.value),
+        span: option.span,
+    }
+}
+
+/// An option whose value does not parse: the option, the value and why.
+fn value_error(option: &EntryOption, value: &str, why: &str) -> OptionError {
+    OptionError {
+        message: format!("invalid option `{}` <{value}>: {why}", option.name.value),
         span: option.span,
     }
 }
@@ -348,7 +362,7 @@ fn duration_value(
             match template::eval_expr(&p.expr, variables)? {
                 Value::Integer(i) if i >= 0 => Ok(to_duration(i.unsigned_abs(), default_unit)),
                 Value::String(s) => parse_duration(&s, default_unit)
-                    .ok_or_else(|| type_error(option, "a duration such as 500ms or 2s")),
+                    .map_err(|e| value_error(option, &s, &e.to_string())),
                 _ => Err(type_error(option, "a duration")),
             }
         }
@@ -387,33 +401,6 @@ pub fn escapes_root(root: &std::path::Path, path: &std::path::Path) -> bool {
     above > root_above || !parts.starts_with(&root_parts)
 }
 
-/// A duration of `value` in `unit`.
-pub fn to_duration(value: u64, unit: DurationUnit) -> Duration {
-    match unit {
-        DurationUnit::Millisecond => Duration::from_millis(value),
-        DurationUnit::Second => Duration::from_secs(value),
-        DurationUnit::Minute => Duration::from_secs(value.saturating_mul(60)),
-        DurationUnit::Hour => Duration::from_secs(value.saturating_mul(3600)),
-    }
-}
-
-/// Parses `500`, `500ms`, `2s`, `1m`, `1h`; a bare number is in `default_unit`.
-pub fn parse_duration(text: &str, default_unit: DurationUnit) -> Option<Duration> {
-    let text = text.trim();
-    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits_end);
-    let value: u64 = number.parse().ok()?;
-    let unit = match unit {
-        "" => default_unit,
-        "ms" => DurationUnit::Millisecond,
-        "s" => DurationUnit::Second,
-        "m" => DurationUnit::Minute,
-        "h" => DurationUnit::Hour,
-        _ => return None,
-    };
-    Some(to_duration(value, unit))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,21 +414,6 @@ mod tests {
         assert!(!escapes_root(p("build"), p("../build/x")));
         assert!(escapes_root(p(""), p("../x")));
         assert!(!escapes_root(p("tests"), p("/tmp/x")));
-    }
-
-    #[test]
-    fn durations_take_hurl_units() {
-        assert_eq!(
-            parse_duration("500", DurationUnit::Millisecond),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(parse_duration("3", DurationUnit::Second), Some(Duration::from_secs(3)));
-        assert_eq!(parse_duration("2s", DurationUnit::Millisecond), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m", DurationUnit::Millisecond), Some(Duration::from_secs(60)));
-        assert_eq!(parse_duration("1h", DurationUnit::Second), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("2 s", DurationUnit::Second), None);
-        assert_eq!(parse_duration("ms", DurationUnit::Second), None);
-        assert_eq!(parse_duration("5d", DurationUnit::Second), None);
     }
 
     #[test]

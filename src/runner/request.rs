@@ -41,8 +41,8 @@ impl From<crate::runner::error::EvalError> for RenderError {
 pub struct RequestContext<'a> {
     /// Where `file,` paths are resolved.
     pub file_root: &'a Path,
-    /// `-H` headers from the command line.
-    pub extra_headers: &'a [String],
+    /// `-H` headers from the command line, parsed once.
+    pub extra_headers: &'a [crate::settings::Header],
     /// `-A`.
     pub user_agent: Option<&'a str>,
     /// `--no-keepalive`.
@@ -80,14 +80,8 @@ pub fn render(
         ));
     }
     // curl's order, as Hurl builds it: the file's headers, then `-H`, then `[Options] header`.
-    for line in context.extra_headers.iter().chain(&options.headers) {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(RenderError {
-                message: format!("invalid header <{line}>: expected `Name: value`"),
-                span: None,
-            });
-        };
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    for header in context.extra_headers.iter().chain(&options.headers) {
+        headers.push((header.name.clone(), header.value.clone()));
     }
 
     let mut body: Option<(Vec<u8>, Option<String>)> = None;
@@ -352,38 +346,13 @@ pub fn transport_options(
     options: &EntryOptions,
     context: &RequestContext<'_>,
 ) -> Result<RequestOptions, RenderError> {
-    let mut resolve = Vec::new();
-    for entry in &options.resolve {
-        let parts: Vec<&str> = entry.splitn(3, ':').collect();
-        let parsed = match parts[..] {
-            [host, port, addr] => port
-                .parse::<u16>()
-                .ok()
-                .zip(addr.trim_matches(['[', ']']).parse().ok())
-                .map(|(p, a)| (host.to_owned(), p, a)),
-            _ => None,
-        };
-        resolve.push(parsed.ok_or_else(|| RenderError {
-            message: format!("invalid --resolve <{entry}>: expected HOST:PORT:ADDR"),
-            span: None,
-        })?);
-    }
-    let mut connect_to = Vec::new();
-    for entry in &options.connect_to {
-        let parts: Vec<&str> = entry.split(':').collect();
-        let parsed = match parts[..] {
-            [h1, p1, h2, p2] => p1
-                .parse::<u16>()
-                .ok()
-                .zip(p2.parse::<u16>().ok())
-                .map(|(a, b)| (h1.to_owned(), a, h2.to_owned(), b)),
-            _ => None,
-        };
-        connect_to.push(parsed.ok_or_else(|| RenderError {
-            message: format!("invalid --connect-to <{entry}>: expected HOST1:PORT1:HOST2:PORT2"),
-            span: None,
-        })?);
-    }
+    // Parsed once, where they were given (the command line or `[Options]`).
+    let resolve = options.resolve.iter().map(|r| (r.host.clone(), r.port, r.addr)).collect();
+    let connect_to = options
+        .connect_to
+        .iter()
+        .map(|c| (c.host.clone(), c.port, c.to_host.clone(), c.to_port))
+        .collect();
     Ok(RequestOptions {
         http_version: options.http_version,
         insecure: options.insecure,

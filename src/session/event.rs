@@ -1,11 +1,12 @@
-//! The engine's event stream: what happened, when, in order. Reporters (the terminal
-//! printer today; a live progress display or an HTML timeline tomorrow) consume it
-//! without the engine knowing them.
+//! The engine's event stream of `shakedown run` and `shakedown test`: what happened,
+//! when, in order. Reporters (the terminal printer, the live progress display; an HTML
+//! timeline tomorrow) consume it without the engine knowing them.
 //!
 //! Events borrow from the engine and are delivered synchronously, in the order they
 //! happen, to one [`Reporter`]; a reporter that needs to keep something copies it.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::runner::execute::FileRun;
@@ -108,15 +109,15 @@ pub enum Event<'a> {
     },
     /// A scenario file starts.
     FileStarted {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
     },
     /// An entry of a scenario file starts.
     EntryStarted {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
         /// 1-based.
@@ -131,8 +132,8 @@ pub enum Event<'a> {
     /// An entry ended. Its attempts follow as [`Event::Attempt`]s (each with its own
     /// start time), its retries as [`Event::Retry`], its warnings as [`Event::Warning`].
     EntryFinished {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
         /// The entry's outcome tree.
@@ -140,8 +141,8 @@ pub enum Event<'a> {
     },
     /// One transport attempt of an entry that just ended.
     Attempt {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
         /// The entry's index.
@@ -151,8 +152,8 @@ pub enum Event<'a> {
     },
     /// An attempt failed and the retry rules sent it again (the next attempt).
     Retry {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
         /// The entry's index.
@@ -162,8 +163,8 @@ pub enum Event<'a> {
     },
     /// A response was accepted with a warning (complete then reset, completeness unknown).
     Warning {
-        /// The layer.
-        layer: &'a str,
+        /// The layer (`None` in `shakedown test`).
+        layer: Option<&'a str>,
         /// The file.
         path: &'a Path,
         /// The entry's index.
@@ -214,4 +215,41 @@ pub struct Stamped<'a> {
 pub trait Reporter: Send {
     /// Called once per event, in order.
     fn report(&mut self, event: &Stamped<'_>);
+
+    /// Whether this reporter reads the progress of files: [`Event::FileStarted`] and the
+    /// entry, attempt, retry and warning events. `shakedown test` emits them only when
+    /// it does, so that they cost nothing when nobody listens (`run` always emits them).
+    fn follows_entries(&self) -> bool {
+        false
+    }
+}
+
+/// Delivers one event to a reporter shared by several workers, stamped now.
+pub fn emit(reporter: &Mutex<Box<dyn Reporter>>, event: Event<'_>) {
+    let stamped = Stamped { at: SystemTime::now(), event };
+    reporter.lock().unwrap_or_else(PoisonError::into_inner).report(&stamped);
+}
+
+/// The events of an entry that just ended, the one place `test` and `run` emit them:
+/// [`Event::EntryFinished`], then each attempt (with [`Event::Retry`] after an attempt
+/// the rules sent again) and each warning, in order.
+pub fn emit_entry(
+    reporter: &Mutex<Box<dyn Reporter>>,
+    layer: Option<&str>,
+    path: &Path,
+    outcome: &EntryOutcome,
+) {
+    let entry = outcome.index;
+    emit(reporter, Event::EntryFinished { layer, path, entry: outcome });
+    for poll in outcome.iterations.iter().flat_map(|i| &i.polls) {
+        for attempt in &poll.attempts {
+            emit(reporter, Event::Attempt { layer, path, entry, attempt });
+            if attempt.decision.is_some_and(|d| d.retry) {
+                emit(reporter, Event::Retry { layer, path, entry, attempt });
+            }
+        }
+        for message in &poll.warnings {
+            emit(reporter, Event::Warning { layer, path, entry, message });
+        }
+    }
 }

@@ -11,7 +11,7 @@ use crate::runner::execute::FileObserver;
 use crate::runner::outcome::{EntryOutcome, FileOutcome, Outcome};
 
 use super::engine::emit_to;
-use super::event::{Event, Reporter};
+use super::event::{Event, Reporter, emit_entry};
 
 /// One running file.
 struct Running {
@@ -109,25 +109,13 @@ pub(super) struct Observer {
 impl FileObserver for Observer {
     fn entry_started(&self, path: &Path, index: usize, line: usize, method: &str, url: &str) {
         self.in_flight.entry_started(path, index, line, method, url);
-        let layer = &self.layer;
+        let layer = Some(self.layer.as_str());
         emit_to(&self.reporter, Event::EntryStarted { layer, path, index, line, method, url });
     }
 
     fn entry_finished(&self, path: &Path, outcome: &EntryOutcome) {
         self.in_flight.entry_finished(path, outcome);
-        let (layer, entry) = (self.layer.as_str(), outcome.index);
-        emit_to(&self.reporter, Event::EntryFinished { layer, path, entry: outcome });
-        for poll in outcome.iterations.iter().flat_map(|i| &i.polls) {
-            for attempt in &poll.attempts {
-                emit_to(&self.reporter, Event::Attempt { layer, path, entry, attempt });
-                if attempt.decision.is_some_and(|d| d.retry) {
-                    emit_to(&self.reporter, Event::Retry { layer, path, entry, attempt });
-                }
-            }
-            for message in &poll.warnings {
-                emit_to(&self.reporter, Event::Warning { layer, path, entry, message });
-            }
-        }
+        emit_entry(&self.reporter, Some(self.layer.as_str()), path, outcome);
     }
 }
 

@@ -374,7 +374,7 @@ impl Session {
         });
         let settings =
             self.settings_for(&endpoint, Arc::new(Watch { slots: watched.clone() }), observer);
-        self.emit(Event::FileStarted { layer: &layer.name, path: &file.path });
+        self.emit(Event::FileStarted { layer: Some(&layer.name), path: &file.path });
         self.in_flight.start(&file.path, file.source.clone());
         // A client per file, as in `test`: a file's entries share connections, files
         // do not (and a restarted server is never reached over a stale one).

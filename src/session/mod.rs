@@ -28,10 +28,14 @@
 //!   checkpointed atomically after every scenario file and every layer; an interrupted
 //!   run leaves `"partial": true, "outcome": "interrupted"`.
 //!
+//! - `shakedown test` runs a plain list of files ([`Batch`]) on the same worker pool and
+//!   event stream, without servers or layers.
+//!
 //! **Architecture invariant:** the engine never prints and never picks an exit code
 //! for the process; it emits [`Event`]s to a [`Reporter`] and returns a
 //! [`SuiteOutcome`]. `cli` renders both. It never imports `cli`.
 
+mod batch;
 mod engine;
 mod event;
 mod faults;
@@ -49,8 +53,9 @@ mod settings;
 
 use std::sync::Arc;
 
+pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter};
 pub use engine::{Session, SignalWatch, SuiteOutcome};
-pub use event::{Ending, Event, Reporter, Stamped};
+pub use event::{Ending, Event, Reporter, Stamped, emit, emit_entry};
 pub use faults::FaultSetup;
 pub use files::write_atomically;
 pub use hunt::{HuntEnding, Repeat, RunDone};

@@ -510,7 +510,8 @@ impl Resolver<'_> {
         allow_zero: bool,
     ) -> Option<Duration> {
         let raw = text.get_ref().0.as_str();
-        match parse_duration(raw) {
+        // The one grammar of the command line: a bare number is seconds, as for `run`'s flags.
+        match crate::settings::parse_duration(raw, crate::scenario::ast::DurationUnit::Second) {
             Ok(d) if d.is_zero() && !allow_zero => {
                 self.error(
                     SuiteDiagnostic::new(
@@ -525,8 +526,12 @@ impl Resolver<'_> {
             Ok(d) => Some(d),
             Err(reason) => {
                 self.error(
-                    SuiteDiagnostic::new(format!("invalid duration `{raw}`"), text.span(), reason)
-                        .with_help(DURATION_HELP),
+                    SuiteDiagnostic::new(
+                        format!("invalid duration `{raw}`"),
+                        text.span(),
+                        reason.to_string(),
+                    )
+                    .with_help(DURATION_HELP),
                 );
                 None
             }
@@ -1206,14 +1211,14 @@ impl Resolver<'_> {
         let max_vus = count(&file.max_vus, "max_vus", 1);
         let max_requests = count(&file.max_requests, "max_requests", 1);
         let stages = file.stages.as_ref().map(|text| {
-            let parsed = plan::parse_stages(text.get_ref(), &|d| parse_duration(d).ok());
+            let parsed = plan::parse_stages(text.get_ref(), &|d| {
+                crate::settings::parse_duration(d, crate::scenario::ast::DurationUnit::Second).ok()
+            });
             parsed
                 .map_err(|e| {
                     self.error(
                         SuiteDiagnostic::new(e.to_string(), text.span(), "invalid stages")
-                            .with_help(
-                                r#"such as stages = "10s:5,20s:20" (durations with a unit)"#,
-                            ),
+                            .with_help(r#"such as stages = "10s:5,20s:20""#),
                     );
                 })
                 .ok()
@@ -1419,30 +1424,6 @@ fn is_identifier(name: &str) -> bool {
 }
 
 /// Parses `"500ms"`, `"10s"`, `"2m"`, `"1h"`; the error is a label.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    if number.is_empty() {
-        return Err("expected a number and a unit".to_owned());
-    }
-    let Ok(n) = number.parse::<u64>() else {
-        return Err("number too large".to_owned());
-    };
-    let millis = match unit {
-        "ms" => Some(n),
-        "s" => n.checked_mul(1000),
-        "m" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        "" => return Err("missing unit".to_owned()),
-        _ if unit.starts_with('.') => return Err("expected a whole number".to_owned()),
-        _ if matches!(unit.trim_start(), "ms" | "s" | "m" | "h") => {
-            return Err("no space between the number and the unit".to_owned());
-        }
-        _ => return Err(format!("unknown unit `{}`", unit.trim_start())),
-    };
-    millis.map(Duration::from_millis).ok_or_else(|| "too long".to_owned())
-}
-
 /// Joins a path from the suite file to `base`, dropping `.` components
 /// (`..` stays: removing it would be wrong across symbolic links).
 fn join(base: &Path, path: &str) -> PathBuf {
@@ -1502,20 +1483,24 @@ mod tests {
         errors(source).into_iter().map(|(m, ..)| m).collect()
     }
 
+    /// The suite takes the command line's duration grammar (`settings::parse_duration`):
+    /// a bare number is seconds, as for `shakedown run --connect-timeout`.
     #[test]
-    fn durations() {
-        let ms = Duration::from_millis;
-        assert_eq!(parse_duration("500ms"), Ok(ms(500)));
-        assert_eq!(parse_duration("10s"), Ok(ms(10_000)));
-        assert_eq!(parse_duration("2m"), Ok(ms(120_000)));
-        assert_eq!(parse_duration("1h"), Ok(ms(3_600_000)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert_eq!(parse_duration("10"), Err("missing unit".to_owned()));
-        assert_eq!(parse_duration("1.5s"), Err("expected a whole number".to_owned()));
-        assert_eq!(parse_duration("s"), Err("expected a number and a unit".to_owned()));
-        assert_eq!(parse_duration("10sec"), Err("unknown unit `sec`".to_owned()));
-        assert_eq!(parse_duration("99999999999999999999s"), Err("number too large".to_owned()));
-        assert_eq!(parse_duration("18446744073709551615h"), Err("too long".to_owned()));
+    fn durations_are_spelled_as_on_the_command_line() {
+        let run = |value: &str| {
+            let suite = parse(&format!("[run]\nconnect_timeout = \"{value}\"\n"));
+            suite.map(|s| s.run().connect_timeout).map_err(|d| d[0].label.clone())
+        };
+        let s = Duration::from_secs;
+        assert_eq!(run("500ms"), Ok(Some(Duration::from_millis(500))));
+        assert_eq!(run("10s"), Ok(Some(s(10))));
+        assert_eq!(run("2m"), Ok(Some(s(120))));
+        assert_eq!(run("1h"), Ok(Some(s(3600))));
+        assert_eq!(run("10"), Ok(Some(s(10))));
+        assert_eq!(run("1.5s"), Err("expected a whole number".to_owned()));
+        assert_eq!(run("10 s"), Err("no space between the number and the unit".to_owned()));
+        assert_eq!(run("10sec"), Err("unknown unit `sec`".to_owned()));
+        assert_eq!(run("18446744073709551615h"), Err("too long".to_owned()));
     }
 
     #[test]
@@ -1660,7 +1645,7 @@ mod tests {
 
     #[test]
     fn variable_and_run_errors() {
-        let src = "[servers.db]\ncommand = [\"db\"]\nready = { tcp = true }\n[variables]\nbase_url = \"x\"\ndb_port = 1\n\"a b\" = 2\n[run]\ntransport_retry = \"saf\"\nflaky_result = \"no\"\nretry_methods = [\"get\", \"GE T\"]\nidempotency_key_header = \"a b\"\njobs = 0\nconnect_timeout = \"1\"\n";
+        let src = "[servers.db]\ncommand = [\"db\"]\nready = { tcp = true }\n[variables]\nbase_url = \"x\"\ndb_port = 1\n\"a b\" = 2\n[run]\ntransport_retry = \"saf\"\nflaky_result = \"no\"\nretry_methods = [\"get\", \"GE T\"]\nidempotency_key_header = \"a b\"\njobs = 0\nconnect_timeout = \"1x\"\n";
         let errs = errors(src);
         let got: Vec<(&str, Option<&str>)> =
             errs.iter().map(|(m, _, h)| (m.as_str(), h.as_deref())).collect();
@@ -1682,7 +1667,7 @@ mod tests {
         assert_eq!(got[6].0, "invalid HTTP method `GE T`");
         assert_eq!(got[7].0, "invalid header name `a b`");
         assert_eq!(got[8].0, "`jobs` must be at least 1");
-        assert_eq!(got[9].0, "invalid duration `1`");
+        assert_eq!(got[9].0, "invalid duration `1x`");
         assert_eq!(got.len(), 10);
     }
 

@@ -3,6 +3,7 @@
 
 use shakedown::runner::options::unsupported_reason;
 use shakedown::scenario::ast::OptionName;
+use shakedown::settings::unsupported::{self, FlagRule};
 
 use crate::support::{Fixture, ShakedownCmd, repo_root, temp_dir};
 
@@ -25,6 +26,22 @@ fn option_table_matches_the_code() {
             unsupported_reason(name).is_none(),
             "row for `{name}`: {row}"
         );
+        // The reason and what to use instead are the table's words.
+        if let Some(feature) = unsupported::option(name) {
+            assert!(
+                row.contains(&feature.explanation()),
+                "row for `{name}` does not say `{}`: {row}",
+                feature.explanation()
+            );
+        }
+    }
+    // Every flag the table refuses with a usage error is listed as refused.
+    let refused = doc
+        .lines()
+        .find(|l| l.starts_with("Rejected with a usage error (exit 1)"))
+        .expect("the list of refused flags");
+    for feature in unsupported::UNSUPPORTED.iter().filter(|u| u.flag == FlagRule::Usage) {
+        assert!(refused.contains(&format!("`--{}`", feature.name)), "--{}", feature.name);
     }
 }
 

@@ -51,5 +51,7 @@ mod tls;
 mod torture;
 // `shakedown check SUITE`: commands on PATH, servers' ports, undefined variables.
 mod check;
+// Issue 7: settings parsed once at the edge; one duration grammar; check accepts what run runs.
+mod settings;
 // Repository rules as tests.
 mod tidy;

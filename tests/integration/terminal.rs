@@ -187,6 +187,74 @@ fn the_live_display_shows_the_running_file_and_the_ready_server_in_a_terminal() 
     assert!(done.contains("slow.hurl: Success"), "{done}");
 }
 
+/// Issue 7: `test` runs on the same event stream, so its live display shows the running
+/// file, the entry it is at and the entries done, and clears itself before the summary.
+#[test]
+fn the_live_display_of_test_shows_the_running_file_and_its_entry_in_a_terminal() {
+    use std::io::{Read, Write};
+    // A service that answers the first request at once and holds the second until the
+    // test has seen the display.
+    let hold = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = hold.local_addr().expect("address").port();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        for held in [false, true] {
+            let (mut stream, _) = hold.accept().expect("shakedown connects");
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            if held {
+                let _ = released.recv();
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let dir = temp_dir();
+    write_file(
+        dir.path(),
+        "slow.hurl",
+        &format!(
+            "GET http://127.0.0.1:{port}/fast\nHTTP 200\nGET http://127.0.0.1:{port}/slow\nHTTP 200\n"
+        ),
+    );
+    let command = format!(
+        "cd '{}' && '{}' test slow.hurl --color=never",
+        dir.path().display(),
+        crate::support::shakedown_bin().display()
+    );
+    let tmux = Tmux { socket: format!("shakedown-live-test-{}", std::process::id()) };
+    tmux.run(&["new-session", "-d", "-x", "200", "-y", "40", "-s", "live", &command]);
+    tmux.run(&["set-option", "-t", "live", "remain-on-exit", "on"]);
+    let live = tmux.wait_for("the running file and its entry on the status line", |s| {
+        s.contains("running slow.hurl (entry 2)")
+    });
+    assert!(live.contains("files 0/1"), "{live}");
+    assert!(live.contains("entries 1"), "{live}");
+    assert!(live.contains("retries 0"), "{live}");
+    release.send(()).expect("the holder waits");
+    holder.join().expect("the holder ends");
+    tmux.wait_for("the end of the run", |s| s.contains("Executed files:"));
+    // The pane with its history: tmux sometimes scrolls the first line out of view.
+    let done = tmux.run(&["capture-pane", "-p", "-S", "-", "-t", "live"]);
+    assert!(!done.contains("running slow.hurl"), "the status line is cleared:\n{done}");
+    let lines: Vec<&str> = done.lines().filter(|l| !l.is_empty()).collect();
+    assert!(lines.first().is_some_and(|l| l.starts_with("slow.hurl: Success")), "{done}");
+    assert!(lines.get(1).is_some_and(|l| l.starts_with("-----")), "no garbage: {done}");
+}
+
+#[test]
+fn piped_test_output_has_no_control_characters() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    write_file(dir.path(), "a.hurl", &format!("GET {}/health\nHTTP 200\n", fixture.base_url));
+    let out = ShakedownCmd::new(["test", "a.hurl"]).current_dir(dir.path()).output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    let stderr = out.stderr();
+    assert!(!stderr.contains(ESC) && !stderr.contains('\r'), "{stderr:?}");
+    assert!(!stderr.contains("running a.hurl"), "{stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("a.hurl: Success")), "{stderr}");
+}
+
 #[test]
 fn piped_output_has_no_control_characters() {
     let dir = temp_dir();

@@ -101,6 +101,22 @@ fn pure_modules_import_no_io() {
             &["crate::cli", "println!", "eprintln!", "std::io::stdout", "std::io::stderr"],
         ),
         ("src/server", &["crate::cli", "crate::session"]),
+        // Setting values: text in, typed values out.
+        (
+            "src/settings",
+            &[
+                "tokio",
+                "hyper",
+                "std::fs",
+                "TcpStream",
+                "crate::cli",
+                "crate::session",
+                "crate::runner",
+                "crate::transport",
+                "println!",
+                "eprintln!",
+            ],
+        ),
         (
             "src/hunt",
             &[
