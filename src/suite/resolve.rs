@@ -1759,12 +1759,12 @@ mod tests {
             ["`max_vus` belongs to the open model (`rate`)"]
         );
         let errors = errors(&layer(
-            "{ vus = -1, rate = \"5/fortnight\", stages = \"10:5\", duration = \"0s\", thresholds = [\"p95<<1\"], scenarios = [\"x\"] }",
+            "{ vus = -1, rate = \"5/fortnight\", stages = \"10x:5\", duration = \"0s\", thresholds = [\"p95<<1\"], scenarios = [\"x\"] }",
         ));
         let under: Vec<&str> = errors.iter().map(|(_, under, _)| under.as_str()).collect();
         assert_eq!(
             under,
-            ["-1", "\"5/fortnight\"", "\"10:5\"", "\"0s\"", "\"p95<<1\"", "[\"x\"]"],
+            ["-1", "\"5/fortnight\"", "\"10x:5\"", "\"0s\"", "\"p95<<1\"", "[\"x\"]"],
             "{errors:?}"
         );
         assert_eq!(
