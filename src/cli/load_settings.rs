@@ -105,6 +105,8 @@ pub(crate) fn suite_settings(
         keep_going: false,
         command_line: std::env::args().collect(),
         faults: None,
+        // A load shard is a fraction of the load, not of the files: no report shard.
+        shard: None,
     };
     Ok(SuiteReady { settings, plan, shard, thresholds, secrets })
 }

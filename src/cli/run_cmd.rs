@@ -47,8 +47,12 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         Ok(faults) => faults,
         Err(code) => return code,
     };
-    let settings = match prepare(args, &loaded, command_line) {
-        Ok(settings) => SessionSettings { faults, ..settings },
+    // --file first, then the shard's part of what it selected.
+    let prepared = keep_shard_files(&args.shard, &mut loaded, printer).and_then(|shard| {
+        Ok(SessionSettings { shard, faults, ..prepare(args, &loaded, command_line)? })
+    });
+    let settings = match prepared {
+        Ok(settings) => settings,
         Err(error) => {
             printer.error(&format!("error: {error}"));
             return exit_code::USAGE;
@@ -128,6 +132,21 @@ pub(super) fn prepare_run_dir(run_dir: &std::path::Path, printer: &mut Printer) 
         }
         Err(error) => Err(setup_failed(&error, printer)),
     }
+}
+
+/// `--shard M/N` (or the index from the environment, as in `test`): this shard's part of the
+/// scenario files kept (`setup::keep_shard_files`), said, and named for the report.
+fn keep_shard_files(
+    args: &crate::cli::args::ShardArgs,
+    loaded: &mut LoadedSuite,
+    printer: &mut Printer,
+) -> Result<Option<crate::report::model::ShardDto>, UsageError> {
+    let Some((shard, mode)) = edge::resolve_shard(args)? else {
+        return Ok(None);
+    };
+    let (kept, total) = setup::keep_shard_files(shard, mode, loaded);
+    printer.err(&format!("shard {shard}: {kept} of {total} scenario files"));
+    Ok(Some(shard.report_dto(mode)))
 }
 
 /// The summary after the run.
@@ -241,6 +260,7 @@ pub(super) fn prepare(
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         command_line: command_line.to_vec(),
+        shard: None,
         faults: None,
     })
 }

@@ -2,11 +2,13 @@
 //! it ends: the suite file found as cargo finds `Cargo.toml` ([`suite_path`]), the
 //! multi-thread runtime with SIGINT/SIGTERM/SIGHUP already counted ([`start`]), the run
 //! folder and the orphan supervisor ([`prepare_run_dir`]), `--file` and `--layer` as a
-//! selection of the loaded suite ([`select_files`], [`select_layers`]), and the `latest`
+//! selection of the loaded suite ([`select_files`], [`select_layers`]; `--shard`:
+//! [`keep_shard_files`]), and the `latest`
 //! link ([`link_latest`]). Typed errors out; `cli` words and prints them.
 
 use std::path::{Path, PathBuf};
 
+use crate::load::shard::{Shard, ShardMode};
 use crate::server::{self, SupervisorCommand};
 use crate::suite;
 
@@ -167,6 +169,24 @@ pub fn select_files(patterns: &[String], loaded: &mut LoadedSuite) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// `--shard M/N`: keeps this shard's part of the scenario files, by a stable hash of each
+/// path (or round-robin over the suite's files in layer order with `ShardMode::Slice`).
+/// Servers and command layers are left alone: every shard starts the servers and runs every
+/// command layer (one may prepare what the scenarios need, and each shard has servers of its
+/// own); `merge` reports a command layer once. Returns (files kept, files before).
+pub fn keep_shard_files(shard: Shard, mode: ShardMode, loaded: &mut LoadedSuite) -> (usize, usize) {
+    let (mut position, mut kept) = (0, 0);
+    for files in &mut loaded.files {
+        files.retain(|file| {
+            let owned = shard.owns(&file.path, position, mode);
+            position += 1;
+            kept += usize::from(owned);
+            owned
+        });
+    }
+    (kept, position)
 }
 
 /// `--layer NAME...` as indexes into the suite's layers, in the suite's order; after
