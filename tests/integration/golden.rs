@@ -133,7 +133,7 @@ fn redacted_file(path: &Path, dir: &Path) -> String {
 }
 
 #[test]
-fn test_run_terminal_json_and_junit() {
+fn test_run_terminal_json_junit_and_tap() {
     let fixture = Fixture::start(FLAKY_SEED);
     let dir = temp_dir();
     copy_golden_files(dir.path());
@@ -149,6 +149,8 @@ fn test_run_terminal_json_and_junit() {
         "json=report.json",
         "--report",
         "junit=junit.xml",
+        "--report",
+        "tap=report.tap",
     ];
     args.extend_from_slice(FILES);
     let out = ShakedownCmd::new(&args).current_dir(dir.path()).output();
@@ -167,37 +169,15 @@ fn test_run_terminal_json_and_junit() {
         redacted_json(&dir.path().join("report.json"), dir.path())
     );
     insta::assert_snapshot!("test_junit", redacted_file(&dir.path().join("junit.xml"), dir.path()));
+    insta::assert_snapshot!("test_tap", redacted_file(&dir.path().join("report.tap"), dir.path()));
 }
 
 #[test]
 fn suite_run_terminal_json_and_junit() {
-    let dir = temp_dir();
-    copy_golden_files(dir.path());
-    let suite = format!(
-        r#"# The golden suite: the fixture service, then the four golden files.
-[server]
-command = ["{fixture}", "--port", "{{port}}", "--max-seconds", "120", "--reset-percent", "50", "--seed", "19"]
-ready = {{ http = "/health", status = 200, timeout = "10s" }}
-
-[[layer]]
-name = "api"
-scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
-"#,
-        fixture = fixture_bin().display()
-    );
-    std::fs::write(dir.path().join("shakedown.toml"), suite).expect("write the suite");
-    let out = ShakedownCmd::new([
-        "run",
-        "shakedown.toml",
-        "--output-dir",
-        "out",
-        "--no-color",
-        "--keep-going",
-        "--report",
-        "junit=junit.xml",
-    ])
-    .current_dir(dir.path())
-    .output();
+    // A failed command layer (its own JUnit read back), then the four golden files.
+    let run = crate::reports::mixed_run(&["--report", "junit=junit.xml"]);
+    let (dir, out, run_dir) = (&run.dir, &run.out, &run.run_dir);
+    // A transport failure (3) wins over a failed command layer (6).
     assert_eq!(out.code(), 3, "{out:?}");
     let terminal = format!(
         "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
@@ -206,12 +186,6 @@ scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
         out.stderr()
     );
     insta::assert_snapshot!("run_terminal", redact(&terminal, dir.path()));
-    let run_dir = std::fs::read_dir(dir.path().join("out"))
-        .expect("the output folder exists")
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| path.is_dir() && !path.ends_with("latest"))
-        .expect("a run folder");
     assert_round_trips(&run_dir.join("report.json"));
     insta::assert_snapshot!("run_json", redacted_json(&run_dir.join("report.json"), dir.path()));
     insta::assert_snapshot!("run_junit", redacted_file(&dir.path().join("junit.xml"), dir.path()));
