@@ -15,7 +15,7 @@ use crate::cli::test_cmd::{duration_flag, split_definition};
 use crate::exit_code;
 use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
 use crate::load::plan::{self, Plan};
-use crate::load::result::{LoadResult, RunFacts};
+use crate::load::result::{LoadFaults, LoadResult, RunFacts};
 use crate::load::shard::{Shard, ShardMode};
 use crate::load::threshold::{Threshold, Verdict};
 use crate::report::human;
@@ -26,7 +26,9 @@ use crate::runner::variables::Variables;
 use crate::scenario;
 use crate::scenario::ast::DurationUnit;
 use crate::server::{self, SupervisorCommand};
-use crate::session::{FlakyResult, LoadedSuite, Session, SessionSettings, SignalWatch, load_suite};
+use crate::session::{
+    FaultSetup, FlakyResult, LoadedSuite, Session, SessionSettings, SignalWatch, load_suite,
+};
 use crate::suite;
 use crate::transport::client::ClientSettings;
 
@@ -88,8 +90,15 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
             return exit_code::RUNTIME;
         }
     };
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
-    finish(args, &ended, &outcome, None, printer)
+    let ended = Ended {
+        plan: &plan,
+        shard,
+        files,
+        thresholds: &thresholds,
+        secrets: &secrets,
+        faults: None,
+    };
+    finish(args, &ended, &outcome, None, printer).0
 }
 
 /// `--threads` and `--live-interval`, checked before anything starts.
@@ -132,17 +141,19 @@ struct Ended<'a> {
     files: Vec<String>,
     thresholds: &'a [Threshold],
     secrets: &'a [String],
+    /// A suite's fault plan and what it injected.
+    faults: Option<LoadFaults>,
 }
 
 /// The thresholds judged, the summary printed, the result written (`--out`, and `also`);
-/// the exit code.
+/// the exit code, and the result.
 fn finish(
     args: &LoadArgs,
     ended: &Ended<'_>,
     outcome: &RunOutcome,
     also: Option<&Path>,
     printer: &mut Printer,
-) -> u8 {
+) -> (u8, LoadResult) {
     let started: DateTime<Utc> = outcome.started.into();
     let facts = RunFacts {
         shard: ended.shard,
@@ -156,7 +167,8 @@ fn finish(
     };
     let verdicts: Vec<Verdict> =
         ended.thresholds.iter().map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed)).collect();
-    let result = LoadResult::new(&outcome.aggregate, facts, verdicts.clone());
+    let mut result = LoadResult::new(&outcome.aggregate, facts, verdicts.clone());
+    result.faults.clone_from(&ended.faults);
     for line in summary(&result) {
         printer.err(&redact(&line, ended.secrets));
     }
@@ -167,7 +179,7 @@ fn finish(
     if let Some(path) = also {
         printer.err(&format!("load result in {}", path.display()));
     }
-    code
+    (code, result)
 }
 
 /// `shakedown load SUITE.toml`: the suite's servers started through `session`, the load run
@@ -232,6 +244,14 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
         let secrets = secrets.clone();
         Arc::new(move |text: &str| redact(text, &secrets))
     };
+    if let Some(faults) = &settings.faults {
+        printer.err(&format!(
+            "faults: {} fault(s) from {}, seed {}; the load reaches the fronted servers through a fault proxy",
+            faults.plan.plan().faults().len(),
+            faults.source,
+            faults.seed
+        ));
+    }
     let terminal = Terminal::new(printer.style(), false, false, redactor.clone());
     let session = Session::new(loaded, settings, redactor, Box::new(terminal));
     let (signals, target) = runtime.block_on(session.start_for_load(signals));
@@ -275,8 +295,21 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
             return exit_code::RUNTIME;
         }
     };
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
-    finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer)
+    let faults = session.load_faults();
+    let ended =
+        Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets, faults };
+    let (code, result) = finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer);
+    // The run folder's report.json, with the load as its one layer.
+    match session.finish_load(&result, code) {
+        Ok(path) => {
+            printer.err(&format!("report in {}", path.display()));
+            code
+        }
+        Err(e) => {
+            printer.error(&format!("error: {e}"));
+            exit_code::combine([code, exit_code::RUNTIME])
+        }
+    }
 }
 
 struct SuiteReady {
@@ -310,13 +343,12 @@ fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, U
     } else {
         parse_thresholds(&args.thresholds)?
     };
-    if suite.faults().is_some() {
-        return Err(UsageError(
-            "`shakedown load` on a suite does not apply its [faults] plan yet: put the load in a \
-             load layer under `shakedown run`, or front the server with `shakedown proxy --plan`"
-                .to_owned(),
-        ));
-    }
+    // The suite's [faults] plan fronts its servers, as in `shakedown run`.
+    let faults = suite.faults().map(|plan| FaultSetup {
+        plan: plan.clone(),
+        seed: plan.seed().unwrap_or_else(super::fault_plan::random_seed),
+        source: format!("{} [faults]", loaded.path.display()),
+    });
     let run = suite.run();
     let mut base = run_settings(args, Variables::default())?;
     let d = &mut base.defaults;
@@ -379,7 +411,7 @@ fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, U
         fail_fast: false,
         keep_going: false,
         command_line: std::env::args().collect(),
-        faults: None,
+        faults,
     };
     Ok(SuiteReady { settings, plan, shard, thresholds, secrets: secret_values })
 }
@@ -457,6 +489,13 @@ pub(crate) fn summary(result: &LoadResult) -> Vec<String> {
     }
     if r.retries > 0 {
         out.push(format!("retries by cause: {}", counts(&r.retries_by_cause)));
+    }
+    if let Some(f) = &r.faults {
+        let injected = if f.injected.is_empty() { "none".to_owned() } else { counts(&f.injected) };
+        out.push(format!(
+            "faults injected: {injected} over {} proxied connection(s) (seed {})",
+            f.connections, f.seed
+        ));
     }
     out.push(format!("status codes: {}", counts(&r.status_codes)));
     for request in &r.requests_by_name {

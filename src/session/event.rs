@@ -35,6 +35,11 @@ pub enum Event<'a> {
         /// The run folder.
         run_dir: &'a Path,
     },
+    /// `shakedown load` on a suite: the run folder exists; nothing has started yet.
+    LoadStarted {
+        /// The run folder.
+        run_dir: &'a Path,
+    },
     /// A server is being launched (or an external one probed).
     ServerStarting {
         /// Its name.

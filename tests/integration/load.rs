@@ -365,8 +365,10 @@ fn load_on_a_suite_starts_its_servers_applies_the_load_table_and_stops_them() {
     assert_eq!(doc["status_codes"]["200"], 6, "{doc}");
     assert_eq!(doc["thresholds"], serde_json::json!(["errors==0"]));
     assert!(stderr.contains("server main: ready at http://127.0.0.1:"), "{stderr}");
+    assert!(stderr.starts_with("shakedown load: output in "), "its own start line: {stderr}");
+    assert!(!stderr.contains("shakedown run"), "{stderr}");
     assert!(processes_marked(&marker).is_empty(), "the server is stopped");
-    // The run folder holds the servers' logs and the result.
+    // The run folder holds the servers' logs, the result and the run's report.
     let runs: Vec<PathBuf> = std::fs::read_dir(dir.path().join(".shakedown"))
         .expect("the output folder")
         .map(|e| e.expect("an entry").path())
@@ -378,6 +380,17 @@ fn load_on_a_suite_starts_its_servers_applies_the_load_table_and_stops_them() {
     .expect("json");
     assert_eq!(copy["requests"], 6);
     assert!(runs[0].join("main.stdout.log").is_file() || runs[0].join("main.stderr.log").is_file());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(runs[0].join("report.json")).expect("report.json"),
+    )
+    .expect("json");
+    assert_eq!(report["outcome"], "passed", "{report:#}");
+    assert_eq!(report["partial"], false, "{report:#}");
+    let layers = report["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 1, "{report:#}");
+    assert_eq!((&layers[0]["name"], &layers[0]["kind"]), (&"load".into(), &"load".into()));
+    assert_eq!(layers[0]["load"], copy, "the layer's result is the load's");
+    assert!(stderr.contains(&format!("report in {}", runs[0].join("report.json").display())));
 
     // [load]'s own options and thresholds when the command line gives none: 10 requests,
     // and `requests<5` is crossed.
@@ -412,6 +425,36 @@ fn load_on_a_suite_starts_its_servers_applies_the_load_table_and_stops_them() {
     );
     assert!(doc["model"].as_str().is_some_and(|m| m.contains("through stages")), "{doc}");
     assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+}
+
+#[test]
+fn load_on_a_suite_applies_its_fault_plan_and_counts_the_resets() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/health.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"api\"\nscenarios = [\"s/*.hurl\"]\n\n[load]\nvus = 1\nmax_requests = 40\n\n[faults]\nseed = 7\n\n[[faults.fault]]\ntype = \"reset_peer\"\ntoxicity = 0.2\nper = \"request\"\n",
+            suite_server(&marker)
+        ),
+    );
+    let suite = dir.path().join("shakedown.toml").display().to_string();
+    let (code, doc, stderr) = load(&[&suite[..]], &dir.path().join("result.json"));
+    // Transport errors are counted, not fatal: no threshold, no failure.
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("faults: 1 fault(s) from "), "{stderr}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+    // The load went through the fault proxy: every reset it injected is a transport error of
+    // the load, by class, and the result says what was injected.
+    let injected = doc["faults"]["injected"]["reset_peer"].as_u64().expect("resets injected");
+    assert!(injected >= 1, "{doc}");
+    assert_eq!(doc["errors_by_class"]["reset"], injected, "{doc}");
+    assert_eq!(doc["faults"]["seed"], 7, "{doc}");
+    assert!(n(&doc["faults"], "connections") >= 1, "{doc}");
+    assert_eq!(n(&doc, "requests"), 40, "{doc}");
+    assert!(stderr.contains(&format!("faults injected: reset_peer={injected} ")), "{stderr}");
 }
 
 #[test]
