@@ -189,7 +189,8 @@ impl Reporter for Terminal {
             | Event::EntryFinished { .. }
             | Event::Attempt { .. }
             | Event::Retry { .. }
-            | Event::Warning { .. } => {}
+            | Event::Warning { .. }
+            | Event::LoadProgress { .. } => {}
         }
     }
 }

@@ -94,6 +94,13 @@ pub enum Event<'a> {
         /// Where the result was written.
         path: &'a Path,
     },
+    /// A load layer's load, every tick of its live view (about once a second).
+    LoadProgress {
+        /// The layer.
+        layer: &'a str,
+        /// The numbers so far.
+        live: &'a crate::load::engine::Live,
+    },
     /// A command layer's JUnit file was read.
     JunitRead {
         /// The layer.

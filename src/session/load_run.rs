@@ -77,11 +77,17 @@ fn scripts(files: &[ScenarioFile]) -> Vec<Script> {
         .collect()
 }
 
-/// The layer's (or the suite's) load, with no live view: the terminal prints the summary.
-struct Quiet;
+/// A load layer's live numbers, as events ([`Event::LoadProgress`]: the live display shows
+/// them; the plain terminal prints only the summary at the end).
+struct Progress {
+    session: Arc<Session>,
+    layer: String,
+}
 
-impl LoadObserver for Quiet {
-    fn tick(&mut self, _live: &Live) {}
+impl LoadObserver for Progress {
+    fn tick(&mut self, live: &Live) {
+        self.session.emit(Event::LoadProgress { layer: &self.layer, live });
+    }
 }
 
 /// Sets the stop flag when dropped: a load layer whose future is dropped (the run was
@@ -194,13 +200,14 @@ impl Session {
         let stop = Arc::new(AtomicBool::new(false));
         let guard = StopOnDrop(stop.clone());
         let run_plan = plan.clone();
+        let mut progress = Progress { session: self.clone(), layer: name.to_owned() };
         let ran = tokio::task::spawn_blocking(move || {
             engine::run_until(
                 &run_plan,
                 scripts,
                 settings,
                 &ClientSettings::default(),
-                &mut Quiet,
+                &mut progress,
                 Duration::from_secs(1),
                 1,
                 stop,

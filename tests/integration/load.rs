@@ -528,6 +528,55 @@ fn a_load_layer_runs_under_run_and_its_thresholds_decide_it() {
     assert!(xml.contains("<failure"), "{xml}");
 }
 
+#[test]
+fn a_load_layer_shows_its_numbers_on_the_live_display_in_a_terminal() {
+    use std::io::{Read, Write};
+    // A service that holds the load's one request until the test has seen the display.
+    let hold = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = hold.local_addr().expect("address").port();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let (mut stream, _) = hold.accept().expect("shakedown connects");
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let _ = released.recv();
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/held.hurl", &format!("GET http://127.0.0.1:{port}/held\nHTTP 200\n"));
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"capacity\"\nscenarios = [\"s/*.hurl\"]\nload = {{ vus = 1, max_requests = 1, duration = \"60s\" }}\n",
+            suite_server(&marker)
+        ),
+    );
+    let command = format!(
+        "cd '{}' && '{}' run shakedown.toml --output-dir out --color=never",
+        dir.path().display(),
+        crate::support::shakedown_bin().display()
+    );
+    let tmux =
+        crate::terminal::Tmux { socket: format!("shakedown-live-load-{}", std::process::id()) };
+    tmux.run(&["new-session", "-d", "-x", "250", "-y", "40", "-s", "live", &command]);
+    tmux.run(&["set-option", "-t", "live", "remain-on-exit", "on"]);
+    // The first tick of the load's live view: one iteration in flight, held.
+    let live = tmux.wait_for("the load's numbers on the status line", |s| {
+        s.contains("layer capacity") && s.contains("active 1,")
+    });
+    assert!(live.contains("0 requests"), "{live}");
+    assert!(live.contains("dropped 0, assert failures 0, errors none"), "{live}");
+    release.send(()).expect("the holder waits");
+    holder.join().expect("the holder ends");
+    let done = tmux.wait_for("the end of the run", |s| s.contains("suite shakedown.toml: "));
+    assert!(!done.contains("active 1,"), "the status line is cleared:\n{done}");
+    assert!(done.contains("layer capacity: requests: 1 "), "the summary: {done}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+}
+
 /// The pause between two polls of a bounded wait (never a synchronisation by itself).
 #[expect(clippy::disallowed_methods, reason = "the pause between polls of a wait with a deadline")]
 fn pause_between_polls() {
