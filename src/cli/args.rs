@@ -45,7 +45,8 @@ pub enum Command {
     /// Run .hurl files (or a suite, its servers started) under load: a closed (--vus, --stages) or
     /// open (--rate, with --stages ramping) model, thresholds.
     Load(Box<LoadArgs>),
-    /// Merge the results of shards (`--shard M/N`) into one, and judge its thresholds.
+    /// Merge the results of shards (`--shard M/N`) into one: load results (judging their
+    /// thresholds), or the JSON reports of `test`/`run` shards (JSON, JUnit, HTML out).
     Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(CompletionsArgs),
@@ -199,6 +200,10 @@ pub struct RunArgs {
     /// How transport failures are handled.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// Which shard of the scenario files this run is (`--shard M/N`): every shard starts the
+    /// servers and runs every layer, with its part of each scenario layer's files.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 
     /// Put a fault proxy in front of the servers, with this fault plan (instead of the suite's
     /// `[faults]`; docs/proxy.md).
@@ -209,7 +214,7 @@ pub struct RunArgs {
     pub fault_seed: Option<u64>,
 }
 
-/// Which shard of a split run this process is (`test` and `load`).
+/// Which shard of a split run this process is (`test`, `run` and `load`).
 #[derive(Debug, Args, Default)]
 pub struct ShardArgs {
     /// Run shard M of N (1-based). Default: from JOB_COMPLETION_INDEX (0-based) or
@@ -313,7 +318,8 @@ pub struct LoadArgs {
 /// `shakedown merge RESULT...`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shards' result files (shakedown.load/v1), or directories holding them (*.json).
+    /// The shards' result files (shakedown.load/v1 from `load`, or shakedown.report/v1 from
+    /// `test` and `run`; not both), or directories holding them (*.json).
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
     /// More thresholds to judge the merged numbers by (those the shards recorded apply too).
@@ -322,6 +328,12 @@ pub struct MergeArgs {
     /// Write the merged document to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Reports of `test`/`run` shards: write the combined JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Reports of `test`/`run` shards: write the combined HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
     /// `--color[=WHEN]`, `--no-color`.
     #[command(flatten)]
     pub colors: ColorArgs,

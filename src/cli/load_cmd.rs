@@ -412,6 +412,8 @@ fn suite_settings(args: &LoadArgs, loaded: &LoadedSuite) -> Result<SuiteReady, U
         keep_going: false,
         command_line: std::env::args().collect(),
         faults,
+        // A load shard is a fraction of the load, not of the files: no report shard.
+        shard: None,
     };
     Ok(SuiteReady { settings, plan, shard, thresholds, secrets: secret_values })
 }

@@ -79,8 +79,12 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         Ok(faults) => faults,
         Err(code) => return code,
     };
-    let settings = match prepare(args, &loaded, command_line) {
-        Ok(settings) => SessionSettings { faults, ..settings },
+    // --file first, then the shard's part of what it selected.
+    let prepared = keep_shard_files(&args.shard, &mut loaded, printer).and_then(|shard| {
+        Ok(SessionSettings { shard, faults, ..prepare(args, &loaded, command_line)? })
+    });
+    let settings = match prepared {
+        Ok(settings) => settings,
         Err(error) => {
             printer.error(&format!("error: {error}"));
             return exit_code::USAGE;
@@ -136,6 +140,32 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         printer.err(&format!("warning: cannot link `latest` to {}: {e}", run_dir.display()));
     }
     finish(&outcome, &suite_path, &secrets, printer)
+}
+
+/// `--shard M/N` (or the index from the environment, as in `test`): keeps this shard's part
+/// of the scenario files, by a stable hash of each path (or round-robin over the suite's files
+/// in layer order with `--shard-mode slice`). Servers and command layers are left alone: every
+/// shard starts the servers and runs every command layer (one may prepare what the scenarios
+/// need, and each shard has servers of its own); `merge` reports a command layer once.
+fn keep_shard_files(
+    args: &args::ShardArgs,
+    loaded: &mut LoadedSuite,
+    printer: &mut Printer,
+) -> Result<Option<crate::report::model::ShardDto>, UsageError> {
+    let Some((shard, mode)) = crate::cli::load_cmd::resolve_shard(args)? else {
+        return Ok(None);
+    };
+    let (mut position, mut kept) = (0, 0);
+    for files in &mut loaded.files {
+        files.retain(|file| {
+            let owned = shard.owns(&file.path, position, mode);
+            position += 1;
+            kept += usize::from(owned);
+            owned
+        });
+    }
+    printer.err(&format!("shard {shard}: {kept} of {position} scenario files"));
+    Ok(Some(shard.report_dto(mode)))
 }
 
 /// Points `latest` in the output folder at `run_dir` (a relative symbolic link, replaced
@@ -328,6 +358,7 @@ pub(super) fn prepare(
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         command_line: command_line.to_vec(),
+        shard: None,
         faults: None,
     })
 }

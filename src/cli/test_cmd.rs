@@ -120,6 +120,10 @@ fn execute(
         duration,
         learned_idle_limits: json::learned_limits_json(&learned),
         retry_budget: (budget.requests(), budget.retries(), budget.was_exhausted()),
+        shard: crate::cli::load_cmd::resolve_shard(&args.shard)
+            .ok()
+            .flatten()
+            .map(|(shard, mode)| shard.report_dto(mode)),
     };
     if output_failed {
         // Hurl: an output file that cannot be written is a runtime error.

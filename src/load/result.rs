@@ -329,7 +329,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
             return Err(MergeError::NotAResult(
                 name.clone(),
                 format!(
-                    "schema `{schema}` (merging `shakedown test` reports is not supported yet)"
+                    "schema `{schema}` (reports of `test` and `run` shards merge on their own, not with load results)"
                 ),
             ));
         }

@@ -22,6 +22,16 @@ pub enum ShardMode {
     Slice,
 }
 
+impl ShardMode {
+    /// `hash` or `slice`, as `--shard-mode` and the reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShardMode::Hash => "hash",
+            ShardMode::Slice => "slice",
+        }
+    }
+}
+
 /// A shard that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ShardError {
@@ -94,6 +104,15 @@ impl Shard {
             }
         }
         Ok(None)
+    }
+
+    /// The report's `run.shard` for this shard, splitting files by `mode`.
+    pub fn report_dto(&self, mode: ShardMode) -> crate::report::model::ShardDto {
+        crate::report::model::ShardDto {
+            index: self.index,
+            total: self.total,
+            mode: mode.as_str().to_owned(),
+        }
     }
 
     /// This shard's part of an integer quantity: `floor(M·V/N) − floor((M−1)·V/N)`.

@@ -12,6 +12,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::diagnosis::Diagnosis;
+use crate::report::model::{
+    AssertDto, AttemptDto, BackoffDto, BudgetDto, BudgetRuleDto, BytesDto, ConnectionDto,
+    DecisionDto, DiagnosisDto, DiagnosisRecordDto, DiscardedDto, EntryDto, ErrorDto, FactsDto,
+    FailureDto, FileDto, FileErrorDto, H2Dto, IterationDto, LearnedLimitDto, LedgerAttemptDto,
+    LedgerBytesDto, LedgerDto, LedgerEntryDto, OptionsDto, PolicyDto, PollDto, Report, RunDto,
+    ShardDto, TimingsDto,
+};
+pub use crate::report::model::{CountsDto, TotalsDto};
 use crate::report::source::{line_text, locate};
 use crate::report::suite::SuiteSection;
 use crate::retry::{self, RetryPolicy};
@@ -33,116 +41,31 @@ pub struct RunInfo {
     pub outcome: &'static str,
     /// The command line, secrets redacted.
     pub command_line: Vec<String>,
-    /// The effective options, as a JSON object.
-    pub options: serde_json::Value,
-    /// The transport retry policy, as a JSON object.
-    pub policy: serde_json::Value,
+    /// The effective options ([`options_json`]).
+    pub options: OptionsDto,
+    /// The transport retry policy ([`policy_json`]).
+    pub policy: PolicyDto,
     /// When the run started.
     pub started: SystemTime,
     /// How long it took.
     pub duration: Duration,
-    /// Idle limits the transport learned per origin, as a JSON array.
-    pub learned_idle_limits: serde_json::Value,
+    /// Idle limits the transport learned per origin ([`learned_limits_json`]).
+    pub learned_idle_limits: Vec<LearnedLimitDto>,
     /// Requests started, retries taken, whether the budget ran out.
     pub retry_budget: (u64, u64, bool),
+    /// Which shard of a split run this is (`--shard M/N`), if it is one.
+    pub shard: Option<ShardDto>,
 }
 
 /// The Hurl release whose semantics shakedown follows.
 pub const HURL_VERSION: &str = "8.1.0";
 
-#[derive(Serialize)]
-struct RunDto<'a> {
-    shakedown_version: &'static str,
-    hurl_version: &'static str,
-    command_line: &'a [String],
-    options: &'a serde_json::Value,
-    policy: &'a serde_json::Value,
-    started_at: String,
-    duration_ms: u128,
-    seed: Option<u64>,
-    learned_idle_limits: &'a serde_json::Value,
-    retry_budget: BudgetDto,
-}
-
-/// How many files and entries ended each way; every count adds up to `total`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-pub struct CountsDto {
-    total: usize,
-    passed: usize,
-    flaky: usize,
-    failed: usize,
-    error: usize,
-    skipped: usize,
-    interrupted: usize,
-}
-
-impl CountsDto {
-    fn sum(&mut self, other: &CountsDto) {
-        self.total += other.total;
-        self.passed += other.passed;
-        self.flaky += other.flaky;
-        self.failed += other.failed;
-        self.error += other.error;
-        self.skipped += other.skipped;
-        self.interrupted += other.interrupted;
-    }
-
-    fn add(&mut self, outcome: Outcome) {
-        self.total += 1;
-        match outcome {
-            Outcome::Passed => self.passed += 1,
-            Outcome::Flaky => self.flaky += 1,
-            Outcome::Failed => self.failed += 1,
-            Outcome::Error => self.error += 1,
-            Outcome::Skipped => self.skipped += 1,
-            Outcome::Interrupted => self.interrupted += 1,
-        }
-    }
-}
-
-/// `totals`: what the run adds up to (one file's share in a [`FileFragment`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct TotalsDto {
-    files: CountsDto,
-    entries: CountsDto,
-    /// Transport attempts sent (every attempt counts).
-    requests: usize,
-    /// Transport attempts that failed.
-    failed_attempts: usize,
-    /// Asserts evaluated, and how many failed, in the polls that decided the entries.
-    asserts: usize,
-    failed_asserts: usize,
-    /// `shakedown run`: how the layers ended.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    layers: Option<crate::report::suite::LayerCountsDto>,
-}
-
-impl TotalsDto {
-    /// Adds another share (another file) into these totals.
-    fn sum(&mut self, other: &TotalsDto) {
-        self.files.sum(&other.files);
-        self.entries.sum(&other.entries);
-        self.requests += other.requests;
-        self.failed_attempts += other.failed_attempts;
-        self.asserts += other.asserts;
-        self.failed_asserts += other.failed_asserts;
-    }
-}
-
 fn totals(files: &[FileOutcome]) -> TotalsDto {
-    let mut totals = TotalsDto {
-        files: CountsDto::default(),
-        entries: CountsDto::default(),
-        requests: 0,
-        failed_attempts: 0,
-        asserts: 0,
-        failed_asserts: 0,
-        layers: None,
-    };
+    let mut totals = TotalsDto::default();
     for file in files {
-        totals.files.add(file.outcome);
+        totals.files.add_named(file.outcome.as_str());
         for entry in &file.entries {
-            totals.entries.add(entry.outcome);
+            totals.entries.add_named(entry.outcome.as_str());
             for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
                 totals.requests += poll.attempts.len();
                 totals.failed_attempts +=
@@ -157,150 +80,6 @@ fn totals(files: &[FileOutcome]) -> TotalsDto {
     totals
 }
 
-#[derive(Serialize)]
-struct BudgetDto {
-    requests: u64,
-    retries: u64,
-    exhausted: bool,
-}
-
-#[derive(Serialize)]
-struct FileDto {
-    path: String,
-    outcome: &'static str,
-    duration_ms: u128,
-    error: Option<FileErrorDto>,
-    entries: Vec<EntryDto>,
-}
-
-#[derive(Serialize)]
-struct FileErrorDto {
-    kind: &'static str,
-    messages: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct EntryDto {
-    index: usize,
-    line: usize,
-    method: String,
-    url: String,
-    url_template: String,
-    outcome: &'static str,
-    iterations: Vec<IterationDto>,
-}
-
-#[derive(Serialize)]
-struct IterationDto {
-    n: usize,
-    polls: Vec<PollDto>,
-}
-
-#[derive(Serialize)]
-struct PollDto {
-    n: usize,
-    outcome: &'static str,
-    warnings: Vec<String>,
-    failure: Option<FailureDto>,
-    asserts: Vec<AssertDto>,
-    captures: Vec<String>,
-    attempts: Vec<AttemptDto>,
-}
-
-#[derive(Serialize)]
-struct FailureDto {
-    kind: &'static str,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct AssertDto {
-    line: usize,
-    column: usize,
-    /// The assert as written (its line, trimmed).
-    text: String,
-    implicit: bool,
-    success: bool,
-    actual: Option<String>,
-    expected: Option<String>,
-    message: Option<String>,
-}
-
-#[derive(Serialize)]
-struct AttemptDto {
-    n: usize,
-    method: String,
-    url: String,
-    status: Option<u16>,
-    error: Option<String>,
-    started_at: String,
-    duration_ms: f64,
-    warnings: Vec<String>,
-    sent_before_crash_known: bool,
-    facts: serde_json::Value,
-    diagnoses: Vec<DiagnosisDto>,
-}
-
-#[derive(Serialize)]
-struct LedgerDto {
-    file: String,
-    entry: LedgerEntryDto,
-    method: String,
-    url: String,
-    attempt: LedgerAttemptDto,
-    message: String,
-    phase: Option<&'static str>,
-    error: serde_json::Value,
-    connection: serde_json::Value,
-    bytes: serde_json::Value,
-    framing: Option<&'static str>,
-    sent_before_crash_known: bool,
-    decision: Option<DecisionDto>,
-    backoff_ms: Option<u128>,
-    diagnoses: Vec<DiagnosisDto>,
-}
-
-/// One diagnosis, as attempts, ledger records and the top-level list carry it.
-#[derive(Serialize)]
-struct DiagnosisDto {
-    cause: &'static str,
-    confidence: &'static str,
-    summary: String,
-    evidence: Vec<String>,
-    may_have_executed: &'static str,
-    hint: String,
-}
-
-/// A diagnosis with where it happened: the top-level `diagnoses` list (`shakedown explain`).
-#[derive(Serialize)]
-struct DiagnosisRecordDto {
-    file: String,
-    entry: LedgerEntryDto,
-    method: String,
-    url: String,
-    attempt: usize,
-    #[serde(flatten)]
-    diagnosis: DiagnosisDto,
-}
-
-#[derive(Serialize)]
-struct LedgerEntryDto {
-    index: usize,
-    line: usize,
-}
-
-#[derive(Serialize)]
-struct LedgerAttemptDto {
-    n: usize,
-    max: u32,
-}
-
-#[derive(Serialize)]
-struct DecisionDto {
-    retry: bool,
-    rule: &'static str,
-}
-
 fn timestamp(time: SystemTime) -> String {
     DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -309,73 +88,94 @@ fn ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
-fn ms_opt(d: Option<Duration>) -> serde_json::Value {
-    d.map_or(serde_json::Value::Null, |d| serde_json::json!(ms(d)))
+fn ms_opt(d: Option<Duration>) -> Option<f64> {
+    d.map(ms)
+}
+
+/// Whole milliseconds, saturating.
+fn whole_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The connection part of an attempt's facts.
-fn connection_json(facts: &AttemptFacts) -> serde_json::Value {
-    facts.connection.as_ref().map_or(serde_json::Value::Null, |c| {
-        serde_json::json!({
-            "id": c.id.0,
-            "reused": c.reused,
-            "reuse_count": c.reuse_count,
-            "idle_ms": ms_opt(c.idle),
-            "age_ms": ms(c.age),
-            "idle_eof_seen_before_checkout": c.idle_eof_seen_before_checkout,
-            "last_connection_header": c.last_connection_header,
-            "last_keep_alive_timeout_ms": ms_opt(c.last_keep_alive_timeout),
-            "http2": c.http2,
-            "tls": c.tls,
-        })
+fn connection_dto(facts: &AttemptFacts) -> Option<ConnectionDto> {
+    facts.connection.as_ref().map(|c| ConnectionDto {
+        id: c.id.0,
+        reused: c.reused,
+        reuse_count: c.reuse_count,
+        idle_ms: ms_opt(c.idle),
+        age_ms: ms(c.age),
+        idle_eof_seen_before_checkout: c.idle_eof_seen_before_checkout,
+        last_connection_header: c.last_connection_header.clone(),
+        last_keep_alive_timeout_ms: ms_opt(c.last_keep_alive_timeout),
+        http2: c.http2,
+        tls: c.tls,
     })
 }
 
 /// The error part of an attempt's facts.
-fn error_json(facts: &AttemptFacts) -> serde_json::Value {
-    facts.error.as_ref().map_or(serde_json::Value::Null, |e| {
+fn error_dto(facts: &AttemptFacts) -> Option<ErrorDto> {
+    facts.error.as_ref().map(|e| {
         let os = e.os.as_ref().or_else(|| facts.socket_error.as_ref().and_then(|s| s.os.as_ref()));
-        serde_json::json!({
-            "kind": e.kind.as_str(),
-            "errno": os.and_then(|o| o.errno),
-            "name": os.map(|o| o.name),
-            "operation": e.operation.as_str(),
-            "message": e.message,
-        })
+        ErrorDto {
+            kind: e.kind.as_str().to_owned(),
+            errno: os.and_then(|o| o.errno),
+            name: os.map(|o| o.name.to_owned()),
+            operation: e.operation.as_str().to_owned(),
+            message: e.message.clone(),
+        }
     })
 }
 
 /// The raw facts of an attempt, as the report shows them.
-pub fn facts_json(facts: &AttemptFacts) -> serde_json::Value {
+pub fn facts_dto(facts: &AttemptFacts) -> FactsDto {
     let t = &facts.timings;
-    serde_json::json!({
-        "phase_reached": facts.phase_reached.as_str(),
-        "phase": facts.error.as_ref().map(|e| e.phase.as_str()),
-        "connection": connection_json(facts),
-        "discarded_connections": facts.discarded.iter().map(|d| serde_json::json!({
-            "id": d.id.0,
-            "idle_ms": ms(d.idle),
-            "reason": d.reason,
-            "closed_after_idle_ms": ms_opt(d.closed_after_idle),
-            "errno": d.os.as_ref().and_then(|o| o.errno),
-            "name": d.os.as_ref().map(|o| o.name),
-        })).collect::<Vec<_>>(),
-        "bytes": { "written": facts.bytes_written, "total": facts.bytes_total, "read": facts.bytes_read, "body": facts.body_bytes, "request_body": facts.request_body_bytes },
-        "framing": facts.framing.map(|f| f.as_str()),
-        "body_complete": facts.body_complete,
-        "ended_with": facts.ended_with.as_str(),
-        "error": error_json(facts),
-        "h2": facts.h2.map(|h| serde_json::json!({
-            "stream_id": h.stream_id, "rst_code": h.rst_code, "goaway_code": h.goaway_code,
-            "goaway_last_stream_id": h.goaway_last_stream_id, "reason": h.reason,
-        })),
-        "early_response_after_write_error": facts.early_response_after_write_error,
-        "complete_then_reset": facts.complete_then_reset,
-        "timings_ms": {
-            "queue": ms(t.queue), "connect": ms_opt(t.connect), "tls": ms_opt(t.tls),
-            "send": ms(t.send), "wait": ms(t.wait), "receive": ms(t.receive), "total": ms(t.total),
+    FactsDto {
+        phase_reached: facts.phase_reached.as_str().to_owned(),
+        phase: facts.error.as_ref().map(|e| e.phase.as_str().to_owned()),
+        connection: connection_dto(facts),
+        discarded_connections: facts
+            .discarded
+            .iter()
+            .map(|d| DiscardedDto {
+                id: d.id.0,
+                idle_ms: ms(d.idle),
+                reason: d.reason.to_owned(),
+                closed_after_idle_ms: ms_opt(d.closed_after_idle),
+                errno: d.os.as_ref().and_then(|o| o.errno),
+                name: d.os.as_ref().map(|o| o.name.to_owned()),
+            })
+            .collect(),
+        bytes: BytesDto {
+            written: facts.bytes_written,
+            total: facts.bytes_total,
+            read: facts.bytes_read,
+            body: facts.body_bytes,
+            request_body: facts.request_body_bytes,
         },
-    })
+        framing: facts.framing.map(|f| f.as_str().to_owned()),
+        body_complete: facts.body_complete,
+        ended_with: facts.ended_with.as_str().to_owned(),
+        error: error_dto(facts),
+        h2: facts.h2.map(|h| H2Dto {
+            stream_id: h.stream_id,
+            rst_code: h.rst_code,
+            goaway_code: h.goaway_code,
+            goaway_last_stream_id: h.goaway_last_stream_id,
+            reason: h.reason,
+        }),
+        early_response_after_write_error: facts.early_response_after_write_error,
+        complete_then_reset: facts.complete_then_reset,
+        timings_ms: TimingsDto {
+            queue: ms(t.queue),
+            connect: ms_opt(t.connect),
+            tls: ms_opt(t.tls),
+            send: ms(t.send),
+            wait: ms(t.wait),
+            receive: ms(t.receive),
+            total: ms(t.total),
+        },
+    }
 }
 
 fn failure_dto(failure: &EntryFailure, poll: &Poll, source: &str, lines: &LineIndex) -> FailureDto {
@@ -406,7 +206,7 @@ fn failure_dto(failure: &EntryFailure, poll: &Poll, source: &str, lines: &LineIn
             ("server_crashed", format!("{message}\n{}", stderr_tail.join("\n")))
         }
     };
-    FailureDto { kind, message }
+    FailureDto { kind: kind.to_owned(), message }
 }
 
 fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
@@ -420,18 +220,18 @@ fn attempt_dto(attempt: &AttemptRecord) -> AttemptDto {
         duration_ms: ms(attempt.duration),
         warnings: attempt.warnings.clone(),
         sent_before_crash_known: attempt.sent_before_crash_known,
-        facts: facts_json(&attempt.facts),
+        facts: facts_dto(&attempt.facts),
         diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
     }
 }
 
 fn diagnosis_dto(d: &Diagnosis) -> DiagnosisDto {
     DiagnosisDto {
-        cause: d.cause.as_str(),
-        confidence: d.confidence.as_str(),
+        cause: d.cause.as_str().to_owned(),
+        confidence: d.confidence.as_str().to_owned(),
         summary: d.summary.clone(),
         evidence: d.evidence.clone(),
-        may_have_executed: d.may_have_executed.as_str(),
+        may_have_executed: d.may_have_executed.as_str().to_owned(),
         hint: d.hint.clone(),
     }
 }
@@ -443,13 +243,26 @@ fn diagnosis_records(files: &[FileOutcome]) -> Vec<DiagnosisRecordDto> {
             for attempt in entry.iterations.iter().flat_map(|i| &i.polls).flat_map(|p| &p.attempts)
             {
                 for d in &attempt.diagnoses {
+                    let DiagnosisDto {
+                        cause,
+                        confidence,
+                        summary,
+                        evidence,
+                        may_have_executed,
+                        hint,
+                    } = diagnosis_dto(d);
                     records.push(DiagnosisRecordDto {
                         file: file.path.display().to_string(),
                         entry: LedgerEntryDto { index: entry.index, line: entry.line },
                         method: attempt.method.clone(),
                         url: attempt.url.clone(),
                         attempt: attempt.n,
-                        diagnosis: diagnosis_dto(d),
+                        cause,
+                        confidence,
+                        summary,
+                        evidence,
+                        may_have_executed,
+                        hint,
                     });
                 }
             }
@@ -461,7 +274,7 @@ fn diagnosis_records(files: &[FileOutcome]) -> Vec<DiagnosisRecordDto> {
 fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
     PollDto {
         n: poll.n,
-        outcome: poll.outcome.as_str(),
+        outcome: poll.outcome.as_str().to_owned(),
         warnings: poll.warnings.clone(),
         failure: poll.failure.as_ref().map(|f| failure_dto(f, poll, source, lines)),
         asserts: poll
@@ -493,7 +306,7 @@ fn entry_dto(entry: &EntryOutcome, source: &str, lines: &LineIndex) -> EntryDto 
         method: entry.method.clone(),
         url: entry.url.clone(),
         url_template: entry.url_template.clone(),
-        outcome: entry.outcome.as_str(),
+        outcome: entry.outcome.as_str().to_owned(),
         iterations: entry
             .iterations
             .iter()
@@ -509,14 +322,14 @@ fn file_dto(file: &FileOutcome) -> FileDto {
     let lines = LineIndex::new(&file.source);
     FileDto {
         path: file.path.display().to_string(),
-        outcome: file.outcome.as_str(),
-        duration_ms: file.duration.as_millis(),
+        outcome: file.outcome.as_str().to_owned(),
+        duration_ms: whole_ms(file.duration),
         error: file.file_error.as_ref().map(|e| match e {
             FileError::Unreadable(m) => {
-                FileErrorDto { kind: "unreadable", messages: vec![m.clone()] }
+                FileErrorDto { kind: "unreadable".to_owned(), messages: vec![m.clone()] }
             }
             FileError::Parse(d) => FileErrorDto {
-                kind: "parse",
+                kind: "parse".to_owned(),
                 messages: d
                     .iter()
                     .map(|d| {
@@ -543,23 +356,24 @@ fn ledger(files: &[FileOutcome], max_attempts: u32) -> Vec<LedgerDto> {
                         url: attempt.url.clone(),
                         attempt: LedgerAttemptDto { n: attempt.n, max: max_attempts },
                         message: attempt.error_message().unwrap_or_default(),
-                        phase: attempt.facts.error.as_ref().map(|e| e.phase.as_str()),
-                        error: error_json(&attempt.facts),
-                        connection: connection_json(&attempt.facts),
-                        bytes: serde_json::json!({
-                            "written": attempt.facts.bytes_written,
-                            "total": attempt.facts.bytes_total,
-                            "read": attempt.facts.bytes_read,
-                        }),
-                        framing: attempt.facts.framing.map(|f| f.as_str()),
+                        phase: attempt.facts.error.as_ref().map(|e| e.phase.as_str().to_owned()),
+                        error: error_dto(&attempt.facts),
+                        connection: connection_dto(&attempt.facts),
+                        bytes: LedgerBytesDto {
+                            written: attempt.facts.bytes_written,
+                            total: attempt.facts.bytes_total,
+                            read: attempt.facts.bytes_read,
+                        },
+                        framing: attempt.facts.framing.map(|f| f.as_str().to_owned()),
                         sent_before_crash_known: attempt.sent_before_crash_known,
-                        decision: attempt
-                            .decision
-                            .map(|d| DecisionDto { retry: d.retry, rule: d.rule.as_str() }),
+                        decision: attempt.decision.map(|d| DecisionDto {
+                            retry: d.retry,
+                            rule: d.rule.as_str().to_owned(),
+                        }),
                         backoff_ms: attempt
                             .decision
                             .filter(|d| d.retry)
-                            .map(|d| d.backoff.as_millis()),
+                            .map(|d| whole_ms(d.backoff)),
                         diagnoses: attempt.diagnoses.iter().map(diagnosis_dto).collect(),
                     });
                 }
@@ -653,20 +467,22 @@ pub fn write_document(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let run = RunDto {
-        shakedown_version: env!("CARGO_PKG_VERSION"),
-        hurl_version: HURL_VERSION,
-        command_line: &info.command_line,
-        options: &info.options,
-        policy: &info.policy,
+        shakedown_version: env!("CARGO_PKG_VERSION").to_owned(),
+        hurl_version: HURL_VERSION.to_owned(),
+        command_line: info.command_line.clone(),
+        options: info.options.clone(),
+        policy: info.policy.clone(),
         started_at: timestamp(info.started),
-        duration_ms: info.duration.as_millis(),
+        duration_ms: whole_ms(info.duration),
         seed: None,
-        learned_idle_limits: &info.learned_idle_limits,
+        learned_idle_limits: info.learned_idle_limits.clone(),
         retry_budget: BudgetDto {
             requests: info.retry_budget.0,
             retries: info.retry_budget.1,
             exhausted: info.retry_budget.2,
         },
+        shard: info.shard.clone(),
+        merged_from: None,
     };
     let mut totals = TotalsDto::default();
     for fragment in fragments {
@@ -718,21 +534,35 @@ pub fn file_json(file: &FileOutcome) -> serde_json::Value {
     serde_json::to_value(file_dto(file)).unwrap_or(serde_json::Value::Null)
 }
 
+/// Writes a whole document (one read back and combined by `shakedown merge`): the bytes
+/// [`write_document`] writes for the same values.
+pub fn write_report(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")
+}
+
 /// The transport retry policy in force, for the report's `run.policy`.
-pub fn policy_json(policy: &RetryPolicy, flaky_fails: bool) -> serde_json::Value {
-    serde_json::json!({
-        "transport_retry": if policy.enabled { "safe" } else { "off" },
-        "retry_methods": policy.idempotent_methods,
-        "idempotency_key_header": policy.idempotency_key_header,
-        "max_extra_attempts": policy.max_extra_attempts,
-        "backoff": { "base_ms": policy.backoff.base.as_millis(), "cap_ms": policy.backoff.cap.as_millis() },
-        "budget": { "min_retries": retry::MIN_RETRIES, "percent_of_requests": retry::PERCENT },
-        "flaky_result": if flaky_fails { "fail" } else { "pass" },
-    })
+pub fn policy_json(policy: &RetryPolicy, flaky_fails: bool) -> PolicyDto {
+    PolicyDto {
+        transport_retry: if policy.enabled { "safe" } else { "off" }.to_owned(),
+        retry_methods: policy.idempotent_methods.clone(),
+        idempotency_key_header: policy.idempotency_key_header.clone(),
+        max_extra_attempts: policy.max_extra_attempts,
+        backoff: BackoffDto {
+            base_ms: whole_ms(policy.backoff.base),
+            cap_ms: whole_ms(policy.backoff.cap),
+        },
+        budget: BudgetRuleDto {
+            min_retries: retry::MIN_RETRIES,
+            percent_of_requests: retry::PERCENT,
+        },
+        flaky_result: if flaky_fails { "fail" } else { "pass" }.to_owned(),
+    }
 }
 
 /// The idle limits every file's client learned, one per origin (the lowest wins).
-pub fn learned_limits_json(learned: &[(String, Duration, &'static str)]) -> serde_json::Value {
+pub fn learned_limits_json(learned: &[(String, Duration, &'static str)]) -> Vec<LearnedLimitDto> {
     let mut limits: std::collections::BTreeMap<&str, (Duration, &str)> =
         std::collections::BTreeMap::new();
     for (origin, limit, source) in learned {
@@ -741,34 +571,34 @@ pub fn learned_limits_json(learned: &[(String, Duration, &'static str)]) -> serd
             *entry = (*limit, source);
         }
     }
-    serde_json::Value::Array(
-        limits
-            .into_iter()
-            .map(|(origin, (limit, source))| {
-                serde_json::json!({ "origin": origin, "idle_limit_ms": limit.as_millis(), "source": source })
-            })
-            .collect(),
-    )
+    limits
+        .into_iter()
+        .map(|(origin, (limit, source))| LearnedLimitDto {
+            origin: origin.to_owned(),
+            idle_limit_ms: whole_ms(limit),
+            source: source.to_owned(),
+        })
+        .collect()
 }
 
 /// The effective options, for the report's `run.options`.
-pub fn options_json(settings: &RunSettings) -> serde_json::Value {
+pub fn options_json(settings: &RunSettings) -> OptionsDto {
     let d = &settings.defaults;
-    serde_json::json!({
-        "location": d.location,
-        "max_redirs": d.max_redirs,
-        "insecure": d.insecure,
-        "connect_timeout_ms": d.connect_timeout.as_millis(),
-        "max_time_ms": d.max_time.as_millis(),
-        "retry": d.retry,
-        "retry_interval_ms": d.retry_interval.as_millis(),
-        "repeat": d.repeat,
-        "delay_ms": d.delay.as_millis(),
-        "compressed": d.compressed,
-        "continue_on_error": settings.continue_on_error,
-        "ignore_asserts": settings.ignore_asserts,
-        "no_keepalive": settings.no_keepalive,
-    })
+    OptionsDto {
+        location: d.location,
+        max_redirs: d.max_redirs,
+        insecure: d.insecure,
+        connect_timeout_ms: whole_ms(d.connect_timeout),
+        max_time_ms: whole_ms(d.max_time),
+        retry: d.retry,
+        retry_interval_ms: whole_ms(d.retry_interval),
+        repeat: d.repeat,
+        delay_ms: whole_ms(d.delay),
+        compressed: d.compressed,
+        continue_on_error: settings.continue_on_error,
+        ignore_asserts: settings.ignore_asserts,
+        no_keepalive: settings.no_keepalive,
+    }
 }
 
 #[cfg(test)]
@@ -781,12 +611,13 @@ mod tests {
         RunInfo {
             outcome: "failed",
             command_line: vec!["shakedown".to_owned(), "test".to_owned()],
-            options: serde_json::json!({ "location": false }),
-            policy: serde_json::json!({}),
+            options: options_json(&RunSettings::default()),
+            policy: policy_json(&RetryPolicy::default(), false),
             started: SystemTime::UNIX_EPOCH,
             duration: Duration::from_millis(3),
-            learned_idle_limits: serde_json::json!([]),
+            learned_idle_limits: Vec::new(),
             retry_budget: (1, 0, false),
+            shard: None,
         }
     }
 

@@ -185,7 +185,9 @@ fn rerun(attempt: &AttemptRecord, kind: RerunKind) -> Rerun {
     }
 }
 
-fn assert_problem(file_name: &str, failed: &[FailedAssert]) -> Problem {
+/// The `<failure>` of an entry whose asserts failed (also built from a read-back report by
+/// `report::merge`).
+pub fn assert_problem(file_name: &str, failed: &[FailedAssert]) -> Problem {
     let located = |a: &FailedAssert| format!("{file_name}:{}: {}", a.line, a.summary());
     let message = match failed {
         [] => "an assert failed".to_owned(),

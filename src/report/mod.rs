@@ -10,6 +10,8 @@ pub mod human;
 pub mod hurl_json;
 pub mod json;
 pub mod junit;
+pub mod merge;
+pub mod model;
 pub mod source;
 pub mod suite;
 pub mod tap;

@@ -175,7 +175,11 @@ pub struct ReadyDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<u32>,
     /// When readiness was seen (launched servers; `null` if unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::report::model::double_option"
+    )]
     pub ready_at: Option<Option<String>>,
 }
 

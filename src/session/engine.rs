@@ -395,6 +395,7 @@ impl Session {
                 self.budget.retries(),
                 self.budget.was_exhausted(),
             ),
+            shard: self.settings.shard.clone(),
         };
         let suite = report::SuiteInfo {
             path: &self.suite_path,

@@ -57,6 +57,9 @@ pub struct SessionSettings {
     pub keep_going: bool,
     /// The command line, for the report (redacted by the engine).
     pub command_line: Vec<String>,
+    /// Which shard of a split run this is (`run --shard M/N`), for the report's `run.shard`;
+    /// the caller has already kept only this shard's scenario files.
+    pub shard: Option<crate::report::model::ShardDto>,
     /// A fault plan: a fault proxy in front of the servers it names (`session::faults`).
     pub faults: Option<super::faults::FaultSetup>,
 }

@@ -111,6 +111,21 @@ fn redacted_json(path: &Path, dir: &Path) -> String {
     redact(&pretty, dir)
 }
 
+/// The report parses into the typed model (`shakedown::report::model::Report`) and
+/// re-serialises to the same JSON value: the model covers every field, as `merge` needs.
+fn assert_round_trips(path: &Path) {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let report = shakedown::report::model::Report::parse(&text)
+        .unwrap_or_else(|e| panic!("{} does not parse into the model: {e}", path.display()));
+    let written: Value = serde_json::to_value(&report).expect("the model serialises");
+    let read: Value = serde_json::from_str(&text).expect("the report is JSON");
+    assert_eq!(written, read, "{} changes through the model", path.display());
+    let mut bytes = Vec::new();
+    shakedown::report::json::write_report(&report, &mut bytes).expect("the model writes");
+    assert_eq!(String::from_utf8_lossy(&bytes), text, "the same bytes, too");
+}
+
 fn redacted_file(path: &Path, dir: &Path) -> String {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -146,6 +161,7 @@ fn test_run_terminal_json_and_junit() {
         out.stderr()
     );
     insta::assert_snapshot!("test_terminal", redact(&terminal, dir.path()));
+    assert_round_trips(&dir.path().join("report.json"));
     insta::assert_snapshot!(
         "test_json",
         redacted_json(&dir.path().join("report.json"), dir.path())
@@ -196,6 +212,7 @@ scenarios = ["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"]
         .map(|entry| entry.path())
         .find(|path| path.is_dir() && !path.ends_with("latest"))
         .expect("a run folder");
+    assert_round_trips(&run_dir.join("report.json"));
     insta::assert_snapshot!("run_json", redacted_json(&run_dir.join("report.json"), dir.path()));
     insta::assert_snapshot!("run_junit", redacted_file(&dir.path().join("junit.xml"), dir.path()));
 }

@@ -215,11 +215,16 @@ fn four_shards_and_a_merge_equal_one_run() {
     .output();
     assert_eq!(run.code(), 2, "{run:?}");
     assert!(run.stderr().contains("shard(s) missing: 2, 4 of 4"), "{run:?}");
-    // A test report is not a load result: a named refusal, not a silent pass.
+    // A test report is not a load result: mixing them is a named refusal, not a silent pass.
     let report = write_file(dir.path(), "report.json", "{\"schema\": \"shakedown.report/v1\"}");
-    let run = ShakedownCmd::new(["merge", &report.display().to_string()]).output();
+    let run = ShakedownCmd::new([
+        "merge",
+        &parts[0].display().to_string(),
+        &report.display().to_string(),
+    ])
+    .output();
     assert_eq!(run.code(), 2, "{run:?}");
-    assert!(run.stderr().contains("not supported yet"), "{run:?}");
+    assert!(run.stderr().contains("cannot merge a test/run report"), "{run:?}");
     let mut args: Vec<String> = vec!["merge".into(), "--threshold".into(), "requests<40".into()];
     args.extend(parts.iter().map(|p| p.display().to_string()));
     let run = ShakedownCmd::new(&args).output();

@@ -37,6 +37,8 @@ mod terminal;
 mod run;
 // `shakedown load` and `merge`: load models, thresholds, sharding.
 mod load;
+// `shakedown merge` of `test`/`run` shard reports: the same as one run.
+mod merge_reports;
 // Scale-out on a real engine: a single-node Slurm cluster runs 4 shards and a merge.
 mod slurm;
 // The scenario corpus: every query, filter and predicate, passing and failing.

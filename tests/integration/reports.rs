@@ -277,7 +277,7 @@ fn venv_python() -> String {
 }
 
 /// Checks `xml` against tests/data/junit-10.xsd with xmllint.
-fn assert_valid_junit(xml: &Path) {
+pub(crate) fn assert_valid_junit(xml: &Path) {
     let xsd = repo_root().join("tests/data/junit-10.xsd");
     let out = tool(
         "xmllint",
@@ -395,7 +395,7 @@ fn test_junit_validates_against_the_xsd_with_markup_and_control_characters() {
 
 /// Validates every JSON report in `reports` against docs/json-schema.json (Python's
 /// jsonschema, Draft 2020-12) and fails with every error found.
-fn assert_valid_json_reports(reports: &[PathBuf]) {
+pub(crate) fn assert_valid_json_reports(reports: &[PathBuf]) {
     const SCRIPT: &str = r#"
 import json, sys
 from jsonschema import Draft202012Validator
