@@ -395,6 +395,7 @@ fn load_on_a_suite_starts_its_servers_applies_the_load_table_and_stops_them() {
     assert_eq!(layers.len(), 1, "{report:#}");
     assert_eq!((&layers[0]["name"], &layers[0]["kind"]), (&"load".into(), &"load".into()));
     assert_eq!(layers[0]["load"], copy, "the layer's result is the load's");
+    crate::reports::assert_valid_json_reports(&[runs[0].join("report.json")]);
     assert!(stderr.contains(&format!("report in {}", runs[0].join("report.json").display())));
 
     // [load]'s own options and thresholds when the command line gives none: 10 requests,
@@ -644,4 +645,17 @@ fn sigint_stops_a_suite_load_and_its_servers() {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("the result")).expect("json");
     assert_eq!(doc["interrupted"], true, "{doc}");
+    // The run folder's report says so too.
+    let run_dir = std::fs::read_dir(dir.path().join(".shakedown"))
+        .expect("the output folder")
+        .map(|e| e.expect("an entry").path())
+        .next()
+        .expect("a run folder");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("report.json")).expect("report.json"),
+    )
+    .expect("json");
+    assert_eq!((&report["outcome"], &report["partial"]), (&"interrupted".into(), &true.into()));
+    assert_eq!(report["layers"][0]["outcome"], "interrupted", "{report:#}");
+    assert_eq!(report["layers"][0]["load"]["interrupted"], true, "{report:#}");
 }
