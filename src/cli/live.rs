@@ -5,7 +5,9 @@
 //! The status line shows the elapsed time, the layer (in `run`), files done of the
 //! total, the files running now with the entry each is at, the entries done, the
 //! transport retries so far and the last server event (the server starting, or ready
-//! with its URL and time to ready). Every event still goes to
+//! with its URL and time to ready); during a load layer, instead of the entries and retries, the
+//! load's numbers (current request rate, requests, p50/p95/p99, iterations in flight, dropped
+//! starts, assert failures, errors by cause). Every event still goes to
 //! the plain reporter ([`Terminal`]), whose lines are printed above the status line
 //! (`ProgressBar::suspend`). Used only when stderr is a terminal; when piped, the
 //! plain reporter alone prints, one line per file, retry and server event.
@@ -36,6 +38,8 @@ pub struct Live {
     entries: usize,
     retries: usize,
     server: Option<String>,
+    /// A load layer's numbers so far.
+    load: Option<String>,
 }
 
 impl Live {
@@ -52,6 +56,7 @@ impl Live {
             entries: 0,
             retries: 0,
             server: None,
+            load: None,
         }
     }
 
@@ -92,13 +97,47 @@ impl Live {
                 .collect();
             parts.push(format!("running {}", running.join(", ")));
         }
-        parts.push(format!("entries {}", self.entries));
-        parts.push(format!("retries {}", self.retries));
+        if let Some(load) = &self.load {
+            parts.push(load.clone());
+        } else {
+            parts.push(format!("entries {}", self.entries));
+            parts.push(format!("retries {}", self.retries));
+        }
         if let Some(server) = &self.server {
             parts.push(server.clone());
         }
         parts.join(" · ")
     }
+}
+
+/// A load layer's part of the status line.
+fn load_status(live: &crate::load::engine::Live) -> String {
+    let us = |v: u64| {
+        if v >= 1_000_000 {
+            format!("{:.2}s", v as f64 / 1e6)
+        } else if v >= 1_000 {
+            format!("{:.1}ms", v as f64 / 1e3)
+        } else {
+            format!("{v}µs")
+        }
+    };
+    let errors = if live.errors.is_empty() {
+        "none".to_owned()
+    } else {
+        live.errors.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    };
+    format!(
+        "load {:.0}s: {:.1} req/s, {} requests, p50 {} p95 {} p99 {}, active {}, dropped {}, assert failures {}, errors {errors}",
+        live.elapsed.as_secs_f64(),
+        live.rate,
+        live.requests,
+        us(live.p50_us),
+        us(live.p95_us),
+        us(live.p99_us),
+        live.active_vus,
+        live.dropped,
+        live.assert_failures,
+    )
 }
 
 impl Reporter for Live {
@@ -113,7 +152,10 @@ impl Reporter for Live {
                 self.done = 0;
                 self.total = *files;
                 self.running.clear();
+                self.load = None;
             }
+            Event::LoadProgress { live, .. } => self.load = Some(load_status(live)),
+            Event::LayerFinished(_) => self.load = None,
             Event::ServerStarting { name } => self.server = Some(format!("server {name} starting")),
             Event::ServerReady { name, url, startup, .. } => {
                 self.server =
@@ -143,5 +185,30 @@ impl Reporter for Live {
         let plain = &mut self.plain;
         self.bar.suspend(|| plain.report(event));
         self.bar.set_message(self.message());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_status_names_its_numbers() {
+        let live = crate::load::engine::Live {
+            elapsed: Duration::from_secs(3),
+            requests: 120,
+            rate: 40.0,
+            p50_us: 900,
+            p95_us: 12_500,
+            p99_us: 2_000_000,
+            errors: [("reset".to_owned(), 2)].into_iter().collect(),
+            assert_failures: 1,
+            active_vus: 4,
+            dropped: 5,
+        };
+        assert_eq!(
+            load_status(&live),
+            "load 3s: 40.0 req/s, 120 requests, p50 900µs p95 12.5ms p99 2.00s, active 4, dropped 5, assert failures 1, errors reset=2"
+        );
     }
 }

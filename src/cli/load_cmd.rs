@@ -17,7 +17,7 @@ use crate::cli::terminal::{Terminal, print_load_error};
 use crate::exit_code;
 use crate::load::engine::{self, EngineError, Live, LoadObserver, RunOutcome, Script};
 use crate::load::plan::Plan;
-use crate::load::result::LoadResult;
+use crate::load::result::{LoadFaults, LoadResult};
 use crate::load::shard::Shard;
 use crate::load::summary::{RunDescription, counts, judge, us};
 use crate::load::threshold::Threshold;
@@ -62,9 +62,16 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
     };
     let Prepared { scripts, settings, plan, shard, thresholds, secrets } = prepared;
     let files: Vec<String> = scripts.iter().map(|s| s.path.display().to_string()).collect();
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
+    let ended = Ended {
+        plan: &plan,
+        shard,
+        files,
+        thresholds: &thresholds,
+        secrets: &secrets,
+        faults: None,
+    };
     match drive(args, &common, &ended, scripts, settings, Arc::default(), printer) {
-        Ok(outcome) => finish(args, &ended, &outcome, None, printer),
+        Ok(outcome) => finish(args, &ended, &outcome, None, printer).0,
         Err(e) => {
             printer.error(&format!("error: {e}"));
             exit_code::RUNTIME
@@ -108,24 +115,27 @@ struct Ended<'a> {
     files: Vec<String>,
     thresholds: &'a [Threshold],
     secrets: &'a [String],
+    /// A suite's fault plan and what it injected.
+    faults: Option<LoadFaults>,
 }
 
 /// The thresholds judged, the summary printed, the result written (`--out`, and `also`);
-/// the exit code.
+/// the exit code, and the result.
 fn finish(
     args: &LoadArgs,
     ended: &Ended<'_>,
     outcome: &RunOutcome,
     also: Option<&Path>,
     printer: &mut Printer,
-) -> u8 {
+) -> (u8, LoadResult) {
     let run = RunDescription {
         model: ended.plan.describe(),
         shard: ended.shard,
         files: &ended.files,
         thresholds: ended.thresholds,
     };
-    let result = judge(&run, outcome);
+    let mut result = judge(&run, outcome);
+    result.faults.clone_from(&ended.faults);
     for line in summary(&result) {
         printer.err(&redact(&line, ended.secrets));
     }
@@ -136,7 +146,7 @@ fn finish(
     if let Some(path) = also {
         printer.err(&format!("load result in {}", path.display()));
     }
-    code
+    (code, result)
 }
 
 /// `shakedown load SUITE.toml`: the suite's servers started through `session`, the load run
@@ -174,6 +184,14 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
         let secrets = secrets.clone();
         Arc::new(move |text: &str| redact(text, &secrets))
     };
+    if let Some(faults) = &settings.faults {
+        printer.err(&format!(
+            "faults: {} fault(s) from {}, seed {}; the load reaches the fronted servers through a fault proxy",
+            faults.plan.plan().faults().len(),
+            faults.source,
+            faults.seed
+        ));
+    }
     let terminal = Terminal::new(printer.style(), false, false, redactor.clone());
     let session = Session::new(loaded, settings, redactor, Box::new(terminal));
     let (signals, target) = runtime.block_on(session.start_for_load(signals));
@@ -190,13 +208,35 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
         }
     };
     let files: Vec<String> = target.scripts.iter().map(|s| s.path.display().to_string()).collect();
-    let ended = Ended { plan: &plan, shard, files, thresholds: &thresholds, secrets: &secrets };
+    let ended = Ended {
+        plan: &plan,
+        shard,
+        files,
+        thresholds: &thresholds,
+        secrets: &secrets,
+        faults: None,
+    };
     // The engine runs on this thread; the servers' log tasks go on on the runtime's workers.
     let stop = signals.stop.clone();
     let ran = drive(args, common, &ended, target.scripts, target.settings, stop, printer);
     runtime.block_on(signals.stop_servers(&session));
     match ran {
-        Ok(outcome) => finish(args, &ended, &outcome, Some(&run_dir.join("load.json")), printer),
+        Ok(outcome) => {
+            let ended = Ended { faults: session.load_faults(), ..ended };
+            let also = Some(run_dir.join("load.json"));
+            let (code, result) = finish(args, &ended, &outcome, also.as_deref(), printer);
+            // The run folder's report.json, with the load as its one layer.
+            match session.finish_load(&result, code) {
+                Ok(path) => {
+                    printer.err(&format!("report in {}", path.display()));
+                    code
+                }
+                Err(e) => {
+                    printer.error(&format!("error: {e}"));
+                    exit_code::combine([code, exit_code::RUNTIME])
+                }
+            }
+        }
         Err(e) => {
             printer.error(&format!("error: {e}"));
             exit_code::RUNTIME

@@ -79,13 +79,12 @@ pub(crate) fn suite_settings(
     } else {
         parse_thresholds(&args.thresholds)?
     };
-    if suite.faults().is_some() {
-        return Err(UsageError(
-            "`shakedown load` on a suite does not apply its [faults] plan yet: put the load in a \
-             load layer under `shakedown run`, or front the server with `shakedown proxy --plan`"
-                .to_owned(),
-        ));
-    }
+    // The suite's [faults] plan fronts its servers, as in `shakedown run`.
+    let faults = suite.faults().map(|plan| crate::session::FaultSetup {
+        plan: plan.clone(),
+        seed: plan.seed().unwrap_or_else(super::fault_plan::random_seed),
+        source: format!("{} [faults]", loaded.path.display()),
+    });
     let mut base = RunSettings::default();
     common(args)?.over(suite.run()).apply(&mut base, Some(SUITE_TIMEOUTS));
     base.defaults.insecure = args.insecure;
@@ -104,7 +103,7 @@ pub(crate) fn suite_settings(
         fail_fast: false,
         keep_going: false,
         command_line: std::env::args().collect(),
-        faults: None,
+        faults,
         // A load shard is a fraction of the load, not of the files: no report shard.
         shard: None,
     };

@@ -117,6 +117,9 @@ impl Reporter for Terminal {
             Event::RunStarted { run_dir } => {
                 self.line(&format!("shakedown run: output in {}", run_dir.display()));
             }
+            Event::LoadStarted { run_dir } => {
+                self.line(&format!("shakedown load: output in {}", run_dir.display()));
+            }
             Event::ServerFailed(error) => {
                 self.line(&format!("error: {error}"));
                 if let StartError::Launch(launch) = error
@@ -186,7 +189,8 @@ impl Reporter for Terminal {
             | Event::EntryFinished { .. }
             | Event::Attempt { .. }
             | Event::Retry { .. }
-            | Event::Warning { .. } => {}
+            | Event::Warning { .. }
+            | Event::LoadProgress { .. } => {}
         }
     }
 }

@@ -394,37 +394,26 @@ async fn drive(
             handles.extend(slots.into_iter().flatten());
         }
         Model::Open { max_vus, .. } => {
-            let pool: Rc<RefCell<Vec<Client>>> = Rc::new(RefCell::new(Vec::new()));
-            let mut created: u64 = 0;
+            let mut pool = VuPool::new(*max_vus);
             let stopped = || shared.should_stop();
             let mut tick = |now| view.maybe_tick(shared, now);
             let mut start_one = |intended: tokio::time::Instant| {
-                let client = pool.borrow_mut().pop();
-                let mut client = match client {
-                    Some(client) => client,
-                    None if created < *max_vus => match Client::new(client_settings.clone()) {
-                        Ok(client) => {
-                            created += 1;
-                            client
-                        }
-                        Err(_) => return false,
-                    },
-                    None => {
-                        shared.aggregate.borrow_mut().counters.dropped_iterations += 1;
-                        return true;
-                    }
+                // No VU free and no more allowed (or none could be made): dropped, counted.
+                let Some(mut client) = pool.take(|| Client::new(client_settings.clone()).ok())
+                else {
+                    shared.aggregate.borrow_mut().counters.dropped_iterations += 1;
+                    return;
                 };
-                vus_max = vus_max.max(created);
-                let (shared, pool) = (shared.clone(), pool.clone());
+                let (shared, free) = (shared.clone(), pool.free.clone());
                 let intended = intended.into_std();
                 handles.retain(|h: &tokio::task::JoinHandle<()>| !h.is_finished());
                 handles.push(tokio::task::spawn_local(async move {
                     shared.iterate(&mut client, intended).await;
-                    pool.borrow_mut().push(client);
+                    free.borrow_mut().push(client);
                 }));
-                true
             };
             arrive(lane, start, deadline, &stopped, &mut tick, &mut start_one).await;
+            vus_max = pool.created;
         }
     }
     // No new starts; iterations in flight get the graceful stop, then are cut off.
@@ -432,20 +421,15 @@ async fn drive(
         shared.interrupted.set(true);
     }
     shared.stop.set(true);
-    let grace = tokio::time::Instant::now() + plan.graceful_stop;
-    loop {
-        handles.retain(|h| !h.is_finished());
-        let now = tokio::time::Instant::now();
-        view.maybe_tick(shared, now);
-        if handles.is_empty() || now >= grace {
-            break;
-        }
-        tokio::time::sleep(CONTROL_STEP.min(grace - now)).await;
-    }
-    let cut = shared.active.get();
-    for handle in &handles {
-        handle.abort();
-    }
+    let unfinished =
+        wind_down(&mut handles, plan.graceful_stop, &mut |now| view.maybe_tick(shared, now)).await;
+    // The open model's task is one start each: every one not finished was cut off, even one
+    // spawned just before the end and never polled. A closed VU's task loops: only its
+    // iteration in flight counts.
+    let cut = match &plan.model {
+        Model::Open { .. } => unfinished,
+        Model::Closed { .. } => shared.active.get(),
+    };
     shared.aggregate.borrow_mut().counters.interrupted_iterations += cut;
     signals.abort();
     vus_max
@@ -461,15 +445,17 @@ struct Lane {
 }
 
 /// The open model's arrivals: sleeps until each of `lane`'s starts is due (waking for the live
-/// view and for `stopped`) and hands its intended instant to `start`, until the deadline, the
-/// end of the schedule, `stopped`, or `start` returning `false`.
+/// view and for `stopped`) and hands its intended instant to `start_one`, until the deadline,
+/// the end of the schedule or `stopped`. A start is never skipped: when the thread wakes late
+/// (descheduled, or busy), every start that fell due meanwhile is handed over at once, in
+/// order, with its own intended instant (the caller runs it, late, or drops and counts it).
 async fn arrive(
     lane: &Lane,
     start: tokio::time::Instant,
     deadline: tokio::time::Instant,
     stopped: &dyn Fn() -> bool,
     tick: &mut dyn FnMut(tokio::time::Instant),
-    start_one: &mut dyn FnMut(tokio::time::Instant) -> bool,
+    start_one: &mut dyn FnMut(tokio::time::Instant),
 ) {
     let mut k: u64 = 0;
     loop {
@@ -492,10 +478,59 @@ async fn arrive(
             break;
         }
         k += 1;
-        if !start_one(intended) {
+        start_one(intended);
+    }
+}
+
+/// The open model's VU pool: a start takes a free VU, or makes one while fewer than `max`
+/// exist; with none, the start is dropped. A finished iteration puts its VU back in `free`.
+struct VuPool<V> {
+    free: Rc<RefCell<Vec<V>>>,
+    created: u64,
+    max: u64,
+}
+
+impl<V> VuPool<V> {
+    fn new(max: u64) -> VuPool<V> {
+        VuPool { free: Rc::new(RefCell::new(Vec::new())), created: 0, max }
+    }
+
+    /// A VU for a start, or `None` (every VU busy and no more allowed, or `make` failed):
+    /// the start is dropped.
+    fn take(&mut self, make: impl FnOnce() -> Option<V>) -> Option<V> {
+        if let Some(vu) = self.free.borrow_mut().pop() {
+            return Some(vu);
+        }
+        if self.created >= self.max {
+            return None;
+        }
+        let vu = make()?;
+        self.created += 1;
+        Some(vu)
+    }
+}
+
+/// After the last start: gives the tasks in `handles` until `grace` to finish (the live view
+/// ticking), then aborts the rest; how many were not finished.
+async fn wind_down(
+    handles: &mut Vec<tokio::task::JoinHandle<()>>,
+    grace: Duration,
+    tick: &mut dyn FnMut(tokio::time::Instant),
+) -> u64 {
+    let until = tokio::time::Instant::now() + grace;
+    loop {
+        handles.retain(|h| !h.is_finished());
+        let now = tokio::time::Instant::now();
+        tick(now);
+        if handles.is_empty() || now >= until {
             break;
         }
+        tokio::time::sleep(CONTROL_STEP.min(until - now)).await;
     }
+    for handle in handles.iter() {
+        handle.abort();
+    }
+    handles.len() as u64
 }
 
 async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings) {
@@ -567,7 +602,6 @@ mod tests {
         let mut on_start = |intended: tokio::time::Instant| {
             assert!(tokio::time::Instant::now() >= intended, "a start fired early");
             seen.push(intended - start);
-            true
         };
         arrive(lane, start, start + length, &|| false, &mut |_| {}, &mut on_start).await;
         seen
@@ -622,10 +656,94 @@ mod tests {
         let mut on_start = |_| {
             n += 1;
             stop.set(n == 7);
-            true
         };
         let deadline = start + Duration::from_secs(60);
         arrive(&lane, start, deadline, &|| stop.get(), &mut |_| {}, &mut on_start).await;
         assert_eq!(n, 7);
+    }
+
+    /// What became of an open run's starts, on paused time, with a fake iteration.
+    #[derive(Debug, Default)]
+    struct Tally {
+        ran: u64,
+        dropped: u64,
+        cut: u64,
+        /// Starts handed over after their intended instant.
+        late: u64,
+    }
+
+    /// 50 starts a second for 1 s into a pool of `max_vus`, each iteration `work` long, the
+    /// clock jumping `stall` ahead at once at 310 ms (the thread descheduled past several
+    /// starts), then `grace` for the iterations in flight: the pieces `drive` runs them with.
+    async fn open_run(max_vus: u64, work: Duration, stall: Duration, grace: Duration) -> Tally {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async move {
+                let lane = Lane { arrivals: Arrivals::new(50.0, &[]), phase: 0, stride: 1 };
+                let start = tokio::time::Instant::now();
+                let stall_task = tokio::task::spawn_local(async move {
+                    tokio::time::sleep_until(start + Duration::from_millis(310)).await;
+                    tokio::time::advance(stall).await;
+                });
+                let ran = Rc::new(Cell::new(0));
+                let mut pool = VuPool::new(max_vus);
+                let mut handles = Vec::new();
+                let (mut dropped, mut late, mut next_id) = (0, 0, 0_u64);
+                let mut on_start = |intended: tokio::time::Instant| {
+                    if tokio::time::Instant::now() > intended {
+                        late += 1;
+                    }
+                    let Some(vu) = pool.take(|| {
+                        next_id += 1;
+                        Some(next_id)
+                    }) else {
+                        dropped += 1;
+                        return;
+                    };
+                    let (ran, free) = (ran.clone(), pool.free.clone());
+                    handles.push(tokio::task::spawn_local(async move {
+                        tokio::time::sleep(work).await;
+                        ran.set(ran.get() + 1);
+                        free.borrow_mut().push(vu);
+                    }));
+                };
+                let deadline = start + Duration::from_secs(1);
+                arrive(&lane, start, deadline, &|| false, &mut |_| {}, &mut on_start).await;
+                assert!(pool.created <= max_vus);
+                let cut = wind_down(&mut handles, grace, &mut |_| {}).await;
+                stall_task.abort();
+                Tally { ran: ran.get(), dropped, cut, late }
+            })
+            .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_due_start_is_run_dropped_or_cut_off_whatever_the_scheduling_delay() {
+        // No stall, 20 VUs, 40 ms iterations: all 50 run.
+        let calm =
+            open_run(20, Duration::from_millis(40), Duration::ZERO, Duration::from_secs(5)).await;
+        assert_eq!((calm.ran, calm.dropped, calm.cut, calm.late), (50, 0, 0, 0), "{calm:?}");
+
+        // The clock jumps 150 ms past the starts at 320..=460 ms: the 8 that fell due are
+        // handed over at once, late; 2 VUs cannot take them all, and the rest are dropped
+        // and counted, never lost.
+        let stall = Duration::from_millis(150);
+        let stalled = open_run(2, Duration::from_millis(30), stall, Duration::from_secs(5)).await;
+        assert_eq!(stalled.ran + stalled.dropped + stalled.cut, 50, "{stalled:?}");
+        assert!(stalled.late >= 7, "{stalled:?}");
+        assert!(stalled.dropped >= 6, "{stalled:?}");
+        assert_eq!(stalled.cut, 0, "{stalled:?}");
+
+        // Longer than the run: every start after 310 ms falls due during the stall.
+        let long =
+            open_run(3, Duration::from_millis(30), Duration::from_secs(5), Duration::ZERO).await;
+        assert_eq!(long.ran + long.dropped + long.cut, 50, "{long:?}");
+        assert!(long.late >= 34, "{long:?}");
+
+        // No grace: the iterations in flight at the end are cut off and counted, including
+        // the last start, spawned just before the end and never polled.
+        let abrupt = open_run(20, Duration::from_millis(40), Duration::ZERO, Duration::ZERO).await;
+        assert_eq!(abrupt.ran + abrupt.dropped + abrupt.cut, 50, "{abrupt:?}");
+        assert!(abrupt.cut >= 2 && abrupt.dropped == 0, "{abrupt:?}");
     }
 }

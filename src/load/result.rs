@@ -121,6 +121,27 @@ pub struct LoadResult {
     pub thresholds: Vec<String>,
     /// Their verdicts on this document's numbers.
     pub threshold_results: Vec<Verdict>,
+    /// The fault plan the load ran under (a suite's `[faults]`), and what it injected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<LoadFaults>,
+}
+
+/// The fault plan of a load on a suite and what its proxies injected, counted (a load keeps no
+/// attempt, so the faults are not reconciled one by one as in a run's report).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadFaults {
+    /// The seed of every roll.
+    pub seed: u64,
+    /// Where the plan came from.
+    pub source: String,
+    /// The plan's faults, as written.
+    pub plan: Vec<String>,
+    /// Connections the proxies accepted.
+    pub connections: u64,
+    /// Faults injected, by type (`reset_peer`, ...).
+    pub injected: BTreeMap<String, u64>,
+    /// Injected faults the proxies' logs could not keep (counted nowhere else).
+    pub log_dropped: u64,
 }
 
 /// What the document describes besides the aggregate.
@@ -203,6 +224,7 @@ impl LoadResult {
                 .collect(),
             thresholds: facts.thresholds,
             threshold_results: verdicts,
+            faults: None,
         }
     }
 

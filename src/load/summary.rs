@@ -88,6 +88,13 @@ pub fn summary(result: &LoadResult) -> Vec<String> {
     if r.retries > 0 {
         out.push(format!("retries by cause: {}", counts(&r.retries_by_cause)));
     }
+    if let Some(f) = &r.faults {
+        let injected = if f.injected.is_empty() { "none".to_owned() } else { counts(&f.injected) };
+        out.push(format!(
+            "faults injected: {injected} over {} proxied connection(s) (seed {})",
+            f.connections, f.seed
+        ));
+    }
     out.push(format!("status codes: {}", counts(&r.status_codes)));
     for request in &r.requests_by_name {
         let s = &request.latency.summary;

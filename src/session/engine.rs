@@ -371,7 +371,12 @@ impl Session {
 
     /// The report: the files' cached fragments, the run's provenance and the suite's
     /// section, assembled without rendering any file again.
-    fn report_json(&self, partial: bool, outcome: &'static str, checkpoint: bool) -> Vec<u8> {
+    pub(super) fn report_json(
+        &self,
+        partial: bool,
+        outcome: &'static str,
+        checkpoint: bool,
+    ) -> Vec<u8> {
         let progress = self.progress();
         let settings = &self.settings.base;
         let info = json::RunInfo {

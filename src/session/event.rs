@@ -35,6 +35,11 @@ pub enum Event<'a> {
         /// The run folder.
         run_dir: &'a Path,
     },
+    /// `shakedown load` on a suite: the run folder exists; nothing has started yet.
+    LoadStarted {
+        /// The run folder.
+        run_dir: &'a Path,
+    },
     /// A server is being launched (or an external one probed).
     ServerStarting {
         /// Its name.
@@ -88,6 +93,13 @@ pub enum Event<'a> {
         result: &'a crate::load::result::LoadResult,
         /// Where the result was written.
         path: &'a Path,
+    },
+    /// A load layer's load, every tick of its live view (about once a second).
+    LoadProgress {
+        /// The layer.
+        layer: &'a str,
+        /// The numbers so far.
+        live: &'a crate::load::engine::Live,
     },
     /// A command layer's JUnit file was read.
     JunitRead {

@@ -8,15 +8,15 @@
 //! record (the report's `layers[].load`) and in `load-NAME.json` in the run folder.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
 use crate::exit_code;
 use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
-use crate::load::result::{LoadResult, RunFacts};
+use crate::load::result::{LoadFaults, LoadResult, RunFacts};
 use crate::load::threshold::Verdict;
 use crate::runner::execute::RunSettings;
 use crate::suite::{Isolation, LayerKind, LoadDef};
@@ -62,6 +62,7 @@ impl LoadSignals {
             }
         };
         session.stop_all(hurry).await;
+        session.stop_proxies();
         for task in &self.tasks {
             task.abort();
         }
@@ -76,11 +77,17 @@ fn scripts(files: &[ScenarioFile]) -> Vec<Script> {
         .collect()
 }
 
-/// The layer's (or the suite's) load, with no live view: the terminal prints the summary.
-struct Quiet;
+/// A load layer's live numbers, as events ([`Event::LoadProgress`]: the live display shows
+/// them; the plain terminal prints only the summary at the end).
+struct Progress {
+    session: Arc<Session>,
+    layer: String,
+}
 
-impl LoadObserver for Quiet {
-    fn tick(&mut self, _live: &Live) {}
+impl LoadObserver for Progress {
+    fn tick(&mut self, live: &Live) {
+        self.session.emit(Event::LoadProgress { layer: &self.layer, live });
+    }
 }
 
 /// Sets the stop flag when dropped: a load layer whose future is dropped (the run was
@@ -137,7 +144,9 @@ impl Session {
             })
         };
         let signals = LoadSignals { stop, rx, tasks: vec![listener, setter] };
-        self.emit(Event::RunStarted { run_dir: &self.settings.run_dir });
+        self.emit(Event::LoadStarted { run_dir: &self.settings.run_dir });
+        // Before anything starts: a SIGKILL from now on leaves a report marked partial.
+        self.checkpoint();
         let mut rx = signals.rx.clone();
         let started = tokio::select! {
             started = self.start_all() => started,
@@ -191,13 +200,14 @@ impl Session {
         let stop = Arc::new(AtomicBool::new(false));
         let guard = StopOnDrop(stop.clone());
         let run_plan = plan.clone();
+        let mut progress = Progress { session: self.clone(), layer: name.to_owned() };
         let ran = tokio::task::spawn_blocking(move || {
             engine::run_until(
                 &run_plan,
                 scripts,
                 settings,
                 &ClientSettings::default(),
-                &mut Quiet,
+                &mut progress,
                 Duration::from_secs(1),
                 1,
                 stop,
@@ -257,6 +267,56 @@ impl Session {
         record.load = Some(Box::new(result));
         record.duration = clock.elapsed();
         record
+    }
+
+    /// `shakedown load SUITE`, after the servers stopped: the fault plan the load ran under and
+    /// what its proxies injected, counted (`None` without a plan).
+    pub fn load_faults(&self) -> Option<LoadFaults> {
+        let setup = self.settings.faults.as_ref()?;
+        let proxies = self.proxies.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut faults = LoadFaults {
+            seed: setup.seed,
+            source: setup.source.clone(),
+            plan: setup.plan.plan().faults().iter().map(ToString::to_string).collect(),
+            ..LoadFaults::default()
+        };
+        for fronted in &proxies {
+            let log = fronted.control.log();
+            faults.connections += fronted.control.connections();
+            faults.log_dropped += log.dropped;
+            for record in &log.records {
+                *faults.injected.entry(record.kind.to_owned()).or_default() += 1;
+            }
+        }
+        Some(faults)
+    }
+
+    /// `shakedown load SUITE`, at the end: the run's `report.json` in the run folder, with the
+    /// load as its one layer (`load`, kind `load`, the result in `layers[].load`), as a load
+    /// layer under `shakedown run` is reported. `code` is the load's exit code so far.
+    pub fn finish_load(&self, result: &LoadResult, code: u8) -> Result<PathBuf, String> {
+        let mut record = LayerRecord::starting("load", "load");
+        record.started = chrono::DateTime::parse_from_rfc3339(&result.started)
+            .map(std::time::SystemTime::from)
+            .unwrap_or(record.started);
+        record.duration = Duration::from_millis(result.elapsed_ms);
+        record.files = result.files.iter().map(PathBuf::from).collect();
+        let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
+        if result.interrupted {
+            record.outcome = "interrupted".to_owned();
+            record.note = Some("the load was interrupted".to_owned());
+        } else if crossed > 0 {
+            record.outcome = "failed".to_owned();
+            record.note = Some(format!("{crossed} threshold(s) crossed"));
+        }
+        record.load = Some(Box::new(result.clone()));
+        self.progress().layers.push(record);
+        let outcome = super::settings::verdict(code, &[]);
+        let bytes = self.report_json(result.interrupted, outcome, false);
+        let path = self.settings.run_dir.join("report.json");
+        write_atomically(&path, &bytes)
+            .map(|()| path.clone())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     fn load_failed(&self, mut record: LayerRecord, clock: Instant, why: &str) -> LayerRecord {

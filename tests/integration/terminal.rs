@@ -94,13 +94,14 @@ fn pause_between_polls(pause: std::time::Duration) {
     std::thread::sleep(pause);
 }
 
-/// A tmux server of this test's own (its socket named after the test's pid).
-struct Tmux {
-    socket: String,
+/// A tmux server of this test's own (its socket named after the test's pid; also used by
+/// `load.rs`).
+pub(crate) struct Tmux {
+    pub(crate) socket: String,
 }
 
 impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         #[expect(clippy::disallowed_methods, reason = "tmux gives the display a pseudo-terminal")]
         let out = std::process::Command::new("tmux")
             .args(["-L", &self.socket, "-f", "/dev/null"])
@@ -114,12 +115,12 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "live"])
     }
 
     /// Polls the screen until `done` holds, for at most a minute.
-    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         let mut pause = std::time::Duration::from_millis(5);
         loop {
