@@ -4,7 +4,7 @@
 //!
 //! The status line shows the elapsed time, the layer (in `run`), files done of the
 //! total, the files running now with the entry each is at, the entries done, the
-//! transport retries so far and the last server event (the server starting, or ready
+//! transport retries and diagnoses so far and the last server event (the server starting, or ready
 //! with its URL and time to ready); during a load layer, instead of the entries and retries, the
 //! load's numbers (current request rate, requests, p50/p95/p99, iterations in flight, dropped
 //! starts, assert failures, errors by cause). Every event still goes to
@@ -37,6 +37,8 @@ pub struct Live {
     running: Vec<(String, Option<usize>)>,
     entries: usize,
     retries: usize,
+    /// The diagnoses so far (failed attempts, replaced connections, resets after a response).
+    diagnoses: usize,
     server: Option<String>,
     /// A load layer's numbers so far.
     load: Option<String>,
@@ -55,6 +57,7 @@ impl Live {
             running: Vec::new(),
             entries: 0,
             retries: 0,
+            diagnoses: 0,
             server: None,
             load: None,
         }
@@ -102,6 +105,9 @@ impl Live {
         } else {
             parts.push(format!("entries {}", self.entries));
             parts.push(format!("retries {}", self.retries));
+            if self.diagnoses > 0 {
+                parts.push(format!("diagnoses {}", self.diagnoses));
+            }
         }
         if let Some(server) = &self.server {
             parts.push(server.clone());
@@ -173,6 +179,7 @@ impl Reporter for Live {
             }
             Event::EntryFinished { .. } => self.entries += 1,
             Event::Retry { .. } => self.retries += 1,
+            Event::Attempt { attempt, .. } => self.diagnoses += attempt.diagnoses.len(),
             Event::FileFinished { run, .. } => {
                 let path = run.outcome.path.display().to_string();
                 if let Some(at) = self.running.iter().position(|(p, _)| *p == path) {
