@@ -9,7 +9,8 @@
 //! `start + k / rate` and measures from that intended start; a start that finds no free VU
 //! (the pool is `max_vus`) is dropped and counted. Starting stops at the plan's duration, at
 //! `max_requests`, or on SIGINT/SIGTERM; iterations in flight then get `graceful_stop` to end
-//! before they are cut off and counted as interrupted.
+//! before they are cut off and counted as interrupted (the polls they finished before the
+//! cut-off are in the aggregate already: those requests were made).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
