@@ -515,4 +515,50 @@ mod tests {
         assert_eq!(twice.latency.count(), 6);
         assert_eq!(twice.requests["a.hurl:1 GET {{url}}"][&AttemptClass::Ok].count, 2);
     }
+
+    #[test]
+    fn polls_folded_as_they_end_equal_the_iteration_folded_at_its_end() {
+        let name = "a.hurl:1 GET {{url}}";
+        let polls = || {
+            vec![
+                poll(
+                    vec![attempt(1, Some(500), None, false)],
+                    Outcome::Failed,
+                    Some(EntryFailure::Asserts),
+                ),
+                poll(
+                    vec![
+                        attempt(1, None, Some(ErrorKind::ConnectionReset), true),
+                        attempt(2, Some(200), None, false),
+                    ],
+                    Outcome::Flaky,
+                    None,
+                ),
+            ]
+        };
+        let (lag, total) = (Duration::from_millis(5), Duration::from_millis(20));
+        let mut whole = Aggregate::default();
+        whole.record_iteration(&run(polls(), Outcome::Flaky), &vec![name.to_owned()], lag, total);
+        // The attempt sink's way: each poll as it ends, then the verdict.
+        let mut folded = Aggregate::default();
+        let mut pending = Some(lag);
+        for p in &polls() {
+            folded.record_poll(name, p, &mut pending);
+        }
+        folded.record_iteration_end(Outcome::Flaky, total);
+        assert_eq!(pending, None, "the lag goes to the first attempt only");
+        assert_eq!(folded.counters, whole.counters);
+        assert_eq!(folded.counters.requests, 3);
+        assert_eq!(folded.latency.summary(), whole.latency.summary());
+        assert_eq!(folded.iteration.summary(), whole.iteration.summary());
+        assert_eq!(folded.retries_by_cause, whole.retries_by_cause);
+        for class in [AttemptClass::Ok, AttemptClass::Failed, AttemptClass::Error] {
+            let (a, b) = (&folded.requests[name][&class], &whole.requests[name][&class]);
+            assert_eq!(
+                (a.count, &a.status_codes, &a.errors),
+                (b.count, &b.status_codes, &b.errors)
+            );
+            assert_eq!(a.phases[0].summary(), b.phases[0].summary());
+        }
+    }
 }
