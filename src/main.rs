@@ -7,6 +7,11 @@
 //! orphan supervisor and the server gate) keeps the default actions: the gate must die
 //! of a stop signal like the server it stands for.
 
+/// mimalloc: a request allocates a few dozen small blocks, and glibc's malloc and free were
+/// about a fifth of the instructions per request (bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let supervisor = std::env::args_os().nth(1).is_some_and(|arg| arg == "__supervise");
     let signals = if supervisor { Ok(()) } else { shakedown::signals::install() };

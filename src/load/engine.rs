@@ -3,12 +3,14 @@
 //! One current-thread tokio runtime runs everything (the service under test often shares the
 //! machine: the engine leaves it the other cores). Each VU owns a transport `Client`, so its
 //! connections are reused across iterations. An iteration is one file run through
-//! `runner::execute::run_parsed` with the run's retry policy and budget; its outcome tree is
-//! folded into the [`Aggregate`] at once and dropped. The open model schedules starts at
+//! `runner::execute::run_parsed_into` with the run's retry policy and budget; each poll goes
+//! into the [`Aggregate`] as it ends (the iteration's `Recorder` is the attempt sink), so no
+//! outcome tree is built. The open model schedules starts at
 //! `start + k / rate` and measures from that intended start; a start that finds no free VU
 //! (the pool is `max_vus`) is dropped and counted. Starting stops at the plan's duration, at
 //! `max_requests`, or on SIGINT/SIGTERM; iterations in flight then get `graceful_stop` to end
-//! before they are cut off and counted as interrupted.
+//! before they are cut off and counted as interrupted (the polls they finished before the
+//! cut-off are in the aggregate already: those requests were made).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -18,11 +20,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::load::metrics::Aggregate;
+use crate::load::metrics::{Aggregate, RequestNames as _};
 use crate::load::plan::{Arrivals, Model, Plan};
 use crate::load::shard::Shard;
 use crate::retry::Budget;
-use crate::runner::execute::{self, RunSettings};
+use crate::runner::execute::{self, AttemptSink, RunSettings};
+use crate::runner::outcome::Poll;
 use crate::scenario::LineIndex;
 use crate::scenario::ast::{HurlFile, TemplateElement};
 use crate::transport::client::{Client, ClientSettings};
@@ -157,19 +160,49 @@ impl Shared {
         let Some(script) = self.scripts.get(i % self.scripts.len().max(1)) else { return };
         self.active.set(self.active.get() + 1);
         let lag = Instant::now().saturating_duration_since(intended);
-        let run = execute::run_parsed(
+        let mut recorder =
+            Recorder { aggregate: &self.aggregate, script, lag: Some(lag), requests: 0 };
+        let outcome = execute::run_parsed_into(
             &script.path,
             &script.file,
-            script.source.clone(),
+            &script.source,
             &self.settings,
             client,
             &self.budget,
+            &mut recorder,
         )
         .await;
+        let requests = recorder.requests;
         let total = intended.elapsed();
         self.active.set(self.active.get().saturating_sub(1));
-        self.requests.set(self.requests.get() + run.outcome.request_count() as u64);
-        self.aggregate.borrow_mut().record_iteration(&run, &script.names, lag, total);
+        self.requests.set(self.requests.get() + requests);
+        self.aggregate.borrow_mut().record_iteration_end(outcome, total);
+    }
+}
+
+/// The attempt sink of one iteration: each poll goes straight into the thread's aggregate as it
+/// ends, so an iteration builds no outcome tree to fold and drop.
+struct Recorder<'a> {
+    aggregate: &'a RefCell<Aggregate>,
+    script: &'a Script,
+    /// How late the iteration started; added to its first attempt, then taken.
+    lag: Option<Duration>,
+    /// Attempts so far.
+    requests: u64,
+}
+
+impl AttemptSink for Recorder<'_> {
+    fn poll(&mut self, index: usize, poll: &Poll) {
+        self.requests += poll.attempts.len() as u64;
+        let fallback;
+        let name = match self.script.names.name(index) {
+            Some(name) => name,
+            None => {
+                fallback = format!("{}:entry {index}", self.script.path.display());
+                &fallback
+            }
+        };
+        self.aggregate.borrow_mut().record_poll(name, poll, &mut self.lag);
     }
 }
 

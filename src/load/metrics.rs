@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::diagnosis::Cause;
 use crate::load::histogram::Latency;
 use crate::runner::execute::FileRun;
-use crate::runner::outcome::{EntryFailure, Outcome};
+use crate::runner::outcome::{EntryFailure, Outcome, Poll};
 use crate::transport::facts::{AttemptFacts, ErrorKind};
 
 /// The outcome class of one attempt.
@@ -187,7 +187,7 @@ impl Aggregate {
             c.iterations_failed += 1;
         }
         self.iteration.record(total);
-        let mut first = true;
+        let mut lag = Some(lag);
         for entry in &run.outcome.entries {
             let fallback;
             let name = match names.name(entry.index) {
@@ -204,87 +204,98 @@ impl Aggregate {
                 }
             };
             for poll in entry.iterations.iter().flat_map(|i| &i.polls) {
-                self.counters.asserts += poll.asserts.len() as u64;
-                self.counters.assert_failures +=
-                    poll.asserts.iter().filter(|a| !a.success).count() as u64;
-                let last = poll.attempts.len();
-                for attempt in &poll.attempts {
-                    let facts = &attempt.facts;
-                    let error = error_class(facts);
-                    let class = if error.is_some() || attempt.error.is_some() {
-                        AttemptClass::Error
-                    } else if attempt.n == last
-                        && poll.outcome != Outcome::Passed
-                        && poll.outcome != Outcome::Flaky
-                        && !matches!(poll.failure, Some(EntryFailure::Transport { .. }) | None)
-                    {
-                        AttemptClass::Failed
-                    } else {
-                        AttemptClass::Ok
-                    };
-                    let extra = if first { lag } else { Duration::ZERO };
-                    first = false;
-                    let t = &facts.timings;
-                    let latency = t.total + extra;
-                    self.counters.requests += 1;
-                    self.latency.record(latency);
-                    if class == AttemptClass::Error {
-                        self.counters.errors += 1;
-                    }
-                    // The diagnosed cause, when the diagnosis named one: the retries and
-                    // the `cause.X` thresholds count by it.
-                    let cause = attempt.diagnoses.last().map(|d| d.cause.as_str());
-                    if let Some(decision) = &attempt.decision
-                        && decision.retry
-                    {
-                        self.counters.retries += 1;
-                        *self
-                            .retries_by_cause
-                            .entry(cause.or(error).unwrap_or("other").to_owned())
-                            .or_default() += 1;
-                        *self
-                            .retries_by_rule
-                            .entry(decision.rule.as_str().to_owned())
-                            .or_default() += 1;
-                    }
-                    // Looked up by &str: no allocation per attempt once the name is known.
-                    let by_class = match self.requests.get_mut(name) {
-                        Some(by_class) => by_class,
-                        None => self.requests.entry(name.to_owned()).or_default(),
-                    };
-                    let stats = by_class.entry(class).or_default();
-                    stats.count += 1;
-                    stats.latency.record(latency);
-                    let phases = [
-                        Some(t.queue + extra),
-                        t.connect,
-                        t.tls,
-                        Some(t.send),
-                        Some(t.wait),
-                        Some(t.receive),
-                    ];
-                    for (h, value) in stats.phases.iter_mut().zip(phases) {
-                        if let Some(value) = value {
-                            h.record(value);
-                        }
-                    }
-                    if let Some(status) = attempt.status {
-                        *stats.status_codes.entry(status).or_default() += 1;
-                    }
-                    if let Some(error) = error {
-                        *stats.errors.entry(error.to_owned()).or_default() += 1;
-                    }
-                    // Every diagnosis of the attempt, by its cause (a failed attempt's, and a
-                    // pooled connection replaced before a successful one): looked up by a
-                    // static key, so counting allocates nothing once the cause was seen.
-                    for diagnosis in &attempt.diagnoses {
-                        let key = cause_key(diagnosis.cause);
-                        match stats.errors.get_mut(key) {
-                            Some(n) => *n += 1,
-                            None => {
-                                stats.errors.insert(key.to_owned(), 1);
-                            }
-                        }
+                self.record_poll(name, poll, &mut lag);
+            }
+        }
+    }
+
+    /// Counts one iteration that ran to its end with this verdict, in `total` (from the
+    /// intended start). Its polls are given to [`Aggregate::record_poll`] as they end.
+    pub fn record_iteration_end(&mut self, outcome: Outcome, total: Duration) {
+        self.counters.iterations += 1;
+        if !outcome.is_pass() {
+            self.counters.iterations_failed += 1;
+        }
+        self.iteration.record(total);
+    }
+
+    /// Folds one poll of request `name` in: its attempts, asserts and errors. `lag`, while
+    /// still there, is added to the first attempt's latency and queue phase, and taken.
+    pub fn record_poll(&mut self, name: &str, poll: &Poll, lag: &mut Option<Duration>) {
+        self.counters.asserts += poll.asserts.len() as u64;
+        self.counters.assert_failures += poll.asserts.iter().filter(|a| !a.success).count() as u64;
+        let last = poll.attempts.len();
+        for attempt in &poll.attempts {
+            let facts = &attempt.facts;
+            let error = error_class(facts);
+            let class = if error.is_some() || attempt.error.is_some() {
+                AttemptClass::Error
+            } else if attempt.n == last
+                && poll.outcome != Outcome::Passed
+                && poll.outcome != Outcome::Flaky
+                && !matches!(poll.failure, Some(EntryFailure::Transport { .. }) | None)
+            {
+                AttemptClass::Failed
+            } else {
+                AttemptClass::Ok
+            };
+            let extra = lag.take().unwrap_or_default();
+            let t = &facts.timings;
+            let latency = t.total + extra;
+            self.counters.requests += 1;
+            self.latency.record(latency);
+            if class == AttemptClass::Error {
+                self.counters.errors += 1;
+            }
+            // The diagnosed cause, when the diagnosis named one: the retries and
+            // the `cause.X` thresholds count by it.
+            let cause = attempt.diagnoses.last().map(|d| d.cause.as_str());
+            if let Some(decision) = &attempt.decision
+                && decision.retry
+            {
+                self.counters.retries += 1;
+                *self
+                    .retries_by_cause
+                    .entry(cause.or(error).unwrap_or("other").to_owned())
+                    .or_default() += 1;
+                *self.retries_by_rule.entry(decision.rule.as_str().to_owned()).or_default() += 1;
+            }
+            // Looked up by &str: no allocation per attempt once the name is known.
+            let by_class = match self.requests.get_mut(name) {
+                Some(by_class) => by_class,
+                None => self.requests.entry(name.to_owned()).or_default(),
+            };
+            let stats = by_class.entry(class).or_default();
+            stats.count += 1;
+            stats.latency.record(latency);
+            let phases = [
+                Some(t.queue + extra),
+                t.connect,
+                t.tls,
+                Some(t.send),
+                Some(t.wait),
+                Some(t.receive),
+            ];
+            for (h, value) in stats.phases.iter_mut().zip(phases) {
+                if let Some(value) = value {
+                    h.record(value);
+                }
+            }
+            if let Some(status) = attempt.status {
+                *stats.status_codes.entry(status).or_default() += 1;
+            }
+            if let Some(error) = error {
+                *stats.errors.entry(error.to_owned()).or_default() += 1;
+            }
+            // Every diagnosis of the attempt, by its cause (a failed attempt's, and a
+            // pooled connection replaced before a successful one): looked up by a
+            // static key, so counting allocates nothing once the cause was seen.
+            for diagnosis in &attempt.diagnoses {
+                let key = cause_key(diagnosis.cause);
+                match stats.errors.get_mut(key) {
+                    Some(n) => *n += 1,
+                    None => {
+                        stats.errors.insert(key.to_owned(), 1);
                     }
                 }
             }
@@ -503,5 +514,51 @@ mod tests {
         assert_eq!(twice.counters.requests, 6);
         assert_eq!(twice.latency.count(), 6);
         assert_eq!(twice.requests["a.hurl:1 GET {{url}}"][&AttemptClass::Ok].count, 2);
+    }
+
+    #[test]
+    fn polls_folded_as_they_end_equal_the_iteration_folded_at_its_end() {
+        let name = "a.hurl:1 GET {{url}}";
+        let polls = || {
+            vec![
+                poll(
+                    vec![attempt(1, Some(500), None, false)],
+                    Outcome::Failed,
+                    Some(EntryFailure::Asserts),
+                ),
+                poll(
+                    vec![
+                        attempt(1, None, Some(ErrorKind::ConnectionReset), true),
+                        attempt(2, Some(200), None, false),
+                    ],
+                    Outcome::Flaky,
+                    None,
+                ),
+            ]
+        };
+        let (lag, total) = (Duration::from_millis(5), Duration::from_millis(20));
+        let mut whole = Aggregate::default();
+        whole.record_iteration(&run(polls(), Outcome::Flaky), &vec![name.to_owned()], lag, total);
+        // The attempt sink's way: each poll as it ends, then the verdict.
+        let mut folded = Aggregate::default();
+        let mut pending = Some(lag);
+        for p in &polls() {
+            folded.record_poll(name, p, &mut pending);
+        }
+        folded.record_iteration_end(Outcome::Flaky, total);
+        assert_eq!(pending, None, "the lag goes to the first attempt only");
+        assert_eq!(folded.counters, whole.counters);
+        assert_eq!(folded.counters.requests, 3);
+        assert_eq!(folded.latency.summary(), whole.latency.summary());
+        assert_eq!(folded.iteration.summary(), whole.iteration.summary());
+        assert_eq!(folded.retries_by_cause, whole.retries_by_cause);
+        for class in [AttemptClass::Ok, AttemptClass::Failed, AttemptClass::Error] {
+            let (a, b) = (&folded.requests[name][&class], &whole.requests[name][&class]);
+            assert_eq!(
+                (a.count, &a.status_codes, &a.errors),
+                (b.count, &b.status_codes, &b.errors)
+            );
+            assert_eq!(a.phases[0].summary(), b.phases[0].summary());
+        }
     }
 }

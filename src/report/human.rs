@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::diagnosis::Cause;
-use crate::runner::outcome::{EntryFailure, FileError, FileOutcome, Outcome};
+use crate::runner::outcome::{EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome};
 use crate::scenario::ast::Span;
 use crate::scenario::diagnostic::more_line;
 use crate::scenario::{Look, MAX_RENDERED, ParseDiagnostic, Renderer, Snippet};
@@ -393,33 +393,46 @@ pub fn request_time(files: &[FileOutcome]) -> Duration {
     total
 }
 
-/// The `n` slowest entries: `file:line METHOD template (N ms)`, slowest first.
+/// The `n` slowest entries: `file:line METHOD template (N ms)`, slowest first (entries of
+/// equal time in run order).
+///
+/// Keeps a bounded top-`n` while walking the entries and formats only those: the summary
+/// of a run of thousands of requests neither sorts nor formats them all.
 pub fn slowest(files: &[FileOutcome], n: usize) -> Vec<String> {
-    let mut entries: Vec<(Duration, String)> = files
-        .iter()
-        .flat_map(|file| {
-            file.entries.iter().map(move |entry| {
-                let time: Duration = entry
-                    .iterations
-                    .iter()
-                    .flat_map(|i| &i.polls)
-                    .flat_map(|p| &p.attempts)
-                    .map(|a| a.duration)
-                    .sum();
-                let line = format!(
-                    "{}:{} {} {} ({:.1} ms)",
-                    file.path.display(),
-                    entry.line,
-                    entry.method,
-                    entry.url_template,
-                    time.as_secs_f64() * 1000.0
-                );
-                (time, line)
-            })
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut top: Vec<(Duration, &FileOutcome, &EntryOutcome)> = Vec::with_capacity(n + 1);
+    for file in files {
+        for entry in &file.entries {
+            let time: Duration = entry
+                .iterations
+                .iter()
+                .flat_map(|i| &i.polls)
+                .flat_map(|p| &p.attempts)
+                .map(|a| a.duration)
+                .sum();
+            if top.len() == n && top.last().is_some_and(|last| last.0 >= time) {
+                continue;
+            }
+            // After every entry at least as slow: equal times stay in run order.
+            let at = top.partition_point(|e| e.0 >= time);
+            top.insert(at, (time, file, entry));
+            top.truncate(n);
+        }
+    }
+    top.into_iter()
+        .map(|(time, file, entry)| {
+            format!(
+                "{}:{} {} {} ({:.1} ms)",
+                file.path.display(),
+                entry.line,
+                entry.method,
+                entry.url_template,
+                time.as_secs_f64() * 1000.0
+            )
         })
-        .collect();
-    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
-    entries.into_iter().take(n).map(|(_, line)| line).collect()
+        .collect()
 }
 
 /// The closing summary, in Hurl's layout: one line per outcome, the percentages of the
@@ -599,6 +612,61 @@ mod tests {
         };
         assert_eq!(request_time(std::slice::from_ref(&file)), Duration::from_millis(35));
         assert_eq!(slowest(&[file], 3), ["a.hurl:1 GET {{u}} (40.0 ms)"]);
+    }
+
+    #[test]
+    fn slowest_keeps_the_n_slowest_and_equal_times_in_run_order() {
+        use crate::runner::outcome::{AttemptRecord, EntryOutcome, Iteration, Poll};
+        let entry = |line: usize, ms: u64| EntryOutcome {
+            index: line,
+            line,
+            method: "GET".to_owned(),
+            url: String::new(),
+            url_template: "/".to_owned(),
+            outcome: Outcome::Passed,
+            iterations: vec![Iteration {
+                n: 1,
+                polls: vec![Poll {
+                    n: 1,
+                    attempts: vec![AttemptRecord {
+                        n: 1,
+                        method: "GET".to_owned(),
+                        url: String::new(),
+                        status: Some(200),
+                        error: None,
+                        facts: crate::transport::facts::AttemptFacts::new(),
+                        decision: None,
+                        started: std::time::SystemTime::UNIX_EPOCH,
+                        duration: Duration::from_millis(ms),
+                        warnings: Vec::new(),
+                        sent_before_crash_known: false,
+                        diagnoses: Vec::new(),
+                    }],
+                    asserts: Vec::new(),
+                    captures: Vec::new(),
+                    failure: None,
+                    outcome: Outcome::Passed,
+                    warnings: Vec::new(),
+                }],
+            }],
+        };
+        let file = |name: &str, times: &[u64]| FileOutcome {
+            path: name.into(),
+            outcome: Outcome::Passed,
+            entries: times.iter().enumerate().map(|(i, ms)| entry(i + 1, *ms)).collect(),
+            file_error: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            source: String::new(),
+        };
+        let files = [file("a.hurl", &[5, 30, 10, 30]), file("b.hurl", &[30, 40, 1])];
+        assert_eq!(
+            slowest(&files, 3),
+            ["b.hurl:2 GET / (40.0 ms)", "a.hurl:2 GET / (30.0 ms)", "a.hurl:4 GET / (30.0 ms)"]
+        );
+        assert_eq!(slowest(&files, 0), Vec::<String>::new());
+        assert_eq!(slowest(&files, 10).len(), 7);
+        assert_eq!(slowest(&files, 10).last().map(String::as_str), Some("b.hurl:3 GET / (1.0 ms)"));
     }
 
     #[test]

@@ -195,6 +195,56 @@ pub async fn run_parsed(
     run_parsed_from(path, file, source, settings, client, budget, run, clock).await
 }
 
+/// Where an engine that keeps only aggregates (load mode) takes each poll as it ends,
+/// instead of an outcome tree it would fold and throw away: under [`run_parsed_into`] no
+/// attempt, poll or entry is kept once the sink has seen it.
+pub trait AttemptSink {
+    /// Poll `poll.n` of entry `index` (1-based) ended: its attempts (transport retries and
+    /// redirect hops included), asserts and verdict.
+    fn poll(&mut self, index: usize, poll: &Poll);
+}
+
+/// The sink of the runs that keep their outcome tree: it is never called.
+struct NoSink;
+
+impl AttemptSink for NoSink {
+    fn poll(&mut self, _index: usize, _poll: &Poll) {}
+}
+
+/// Runs one iteration of a file parsed without diagnostics, handing each poll to `sink` and
+/// keeping none of them: the file's verdict is all it returns. `source` is the text `file`
+/// was parsed from (borrowed: nothing of it is copied per iteration).
+pub async fn run_parsed_into<S: AttemptSink + ?Sized>(
+    path: &Path,
+    file: &HurlFile,
+    source: &str,
+    settings: &RunSettings,
+    client: &mut Client,
+    budget: &Budget,
+    sink: &mut S,
+) -> Outcome {
+    let mut run = FileRun {
+        outcome: FileOutcome {
+            path: path.to_path_buf(),
+            outcome: Outcome::Passed,
+            entries: Vec::new(),
+            file_error: None,
+            started: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            source: String::new(),
+        },
+        cookies: settings.initial_cookies.clone(),
+        last_response: None,
+        log: Vec::new(),
+        learned_idle_limits: Vec::new(),
+        server_crash: None,
+        secrets: Vec::new(),
+    };
+    let mut file_runner = FileRunner::new(path, source, settings, client, budget, Some(sink));
+    file_runner.run(file, &mut run).await;
+    file_runner.verdict()
+}
+
 #[expect(clippy::too_many_arguments, reason = "the two public entry points' shared tail")]
 async fn run_parsed_from(
     path: &Path,
@@ -206,36 +256,17 @@ async fn run_parsed_from(
     mut run: FileRun,
     clock: Instant,
 ) -> FileRun {
-    let file_root = settings
-        .file_root
-        .clone()
-        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
-    let mut file_runner = FileRunner {
-        settings,
-        verbose: settings.defaults.verbose,
-        very_verbose: settings.defaults.very_verbose,
-        client,
-        budget,
-        variables: settings.variables.clone(),
-        file_root,
-        lines: LineIndex::new(&source),
-        source: &source,
-        kernel: Kernel::NotRead,
-    };
+    let mut file_runner = FileRunner::<NoSink>::new(path, &source, settings, client, budget, None);
     file_runner.run(file, &mut run).await;
     run.learned_idle_limits = file_runner.client.learned_idle_limits();
     run.secrets = file_runner.variables.secrets();
-    run.outcome.outcome =
-        run.outcome.entries.iter().map(|e| e.outcome).fold(Outcome::Skipped, Outcome::worst);
-    if run.outcome.entries.iter().all(|e| e.outcome == Outcome::Skipped) {
-        run.outcome.outcome = Outcome::Passed;
-    }
+    run.outcome.outcome = file_runner.verdict();
     run.outcome.duration = clock.elapsed();
     run.outcome.source = source;
     run
 }
 
-struct FileRunner<'a> {
+struct FileRunner<'a, S: AttemptSink + ?Sized = NoSink> {
     settings: &'a RunSettings,
     verbose: bool,
     very_verbose: bool,
@@ -247,6 +278,48 @@ struct FileRunner<'a> {
     source: &'a str,
     /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
     kernel: Kernel,
+    /// Takes each poll instead of the outcome tree (load mode).
+    sink: Option<&'a mut S>,
+    /// The worst entry outcome so far (from `Skipped`).
+    worst: Outcome,
+    /// Whether an entry ended other than skipped.
+    ran: bool,
+}
+
+impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
+    fn new(
+        path: &Path,
+        source: &'a str,
+        settings: &'a RunSettings,
+        client: &'a mut Client,
+        budget: &'a Budget,
+        sink: Option<&'a mut S>,
+    ) -> FileRunner<'a, S> {
+        let file_root = settings
+            .file_root
+            .clone()
+            .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        FileRunner {
+            settings,
+            verbose: settings.defaults.verbose,
+            very_verbose: settings.defaults.very_verbose,
+            client,
+            budget,
+            variables: settings.variables.clone(),
+            file_root,
+            lines: LineIndex::new(source),
+            source,
+            kernel: Kernel::NotRead,
+            sink,
+            worst: Outcome::Skipped,
+            ran: false,
+        }
+    }
+
+    /// The file's verdict: the worst entry outcome, or passed when every entry was skipped.
+    fn verdict(&self) -> Outcome {
+        if self.ran { self.worst } else { Outcome::Passed }
+    }
 }
 
 /// The last reading of the host's TCP counters (Linux `/proc/net`).
@@ -306,7 +379,7 @@ impl Kernel {
     }
 }
 
-impl FileRunner<'_> {
+impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
     async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
         let mut previous_end = 0;
         for (i, entry) in file.entries.iter().enumerate() {
@@ -333,7 +406,11 @@ impl FileRunner<'_> {
                 observer.entry_finished(&run.outcome.path, &outcome);
             }
             let failed = !outcome.outcome.is_pass();
-            run.outcome.entries.push(outcome);
+            self.worst = self.worst.worst(outcome.outcome);
+            self.ran |= outcome.outcome != Outcome::Skipped;
+            if self.sink.is_none() {
+                run.outcome.entries.push(outcome);
+            }
             if failed && !self.settings.continue_on_error {
                 break;
             }
@@ -353,7 +430,12 @@ impl FileRunner<'_> {
     }
 
     async fn run_entry(&mut self, index: usize, entry: &Entry, run: &mut FileRun) -> EntryOutcome {
-        let (line, method, url_text) = self.entry_header(entry);
+        // A sink has the entry's name already: no copy of its method and URL per iteration.
+        let (line, method, url_text) = if self.sink.is_some() {
+            (0, String::new(), String::new())
+        } else {
+            self.entry_header(entry)
+        };
         let mut outcome = EntryOutcome {
             index,
             line,
@@ -400,7 +482,7 @@ impl FileRunner<'_> {
         let mut iteration_number = 0usize;
         loop {
             iteration_number += 1;
-            let iteration = self.run_iteration(iteration_number, entry, &options, run).await;
+            let iteration = self.run_iteration(index, iteration_number, entry, &options, run).await;
             let iteration_outcome = iteration.polls.last().map_or(Outcome::Error, |p| p.outcome);
             if let Some(first) = iteration.polls.first().and_then(|p| p.attempts.first())
                 && iteration_number == 1
@@ -423,6 +505,7 @@ impl FileRunner<'_> {
 
     async fn run_iteration(
         &mut self,
+        index: usize,
         n: usize,
         entry: &Entry,
         options: &EntryOptions,
@@ -457,7 +540,23 @@ impl FileRunner<'_> {
                 }),
             };
             let retries_left = options.retry.is_none_or(|max| (poll_number as u64) <= max);
-            polls.push(poll);
+            match self.sink.as_deref_mut() {
+                // The sink takes the poll: only its verdict stays, for the entry's.
+                Some(sink) => {
+                    sink.poll(index, &poll);
+                    polls.clear();
+                    polls.push(Poll {
+                        n: poll.n,
+                        attempts: Vec::new(),
+                        asserts: Vec::new(),
+                        captures: Vec::new(),
+                        failure: None,
+                        outcome: poll.outcome,
+                        warnings: Vec::new(),
+                    });
+                }
+                None => polls.push(poll),
+            }
             if !(pollable && retries_left) {
                 break;
             }

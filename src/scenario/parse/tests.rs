@@ -92,6 +92,23 @@ fn request_line_and_url_template() {
     let request = first_request("  GET   http://a/b   # trailing comment\n");
     assert_eq!(request.url.as_literal().as_deref(), Some("http://a/b"));
     assert_eq!(request.line_span, Span::new(2, 18));
+    // Plain ASCII runs are taken whole, around non-ASCII chars, escapes and placeholders.
+    let request =
+        first_request("GET http://a/\\u{e9}é-b_{{x}}.c?x=(1)~2,*!%20+y   # c\nX.y-1: a:b=c\\#d\n");
+    let literals: Vec<_> = request
+        .url
+        .elements
+        .iter()
+        .map(|e| match e {
+            TemplateElement::Literal(text) => text.as_str(),
+            TemplateElement::Placeholder(_) => "{}",
+        })
+        .collect();
+    assert_eq!(literals, ["http://a/éé-b_", "{}", ".c?x=(1)~2,*!%20+y"]);
+    assert_eq!(request.url.span, Span::new(4, 47));
+    let header = &request.headers[0];
+    assert_eq!(header.key.as_literal().as_deref(), Some("X.y-1"));
+    assert_eq!(header.value.as_literal().as_deref(), Some("a:b=c#d"));
 }
 
 #[test]
