@@ -120,6 +120,38 @@ pub fn write(files: &[FileOutcome], out: &mut dyn io::Write) -> io::Result<()> {
     write_suites(&suites, out)
 }
 
+/// A test case with a name, a class name and a result, and nothing else.
+pub fn case(name: &str, classname: &str, result: CaseResult) -> Case {
+    Case {
+        name: name.to_owned(),
+        classname: classname.to_owned(),
+        time: None,
+        result,
+        reruns: Vec::new(),
+        system_out: None,
+        system_err: None,
+    }
+}
+
+/// A layer that ended badly (not passed, flaky or not run) with no failing case of its own
+/// gets one error case that says why, so CI never reads a failed layer as green.
+pub fn add_layer_error(cases: &mut Vec<Case>, layer: &str, outcome: &str, why: &str) {
+    let failing =
+        cases.iter().any(|c| matches!(c.result, CaseResult::Failure(_) | CaseResult::Error(_)));
+    let bad = !matches!(outcome, "passed" | "flaky" | "not_run");
+    if bad && !failing {
+        cases.push(case(
+            "layer",
+            layer,
+            CaseResult::Error(Problem {
+                ty: outcome.to_owned(),
+                message: format!("layer {layer} {outcome}: {why}"),
+                detail: String::new(),
+            }),
+        ));
+    }
+}
+
 /// The test cases of one scenario file: one per entry, or one error when the file
 /// could not run at all.
 pub fn file_cases(file: &FileOutcome) -> Vec<Case> {

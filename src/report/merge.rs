@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::exit_code;
-use crate::report::junit::{self, Case, CaseResult, Problem, Rerun, RerunKind, Suite};
+use crate::report::junit::{self, Case, CaseResult, Problem, Rerun, RerunKind, Suite, case};
 use crate::report::model::{
     AttemptDto, EntryDto, FileDto, LearnedLimitDto, LedgerDto, MergedShardDto, ReadError, Report,
     TotalsDto,
@@ -456,21 +456,7 @@ pub fn junit_suites(report: &Report) -> Vec<Suite> {
                     cases.push(case("layer", &layer.name, CaseResult::Skipped(why.clone())));
                 }
             }
-            let failing = cases
-                .iter()
-                .any(|c| matches!(c.result, CaseResult::Failure(_) | CaseResult::Error(_)));
-            let bad = !matches!(layer.outcome.as_str(), "passed" | "flaky" | "not_run");
-            if bad && !failing {
-                cases.push(case(
-                    "layer",
-                    &layer.name,
-                    CaseResult::Error(Problem {
-                        ty: layer.outcome.clone(),
-                        message: format!("layer {} {}: {why}", layer.name, layer.outcome),
-                        detail: String::new(),
-                    }),
-                ));
-            }
+            junit::add_layer_error(&mut cases, &layer.name, &layer.outcome, &why);
             Suite {
                 name: layer.name.clone(),
                 timestamp: if not_run { None } else { at(&layer.started_at) },
@@ -505,18 +491,6 @@ pub fn junit_suites(report: &Report) -> Vec<Suite> {
 fn file_started(file: &FileDto) -> Option<SystemTime> {
     let first = file.entries.iter().flat_map(|e| &e.iterations).flat_map(|i| &i.polls);
     first.flat_map(|p| &p.attempts).next().and_then(|a| at(&a.started_at))
-}
-
-fn case(name: &str, classname: &str, result: CaseResult) -> Case {
-    Case {
-        name: name.to_owned(),
-        classname: classname.to_owned(),
-        time: None,
-        result,
-        reruns: Vec::new(),
-        system_out: None,
-        system_err: None,
-    }
 }
 
 /// A parse error's message without its `file:line:column: ` prefix.

@@ -8,7 +8,7 @@
 //! that did not start) gets an error case saying why, so the document never looks
 //! green when the run was not.
 
-use crate::report::junit::{self, Case, CaseResult, Problem, Suite};
+use crate::report::junit::{self, Case, CaseResult, Problem, Suite, case};
 use crate::runner::outcome::FileOutcome;
 
 use super::report::{CommandRecord, LayerRecord, Testcase};
@@ -101,21 +101,7 @@ fn layer_suites(layers: &[LayerRecord], files: &[FileOutcome], used: &mut [bool]
                     cases.push(case("layer", &layer.name, CaseResult::Skipped(why.clone())));
                 }
             }
-            let failing = cases
-                .iter()
-                .any(|c| matches!(c.result, CaseResult::Failure(_) | CaseResult::Error(_)));
-            let bad = !matches!(layer.outcome.as_str(), "passed" | "flaky" | "not_run");
-            if bad && !failing {
-                cases.push(case(
-                    "layer",
-                    &layer.name,
-                    CaseResult::Error(Problem {
-                        ty: layer.outcome.clone(),
-                        message: format!("layer {} {}: {why}", layer.name, layer.outcome),
-                        detail: String::new(),
-                    }),
-                ));
-            }
+            junit::add_layer_error(&mut cases, &layer.name, &layer.outcome, &why);
             Suite {
                 name: layer.name.clone(),
                 timestamp: (!not_run).then_some(layer.started),
@@ -125,18 +111,6 @@ fn layer_suites(layers: &[LayerRecord], files: &[FileOutcome], used: &mut [bool]
             }
         })
         .collect()
-}
-
-fn case(name: &str, classname: &str, result: CaseResult) -> Case {
-    Case {
-        name: name.to_owned(),
-        classname: classname.to_owned(),
-        time: None,
-        result,
-        reruns: Vec::new(),
-        system_out: None,
-        system_err: None,
-    }
 }
 
 /// The command itself, as a test case.
