@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::histogram::{HistogramError, Latency, Summary};
 use crate::load::metrics::{Aggregate, AttemptClass, Counters, PHASES, RequestStats};
-use crate::load::shard::Shard;
+use crate::load::shard::{CompleteShards, Shard, ShardSet, ShardSetError};
 use crate::load::threshold::Verdict;
 
 /// The schema name.
@@ -302,6 +302,16 @@ pub enum MergeError {
     Empty,
 }
 
+impl From<ShardSetError> for MergeError {
+    fn from(error: ShardSetError) -> MergeError {
+        match error {
+            ShardSetError::Totals(which) => MergeError::Totals(which),
+            ShardSetError::Missing { missing, total } => MergeError::Missing { missing, total },
+            ShardSetError::Empty => MergeError::Empty,
+        }
+    }
+}
+
 /// The merged aggregate and what the merge noticed.
 #[derive(Debug)]
 pub struct Merged {
@@ -318,9 +328,7 @@ pub struct Merged {
 /// Checks that every shard 1..N is present exactly once (a duplicate index keeps the first
 /// file given and names the other), and adds the shards up.
 pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
-    let mut by_index: BTreeMap<u64, (String, LoadResult)> = BTreeMap::new();
-    let mut duplicates = Vec::new();
-    let mut total = None;
+    let mut shards = ShardSet::default();
     for (name, text) in inputs {
         let schema = serde_json::from_str::<serde_json::Value>(text)
             .ok()
@@ -339,28 +347,9 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
             return Err(MergeError::NotAResult(name.clone(), format!("schema `{}`", doc.schema)));
         }
         let shard = doc.shard.ok_or_else(|| MergeError::NotAShard(name.clone()))?;
-        match total {
-            None => total = Some((shard.total, name.clone())),
-            Some((n, ref first)) if n != shard.total => {
-                return Err(MergeError::Totals(format!(
-                    "{first} says {n}, {name} says {}",
-                    shard.total
-                )));
-            }
-            Some(_) => {}
-        }
-        if let Some((kept, _)) = by_index.get(&shard.index) {
-            duplicates.push((shard.index, name.clone(), kept.clone()));
-            continue;
-        }
-        by_index.insert(shard.index, (name.clone(), doc));
+        shards.add(name, Shard { index: shard.index, total: shard.total }, doc)?;
     }
-    let (total, _) = total.ok_or(MergeError::Empty)?;
-    let missing: Vec<String> =
-        (1..=total).filter(|i| !by_index.contains_key(i)).map(|i| i.to_string()).collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Missing { missing: missing.join(", "), total });
-    }
+    let CompleteShards { total, by_index, duplicates } = shards.complete()?;
     let mut aggregate = Aggregate::default();
     let mut facts = RunFacts::default();
     let mut used = Vec::new();

@@ -1,6 +1,7 @@
 //! Scale-out: which shard this process is (`--shard M/N`, or the engine's environment), and which
 //! files a test shard runs. Pure: the environment is handed in as a lookup function.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One shard of N, 1-based.
@@ -10,6 +11,81 @@ pub struct Shard {
     pub index: u64,
     /// N.
     pub total: u64,
+}
+
+/// Why a set of shard results is not exactly the shards 1..N.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShardSetError {
+    /// Two results disagree on N: which said what.
+    Totals(String),
+    /// Indexes with no result (comma-separated), of N.
+    Missing {
+        /// Which.
+        missing: String,
+        /// N.
+        total: u64,
+    },
+    /// No result at all.
+    Empty,
+}
+
+/// Shard results gathered by index, for `merge`: every shard 1..N exactly once. A second
+/// result with an index already seen (a retried pod or task) is set aside, the first kept.
+#[derive(Debug)]
+pub struct ShardSet<T> {
+    by_index: BTreeMap<u64, (String, T)>,
+    duplicates: Vec<(u64, String, String)>,
+    total: Option<(u64, String)>,
+}
+
+impl<T> Default for ShardSet<T> {
+    fn default() -> Self {
+        ShardSet { by_index: BTreeMap::new(), duplicates: Vec::new(), total: None }
+    }
+}
+
+impl<T> ShardSet<T> {
+    /// Adds the result `name` of `shard`.
+    pub fn add(&mut self, name: &str, shard: Shard, doc: T) -> Result<(), ShardSetError> {
+        match &self.total {
+            None => self.total = Some((shard.total, name.to_owned())),
+            Some((n, first)) if *n != shard.total => {
+                return Err(ShardSetError::Totals(format!(
+                    "{first} says {n}, {name} says {}",
+                    shard.total
+                )));
+            }
+            Some(_) => {}
+        }
+        if let Some((kept, _)) = self.by_index.get(&shard.index) {
+            self.duplicates.push((shard.index, name.to_owned(), kept.clone()));
+        } else {
+            self.by_index.insert(shard.index, (name.to_owned(), doc));
+        }
+        Ok(())
+    }
+
+    /// The results, if every index 1..=N is there.
+    pub fn complete(self) -> Result<CompleteShards<T>, ShardSetError> {
+        let (total, _) = self.total.ok_or(ShardSetError::Empty)?;
+        let missing: Vec<String> =
+            (1..=total).filter(|i| !self.by_index.contains_key(i)).map(|i| i.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(ShardSetError::Missing { missing: missing.join(", "), total });
+        }
+        Ok(CompleteShards { total, by_index: self.by_index, duplicates: self.duplicates })
+    }
+}
+
+/// Every shard 1..N, once.
+#[derive(Debug)]
+pub struct CompleteShards<T> {
+    /// N.
+    pub total: u64,
+    /// The results by index: (name, result).
+    pub by_index: BTreeMap<u64, (String, T)>,
+    /// Indexes given twice: (index, the name ignored, the name kept).
+    pub duplicates: Vec<(u64, String, String)>,
 }
 
 /// How files are split between shards.

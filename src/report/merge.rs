@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::exit_code;
+use crate::load::shard::{CompleteShards, Shard, ShardSet, ShardSetError};
 use crate::report::junit::{self, Case, CaseResult, Problem, Rerun, RerunKind, Suite, case};
 use crate::report::model::{
     AttemptDto, EntryDto, FileDto, LearnedLimitDto, LedgerDto, MergedShardDto, ReadError, Report,
@@ -60,6 +61,16 @@ pub enum MergeError {
     Empty,
 }
 
+impl From<ShardSetError> for MergeError {
+    fn from(error: ShardSetError) -> MergeError {
+        match error {
+            ShardSetError::Totals(which) => MergeError::Totals(which),
+            ShardSetError::Missing { missing, total } => MergeError::Missing { missing, total },
+            ShardSetError::Empty => MergeError::Empty,
+        }
+    }
+}
+
 /// The combined report and what the merge noticed.
 #[derive(Debug)]
 pub struct Merged {
@@ -77,9 +88,7 @@ pub struct Merged {
 
 /// Merges the shard reports `inputs` (name, text); `command_line` is the merge's own.
 pub fn merge(inputs: &[(String, String)], command_line: &[String]) -> Result<Merged, MergeError> {
-    let mut by_index: BTreeMap<u64, (String, Report)> = BTreeMap::new();
-    let mut duplicates = Vec::new();
-    let mut total: Option<(u64, String)> = None;
+    let mut shards = ShardSet::default();
     let mut kinds: (Option<String>, Option<String>) = (None, None);
     for (name, text) in inputs {
         let report = Report::parse(text).map_err(|e| MergeError::NotAReport(name.clone(), e))?;
@@ -89,28 +98,9 @@ pub fn merge(inputs: &[(String, String)], command_line: &[String]) -> Result<Mer
         if let (Some(test), Some(run)) = &kinds {
             return Err(MergeError::Mixed { test: test.clone(), run: run.clone() });
         }
-        match &total {
-            None => total = Some((shard.total, name.clone())),
-            Some((n, first)) if *n != shard.total => {
-                return Err(MergeError::Totals(format!(
-                    "{first} says {n}, {name} says {}",
-                    shard.total
-                )));
-            }
-            Some(_) => {}
-        }
-        if let Some((kept, _)) = by_index.get(&shard.index) {
-            duplicates.push((shard.index, name.clone(), kept.clone()));
-            continue;
-        }
-        by_index.insert(shard.index, (name.clone(), report));
+        shards.add(name, Shard { index: shard.index, total: shard.total }, report)?;
     }
-    let (total, _) = total.ok_or(MergeError::Empty)?;
-    let missing: Vec<String> =
-        (1..=total).filter(|i| !by_index.contains_key(i)).map(|i| i.to_string()).collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Missing { missing: missing.join(", "), total });
-    }
+    let CompleteShards { by_index, duplicates, .. } = shards.complete()?;
     let used: Vec<(u64, String)> =
         by_index.iter().map(|(index, (name, _))| (*index, name.clone())).collect();
     let shards: Vec<(String, Report)> = by_index.into_values().collect();
