@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::cli::args::LoadArgs;
+use crate::cli::live::LoadLines;
 use crate::cli::load_settings::{
     Common, Prepare, Prepared, SuiteReady, common_flags, prepare, suite_settings,
 };
@@ -15,11 +16,11 @@ use crate::cli::output::{Printer, redact, write_atomically};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
 use crate::exit_code;
-use crate::load::engine::{self, EngineError, Live, LoadObserver, RunOutcome, Script};
+use crate::load::engine::{self, EngineError, RunOutcome, Script};
 use crate::load::plan::Plan;
 use crate::load::result::{LoadFaults, LoadResult};
 use crate::load::shard::Shard;
-use crate::load::summary::{RunDescription, counts, judge, us};
+use crate::load::summary::{RunDescription, judge};
 use crate::load::threshold::Threshold;
 use crate::runner::execute::RunSettings;
 use crate::session::setup;
@@ -93,7 +94,7 @@ fn drive(
     announce(ended.plan, ended.shard, ended.files.len(), printer);
     let tty = std::io::stderr().is_terminal();
     let secrets = ended.secrets;
-    let mut view = LiveView { printer, quiet: args.quiet, tty, printed: false, secrets };
+    let mut view = LoadLines::new(printer, args.quiet, tty, secrets);
     let client = ClientSettings::default();
     let (tick, threads) = (common.tick, common.threads);
     engine::run_until(ended.plan, scripts, settings, &client, &mut view, tick, threads, stop)
@@ -264,43 +265,5 @@ pub(crate) fn write_result(
             printer.error(&format!("error: cannot write {}: {e}", path.display()));
             exit_code::RUNTIME
         }
-    }
-}
-
-struct LiveView<'a> {
-    printer: &'a mut Printer,
-    quiet: bool,
-    tty: bool,
-    printed: bool,
-    secrets: &'a [String],
-}
-
-impl LoadObserver for LiveView<'_> {
-    fn tick(&mut self, live: &Live) {
-        if self.quiet {
-            return;
-        }
-        let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
-        let line = format!(
-            "[{:>6.1}s] {:>9.1} req/s  {} requests  p50 {} p95 {} p99 {}  active {}  dropped {}  assert failures {}  errors: {}",
-            live.elapsed.as_secs_f64(),
-            live.rate,
-            live.requests,
-            us(live.p50_us),
-            us(live.p95_us),
-            us(live.p99_us),
-            live.active_vus,
-            live.dropped,
-            live.assert_failures,
-            errors
-        );
-        let line = redact(&line, self.secrets);
-        // On a terminal the view rewrites its one line; elsewhere (CI logs) each tick is a line.
-        if self.tty && self.printed {
-            self.printer.err(&format!("\x1b[1A\x1b[2K{line}"));
-        } else {
-            self.printer.err(&line);
-        }
-        self.printed = true;
     }
 }
