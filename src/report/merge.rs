@@ -392,9 +392,19 @@ fn from_ms(ms: f64) -> Duration {
     Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
 }
 
+/// Writes the JUnit document of the JSON report `document` (`test`'s, `run`'s or a
+/// checkpoint's: see [`layer_junit_suites`] for `current`).
+pub fn write_junit(
+    document: &[u8],
+    current: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let report: Report = serde_json::from_slice(document).map_err(std::io::Error::other)?;
+    junit::write_suites(&layer_junit_suites(&report, current), out)
+}
+
 /// The JUnit suites of a report: one per file for `test`, one per layer for `run`, as
-/// the run that wrote it builds them (`report::junit::write`, and `run` through
-/// [`layer_junit_suites`]).
+/// the run that wrote it built them (through [`write_junit`]).
 pub fn junit_suites(report: &Report) -> Vec<Suite> {
     layer_junit_suites(report, None)
 }

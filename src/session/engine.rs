@@ -10,8 +10,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::exit_code;
 use crate::report::faults::FaultCountsDto;
-use crate::report::model::Report;
-use crate::report::{html, json, junit, merge};
+use crate::report::{html, json, merge};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
 use crate::signals::Listener;
@@ -456,10 +455,7 @@ impl Session {
                     .and_then(|(index, ..)| self.suite.layers().get(index))
                     .map(|layer| layer.name());
                 // From the report model, as `merge` builds it (`report::merge`).
-                let xml = serde_json::from_slice::<Report>(json)
-                    .map_err(std::io::Error::other)
-                    .map(|report| merge::layer_junit_suites(&report, current))
-                    .and_then(|suites| rendered(&|out| junit::write_suites(&suites, out)));
+                let xml = rendered(&|out| merge::write_junit(json, current, out));
                 (path, xml.and_then(|xml| write_atomically(path, &xml)))
             }
         }
