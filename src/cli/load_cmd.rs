@@ -50,6 +50,12 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
         }
         return run_suite(args, suite, &common, printer);
     }
+    if args.faults.plan.is_some() || args.faults.fault_seed.is_some() {
+        printer.error(
+            "error: --faults and --fault-seed need a suite file: the fault proxy fronts the suite's servers",
+        );
+        return exit_code::USAGE;
+    }
     let prepared = match prepare(args) {
         Ok(prepared) => prepared,
         Err(Prepare::Usage(error)) => {
@@ -169,7 +175,11 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
             return exit_code::USAGE;
         }
     };
-    let SuiteReady { settings, plan, shard, thresholds, secrets } = ready;
+    let SuiteReady { mut settings, plan, shard, thresholds, secrets } = ready;
+    settings.faults = match super::fault_plan::fault_setup(&args.faults, &loaded, printer) {
+        Ok(faults) => faults,
+        Err(code) => return code,
+    };
     if loaded.load_files.is_empty() {
         printer.error(&format!(
             "error: {}: no scenario file to load: add `scenarios` to [load], or a scenario layer",
