@@ -381,6 +381,14 @@ impl Kernel {
 
 impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
     async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
+        if self.sink.is_none() {
+            // Room for every entry that may run, once, rather than regrown (and copied) as
+            // the file goes.
+            let last =
+                self.settings.to_entry.map_or(file.entries.len(), |to| to.min(file.entries.len()));
+            let first = self.settings.from_entry.unwrap_or(1).max(1);
+            run.outcome.entries.reserve((last + 1).saturating_sub(first));
+        }
         let mut previous_end = 0;
         for (i, entry) in file.entries.iter().enumerate() {
             let index = i + 1;
@@ -728,11 +736,13 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                     redirects: &redirects,
                     variables: &self.variables,
                 };
-                poll.asserts.extend(assert::eval_other_asserts(
+                // `poll.asserts` has room for every result already (`eval_status_asserts`).
+                assert::push_other_asserts(
                     response_spec,
                     &query_context,
                     &self.file_root,
-                ));
+                    &mut poll.asserts,
+                );
                 poll.asserts.shrink_to_fit();
                 if poll.asserts.iter().any(|a| !a.success) {
                     poll.failure = Some(EntryFailure::Asserts);

@@ -79,17 +79,17 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         QueryKind::Bytes => body::decompressed(response).map(|b| Some(Value::Bytes(b))).map_err(at),
         QueryKind::RawBytes => Ok(Some(Value::Bytes(response.body.to_vec()))),
         QueryKind::Sha256 => {
-            let data = body::decompressed(response).map_err(at)?;
+            let data = body::decompressed_cow(response).map_err(at)?;
             Ok(Some(Value::Bytes(sha2::Sha256::digest(&data).to_vec())))
         }
         QueryKind::Md5 => {
-            let data = body::decompressed(response).map_err(at)?;
+            let data = body::decompressed_cow(response).map_err(at)?;
             Ok(Some(Value::Bytes(md5::Md5::digest(&data).to_vec())))
         }
         QueryKind::Jsonpath(expr) => {
             let text = render(expr, ctx.variables)?;
             let path = parse_jsonpath(&text, expr.span)?;
-            let body = body::text(response).map_err(at)?;
+            let body = body::text_cow(response).map_err(at)?;
             let json: serde_json::Value = serde_json::from_str(&body)
                 .map_err(|_| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
             Ok(eval_jsonpath(&path, &json, true))
@@ -101,7 +101,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         }
         QueryKind::Regex(regex) => {
             let re = compile_regex(regex, ctx.variables)?;
-            let body = body::text(response).map_err(at)?;
+            let body = body::text_cow(response).map_err(at)?;
             Ok(first_capture(&re, &body))
         }
         QueryKind::Variable(name) => {
@@ -153,7 +153,7 @@ fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     if let Some(doc) = cached {
         return Ok(doc);
     }
-    let text = body::text(response)?;
+    let text = body::text_cow(response)?;
     let doc = Rc::new(if body::is_html(response) {
         Document::parse_html(&text)?
     } else {

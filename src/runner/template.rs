@@ -16,6 +16,10 @@ use crate::scenario::ast::{
 
 /// Renders a string template.
 pub fn render(template: &Template, variables: &Variables) -> Result<String, EvalError> {
+    if let [TemplateElement::Literal(text)] = template.elements.as_slice() {
+        // The common case, text without placeholders: one copy, no growth.
+        return Ok(text.clone());
+    }
     let mut out = String::new();
     for element in &template.elements {
         match element {
