@@ -41,8 +41,7 @@ pub fn text(response: &Response) -> Result<String, EvalError> {
 /// conversion (UTF-8, the common case: validated in place, not copied).
 pub fn text_cow(response: &Response) -> Result<Cow<'_, str>, EvalError> {
     let data = decompressed_cow(response)?;
-    let label = charset(response);
-    let label = label.as_deref().unwrap_or("utf-8");
+    let label = charset(response).unwrap_or("utf-8");
     let encoding = encoding_for(label)?;
     if encoding == encoding_rs::UTF_8 {
         // What `decode_without_bom_handling_and_without_replacement` does for UTF-8:
@@ -96,13 +95,11 @@ pub fn is_html(response: &Response) -> bool {
 }
 
 /// The `charset` parameter of `Content-Type`, if any.
-fn charset(response: &Response) -> Option<String> {
+fn charset(response: &Response) -> Option<&str> {
     let content_type = response.header("Content-Type")?;
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"').to_owned())
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
     })
 }
 
@@ -229,7 +226,7 @@ mod tests {
                 let headers: Vec<(&str, &str)> =
                     content_type.map(|ct| ("Content-Type", ct)).into_iter().collect();
                 let r = response(&headers, body);
-                let label = charset(&r).unwrap_or_else(|| "utf-8".to_owned());
+                let label = charset(&r).unwrap_or("utf-8");
                 let general = encoding_rs::Encoding::for_label(label.as_bytes())
                     .ok_or_else(|| format!("invalid charset `{label}`"))
                     .and_then(|e| {

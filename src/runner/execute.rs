@@ -13,6 +13,7 @@
 //! - an *attempt* is one transport send. Transport retries are decided by the
 //!   pure `retry` module; a pass that needed one is flaky.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -465,9 +466,13 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             .flatten()
             .cloned()
             .collect();
-        let options =
-            match options::apply(&self.settings.defaults, &entry_options, &mut self.variables) {
-                Ok(options) => options,
+        let settings = self.settings;
+        // Without `[Options]` the run's defaults are the entry's options: borrowed, not copied.
+        let options = if entry_options.is_empty() {
+            Cow::Borrowed(&settings.defaults)
+        } else {
+            match options::apply(&settings.defaults, &entry_options, &mut self.variables) {
+                Ok(options) => Cow::Owned(options),
                 Err(error) => {
                     outcome.outcome = Outcome::Error;
                     outcome.iterations.push(Iteration {
@@ -479,7 +484,8 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                     });
                     return outcome;
                 }
-            };
+            }
+        };
         self.verbose = options.verbose || self.settings.defaults.verbose;
         self.very_verbose = options.very_verbose || self.settings.defaults.very_verbose;
         if options.skip || options.repeat == Some(0) {

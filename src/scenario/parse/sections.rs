@@ -91,15 +91,14 @@ impl Parser<'_> {
             self.resync_in_entry();
             return;
         }
-        let canonical = |n: &str| {
+        fn canonical(n: &str) -> &str {
             match n {
                 "QueryStringParams" => "Query",
                 "FormParams" => "Form",
                 "MultipartFormData" => "Multipart",
                 other => other,
             }
-            .to_owned()
-        };
+        }
         let this = canonical(&name.value);
         let defined = parts
             .request_sections
@@ -165,7 +164,8 @@ impl Parser<'_> {
 
     /// The lines of a section, each read by `item` and ended by `lt`; a bad line is reported and skipped.
     fn items<T>(&mut self, item: fn(&mut Self) -> PResult<T>) -> Vec<T> {
-        let mut items = Vec::new();
+        // Room for the usual one line, so a section of one line is allocated once.
+        let mut items = Vec::with_capacity(1);
         loop {
             self.skip_blank_lines();
             if self.line_kind() != LineKind::Other {
