@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use crate::runner::body;
 use crate::runner::error::{EvalError, EvalErrorKind};
-use crate::runner::template::render;
+use crate::runner::template::{render, render_cow};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
 use crate::runner::xpath::Document;
@@ -87,7 +87,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
             Ok(Some(Value::Bytes(md5::Md5::digest(&data).to_vec())))
         }
         QueryKind::Jsonpath(expr) => {
-            let text = render(expr, ctx.variables)?;
+            let text = render_cow(expr, ctx.variables)?;
             let path = parse_jsonpath(&text, expr.span)?;
             let body = body::text_cow(response).map_err(at)?;
             let json: serde_json::Value = serde_json::from_str(&body)
@@ -225,6 +225,28 @@ fn jsonpath_too_deep(expr: &str) -> bool {
 /// Parses an RFC 9535 JSONPath expression (memoised per thread); one nested too
 /// deeply for the parser is invalid.
 pub(crate) fn parse_jsonpath(
+    expr: &str,
+    span: Span,
+) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
+    // The last one first: a sequential file asks for the same path again and again.
+    let last = LAST_JSONPATH.with(|last| {
+        last.borrow().as_ref().filter(|(text, _)| text == expr).map(|(_, path)| Rc::clone(path))
+    });
+    if let Some(path) = last {
+        return Ok(path);
+    }
+    let path = parse_jsonpath_cached(expr, span)?;
+    LAST_JSONPATH.with(|last| *last.borrow_mut() = Some((expr.to_owned(), Rc::clone(&path))));
+    Ok(path)
+}
+
+thread_local! {
+    static LAST_JSONPATH: RefCell<Option<(String, Rc<serde_json_path::JsonPath>)>> =
+        const { RefCell::new(None) };
+}
+
+/// [`parse_jsonpath`] through the per-thread map.
+fn parse_jsonpath_cached(
     expr: &str,
     span: Span,
 ) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
@@ -602,6 +624,15 @@ mod tests {
         let path = parse_jsonpath("$.errors[0].id", Span::default()).unwrap();
         let json = serde_json::json!({"errors": [{"id": "e"}]});
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![s("e")])));
+        // The last path parsed is remembered apart from the map: alternating paths, and a
+        // path asked again after another, still give their own queries.
+        let json = serde_json::json!({"a": 1, "b": 2});
+        for expr in ["$.a", "$.b", "$.a", "$.a", "$.b"] {
+            let path = parse_jsonpath(expr, Span::default()).unwrap();
+            let fresh = serde_json_path::JsonPath::parse(expr).unwrap();
+            assert_eq!(eval_jsonpath(&path, &json, true), eval_jsonpath(&fresh, &json, true));
+        }
+        assert!(parse_jsonpath("$[", Span::default()).is_err());
         let path = parse_jsonpath("$.missing", Span::default()).unwrap();
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![])));
     }

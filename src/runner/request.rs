@@ -59,7 +59,7 @@ pub fn render(
     cookies: &CookieStore,
     context: &RequestContext<'_>,
 ) -> Result<RequestSpec, RenderError> {
-    let url_text = template::render(&request.url, variables)?;
+    let url_text = template::render_cow(&request.url, variables)?;
     let raw_target = options.path_as_is.then(|| raw_request_target(url_text.trim())).flatten();
     let mut url = parse_url(url_text.trim()).map_err(|e| RenderError {
         message: format!("invalid URL <{url_text}>: {e}"),
