@@ -35,10 +35,10 @@ use crate::runner::query::{QueryContext, Redirect};
 use crate::runner::request::{self, RenderError, RequestContext};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
+use crate::scenario;
 use crate::scenario::ast::{
     self, Entry, HurlFile, QueryKind, RequestSectionKind, ResponseSectionKind,
 };
-use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
 use crate::transport::facts::AttemptFacts;
 use crate::transport::request::{RequestSpec, Response};
@@ -275,7 +275,7 @@ struct FileRunner<'a, S: AttemptSink + ?Sized = NoSink> {
     budget: &'a Budget,
     variables: Variables,
     file_root: PathBuf,
-    lines: LineIndex,
+    lines: LineCounter<'a>,
     source: &'a str,
     /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
     kernel: Kernel,
@@ -308,7 +308,7 @@ impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
             budget,
             variables: settings.variables.clone(),
             file_root,
-            lines: LineIndex::new(source),
+            lines: LineCounter::new(source),
             source,
             kernel: Kernel::NotRead,
             sink,
@@ -320,6 +320,35 @@ impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
     /// The file's verdict: the worst entry outcome, or passed when every entry was skipped.
     fn verdict(&self) -> Outcome {
         if self.ran { self.worst } else { Outcome::Passed }
+    }
+}
+
+/// The 1-based line of byte offsets into one source, asked in increasing order (the
+/// entries of a file, in order): each byte is looked at once per run, and no index of the
+/// whole file is built first. An offset before the last one asked counts again from the
+/// start.
+struct LineCounter<'a> {
+    source: &'a str,
+    /// The last offset asked, and the number of `\n` before it.
+    at: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(source: &'a str) -> LineCounter<'a> {
+        LineCounter { source, at: std::cell::Cell::new((0, 0)) }
+    }
+
+    /// The 1-based line of `offset` (as `scenario::LineIndex::line` gives it).
+    fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.source.len());
+        let (mut at, mut newlines) = self.at.get();
+        if offset < at {
+            (at, newlines) = (0, 0);
+        }
+        let between = self.source.as_bytes().get(at..offset).unwrap_or_default();
+        newlines += between.iter().filter(|&&b| b == b'\n').count();
+        self.at.set((offset, newlines));
+        newlines + 1
     }
 }
 
@@ -1079,7 +1108,7 @@ fn query_reads_body(kind: &QueryKind) -> bool {
     }
 }
 
-fn entry_index_hint(entry: &Entry, lines: &LineIndex) -> String {
+fn entry_index_hint(entry: &Entry, lines: &LineCounter<'_>) -> String {
     format!("at line {}", lines.line(entry.request.line_span.start))
 }
 
@@ -1179,6 +1208,25 @@ pub fn typed_variable(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The counter gives the lines the file's index gives, for offsets in order (the
+    /// common case), out of order, past the end, and around `\r\n` and multi-byte chars.
+    #[test]
+    fn line_counter_agrees_with_the_line_index() {
+        let sources = ["", "GET http://a/\n", "a\nb\r\n\nété\n\nlast", "\n\n\n"];
+        for source in sources {
+            let index = scenario::LineIndex::new(source);
+            let offsets: Vec<usize> = (0..=source.len() + 2).collect();
+            let counter = LineCounter::new(source);
+            for &offset in &offsets {
+                assert_eq!(counter.line(offset), index.line(offset), "{source:?} at {offset}");
+            }
+            let counter = LineCounter::new(source);
+            for &offset in offsets.iter().rev().chain(&[1, 0, 3, 2]) {
+                assert_eq!(counter.line(offset), index.line(offset), "{source:?} at {offset}");
+            }
+        }
+    }
 
     #[test]
     fn command_line_variables_are_typed_as_in_hurl() {
