@@ -180,13 +180,33 @@ impl<'a> Parser<'a> {
     /// Reads a run of chars satisfying `accept`.
     pub(super) fn read_while(&mut self, accept: impl Fn(char) -> bool) -> (&'a str, Span) {
         let start = self.pos;
-        while let Some(c) = self.peek() {
+        loop {
+            // ASCII, the common case, without decoding a char.
+            let c = match self.peek_byte() {
+                None => break,
+                Some(b) if b.is_ascii() => char::from(b),
+                Some(_) => match self.peek() {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
             if !accept(c) {
                 break;
             }
             self.pos += c.len_utf8();
         }
         work::charge(self.pos - start);
+        (self.src.get(start..self.pos).unwrap_or(""), Span::new(start, self.pos))
+    }
+
+    /// Reads a run of bytes satisfying `accept`, which accepts only ASCII bytes (so the run
+    /// ends on a char boundary): [`Parser::read_while`] without decoding chars.
+    pub(super) fn read_while_ascii(&mut self, accept: impl Fn(u8) -> bool) -> (&'a str, Span) {
+        let start = self.pos;
+        let bytes = self.src.as_bytes().get(start..).unwrap_or_default();
+        let len = bytes.iter().take_while(|&&b| b.is_ascii() && accept(b)).count();
+        self.pos = start + len;
+        work::charge(len);
         (self.src.get(start..self.pos).unwrap_or(""), Span::new(start, self.pos))
     }
 
