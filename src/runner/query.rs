@@ -90,8 +90,8 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
             let text = render_cow(expr, ctx.variables)?;
             let path = parse_jsonpath(&text, expr.span)?;
             let body = body::text_cow(response).map_err(at)?;
-            let json: serde_json::Value = serde_json::from_str(&body)
-                .map_err(|_| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
+            let json = parsed_json(&body)
+                .ok_or_else(|| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
             Ok(eval_jsonpath(&path, &json, true))
         }
         QueryKind::Xpath(expr) => {
@@ -161,6 +161,33 @@ fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     });
     PARSED.with(|cell| *cell.borrow_mut() = Some((response.body.clone(), doc.clone())));
     Ok(doc)
+}
+
+/// The largest body text whose parsed JSON is kept for the next query.
+const JSON_KEPT_MAX: usize = 64 * 1024;
+
+thread_local! {
+    // The last body text parsed as JSON, with its value: the `jsonpath` asserts and captures
+    // of one response parse its body once, and a body of the same text as the last one (a
+    // poll, a health check, a long sequential file) is not parsed again. Keyed by the text
+    // itself, so a hit is always the same JSON.
+    static LAST_JSON: RefCell<Option<(String, Rc<serde_json::Value>)>> =
+        const { RefCell::new(None) };
+}
+
+/// A body text parsed as JSON (`None`: not JSON), parsed once for the same text in a row.
+fn parsed_json(text: &str) -> Option<Rc<serde_json::Value>> {
+    let kept = LAST_JSON.with(|last| {
+        last.borrow().as_ref().filter(|(kept, _)| kept == text).map(|(_, json)| Rc::clone(json))
+    });
+    if kept.is_some() {
+        return kept;
+    }
+    let json = Rc::new(serde_json::from_str::<serde_json::Value>(text).ok()?);
+    if text.len() <= JSON_KEPT_MAX {
+        LAST_JSON.with(|last| *last.borrow_mut() = Some((text.to_owned(), Rc::clone(&json))));
+    }
+    Some(json)
 }
 
 /// The version as Hurl's `version` query gives it: `1.0`, `1.1`, `2`, `3`.
@@ -633,6 +660,19 @@ mod tests {
             assert_eq!(eval_jsonpath(&path, &json, true), eval_jsonpath(&fresh, &json, true));
         }
         assert!(parse_jsonpath("$[", Span::default()).is_err());
+        // The parsed body is kept for the same text only: a new text is parsed again, an
+        // invalid one is no JSON, and a text parsed earlier gives its own value again.
+        let texts = [r#"{"a":1}"#, r#"{"a":1}"#, r#"{"a":2}"#, "not json", r#"{"a":1}"#];
+        for text in texts {
+            let fresh = serde_json::from_str::<serde_json::Value>(text).ok();
+            assert_eq!(parsed_json(text).as_deref(), fresh.as_ref(), "{text}");
+        }
+        let big = format!("[{}0]", "0,".repeat(JSON_KEPT_MAX));
+        assert_eq!(
+            parsed_json(&big).map(|j| j.as_array().map(Vec::len)),
+            Some(Some(JSON_KEPT_MAX + 1))
+        );
+        assert_eq!(parsed_json(r#"{"a":2}"#).as_deref(), Some(&serde_json::json!({"a": 2})));
         let path = parse_jsonpath("$.missing", Span::default()).unwrap();
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![])));
     }
