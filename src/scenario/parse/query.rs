@@ -348,7 +348,7 @@ impl<'a> Parser<'a> {
             "utf8Decode" => FilterKind::Utf8Decode,
             "utf8Encode" => FilterKind::Utf8Encode,
             "xpath" => FilterKind::Xpath { expr: self.quoted_arg("an XPath expression")? },
-            _ => return Err(unknown("filter", &name, name_span, &FILTER_NAMES)),
+            _ => return Err(unknown("filter", name, name_span, &FILTER_NAMES)),
         };
         Ok(Filter { kind, span: Span::new(start, self.pos) })
     }
