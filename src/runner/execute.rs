@@ -729,11 +729,11 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 return poll;
             }
         }
-        let url = spec.url.as_str().to_owned();
+        let url = spec.url.as_str();
         if let Some(response_spec) = &entry.response {
             let query_context = QueryContext {
                 response: &response,
-                url: &url,
+                url,
                 redirects: &redirects,
                 variables: &self.variables,
             };
@@ -772,7 +772,7 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             if !self.settings.ignore_asserts {
                 let query_context = QueryContext {
                     response: &response,
-                    url: &url,
+                    url,
                     redirects: &redirects,
                     variables: &self.variables,
                 };
