@@ -90,7 +90,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
             let text = render_cow(expr, ctx.variables)?;
             let path = parse_jsonpath(&text, expr.span)?;
             let body = body::text_cow(response).map_err(at)?;
-            let json = parsed_json(&body)
+            let json = parsed_json(response, &body)
                 .ok_or_else(|| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
             Ok(eval_jsonpath(&path, &json, true))
         }
@@ -163,29 +163,33 @@ fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     Ok(doc)
 }
 
-/// The largest body text whose parsed JSON is kept for the next query.
-const JSON_KEPT_MAX: usize = 64 * 1024;
-
 thread_local! {
-    // The last body text parsed as JSON, with its value: the `jsonpath` asserts and captures
-    // of one response parse its body once, and a body of the same text as the last one (a
-    // poll, a health check, a long sequential file) is not parsed again. Keyed by the text
-    // itself, so a hit is always the same JSON.
-    static LAST_JSON: RefCell<Option<(String, Rc<serde_json::Value>)>> =
+    // The last response body parsed as JSON, with its value: the `jsonpath` asserts and
+    // captures of one response parse its body once. Keyed by the body itself (its `Bytes`,
+    // held, so the pointer cannot be reused by another body), as `PARSED` is for XPath: every
+    // response is parsed, even one whose text equals the last one's.
+    static LAST_JSON: RefCell<Option<(bytes::Bytes, Rc<serde_json::Value>)>> =
         const { RefCell::new(None) };
 }
 
-/// A body text parsed as JSON (`None`: not JSON), parsed once for the same text in a row.
-fn parsed_json(text: &str) -> Option<Rc<serde_json::Value>> {
+/// `response`'s body text `text` parsed as JSON (`None`: not JSON), once per response.
+fn parsed_json(response: &Response, text: &str) -> Option<Rc<serde_json::Value>> {
+    let body = &response.body;
     let kept = LAST_JSON.with(|last| {
-        last.borrow().as_ref().filter(|(kept, _)| kept == text).map(|(_, json)| Rc::clone(json))
+        last.borrow()
+            .as_ref()
+            .filter(|(kept, _)| {
+                // Empty bodies may share one static pointer: never kept.
+                !kept.is_empty() && kept.as_ptr() == body.as_ptr() && kept.len() == body.len()
+            })
+            .map(|(_, json)| Rc::clone(json))
     });
     if kept.is_some() {
         return kept;
     }
     let json = Rc::new(serde_json::from_str::<serde_json::Value>(text).ok()?);
-    if text.len() <= JSON_KEPT_MAX {
-        LAST_JSON.with(|last| *last.borrow_mut() = Some((text.to_owned(), Rc::clone(&json))));
+    if !body.is_empty() {
+        LAST_JSON.with(|last| *last.borrow_mut() = Some((body.clone(), Rc::clone(&json))));
     }
     Some(json)
 }
@@ -660,19 +664,30 @@ mod tests {
             assert_eq!(eval_jsonpath(&path, &json, true), eval_jsonpath(&fresh, &json, true));
         }
         assert!(parse_jsonpath("$[", Span::default()).is_err());
-        // The parsed body is kept for the same text only: a new text is parsed again, an
-        // invalid one is no JSON, and a text parsed earlier gives its own value again.
+        // The parsed body is kept for the same response only: another response is parsed
+        // again (even with the same text), an invalid one is no JSON, and the kept one
+        // gives its own value again.
         let texts = [r#"{"a":1}"#, r#"{"a":1}"#, r#"{"a":2}"#, "not json", r#"{"a":1}"#];
-        for text in texts {
+        let responses: Vec<Response> = texts.iter().map(|t| response(&[], t.as_bytes())).collect();
+        for (text, r) in texts.iter().zip(&responses) {
             let fresh = serde_json::from_str::<serde_json::Value>(text).ok();
-            assert_eq!(parsed_json(text).as_deref(), fresh.as_ref(), "{text}");
+            assert_eq!(parsed_json(r, text).as_deref(), fresh.as_ref(), "{text}");
+            assert_eq!(parsed_json(r, text).as_deref(), fresh.as_ref(), "{text}, kept");
         }
-        let big = format!("[{}0]", "0,".repeat(JSON_KEPT_MAX));
-        assert_eq!(
-            parsed_json(&big).map(|j| j.as_array().map(Vec::len)),
-            Some(Some(JSON_KEPT_MAX + 1))
+        let first = &responses[0];
+        let kept = parsed_json(first, texts[0]);
+        assert!(kept.is_some_and(|k| {
+            LAST_JSON.with(|last| last.borrow().as_ref().is_some_and(|(_, j)| Rc::ptr_eq(j, &k)))
+        }));
+        let again = parsed_json(&responses[1], texts[1]);
+        assert!(
+            again.is_some_and(|a| !LAST_JSON.with(|last| last
+                .borrow()
+                .as_ref()
+                .is_some_and(|(body, _)| body.as_ptr() == first.body.as_ptr()))
+                && *a == serde_json::json!({"a": 1})),
+            "a second response of the same text is parsed, not served from the first"
         );
-        assert_eq!(parsed_json(r#"{"a":2}"#).as_deref(), Some(&serde_json::json!({"a": 2})));
         let path = parse_jsonpath("$.missing", Span::default()).unwrap();
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![])));
     }
