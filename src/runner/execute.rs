@@ -920,6 +920,9 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             let exchange = self.client.send(spec).await;
             connect_spent += exchange.facts.timings.connect.unwrap_or_default()
                 + exchange.facts.timings.tls.unwrap_or_default();
+            // The attempt ends with its exchange: the wait for a crash below is not part of it
+            // (the HTML timeline draws attempts by their duration).
+            let duration = clock.elapsed();
             // R5: after a transport failure, give the server a moment to be seen dead
             // before deciding; a crash is never retried and never called flaky.
             let crash = match (&exchange.result, &self.settings.server_watch) {
@@ -969,7 +972,7 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 facts: exchange.facts,
                 decision,
                 started,
-                duration: clock.elapsed(),
+                duration,
                 warnings: warnings.clone(),
                 sent_before_crash_known: false,
             });
