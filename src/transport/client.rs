@@ -11,6 +11,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,7 +28,9 @@ use crate::transport::facts::{
     Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
 };
 use crate::transport::pool::{Pool, PoolKey, PooledConnection, Sender};
-use crate::transport::request::{HttpVersion, HttpVersionPreference, RequestSpec, Response};
+use crate::transport::request::{
+    HttpVersion, HttpVersionPreference, RequestSpec, Response, ResponseHeaders, header_text,
+};
 
 /// Settings of a [`Client`] that hold for all its requests.
 #[derive(Clone, Debug)]
@@ -364,36 +367,35 @@ impl Client {
         att.facts.status = Some(status);
         let framing = framing_of(request, status, &parts.headers, http2);
         att.facts.framing = Some(framing);
-        let connection_header = header_str(&parts.headers, &header::CONNECTION);
-        let keep_alive_timeout = header_str(&parts.headers, &HeaderName::from_static("keep-alive"))
-            .as_deref()
-            .and_then(parse_keep_alive_timeout);
-        let has_token = |token: &str| {
-            connection_header
-                .as_deref()
-                .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        let version_10 = version == HttpVersion::Http10;
+        let (close, keep_alive) = connection_tokens(&parts.headers);
+        att.response_is_close = close || (version_10 && !keep_alive);
+        // Kept per connection for the next attempt's facts: replaced only when it changes.
+        let same = match (
+            conn.last_connection_header.as_deref(),
+            single_value(&parts.headers, &header::CONNECTION),
+        ) {
+            (Some(old), Some(Ok(new))) => old == new,
+            (None, None) => true,
+            _ => false,
         };
-        att.response_is_close =
-            has_token("close") || (version == HttpVersion::Http10 && !has_token("keep-alive"));
-        conn.last_connection_header = connection_header;
-        if keep_alive_timeout.is_some() {
-            conn.last_keep_alive_timeout = keep_alive_timeout;
+        if !same {
+            conn.last_connection_header =
+                header_str(&parts.headers, &header::CONNECTION).map(Arc::from);
         }
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), header_value_string(value)))
-            .collect();
+        if let Some(timeout) = keep_alive_timeout(&parts.headers) {
+            conn.last_keep_alive_timeout = Some(timeout);
+        }
 
         // Body, within the cap: a Content-Length over it fails before reading.
         let cap = request.options.max_filesize;
         if framing == Framing::ContentLength
-            && let Some(length) = header_str(&parts.headers, &header::CONTENT_LENGTH)
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            && let Some(length) = content_length(&parts.headers)
             && length > cap
         {
             return Err(body_too_large(cap, length, "announced by Content-Length"));
         }
+        let headers = ResponseHeaders::from_map(parts.headers);
         let mut data = Vec::new();
         let body_result = match read_body(
             &mut body,
@@ -983,19 +985,53 @@ fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bo
 
 fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     let mut values = headers.get_all(name).iter();
-    let mut out = header_value_string(values.next()?);
+    let mut out = header_text(values.next()?);
     for value in values {
         out.push_str(", ");
-        out.push_str(&header_value_string(value));
+        out.push_str(&header_text(value));
     }
     Some(out)
 }
 
-/// UTF-8 where it is, Latin-1 otherwise.
-fn header_value_string(value: &HeaderValue) -> String {
-    match std::str::from_utf8(value.as_bytes()) {
-        Ok(s) => s.to_owned(),
-        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+/// The header's value when it occurs once and is plain ASCII (`Err` otherwise); `None`
+/// without it. Read in place: nothing is copied.
+fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<Result<&'a str, ()>> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    Some(match (values.next(), first.to_str()) {
+        (None, Ok(text)) => Ok(text),
+        _ => Err(()),
+    })
+}
+
+/// Whether the `Connection` header (all its values, joined) names `close`, and `keep-alive`.
+fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
+    let has =
+        |value: &str, token: &str| value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token));
+    match single_value(headers, &header::CONNECTION) {
+        None => (false, false),
+        Some(Ok(value)) => (has(value, "close"), has(value, "keep-alive")),
+        Some(Err(())) => {
+            let value = header_str(headers, &header::CONNECTION).unwrap_or_default();
+            (has(&value, "close"), has(&value, "keep-alive"))
+        }
+    }
+}
+
+/// `timeout=N` from the `Keep-Alive` header (all its values, joined).
+fn keep_alive_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let name = HeaderName::from_static("keep-alive");
+    match single_value(headers, &name)? {
+        Ok(value) => parse_keep_alive_timeout(value),
+        Err(()) => parse_keep_alive_timeout(&header_str(headers, &name)?),
+    }
+}
+
+/// The `Content-Length` (all its values joined, as a number), when it is one.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    match single_value(headers, &header::CONTENT_LENGTH)? {
+        Ok(value) => value.trim().parse::<u64>().ok(),
+        Err(()) => header_str(headers, &header::CONTENT_LENGTH)?.trim().parse::<u64>().ok(),
     }
 }
 

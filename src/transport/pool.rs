@@ -128,7 +128,7 @@ pub(crate) struct PooledConnection {
     pub(crate) idle_since: Option<Instant>,
     /// How many attempts used it so far.
     pub(crate) uses: u32,
-    pub(crate) last_connection_header: Option<String>,
+    pub(crate) last_connection_header: Option<Arc<str>>,
     pub(crate) last_keep_alive_timeout: Option<Duration>,
     /// How long it may stay idle before it is not reused.
     pub(crate) idle_limit: Duration,
