@@ -8,10 +8,14 @@
 //! error source chain second; hyper's error kinds alone are never trusted (the
 //! forensics reference, gaps 2 to 4). No retries, no redirects, no decisions.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future as _;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,7 +31,7 @@ use crate::transport::facts::{
     AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
     Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
 };
-use crate::transport::pool::{Pool, PoolKey, PooledConnection, Sender};
+use crate::transport::pool::{Pool, PooledConnection, Sender, Slot};
 use crate::transport::request::{
     HttpVersion, HttpVersionPreference, RequestSpec, Response, ResponseHeaders, header_text,
 };
@@ -130,6 +134,10 @@ pub struct Client {
     connector: Connector,
     pool: Pool,
     next_id: u64,
+    /// The attempt deadline's timer, kept from one attempt to the next and moved to each
+    /// new deadline: a later deadline only updates the registered entry, where a fresh
+    /// timeout per attempt registered and removed a timer each time.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// The state of the attempt in progress, kept outside the future so that a timeout
@@ -139,12 +147,13 @@ struct Attempt {
     start: Instant,
     facts: AttemptFacts,
     conn: Option<PooledConnection>,
-    key: Option<PoolKey>,
+    key: Option<Slot>,
     dispatched_at: Option<Instant>,
     head_at: Option<Instant>,
+    /// When the response's last byte was read (the attempt's end, when it succeeded).
+    end: Option<Instant>,
     request_body_len: u64,
     response_is_close: bool,
-    request: Option<http::Request<Full<Bytes>>>,
 }
 
 impl Client {
@@ -158,6 +167,7 @@ impl Client {
             connector: Connector::default(),
             pool: Pool::default(),
             next_id: 1,
+            timer: None,
         })
     }
 
@@ -201,15 +211,39 @@ impl Client {
             key: None,
             dispatched_at: None,
             head_at: None,
+            end: None,
             request_body_len: request.body.len() as u64,
             response_is_close: false,
-            request: None,
         };
-        let outcome =
-            tokio::time::timeout_at(deadline, self.attempt(request, &mut attempt, deadline)).await;
+        let mut timer = match self.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
+        let outcome = {
+            let mut work = std::pin::pin!(self.attempt(request, &mut attempt, deadline));
+            // As `timeout_at`: the attempt first, then the deadline, which is looked at even
+            // when the attempt used up the task's budget.
+            std::future::poll_fn(|cx| {
+                let had_budget = tokio::task::coop::has_budget_remaining();
+                if let Poll::Ready(result) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(result));
+                }
+                let elapsed = if had_budget && !tokio::task::coop::has_budget_remaining() {
+                    Pin::new(&mut tokio::task::coop::unconstrained(timer.as_mut())).poll(cx)
+                } else {
+                    timer.as_mut().poll(cx)
+                };
+                elapsed.map(|()| None)
+            })
+            .await
+        };
+        self.timer = Some(timer);
         let result = match outcome {
-            Ok(result) => result,
-            Err(_elapsed) => {
+            Some(result) => result,
+            None => {
                 let limit = if deadline < own {
                     format!("the maximum time of {max_time:?} shared by the request's attempts")
                 } else {
@@ -231,7 +265,7 @@ impl Client {
                 })
             }
         };
-        self.finish(attempt, result, request)
+        self.finish(&mut attempt, result, request)
     }
 
     async fn attempt(
@@ -249,18 +283,20 @@ impl Client {
                 format!("unsupported URL scheme `{}`", request.url.scheme()),
             ));
         }
-        att.request = Some(build_request(request, &self.user_agent).map_err(|message| {
+        let mut http_request = build_request(request, &self.user_agent).map_err(|message| {
             plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
-        })?);
-        let key = PoolKey::new(&request.url, options);
+        })?;
+        let key = self.pool.slot(&request.url, options);
 
         // Checkout.
         att.facts.phase_reached = Phase::Checkout;
         let checkout_start = Instant::now();
         if !options.no_keepalive {
-            att.conn = self.checkout(&key, &mut att.facts.discarded).await;
+            att.conn = self.checkout(key, &mut att.facts.discarded).await;
         }
-        att.facts.timings.queue = checkout_start.elapsed();
+        // One reading for the queue time and, on a reused connection, its age and idle time.
+        let checked_out = Instant::now();
+        att.facts.timings.queue = checked_out.saturating_duration_since(checkout_start);
         let reused = att.conn.is_some();
 
         if att.conn.is_none() {
@@ -278,7 +314,7 @@ impl Client {
             ));
         };
 
-        let now = Instant::now();
+        let now = if reused { checked_out } else { Instant::now() };
         let idle = conn.io.idle();
         let http2 = matches!(conn.sender, Sender::H2(_));
         att.facts.connection = Some(ConnectionFacts {
@@ -305,14 +341,6 @@ impl Client {
         }
         conn.uses += 1;
 
-        let Some(mut http_request) = att.request.take() else {
-            return Err(plain_failure(
-                Phase::Write,
-                ErrorKind::Other,
-                Operation::Write,
-                "no request".to_owned(),
-            ));
-        };
         if http2 {
             into_h2(&mut http_request, request).map_err(|message| {
                 plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
@@ -365,32 +393,37 @@ impl Client {
         };
         let status = parts.status.as_u16();
         att.facts.status = Some(status);
-        let framing = framing_of(request, status, &parts.headers, http2);
+        let fields = HeadFields::of(&parts.headers);
+        let framing = framing_of(request, status, &fields, http2);
         att.facts.framing = Some(framing);
-        let version_10 = version == HttpVersion::Http10;
-        let (close, keep_alive) = connection_tokens(&parts.headers);
-        att.response_is_close = close || (version_10 && !keep_alive);
-        // Kept per connection for the next attempt's facts: replaced only when it changes.
-        let same = match (
-            conn.last_connection_header.as_deref(),
-            single_value(&parts.headers, &header::CONNECTION),
-        ) {
-            (Some(old), Some(Ok(new))) => old == new,
-            (None, None) => true,
-            _ => false,
+        let connection = fields.connection.text(&parts.headers, &header::CONNECTION);
+        let has_token = |token: &str| {
+            connection
+                .as_deref()
+                .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         };
-        if !same {
-            conn.last_connection_header =
-                header_str(&parts.headers, &header::CONNECTION).map(Arc::from);
+        att.response_is_close =
+            has_token("close") || (version == HttpVersion::Http10 && !has_token("keep-alive"));
+        // Kept per connection for the next attempt's facts: replaced only when it changes.
+        if conn.last_connection_header.as_deref() != connection.as_deref() {
+            conn.last_connection_header = connection.as_deref().map(Arc::from);
         }
-        if let Some(timeout) = keep_alive_timeout(&parts.headers) {
-            conn.last_keep_alive_timeout = Some(timeout);
+        let keep_alive_timeout = fields
+            .keep_alive
+            .text(&parts.headers, &KEEP_ALIVE)
+            .as_deref()
+            .and_then(parse_keep_alive_timeout);
+        if keep_alive_timeout.is_some() {
+            conn.last_keep_alive_timeout = keep_alive_timeout;
         }
 
         // Body, within the cap: a Content-Length over it fails before reading.
         let cap = request.options.max_filesize;
         if framing == Framing::ContentLength
-            && let Some(length) = content_length(&parts.headers)
+            && let Some(length) = fields
+                .content_length
+                .text(&parts.headers, &header::CONTENT_LENGTH)
+                .and_then(|v| v.trim().parse::<u64>().ok())
             && length > cap
         {
             return Err(body_too_large(cap, length, "announced by Content-Length"));
@@ -451,13 +484,18 @@ impl Client {
             body: Bytes::from(data),
             remote_addr: Some(conn.remote_addr),
             peer_certificate: conn.peer_certificate.clone(),
-            duration: att.start.elapsed(),
+            duration: {
+                // The end of the attempt, for the response and the facts alike.
+                let end = att.end.unwrap_or_else(Instant::now);
+                att.end = Some(end);
+                end.saturating_duration_since(att.start)
+            },
         })
     }
 
     async fn checkout(
         &mut self,
-        key: &PoolKey,
+        key: Slot,
         discarded: &mut Vec<DiscardedConnection>,
     ) -> Option<PooledConnection> {
         loop {
@@ -559,16 +597,18 @@ impl Client {
     /// into the pool, and builds the exchange.
     fn finish(
         &mut self,
-        mut att: Attempt,
+        att: &mut Attempt,
         result: Result<Response, FailureFacts>,
         request: &RequestSpec,
     ) -> Exchange {
-        let end = Instant::now();
-        let mut facts = att.facts;
+        let end = att.end.unwrap_or_else(Instant::now);
+        let mut facts = std::mem::replace(&mut att.facts, AttemptFacts::new());
         facts.timings.total = end.saturating_duration_since(att.start);
         let timed_out = matches!(&result, Err(f) if f.kind == ErrorKind::Timeout);
+        // One reading of the wrapper's counters for the facts and the pool decision.
+        let mut seen = None;
         if let Some(conn) = att.conn.as_ref() {
-            let io = conn.io.attempt();
+            let io = seen.insert(conn.io.attempt());
             conn.io.end_attempt();
             facts.bytes_written = io.written;
             facts.bytes_read = io.read;
@@ -615,11 +655,10 @@ impl Client {
                     h2.goaway_code = Some(code);
                 }
             }
-            facts.timings = timings(att.dispatched_at, att.head_at, &io, end, facts.timings);
+            facts.timings = timings(att.dispatched_at, att.head_at, io, end, facts.timings);
         }
         // Pool decision: reuse only a connection that saw no error, no EOF, no close.
-        if let (Some(mut conn), Some(key)) = (att.conn.take(), att.key.take()) {
-            let io = conn.io.attempt();
+        if let (Some(mut conn), Some(key), Some(io)) = (att.conn.take(), att.key.take(), seen) {
             let clean = result.is_ok()
                 && io.error.is_none()
                 && !io.eof
@@ -630,12 +669,15 @@ impl Client {
                 && facts.framing != Some(Framing::CloseDelimited);
             if clean && !request.options.no_keepalive {
                 let limit = match conn.last_keep_alive_timeout {
-                    Some(timeout) => self.pool.learn_keep_alive(&key.origin(), timeout),
+                    Some(timeout) => {
+                        let origin = self.pool.origin(key).to_owned();
+                        self.pool.learn_keep_alive(&origin, timeout)
+                    }
                     None => self.settings.default_idle_timeout,
                 };
                 if !limit.is_zero() {
                     conn.idle_limit = limit;
-                    self.pool.checkin(key, conn);
+                    self.pool.checkin(key, conn, end);
                     facts.returned_to_pool = true;
                 }
             }
@@ -921,7 +963,8 @@ async fn read_body(
     cap: u64,
     limit_rate: Option<u64>,
 ) -> Result<(), BodyError> {
-    let started = tokio::time::Instant::now();
+    // The pace's clock, read only when there is a pace to keep.
+    let started = limit_rate.map(|_| tokio::time::Instant::now());
     let mut paced: u64 = 0;
     while let Some(frame) = body.frame().await {
         if let Ok(chunk) = frame.map_err(BodyError::Hyper)?.into_data() {
@@ -940,7 +983,7 @@ async fn read_body(
                 }
                 data.extend_from_slice(&chunk);
             }
-            if let Some(rate) = limit_rate.filter(|r| *r > 0) {
+            if let (Some(rate), Some(started)) = (limit_rate.filter(|r| *r > 0), started) {
                 let due = Duration::from_secs_f64(paced as f64 / rate as f64);
                 tokio::time::sleep_until(started + due).await;
             }
@@ -961,7 +1004,7 @@ fn body_too_large(cap: u64, bytes: u64, how: &str) -> FailureFacts {
     )
 }
 
-fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bool) -> Framing {
+fn framing_of(request: &RequestSpec, status: u16, fields: &HeadFields<'_>, http2: bool) -> Framing {
     if request.method.eq_ignore_ascii_case("HEAD")
         || (100..200).contains(&status)
         || status == 204
@@ -970,16 +1013,76 @@ fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bo
         Framing::None
     } else if http2 {
         Framing::H2Stream
-    } else if headers
-        .get_all(header::TRANSFER_ENCODING)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("chunked")))
-    {
+    } else if fields.chunked {
         Framing::Chunked
-    } else if headers.contains_key(header::CONTENT_LENGTH) {
+    } else if !matches!(fields.content_length, Field::Absent) {
         Framing::ContentLength
     } else {
         Framing::CloseDelimited
+    }
+}
+
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
+/// The response header fields the transport reads itself, found in one pass over hyper's
+/// map (a lookup by name hashes the name and probes; the pass compares a few names).
+#[derive(Default)]
+struct HeadFields<'a> {
+    connection: Field<'a>,
+    keep_alive: Field<'a>,
+    content_length: Field<'a>,
+    /// A `Transfer-Encoding` value (plain ASCII) names `chunked`, in any case.
+    chunked: bool,
+}
+
+/// How often a header occurs, and its value when once.
+#[derive(Clone, Copy, Default)]
+enum Field<'a> {
+    #[default]
+    Absent,
+    One(&'a HeaderValue),
+    Many,
+}
+
+impl<'a> HeadFields<'a> {
+    fn of(headers: &'a HeaderMap) -> HeadFields<'a> {
+        let mut fields = HeadFields::default();
+        for (name, value) in headers {
+            if name == header::CONNECTION {
+                fields.connection.add(value);
+            } else if name == header::CONTENT_LENGTH {
+                fields.content_length.add(value);
+            } else if name == header::TRANSFER_ENCODING {
+                fields.chunked |= value.to_str().is_ok_and(|v| {
+                    v.as_bytes().windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"))
+                });
+            } else if name == KEEP_ALIVE {
+                fields.keep_alive.add(value);
+            }
+        }
+        fields
+    }
+}
+
+impl<'a> Field<'a> {
+    fn add(&mut self, value: &'a HeaderValue) {
+        *self = match self {
+            Field::Absent => Field::One(value),
+            _ => Field::Many,
+        };
+    }
+
+    /// The field as text: in place when it is one plain ASCII value, otherwise decoded and
+    /// its values joined with `, ` (as [`header_str`] does).
+    fn text(self, headers: &HeaderMap, name: &HeaderName) -> Option<Cow<'a, str>> {
+        match self {
+            Field::Absent => None,
+            Field::One(value) => Some(match value.to_str() {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => Cow::Owned(header_text(value)),
+            }),
+            Field::Many => header_str(headers, name).map(Cow::Owned),
+        }
     }
 }
 
@@ -991,48 +1094,6 @@ fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
         out.push_str(&header_text(value));
     }
     Some(out)
-}
-
-/// The header's value when it occurs once and is plain ASCII (`Err` otherwise); `None`
-/// without it. Read in place: nothing is copied.
-fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<Result<&'a str, ()>> {
-    let mut values = headers.get_all(name).iter();
-    let first = values.next()?;
-    Some(match (values.next(), first.to_str()) {
-        (None, Ok(text)) => Ok(text),
-        _ => Err(()),
-    })
-}
-
-/// Whether the `Connection` header (all its values, joined) names `close`, and `keep-alive`.
-fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
-    let has =
-        |value: &str, token: &str| value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token));
-    match single_value(headers, &header::CONNECTION) {
-        None => (false, false),
-        Some(Ok(value)) => (has(value, "close"), has(value, "keep-alive")),
-        Some(Err(())) => {
-            let value = header_str(headers, &header::CONNECTION).unwrap_or_default();
-            (has(&value, "close"), has(&value, "keep-alive"))
-        }
-    }
-}
-
-/// `timeout=N` from the `Keep-Alive` header (all its values, joined).
-fn keep_alive_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let name = HeaderName::from_static("keep-alive");
-    match single_value(headers, &name)? {
-        Ok(value) => parse_keep_alive_timeout(value),
-        Err(()) => parse_keep_alive_timeout(&header_str(headers, &name)?),
-    }
-}
-
-/// The `Content-Length` (all its values joined, as a number), when it is one.
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    match single_value(headers, &header::CONTENT_LENGTH)? {
-        Ok(value) => value.trim().parse::<u64>().ok(),
-        Err(()) => header_str(headers, &header::CONTENT_LENGTH)?.trim().parse::<u64>().ok(),
-    }
 }
 
 /// `timeout=N` from a `Keep-Alive` header value.
