@@ -138,6 +138,11 @@ pub struct Client {
     /// new deadline: a later deadline only updates the registered entry, where a fresh
     /// timeout per attempt registered and removed a timer each time.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The request last built twice in a row, kept to be cloned while it repeats (a load
+    /// VU, a file of the same GET): building parses the target and fills a header map.
+    built: Option<BuiltRequest>,
+    /// The fingerprint of the request built last.
+    last_fingerprint: u64,
 }
 
 /// The state of the attempt in progress, kept outside the future so that a timeout
@@ -156,6 +161,23 @@ struct Attempt {
     response_is_close: bool,
 }
 
+impl Attempt {
+    /// An attempt starting now.
+    fn new(request: &RequestSpec) -> Attempt {
+        Attempt {
+            start: Instant::now(),
+            facts: AttemptFacts::new(),
+            conn: None,
+            key: None,
+            dispatched_at: None,
+            head_at: None,
+            end: None,
+            request_body_len: request.body.len() as u64,
+            response_is_close: false,
+        }
+    }
+}
+
 impl Client {
     /// A client with an empty pool.
     pub fn new(settings: ClientSettings) -> Result<Client, TransportError> {
@@ -168,6 +190,8 @@ impl Client {
             pool: Pool::default(),
             next_id: 1,
             timer: None,
+            built: None,
+            last_fingerprint: 0,
         })
     }
 
@@ -188,11 +212,17 @@ impl Client {
     /// request given back, no byte written) is replaced by another connection, as a dead
     /// one is at checkout: it is recorded in `discarded` (`closed_at_send`), never a failure.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
-        let first = self.send_once(request).await;
+        // The exchange is assembled here, not returned up through one more future: an
+        // exchange is large, and each level of `async` return copies it.
+        let mut attempt = Attempt::new(request);
+        let result = self.timed_attempt(request, &mut attempt).await;
+        let first = self.finish(&mut attempt, result, request);
         let Some(stale) = stale_connection(&first) else {
             return first;
         };
-        let mut second = self.send_once(request).await;
+        let mut attempt = Attempt::new(request);
+        let result = self.timed_attempt(request, &mut attempt).await;
+        let mut second = self.finish(&mut attempt, result, request);
         let mut discarded = first.facts.discarded;
         discarded.push(stale);
         discarded.append(&mut second.facts.discarded);
@@ -200,21 +230,15 @@ impl Client {
         second
     }
 
-    async fn send_once(&mut self, request: &RequestSpec) -> Exchange {
+    /// One attempt within its deadline (`max_time`, and the caller's deadline if earlier).
+    async fn timed_attempt(
+        &mut self,
+        request: &RequestSpec,
+        attempt: &mut Attempt,
+    ) -> Result<Response, FailureFacts> {
         let max_time = request.options.max_time;
         let own = tokio::time::Instant::now() + max_time;
         let deadline = request.options.deadline.map_or(own, |d| d.min(own));
-        let mut attempt = Attempt {
-            start: Instant::now(),
-            facts: AttemptFacts::new(),
-            conn: None,
-            key: None,
-            dispatched_at: None,
-            head_at: None,
-            end: None,
-            request_body_len: request.body.len() as u64,
-            response_is_close: false,
-        };
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -223,7 +247,7 @@ impl Client {
             None => Box::pin(tokio::time::sleep_until(deadline)),
         };
         let outcome = {
-            let mut work = std::pin::pin!(self.attempt(request, &mut attempt, deadline));
+            let mut work = std::pin::pin!(self.attempt(request, attempt, deadline));
             // As `timeout_at`: the attempt first, then the deadline, which is looked at even
             // when the attempt used up the task's budget.
             std::future::poll_fn(|cx| {
@@ -241,7 +265,7 @@ impl Client {
             .await
         };
         self.timer = Some(timer);
-        let result = match outcome {
+        match outcome {
             Some(result) => result,
             None => {
                 let limit = if deadline < own {
@@ -249,7 +273,7 @@ impl Client {
                 } else {
                     format!("the maximum time of {max_time:?}")
                 };
-                let phase = timeout_phase(&attempt);
+                let phase = timeout_phase(attempt);
                 attempt.facts.phase_reached = phase;
                 Err(FailureFacts {
                     phase,
@@ -264,8 +288,7 @@ impl Client {
                     message: format!("the attempt did not complete within {limit}"),
                 })
             }
-        };
-        self.finish(&mut attempt, result, request)
+        }
     }
 
     async fn attempt(
@@ -283,7 +306,7 @@ impl Client {
                 format!("unsupported URL scheme `{}`", request.url.scheme()),
             ));
         }
-        let mut http_request = build_request(request, &self.user_agent).map_err(|message| {
+        let mut http_request = self.http_request(request).map_err(|message| {
             plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
         })?;
         let key = self.pool.slot(&request.url, options);
@@ -491,6 +514,24 @@ impl Client {
                 end.saturating_duration_since(att.start)
             },
         })
+    }
+
+    /// The request as hyper gets it: built by [`build_request`], or cloned from the same
+    /// request built before. A request seen twice in a row is kept for the next time.
+    fn http_request(&mut self, spec: &RequestSpec) -> Result<http::Request<Full<Bytes>>, String> {
+        let fingerprint = BuiltRequest::fingerprint(spec);
+        if let Some(built) = &self.built
+            && built.fingerprint == fingerprint
+            && built.matches(spec)
+        {
+            return Ok(built.request(spec));
+        }
+        let request = build_request(spec, &self.user_agent)?;
+        if fingerprint == self.last_fingerprint {
+            self.built = Some(BuiltRequest::new(spec, &request, fingerprint));
+        }
+        self.last_fingerprint = fingerprint;
+        Ok(request)
     }
 
     async fn checkout(
@@ -1169,6 +1210,89 @@ fn build_request(
     *request.version_mut() = version;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// A request built by [`build_request`], with what it was built from.
+#[derive(Debug)]
+struct BuiltRequest {
+    fingerprint: u64,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body_len: usize,
+    raw_target: Option<String>,
+    http10: bool,
+    parts: (http::Method, http::Uri, http::Version, HeaderMap),
+}
+
+impl BuiltRequest {
+    fn new(
+        spec: &RequestSpec,
+        request: &http::Request<Full<Bytes>>,
+        fingerprint: u64,
+    ) -> BuiltRequest {
+        BuiltRequest {
+            fingerprint,
+            method: spec.method.clone(),
+            url: spec.url.as_str().to_owned(),
+            headers: spec.headers.clone(),
+            body_len: spec.body.len(),
+            raw_target: spec.options.raw_target.clone(),
+            http10: spec.options.http_version == HttpVersionPreference::Http10,
+            parts: (
+                request.method().clone(),
+                request.uri().clone(),
+                request.version(),
+                request.headers().clone(),
+            ),
+        }
+    }
+
+    /// Everything [`build_request`] reads of a request, hashed (FNV-1a): a cheap first test
+    /// of sameness, so that a request that never repeats costs no copy of itself.
+    fn fingerprint(spec: &RequestSpec) -> u64 {
+        fn feed(hash: &mut u64, bytes: &[u8]) {
+            for &b in bytes {
+                *hash = (*hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            // A separator, so that ("ab", "c") and ("a", "bc") differ.
+            *hash = (*hash ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut hash = 0xcbf2_9ce4_8422_2325;
+        feed(&mut hash, spec.method.as_bytes());
+        feed(&mut hash, spec.url.as_str().as_bytes());
+        for (name, value) in &spec.headers {
+            feed(&mut hash, name.as_bytes());
+            feed(&mut hash, value.as_bytes());
+        }
+        feed(&mut hash, &spec.body.len().to_le_bytes());
+        if let Some(raw) = &spec.options.raw_target {
+            feed(&mut hash, raw.as_bytes());
+        }
+        feed(&mut hash, &[u8::from(spec.options.http_version == HttpVersionPreference::Http10)]);
+        hash
+    }
+
+    /// Whether [`build_request`] would build the same request from `spec`.
+    fn matches(&self, spec: &RequestSpec) -> bool {
+        self.body_len == spec.body.len()
+            && self.http10 == (spec.options.http_version == HttpVersionPreference::Http10)
+            && self.url == spec.url.as_str()
+            && self.method == spec.method
+            && self.raw_target == spec.options.raw_target
+            && self.headers == spec.headers
+    }
+
+    /// A copy of the request built, with `spec`'s body.
+    fn request(&self, spec: &RequestSpec) -> http::Request<Full<Bytes>> {
+        let (method, uri, version, headers) = &self.parts;
+        let mut request = http::Request::new(Full::new(spec.body.clone()));
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri.clone();
+        *request.version_mut() = *version;
+        *request.headers_mut() = headers.clone();
+        request
+    }
 }
 
 /// `n` in decimal, written into `buf` (no formatting machinery on the hot path).

@@ -1163,3 +1163,58 @@ async fn an_invalid_header_fails_before_any_connection() {
     drop(client);
     server.await.unwrap();
 }
+
+/// The parts of a request that go on the wire, to compare two of them.
+fn wire(
+    request: &http::Request<Full<Bytes>>,
+) -> (String, String, http::Version, Vec<(String, Vec<u8>)>) {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    (request.method().to_string(), request.uri().to_string(), request.version(), headers)
+}
+
+#[test]
+fn a_repeated_request_is_cloned_from_the_one_built_before_and_equals_it() {
+    let mut client = client();
+    let mut post = spec("POST", "http://example.com:8080/a?b=1");
+    post.headers = vec![("X-One".to_owned(), "1".to_owned())];
+    post.body = Bytes::from_static(b"hello");
+    let built = build_request(&post, &client.user_agent).unwrap();
+    for _ in 0..3 {
+        let request = client.http_request(&post).unwrap();
+        assert_eq!(wire(&request), wire(&built));
+    }
+    assert!(client.built.as_ref().is_some_and(|b| b.matches(&post)), "kept once repeated");
+
+    // Any difference that build_request reads gives a request built anew.
+    let mut variants = Vec::new();
+    let mut v = post.clone();
+    v.url = url::Url::parse("http://example.com:8080/a?b=2").unwrap();
+    variants.push(v);
+    let mut v = post.clone();
+    v.body = Bytes::from_static(b"hello!");
+    variants.push(v);
+    let mut v = post.clone();
+    v.headers[0].1 = "2".to_owned();
+    variants.push(v);
+    let mut v = post.clone();
+    v.method = "PUT".to_owned();
+    variants.push(v);
+    let mut v = post.clone();
+    v.options.http_version = HttpVersionPreference::Http10;
+    variants.push(v);
+    let mut v = post.clone();
+    v.options.raw_target = Some("/a/../a?b=1".to_owned());
+    variants.push(v);
+    for variant in &variants {
+        let expected = build_request(variant, &client.user_agent).unwrap();
+        let request = client.http_request(variant).unwrap();
+        assert_eq!(wire(&request), wire(&expected), "{variant:?}");
+        assert_ne!(wire(&request), wire(&built), "{variant:?}");
+        // Back to the kept one: still equal to a fresh build.
+        assert_eq!(wire(&client.http_request(&post).unwrap()), wire(&built));
+    }
+}
