@@ -315,7 +315,7 @@ impl Client {
         att.facts.phase_reached = Phase::Checkout;
         let checkout_start = Instant::now();
         if !options.no_keepalive {
-            att.conn = self.checkout(key, &mut att.facts.discarded).await;
+            att.conn = self.checkout(key, checkout_start, &mut att.facts.discarded).await;
         }
         // One reading for the queue time and, on a reused connection, its age and idle time.
         let checked_out = Instant::now();
@@ -537,10 +537,11 @@ impl Client {
     async fn checkout(
         &mut self,
         key: Slot,
+        now: Instant,
         discarded: &mut Vec<DiscardedConnection>,
     ) -> Option<PooledConnection> {
         loop {
-            let (found, mut dead) = self.pool.checkout(key);
+            let (found, mut dead) = self.pool.checkout(key, now);
             discarded.append(&mut dead);
             let mut conn = found?;
             let ready = match &mut conn.sender {

@@ -220,9 +220,11 @@ impl Pool {
 
     /// Takes the most recently used live connection for the slot's key, closing the dead and
     /// expired ones on the way; returns the discarded ones' facts too.
+    /// `now` is the checkout's start: idle times are measured to it.
     pub(crate) fn checkout(
         &mut self,
         slot: Slot,
+        now: Instant,
     ) -> (Option<PooledConnection>, Vec<DiscardedConnection>) {
         let mut discarded = Vec::new();
         let Some(KeySlot { origin, idle: list, .. }) = self.slots.get_mut(slot.0) else {
@@ -237,7 +239,6 @@ impl Pool {
         let mut found = None;
         let mut learned_close = None;
         while let Some(conn) = list.pop() {
-            let now = Instant::now();
             let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
             let idle = now.saturating_duration_since(idle_since);
             let seen = conn.io.idle();

@@ -230,10 +230,11 @@ impl ResponseHeaders {
 
     /// Every value of the header with this name (case-insensitive), in order.
     pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let plain = self.decoded.get().is_none()
-            && self.map.get_all(name).iter().all(|v| v.to_str().is_ok());
+        // One lookup of the name, its values walked twice.
+        let values = self.map.get_all(name);
+        let plain = self.decoded.get().is_none() && values.iter().all(|v| v.to_str().is_ok());
         let (fast, slow) = if plain {
-            (Some(self.map.get_all(name).iter().filter_map(|v| v.to_str().ok())), None)
+            (Some(values.into_iter().filter_map(|v| v.to_str().ok())), None)
         } else {
             let decoded = self.decoded();
             let all = decoded.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
