@@ -527,10 +527,13 @@ impl Client {
             return Ok(built.request(spec));
         }
         let request = build_request(spec, &self.user_agent)?;
-        if fingerprint == self.last_fingerprint {
-            self.built = Some(BuiltRequest::new(spec, &request, fingerprint));
-        }
+        let repeated = fingerprint == self.last_fingerprint;
         self.last_fingerprint = fingerprint;
+        if repeated {
+            let (parts, body) = request.into_parts();
+            self.built = Some(BuiltRequest::new(spec, parts.clone(), fingerprint));
+            return Ok(http::Request::from_parts(parts, body));
+        }
         Ok(request)
     }
 
@@ -1223,15 +1226,11 @@ struct BuiltRequest {
     body_len: usize,
     raw_target: Option<String>,
     http10: bool,
-    parts: (http::Method, http::Uri, http::Version, HeaderMap),
+    parts: http::request::Parts,
 }
 
 impl BuiltRequest {
-    fn new(
-        spec: &RequestSpec,
-        request: &http::Request<Full<Bytes>>,
-        fingerprint: u64,
-    ) -> BuiltRequest {
+    fn new(spec: &RequestSpec, parts: http::request::Parts, fingerprint: u64) -> BuiltRequest {
         BuiltRequest {
             fingerprint,
             method: spec.method.clone(),
@@ -1240,12 +1239,7 @@ impl BuiltRequest {
             body_len: spec.body.len(),
             raw_target: spec.options.raw_target.clone(),
             http10: spec.options.http_version == HttpVersionPreference::Http10,
-            parts: (
-                request.method().clone(),
-                request.uri().clone(),
-                request.version(),
-                request.headers().clone(),
-            ),
+            parts,
         }
     }
 
@@ -1286,13 +1280,7 @@ impl BuiltRequest {
 
     /// A copy of the request built, with `spec`'s body.
     fn request(&self, spec: &RequestSpec) -> http::Request<Full<Bytes>> {
-        let (method, uri, version, headers) = &self.parts;
-        let mut request = http::Request::new(Full::new(spec.body.clone()));
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = uri.clone();
-        *request.version_mut() = *version;
-        *request.headers_mut() = headers.clone();
-        request
+        http::Request::from_parts(self.parts.clone(), Full::new(spec.body.clone()))
     }
 }
 
