@@ -202,10 +202,18 @@ pub struct RunArgs {
     #[command(flatten)]
     pub shard: ShardArgs,
 
-    /// Put a fault proxy in front of the servers, with this fault plan (instead of the suite's
-    /// `[faults]`; docs/proxy.md).
-    #[arg(long, value_name = "PLAN", help_heading = "Faults")]
-    pub faults: Option<PathBuf>,
+    /// `--faults PLAN`, `--fault-seed N`.
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// The fault plan of a suite's servers (`run` and `load` of a suite; docs/proxy.md).
+#[derive(Debug, Args, Default)]
+pub struct FaultArgs {
+    /// Put a fault proxy in front of the suite's servers, with this fault plan (instead of the
+    /// suite's `[faults]`; docs/proxy.md).
+    #[arg(long = "faults", value_name = "PLAN", help_heading = "Faults")]
+    pub plan: Option<PathBuf>,
     /// The seed of the fault plan's rolls (default: the plan's `seed`, else random).
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub fault_seed: Option<u64>,
@@ -307,6 +315,9 @@ pub struct LoadArgs {
     /// Which shard this is.
     #[command(flatten)]
     pub shard: ShardArgs,
+    /// `--faults PLAN`, `--fault-seed N` (with a suite file).
+    #[command(flatten)]
+    pub faults: FaultArgs,
 }
 
 /// `shakedown merge RESULT...`.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::args::RunArgs;
+use crate::cli::args::FaultArgs;
 use crate::cli::output::Printer;
 use crate::exit_code;
 use crate::report::human::Style;
@@ -45,14 +45,14 @@ pub fn random_seed() -> u64 {
     rand::random::<u64>() >> 1
 }
 
-/// The run's fault plan: `--faults PLAN` (its servers checked against the suite), else the
-/// suite's `[faults]`; the seed from `--fault-seed`, the plan, or chance.
+/// The fault plan of a suite's run or load: `--faults PLAN` (its servers checked against
+/// the suite), else the suite's `[faults]`; the seed from `--fault-seed`, the plan, or chance.
 pub fn fault_setup(
-    args: &RunArgs,
+    args: &FaultArgs,
     loaded: &LoadedSuite,
     printer: &mut Printer,
 ) -> Result<Option<FaultSetup>, u8> {
-    let (plan, source) = match &args.faults {
+    let (plan, source) = match &args.plan {
         Some(path) => {
             let plan = read(path, printer)?;
             let named: Vec<&str> = loaded.suite.servers().iter().filter_map(|s| s.name()).collect();

@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::cli::output::{Printer, redact};
+use crate::load::engine::LoadObserver;
+use crate::load::summary::{counts, us};
 use crate::session::{Event, Reporter, Stamped};
 
 use super::terminal::Terminal;
@@ -118,20 +121,7 @@ impl Live {
 
 /// A load layer's part of the status line.
 fn load_status(live: &crate::load::engine::Live) -> String {
-    let us = |v: u64| {
-        if v >= 1_000_000 {
-            format!("{:.2}s", v as f64 / 1e6)
-        } else if v >= 1_000 {
-            format!("{:.1}ms", v as f64 / 1e3)
-        } else {
-            format!("{v}µs")
-        }
-    };
-    let errors = if live.errors.is_empty() {
-        "none".to_owned()
-    } else {
-        live.errors.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-    };
+    let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
     format!(
         "load {:.0}s: {:.1} req/s, {} requests, p50 {} p95 {} p99 {}, active {}, dropped {}, assert failures {}, errors {errors}",
         live.elapsed.as_secs_f64(),
@@ -195,6 +185,52 @@ impl Reporter for Live {
     }
 }
 
+/// `shakedown load`'s own live lines, one per tick: on a terminal the line is rewritten in
+/// place; elsewhere (CI logs) each tick is a new line.
+pub struct LoadLines<'a> {
+    printer: &'a mut Printer,
+    quiet: bool,
+    tty: bool,
+    printed: bool,
+    secrets: &'a [String],
+}
+
+impl<'a> LoadLines<'a> {
+    /// Lines to `printer` (none when `quiet`), rewritten in place when `tty`, redacted.
+    pub fn new(printer: &'a mut Printer, quiet: bool, tty: bool, secrets: &'a [String]) -> Self {
+        LoadLines { printer, quiet, tty, printed: false, secrets }
+    }
+}
+
+impl LoadObserver for LoadLines<'_> {
+    fn tick(&mut self, live: &crate::load::engine::Live) {
+        if self.quiet {
+            return;
+        }
+        let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
+        let line = format!(
+            "[{:>6.1}s] {:>9.1} req/s  {} requests  p50 {} p95 {} p99 {}  active {}  dropped {}  assert failures {}  errors: {}",
+            live.elapsed.as_secs_f64(),
+            live.rate,
+            live.requests,
+            us(live.p50_us),
+            us(live.p95_us),
+            us(live.p99_us),
+            live.active_vus,
+            live.dropped,
+            live.assert_failures,
+            errors
+        );
+        let line = redact(&line, self.secrets);
+        if self.tty && self.printed {
+            self.printer.err(&format!("\x1b[1A\x1b[2K{line}"));
+        } else {
+            self.printer.err(&line);
+        }
+        self.printed = true;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,7 +251,7 @@ mod tests {
         };
         assert_eq!(
             load_status(&live),
-            "load 3s: 40.0 req/s, 120 requests, p50 900µs p95 12.5ms p99 2.00s, active 4, dropped 5, assert failures 1, errors reset=2"
+            "load 3s: 40.0 req/s, 120 requests, p50 900µs p95 12.50ms p99 2.00s, active 4, dropped 5, assert failures 1, errors reset=2"
         );
     }
 }

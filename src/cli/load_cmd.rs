@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::cli::args::LoadArgs;
+use crate::cli::live::LoadLines;
 use crate::cli::load_settings::{
     Common, Prepare, Prepared, SuiteReady, common_flags, prepare, suite_settings,
 };
@@ -15,11 +16,11 @@ use crate::cli::output::{Printer, redact, write_atomically};
 use crate::cli::run_cmd;
 use crate::cli::terminal::{Terminal, print_load_error};
 use crate::exit_code;
-use crate::load::engine::{self, EngineError, Live, LoadObserver, RunOutcome, Script};
+use crate::load::engine::{self, EngineError, RunOutcome, Script};
 use crate::load::plan::Plan;
 use crate::load::result::{LoadFaults, LoadResult};
 use crate::load::shard::Shard;
-use crate::load::summary::{RunDescription, counts, judge, us};
+use crate::load::summary::{RunDescription, judge};
 use crate::load::threshold::Threshold;
 use crate::runner::execute::RunSettings;
 use crate::session::setup;
@@ -48,6 +49,12 @@ pub fn run(args: &LoadArgs, printer: &mut Printer) -> u8 {
             return exit_code::USAGE;
         }
         return run_suite(args, suite, &common, printer);
+    }
+    if args.faults.plan.is_some() || args.faults.fault_seed.is_some() {
+        printer.error(
+            "error: --faults and --fault-seed need a suite file: the fault proxy fronts the suite's servers",
+        );
+        return exit_code::USAGE;
     }
     let prepared = match prepare(args) {
         Ok(prepared) => prepared,
@@ -93,7 +100,7 @@ fn drive(
     announce(ended.plan, ended.shard, ended.files.len(), printer);
     let tty = std::io::stderr().is_terminal();
     let secrets = ended.secrets;
-    let mut view = LiveView { printer, quiet: args.quiet, tty, printed: false, secrets };
+    let mut view = LoadLines::new(printer, args.quiet, tty, secrets);
     let client = ClientSettings::default();
     let (tick, threads) = (common.tick, common.threads);
     engine::run_until(ended.plan, scripts, settings, &client, &mut view, tick, threads, stop)
@@ -168,7 +175,11 @@ fn run_suite(args: &LoadArgs, path: &Path, common: &Common, printer: &mut Printe
             return exit_code::USAGE;
         }
     };
-    let SuiteReady { settings, plan, shard, thresholds, secrets } = ready;
+    let SuiteReady { mut settings, plan, shard, thresholds, secrets } = ready;
+    settings.faults = match super::fault_plan::fault_setup(&args.faults, &loaded, printer) {
+        Ok(faults) => faults,
+        Err(code) => return code,
+    };
     if loaded.load_files.is_empty() {
         printer.error(&format!(
             "error: {}: no scenario file to load: add `scenarios` to [load], or a scenario layer",
@@ -264,43 +275,5 @@ pub(crate) fn write_result(
             printer.error(&format!("error: cannot write {}: {e}", path.display()));
             exit_code::RUNTIME
         }
-    }
-}
-
-struct LiveView<'a> {
-    printer: &'a mut Printer,
-    quiet: bool,
-    tty: bool,
-    printed: bool,
-    secrets: &'a [String],
-}
-
-impl LoadObserver for LiveView<'_> {
-    fn tick(&mut self, live: &Live) {
-        if self.quiet {
-            return;
-        }
-        let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
-        let line = format!(
-            "[{:>6.1}s] {:>9.1} req/s  {} requests  p50 {} p95 {} p99 {}  active {}  dropped {}  assert failures {}  errors: {}",
-            live.elapsed.as_secs_f64(),
-            live.rate,
-            live.requests,
-            us(live.p50_us),
-            us(live.p95_us),
-            us(live.p99_us),
-            live.active_vus,
-            live.dropped,
-            live.assert_failures,
-            errors
-        );
-        let line = redact(&line, self.secrets);
-        // On a terminal the view rewrites its one line; elsewhere (CI logs) each tick is a line.
-        if self.tty && self.printed {
-            self.printer.err(&format!("\x1b[1A\x1b[2K{line}"));
-        } else {
-            self.printer.err(&line);
-        }
-        self.printed = true;
     }
 }

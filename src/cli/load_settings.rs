@@ -79,12 +79,6 @@ pub(crate) fn suite_settings(
     } else {
         parse_thresholds(&args.thresholds)?
     };
-    // The suite's [faults] plan fronts its servers, as in `shakedown run`.
-    let faults = suite.faults().map(|plan| crate::session::FaultSetup {
-        plan: plan.clone(),
-        seed: plan.seed().unwrap_or_else(super::fault_plan::random_seed),
-        source: format!("{} [faults]", loaded.path.display()),
-    });
     let mut base = RunSettings::default();
     common(args)?.over(suite.run()).apply(&mut base, Some(SUITE_TIMEOUTS));
     base.defaults.insecure = args.insecure;
@@ -103,7 +97,8 @@ pub(crate) fn suite_settings(
         fail_fast: false,
         keep_going: false,
         command_line: std::env::args().collect(),
-        faults,
+        // The fault plan (`--faults` or `[faults]`) is read by `load_cmd`, as `run` reads it.
+        faults: None,
         // A load shard is a fraction of the load, not of the files: no report shard.
         shard: None,
     };

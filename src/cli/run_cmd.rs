@@ -43,7 +43,7 @@ pub fn run(args: &RunArgs, command_line: &[String], printer: &mut Printer) -> u8
         printer.error(&format!("error: {error}"));
         return exit_code::USAGE;
     }
-    let faults = match super::fault_plan::fault_setup(args, &loaded, printer) {
+    let faults = match super::fault_plan::fault_setup(&args.faults, &loaded, printer) {
         Ok(faults) => faults,
         Err(code) => return code,
     };

@@ -5,7 +5,7 @@
 use crate::cli::args::TestArgs;
 use crate::cli::output::{Printer, redact, write_atomically};
 use crate::cli::test_settings::ReportTarget;
-use crate::report::{html, hurl_json, json, junit, tap};
+use crate::report::{html, hurl_json, json, merge, tap};
 use crate::runner::cookies::CookieStore;
 use crate::runner::outcome::FileOutcome;
 use crate::transport::request::Response;
@@ -83,7 +83,13 @@ pub(crate) fn write_reports(
                 (path, hurl_json::merge(existing.as_deref(), outcomes, &mut bytes))
             }
             ReportTarget::Curl(path) => (path, hurl_json::write_curl(outcomes, &mut bytes)),
-            ReportTarget::Junit(path) => (path, junit::write(outcomes, &mut bytes)),
+            ReportTarget::Junit(path) => {
+                // From the report model, as `run` and `merge` build it (`report::merge`).
+                let mut document = Vec::new();
+                let written = json::write(outcomes, info, attempts, false, &mut document)
+                    .and_then(|()| merge::write_junit(&document, None, &mut bytes));
+                (path, written)
+            }
             ReportTarget::Json(path) => {
                 (path, json::write(outcomes, info, attempts, false, &mut bytes))
             }

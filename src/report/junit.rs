@@ -1,9 +1,9 @@
 //! The JUnit XML report, written to validate against the Jenkins xunit `junit-10.xsd`
 //! (tests/data/junit-10.xsd; an integration test checks it with xmllint).
 //!
-//! The document is a list of [`Suite`]s: `shakedown test` writes one per file
-//! ([`write()`]); `shakedown run` one per layer (built by `session`, written by
-//! [`write_suites`]). A scenario entry is one [`Case`], named stably from its line,
+//! The document is a list of [`Suite`]s, written by [`write_suites`]: one per file for
+//! `shakedown test`, one per layer for `shakedown run`, built from the report model by
+//! `report::merge` for both (and for `shakedown merge`). A scenario entry is one [`Case`], named stably from its line,
 //! method and URL *template* as written (`line 3: GET {{base_url}}/orders/{{id}}`,
 //! classname the file), so CI history sees the same test on every run.
 //! A failed assert is a `<failure>` whose message quotes the assert with the expected
@@ -20,10 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::report::source::{FailedAssert, failed_asserts};
-use crate::runner::outcome::{
-    AttemptRecord, EntryFailure, EntryOutcome, FileError, FileOutcome, Outcome,
-};
+use crate::report::source::FailedAssert;
 
 /// One `<testsuite>`.
 #[derive(Clone, Debug)]
@@ -105,21 +102,6 @@ pub struct Rerun {
     pub detail: String,
 }
 
-/// Writes the JUnit report of `files` (one `<testsuite>` per file) to `out`.
-pub fn write(files: &[FileOutcome], out: &mut dyn io::Write) -> io::Result<()> {
-    let suites: Vec<Suite> = files
-        .iter()
-        .map(|file| Suite {
-            name: file.path.display().to_string(),
-            timestamp: Some(file.started),
-            time: Some(file.duration),
-            cases: file_cases(file),
-            properties: Vec::new(),
-        })
-        .collect();
-    write_suites(&suites, out)
-}
-
 /// A test case with a name, a class name and a result, and nothing else.
 pub fn case(name: &str, classname: &str, result: CaseResult) -> Case {
     Case {
@@ -152,73 +134,7 @@ pub fn add_layer_error(cases: &mut Vec<Case>, layer: &str, outcome: &str, why: &
     }
 }
 
-/// The test cases of one scenario file: one per entry, or one error when the file
-/// could not run at all.
-pub fn file_cases(file: &FileOutcome) -> Vec<Case> {
-    let file_name = file.path.display().to_string();
-    let mut cases = Vec::with_capacity(file.entries.len() + 1);
-    if let Some(error) = &file.file_error {
-        let (ty, message) = match error {
-            FileError::Unreadable(m) => ("unreadable", m.clone()),
-            FileError::Parse(d) => {
-                ("parse error", d.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "))
-            }
-        };
-        cases.push(Case {
-            name: file_name.clone(),
-            classname: file_name.clone(),
-            time: None,
-            result: CaseResult::Error(Problem {
-                ty: ty.to_owned(),
-                message: format!("{file_name}: {message}"),
-                detail: String::new(),
-            }),
-            reruns: Vec::new(),
-            system_out: None,
-            system_err: None,
-        });
-    }
-    cases.extend(file.entries.iter().map(|entry| entry_case(file, &file_name, entry)));
-    cases
-}
-
-/// The stable name of an entry's test case.
-pub fn entry_name(entry: &EntryOutcome) -> String {
-    format!("line {}: {} {}", entry.line, entry.method, entry.url_template)
-}
-
-fn failed_attempts(entry: &EntryOutcome) -> Vec<&AttemptRecord> {
-    entry
-        .iterations
-        .iter()
-        .flat_map(|i| &i.polls)
-        .flat_map(|p| &p.attempts)
-        .filter(|a| a.error.is_some())
-        .collect()
-}
-
-fn rerun(attempt: &AttemptRecord, kind: RerunKind) -> Rerun {
-    let at = DateTime::<Utc>::from(attempt.started).to_rfc3339_opts(SecondsFormat::Millis, true);
-    Rerun {
-        kind,
-        ty: attempt.decision.map_or("transport", |d| d.rule.as_str()).to_owned(),
-        // The message names the cause first, so CI systems that show only it still tell why.
-        message: match attempt.diagnoses.last() {
-            Some(d) => format!("{}: {}", d.cause, attempt.error_message().unwrap_or_default()),
-            None => attempt.error_message().unwrap_or_default(),
-        },
-        detail: format!(
-            "attempt {} at {at} ({} ms): {} {}",
-            attempt.n,
-            attempt.duration.as_millis(),
-            attempt.method,
-            attempt.url
-        ),
-    }
-}
-
-/// The `<failure>` of an entry whose asserts failed (also built from a read-back report by
-/// `report::merge`).
+/// The `<failure>` of an entry whose asserts failed.
 pub fn assert_problem(file_name: &str, failed: &[FailedAssert]) -> Problem {
     let located = |a: &FailedAssert| format!("{file_name}:{}: {}", a.line, a.summary());
     let message = match failed {
@@ -240,87 +156,6 @@ pub fn assert_problem(file_name: &str, failed: &[FailedAssert]) -> Problem {
         }
     }
     Problem { ty: "assert".to_owned(), message, detail }
-}
-
-fn entry_case(file: &FileOutcome, file_name: &str, entry: &EntryOutcome) -> Case {
-    let failed = failed_attempts(entry);
-    let at = format!("{file_name}:{}", entry.line);
-    let (result, reruns) = match entry.outcome {
-        Outcome::Passed | Outcome::Flaky => (
-            CaseResult::Passed,
-            failed.into_iter().map(|a| rerun(a, RerunKind::FlakyError)).collect(),
-        ),
-        Outcome::Skipped => (CaseResult::Skipped("skipped".to_owned()), Vec::new()),
-        Outcome::Failed | Outcome::Error | Outcome::Interrupted => {
-            let simple = |ty: &str, message: &str| Problem {
-                ty: ty.to_owned(),
-                message: format!("{at}: {message}"),
-                detail: format!("{at}: {} {}\n{message}\n", entry.method, entry.url),
-            };
-            let problem = match entry.last_poll().and_then(|p| p.failure.as_ref()) {
-                Some(EntryFailure::Asserts) => {
-                    assert_problem(file_name, &failed_asserts(file, entry))
-                }
-                Some(EntryFailure::Capture { message, .. }) => simple("capture", message),
-                Some(EntryFailure::Runtime { message, .. }) => simple("runtime", message),
-                Some(EntryFailure::Transport(failed)) => {
-                    let message = match &failed.diagnosis {
-                        Some(d) => format!("{}: {}", d.cause, failed.message()),
-                        None => failed.message(),
-                    };
-                    simple("transport", &message)
-                }
-                Some(EntryFailure::ServerCrashed { message, stderr_tail }) => {
-                    let mut problem = simple("server crashed", message);
-                    for line in stderr_tail {
-                        problem.detail.push_str(line);
-                        problem.detail.push('\n');
-                    }
-                    problem
-                }
-                None => simple("interrupted", "the run was interrupted"),
-            };
-            // The final attempt of a transport failure is the failure itself.
-            let mut runs: Vec<Rerun> =
-                failed.into_iter().map(|a| rerun(a, RerunKind::RerunError)).collect();
-            if problem.ty == "transport" {
-                runs.pop();
-            }
-            let result = if entry.outcome == Outcome::Failed {
-                CaseResult::Failure(problem)
-            } else {
-                CaseResult::Error(problem)
-            };
-            (result, runs)
-        }
-    };
-    // Every diagnosis of the entry, a passing one's included (an unread request body, a
-    // replaced stale connection): one line each, its hint on the next.
-    let diagnoses: Vec<String> = entry
-        .iterations
-        .iter()
-        .flat_map(|i| &i.polls)
-        .flat_map(|p| &p.attempts)
-        .flat_map(|a| a.diagnoses.iter().map(move |d| (a.n, d)))
-        .map(|(n, d)| format!("attempt {n}: {}\nhint: {}", d.line(), d.hint))
-        .collect();
-    let system_out = (!diagnoses.is_empty()).then(|| diagnoses.join("\n"));
-    let time = entry
-        .iterations
-        .iter()
-        .flat_map(|i| &i.polls)
-        .flat_map(|p| &p.attempts)
-        .map(|a| a.duration)
-        .sum();
-    Case {
-        name: entry_name(entry),
-        classname: file_name.to_owned(),
-        time: Some(time),
-        result,
-        reruns,
-        system_out,
-        system_err: None,
-    }
 }
 
 #[derive(Default)]

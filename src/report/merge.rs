@@ -392,9 +392,30 @@ fn from_ms(ms: f64) -> Duration {
     Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
 }
 
+/// Writes the JUnit document of the JSON report `document` (`test`'s, `run`'s or a
+/// checkpoint's: see [`layer_junit_suites`] for `current`).
+pub fn write_junit(
+    document: &[u8],
+    current: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let report: Report = serde_json::from_slice(document).map_err(std::io::Error::other)?;
+    junit::write_suites(&layer_junit_suites(&report, current), out)
+}
+
 /// The JUnit suites of a report: one per file for `test`, one per layer for `run`, as
-/// the run that wrote it builds them (`report::junit::write`, `session::junit`).
+/// the run that wrote it built them (through [`write_junit`]).
 pub fn junit_suites(report: &Report) -> Vec<Suite> {
+    layer_junit_suites(report, None)
+}
+
+/// The JUnit suites of a report, files of no finished layer (a checkpoint during a layer)
+/// forming a suite named after `current`, the layer running ("unfinished layer" when
+/// unknown). A partial report says so in every suite's properties (`partial = true`).
+///
+/// A suite run's JUnit document is always built here, from the report model it writes
+/// as JSON, so that a merged report's JUnit is the single run's.
+pub fn layer_junit_suites(report: &Report, current: Option<&str>) -> Vec<Suite> {
     let mut ledger = report.ledger.iter().peekable();
     let mut cases_of = |file: &FileDto| {
         file_cases(file, &mut |attempt, entry| {
@@ -430,6 +451,8 @@ pub fn junit_suites(report: &Report) -> Vec<Suite> {
                 for testcase in layer.testcases.iter().flatten() {
                     cases.push(read_back(&layer.name, testcase));
                 }
+            } else if let Some(load) = &layer.load {
+                cases = load_cases(layer, load);
             } else {
                 for path in &layer.files {
                     if let Some((_, file_cases, used)) =
@@ -463,7 +486,7 @@ pub fn junit_suites(report: &Report) -> Vec<Suite> {
         .collect();
     if !rest.is_empty() {
         suites.push(Suite {
-            name: "unfinished layer".to_owned(),
+            name: current.unwrap_or("unfinished layer").to_owned(),
             timestamp: None,
             time: None,
             cases: rest,
@@ -656,7 +679,7 @@ fn entry_case(
     }
 }
 
-/// A command layer's command, as a test case (as `session::junit` builds it).
+/// A command layer's command, as a test case (also for a single run's JUnit: `layer_junit_suites`).
 fn command_case(layer: &LayerDto, not_run: bool, why: &str) -> Case {
     let Some(command) = &layer.command else {
         let result = if not_run {
@@ -684,14 +707,45 @@ fn command_case(layer: &LayerDto, not_run: bool, why: &str) -> Case {
     let result = match problem {
         Some((ty, message)) => CaseResult::Failure(Problem {
             ty: ty.to_owned(),
-            message,
+            message: command.description.clone().unwrap_or(message),
             detail: format!("stdout: {}\nstderr: {}\n", command.stdout_log, command.stderr_log),
         }),
         None => CaseResult::Passed,
     };
     let mut case = case("command", &layer.name, result);
     case.time = Some(from_ms(layer.duration_ms));
+    if !command.stderr_tail.is_empty() && case.result != CaseResult::Passed {
+        case.system_err = Some(command.stderr_tail.join("\n"));
+    }
     case
+}
+
+/// A load layer's cases: one per threshold, which is what decides it (a passed `load`
+/// case when it has none).
+fn load_cases(layer: &LayerDto, load: &crate::load::result::LoadResult) -> Vec<Case> {
+    let mut cases: Vec<Case> = load
+        .threshold_results
+        .iter()
+        .map(|verdict| {
+            let result = if verdict.passed {
+                CaseResult::Passed
+            } else {
+                CaseResult::Failure(Problem {
+                    ty: "threshold".to_owned(),
+                    message: format!(
+                        "threshold {} crossed (observed {} {})",
+                        verdict.threshold, verdict.observed, verdict.unit
+                    ),
+                    detail: String::new(),
+                })
+            };
+            case(&verdict.threshold, &layer.name, result)
+        })
+        .collect();
+    if cases.is_empty() {
+        cases.push(case("load", &layer.name, CaseResult::Passed));
+    }
+    cases
 }
 
 /// A test case of a command layer's own JUnit file.
@@ -837,5 +891,90 @@ mod tests {
         assert_eq!(merged[0].outcome, "failed");
         assert_eq!(merged[0].files, ["a.hurl", "b.hurl"]);
         assert_eq!(layer_counts(&merged).failed, 1);
+    }
+
+    fn layer(name: &str, kind: &str, outcome: &str) -> LayerDto {
+        LayerDto {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            outcome: outcome.to_owned(),
+            started_at: "1970-01-01T00:00:00.000Z".to_owned(),
+            duration_ms: 3.0,
+            files: Vec::new(),
+            not_run_files: Vec::new(),
+            note: None,
+            command: None,
+            testcases: None,
+            load: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_command_layer_is_a_failure_with_its_stderr_tail_and_its_cases_read_back() {
+        let mut unit = layer("unit", "command", "failed");
+        unit.command = Some(crate::report::suite::CommandDto {
+            argv: vec!["pytest".to_owned()],
+            exit_code: Some(6),
+            signal: None,
+            timed_out_ms: None,
+            error: None,
+            stdout_log: "o.log".to_owned(),
+            stderr_log: "e.log".to_owned(),
+            junit: None,
+            junit_error: None,
+            description: None,
+            stderr_tail: vec!["Traceback".to_owned()],
+        });
+        unit.testcases = Some(vec![crate::report::suite::TestcaseDto {
+            name: "test_a".to_owned(),
+            classname: Some("tests.a".to_owned()),
+            time_s: Some(0.5),
+            outcome: "failed".to_owned(),
+            message: Some("boom".to_owned()),
+        }]);
+        let mut later = layer("api", "scenarios", "not_run");
+        later.not_run_files = vec!["a.hurl".to_owned()];
+        later.note = Some("an earlier layer failed".to_owned());
+        let mut report = empty_report(&[]);
+        report.layers = Some(vec![unit, later]);
+        let suites = junit_suites(&report);
+        assert_eq!(suites.len(), 2);
+        let cases = &suites[0].cases;
+        assert_eq!(cases.len(), 2);
+        let CaseResult::Failure(problem) = &cases[0].result else { panic!("{cases:?}") };
+        assert_eq!(problem.message, "the command exited with code 6");
+        assert_eq!(problem.detail, "stdout: o.log\nstderr: e.log\n");
+        assert_eq!(cases[0].system_err.as_deref(), Some("Traceback"));
+        assert!(matches!(cases[1].result, CaseResult::Failure(_)));
+        assert_eq!(cases[1].classname, "tests.a");
+        assert_eq!(
+            suites[1].cases[0].result,
+            CaseResult::Skipped("an earlier layer failed".to_owned())
+        );
+        assert_eq!(suites[1].timestamp, None);
+    }
+
+    #[test]
+    fn a_layer_that_failed_without_cases_gets_an_error_case_and_a_partial_report_says_so() {
+        let mut api = layer("api", "scenarios", "error");
+        api.note = Some("the main server did not start".to_owned());
+        let mut report = empty_report(&[]);
+        report.layers = Some(vec![api]);
+        report.partial = true;
+        let suites = layer_junit_suites(&report, Some("api"));
+        assert_eq!(suites[0].properties, [("partial".to_owned(), "true".to_owned())]);
+        let CaseResult::Error(problem) = &suites[0].cases[0].result else { panic!() };
+        assert!(problem.message.contains("did not start"), "{problem:?}");
+    }
+
+    #[test]
+    fn files_of_no_finished_layer_form_a_suite_named_after_the_running_layer() {
+        let mut report = empty_report(&[]);
+        report.layers = Some(Vec::new());
+        report.files = vec![dto("error", true)];
+        let suites = layer_junit_suites(&report, Some("api"));
+        assert_eq!(suites.len(), 1);
+        assert_eq!(suites[0].name, "api");
+        assert_eq!(layer_junit_suites(&report, None)[0].name, "unfinished layer");
     }
 }

@@ -2,7 +2,6 @@
 //! line, for reports that quote the assert that failed (JUnit, JSON, HTML).
 
 use crate::runner::assert::AssertResult;
-use crate::runner::outcome::{EntryOutcome, FileOutcome};
 use crate::scenario::LineIndex;
 use crate::scenario::ast::Span;
 
@@ -63,21 +62,6 @@ pub fn locate(source: &str, index: &LineIndex, assert: &AssertResult) -> FailedA
         actual: assert.actual.clone(),
         message: assert.message.clone(),
     }
-}
-
-/// The asserts that failed in the poll that decided `entry`, located in `file`'s source.
-pub fn failed_asserts(file: &FileOutcome, entry: &EntryOutcome) -> Vec<FailedAssert> {
-    let index = LineIndex::new(&file.source);
-    entry
-        .last_poll()
-        .map(|poll| {
-            poll.asserts
-                .iter()
-                .filter(|a| !a.success)
-                .map(|a| locate(&file.source, &index, a))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

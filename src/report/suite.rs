@@ -121,6 +121,12 @@ pub struct CommandDto {
     pub junit: Option<String>,
     /// Why that file could not be read.
     pub junit_error: Option<String>,
+    /// What happened, when the command failed (secrets redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The last lines of its stderr, when it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stderr_tail: Vec<String>,
 }
 
 /// One `<testcase>` of a command layer's JUnit file.
@@ -279,6 +285,8 @@ mod tests {
                     stderr_log: "b".to_owned(),
                     junit: None,
                     junit_error: None,
+                    description: Some("`false` exited with code 1".to_owned()),
+                    stderr_tail: vec!["boom".to_owned()],
                 }),
                 testcases: Some(Vec::new()),
                 load: None,

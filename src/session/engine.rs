@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::exit_code;
 use crate::report::faults::FaultCountsDto;
-use crate::report::{html, json, junit};
+use crate::report::{html, json, merge};
 use crate::retry::Budget;
 use crate::runner::outcome::FileOutcome;
 use crate::signals::Listener;
@@ -426,7 +426,7 @@ impl Session {
         let _ = write_atomically(&self.settings.run_dir.join("report.json"), &bytes);
         let progress = self.progress();
         for target in &self.settings.reports {
-            let _ = self.write_target(target, &bytes, &progress, true);
+            let _ = self.write_target(target, &bytes, &progress);
         }
     }
 
@@ -438,7 +438,6 @@ impl Session {
         target: &'t ReportTarget,
         json: &[u8],
         progress: &Progress,
-        partial: bool,
     ) -> (&'t PathBuf, std::io::Result<()>) {
         let rendered = |render: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
             let mut out = Vec::new();
@@ -455,9 +454,8 @@ impl Session {
                     .current
                     .and_then(|(index, ..)| self.suite.layers().get(index))
                     .map(|layer| layer.name());
-                let suites =
-                    super::junit::suites(&progress.layers, &progress.files, current, partial);
-                let xml = rendered(&|out| junit::write_suites(&suites, out));
+                // From the report model, as `merge` builds it (`report::merge`).
+                let xml = rendered(&|out| merge::write_junit(json, current, out));
                 (path, xml.and_then(|xml| write_atomically(path, &xml)))
             }
         }
@@ -495,7 +493,7 @@ impl Session {
         }
         let progress = self.progress();
         for target in &self.settings.reports {
-            let (path, written) = self.write_target(target, &bytes, &progress, partial);
+            let (path, written) = self.write_target(target, &bytes, &progress);
             if let Err(e) = written {
                 write_errors.push((path.clone(), e));
             }

@@ -147,7 +147,6 @@ impl Session {
             // The argv may hold a `--secret` value: the description is redacted too.
             let description = (self.redact)(&result.describe());
             command_record.description = Some(description.clone());
-            command_record.description = Some(description.clone());
             self.emit(Event::CommandFailed {
                 layer: name,
                 description: &description,

@@ -44,7 +44,6 @@ mod files;
 mod hunt;
 mod hunt_files;
 mod inflight;
-mod junit;
 mod layers;
 mod load;
 mod load_run;

@@ -236,6 +236,13 @@ fn layer_dto(layer: &LayerRecord, redact: &dyn Fn(&str) -> String) -> LayerDto {
             stderr_log: c.stderr_log.display().to_string(),
             junit: c.junit.as_ref().map(|p| p.display().to_string()),
             junit_error: c.junit_error.as_deref().map(redact),
+            description: c.description.as_deref().map(redact),
+            // The tail goes with a failed command case (docs/json-report.md).
+            stderr_tail: if c.description.is_some() || c.junit_error.is_some() {
+                c.stderr_tail.iter().map(|line| redact(line)).collect()
+            } else {
+                Vec::new()
+            },
         }),
         testcases: command.map(|c| {
             c.testcases

@@ -461,6 +461,30 @@ fn load_on_a_suite_applies_its_fault_plan_and_counts_the_resets() {
     assert!(n(&doc["faults"], "connections") >= 1, "{doc}");
     assert_eq!(n(&doc, "requests"), 40, "{doc}");
     assert!(stderr.contains(&format!("faults injected: reset_peer={injected} ")), "{stderr}");
+
+    // `--faults PLAN --fault-seed N` replace the suite's plan and seed, as in `run`.
+    write_file(
+        dir.path(),
+        "plan.toml",
+        "seed = 3\n\n[[fault]]\ntype = \"reset_peer\"\ntoxicity = 0.5\nper = \"request\"\n",
+    );
+    let plan = dir.path().join("plan.toml").display().to_string();
+    let (code, doc, stderr) = load(
+        &[&suite[..], "--faults", &plan[..], "--fault-seed", "11"],
+        &dir.path().join("result.json"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(&format!("faults: 1 fault(s) from {plan}, seed 11")), "{stderr}");
+    assert_eq!(doc["faults"]["seed"], 11, "{doc}");
+    let injected = doc["faults"]["injected"]["reset_peer"].as_u64().expect("resets injected");
+    assert_eq!(doc["errors_by_class"]["reset"], injected, "{doc}");
+    assert!(processes_marked(&marker).is_empty(), "the server is stopped");
+
+    // Without a suite there are no servers to front.
+    let hurl = dir.path().join("s/health.hurl").display().to_string();
+    let out = ShakedownCmd::new(["load", &hurl[..], "--faults", &plan[..]]).output();
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr().contains("--faults and --fault-seed need a suite file"), "{out:?}");
 }
 
 #[test]
