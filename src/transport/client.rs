@@ -306,10 +306,17 @@ impl Client {
                 format!("unsupported URL scheme `{}`", request.url.scheme()),
             ));
         }
-        let mut http_request = self.http_request(request).map_err(|message| {
+        let (mut http_request, known_slot) = self.http_request(request).map_err(|message| {
             plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
         })?;
-        let key = self.pool.slot(&request.url, options);
+        let key = match known_slot {
+            Some(slot) => slot,
+            None => {
+                let slot = self.pool.slot(&request.url, options);
+                self.remember_slot(request, slot);
+                slot
+            }
+        };
 
         // Checkout.
         att.facts.phase_reached = Phase::Checkout;
@@ -518,13 +525,20 @@ impl Client {
 
     /// The request as hyper gets it: built by [`build_request`], or cloned from the same
     /// request built before. A request seen twice in a row is kept for the next time.
-    fn http_request(&mut self, spec: &RequestSpec) -> Result<http::Request<Full<Bytes>>, String> {
+    ///
+    /// With it, the pool slot of a kept request whose pool key is the same (same URL, same
+    /// connection options): the slot need not be looked up again.
+    fn http_request(
+        &mut self,
+        spec: &RequestSpec,
+    ) -> Result<(http::Request<Full<Bytes>>, Option<Slot>), String> {
         let fingerprint = BuiltRequest::fingerprint(spec);
         if let Some(built) = &self.built
             && built.fingerprint == fingerprint
             && built.matches(spec)
         {
-            return Ok(built.request(spec));
+            let slot = built.slot.filter(|_| built.key_options.matches(&spec.options));
+            return Ok((built.request(spec), slot));
         }
         let request = build_request(spec, &self.user_agent)?;
         let repeated = fingerprint == self.last_fingerprint;
@@ -532,9 +546,20 @@ impl Client {
         if repeated {
             let (parts, body) = request.into_parts();
             self.built = Some(BuiltRequest::new(spec, parts.clone(), fingerprint));
-            return Ok(http::Request::from_parts(parts, body));
+            return Ok((http::Request::from_parts(parts, body), None));
         }
-        Ok(request)
+        Ok((request, None))
+    }
+
+    /// Keeps `slot` with the kept request, when it is `spec`'s and has none yet.
+    fn remember_slot(&mut self, spec: &RequestSpec, slot: Slot) {
+        if let Some(built) = self.built.as_mut()
+            && built.slot.is_none()
+            && built.matches(spec)
+        {
+            built.key_options = KeyOptions::of(&spec.options);
+            built.slot = Some(slot);
+        }
     }
 
     async fn checkout(
@@ -1227,6 +1252,46 @@ struct BuiltRequest {
     raw_target: Option<String>,
     http10: bool,
     parts: http::request::Parts,
+    /// The pool slot of its URL with `key_options`, once looked up.
+    slot: Option<Slot>,
+    /// The options the pool key reads, as they were when `slot` was looked up.
+    key_options: KeyOptions,
+}
+
+/// What a pool key reads of a request's options (besides the URL).
+#[derive(Debug, Default)]
+struct KeyOptions {
+    http_version: Option<HttpVersionPreference>,
+    insecure: bool,
+    ca_certificates: Vec<std::path::PathBuf>,
+    client_certificate: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    ip_version: Option<crate::transport::request::IpVersion>,
+    resolve: Vec<(String, u16, std::net::IpAddr)>,
+    connect_to: Vec<(String, u16, String, u16)>,
+}
+
+impl KeyOptions {
+    fn of(options: &crate::transport::request::RequestOptions) -> KeyOptions {
+        KeyOptions {
+            http_version: Some(options.http_version),
+            insecure: options.insecure,
+            ca_certificates: options.ca_certificates.clone(),
+            client_certificate: options.client_certificate.clone(),
+            ip_version: Some(options.ip_version),
+            resolve: options.resolve.clone(),
+            connect_to: options.connect_to.clone(),
+        }
+    }
+
+    fn matches(&self, options: &crate::transport::request::RequestOptions) -> bool {
+        self.http_version == Some(options.http_version)
+            && self.ip_version == Some(options.ip_version)
+            && self.insecure == options.insecure
+            && self.ca_certificates == options.ca_certificates
+            && self.client_certificate == options.client_certificate
+            && self.resolve == options.resolve
+            && self.connect_to == options.connect_to
+    }
 }
 
 impl BuiltRequest {
@@ -1240,6 +1305,8 @@ impl BuiltRequest {
             raw_target: spec.options.raw_target.clone(),
             http10: spec.options.http_version == HttpVersionPreference::Http10,
             parts,
+            slot: None,
+            key_options: KeyOptions::default(),
         }
     }
 
