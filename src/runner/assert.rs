@@ -75,13 +75,38 @@ pub fn eval_asserts(
     file_root: &Path,
 ) -> Vec<AssertResult> {
     let mut results = eval_status_asserts(spec, ctx);
-    results.extend(eval_other_asserts(spec, ctx, file_root));
+    push_other_asserts(spec, ctx, file_root, &mut results);
     results
 }
 
 /// The implicit version and status asserts: Hurl checks them before captures.
 pub fn eval_status_asserts(spec: &ast::Response, ctx: &QueryContext<'_>) -> Vec<AssertResult> {
-    let mut results = Vec::new();
+    let mut results = Vec::with_capacity(count(spec));
+    push_status_asserts(spec, ctx, &mut results);
+    results
+}
+
+/// How many results [`eval_asserts`] gives for `spec`: room for all of them at once.
+pub fn count(spec: &ast::Response) -> usize {
+    let status = usize::from(version_text(spec.version.value).is_some())
+        + usize::from(matches!(spec.status.value, StatusSpec::Code(_)));
+    let asserts: usize = spec
+        .sections
+        .iter()
+        .map(|section| match &section.kind {
+            ResponseSectionKind::Asserts(asserts) => asserts.len(),
+            _ => 0,
+        })
+        .sum();
+    status + spec.headers.len() + usize::from(spec.body.is_some()) + asserts
+}
+
+/// [`eval_status_asserts`], appended to `results`.
+fn push_status_asserts(
+    spec: &ast::Response,
+    ctx: &QueryContext<'_>,
+    results: &mut Vec<AssertResult>,
+) {
     if let Some(expected) = version_text(spec.version.value) {
         let actual = ctx.response.version.as_str();
         let success = match spec.version.value {
@@ -108,7 +133,6 @@ pub fn eval_status_asserts(spec: &ast::Response, ctx: &QueryContext<'_>) -> Vec<
             true,
         ));
     }
-    results
 }
 
 /// The implicit header and body asserts, then the `[Asserts]` lines (after captures).
@@ -117,7 +141,18 @@ pub fn eval_other_asserts(
     ctx: &QueryContext<'_>,
     file_root: &Path,
 ) -> Vec<AssertResult> {
-    let mut results = Vec::new();
+    let mut results = Vec::with_capacity(count(spec));
+    push_other_asserts(spec, ctx, file_root, &mut results);
+    results
+}
+
+/// [`eval_other_asserts`], appended to `results` (which [`count`] can size for both halves).
+pub fn push_other_asserts(
+    spec: &ast::Response,
+    ctx: &QueryContext<'_>,
+    file_root: &Path,
+    results: &mut Vec<AssertResult>,
+) {
     for header in &spec.headers {
         results.push(implicit_header(header, ctx));
     }
@@ -129,7 +164,6 @@ pub fn eval_other_asserts(
             results.extend(asserts.iter().map(|a| explicit(a, ctx, file_root)));
         }
     }
-    results
 }
 
 /// Evaluates one `[Asserts]` line: query, filters, predicate.
@@ -210,8 +244,8 @@ fn implicit_body_check(
         Ok((actual == expected, actual, expected))
     };
     let compare_bytes = |expected: &[u8]| -> Result<(bool, String, String), EvalError> {
-        let actual = body::decompressed(ctx.response)?;
-        Ok((actual == expected, bytes_text(&actual), bytes_text(expected)))
+        let actual = body::decompressed_cow(ctx.response)?;
+        Ok((*actual == *expected, bytes_text(&actual), bytes_text(expected)))
     };
     match &body.kind {
         BodyKind::Json(json) => {

@@ -13,6 +13,7 @@
 //! - an *attempt* is one transport send. Transport retries are decided by the
 //!   pure `retry` module; a pass that needed one is flaky.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -34,10 +35,10 @@ use crate::runner::query::{QueryContext, Redirect};
 use crate::runner::request::{self, RenderError, RequestContext};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
+use crate::scenario;
 use crate::scenario::ast::{
     self, Entry, HurlFile, QueryKind, RequestSectionKind, ResponseSectionKind,
 };
-use crate::scenario::{self, LineIndex};
 use crate::transport::client::Client;
 use crate::transport::facts::AttemptFacts;
 use crate::transport::request::{RequestSpec, Response};
@@ -274,7 +275,7 @@ struct FileRunner<'a, S: AttemptSink + ?Sized = NoSink> {
     budget: &'a Budget,
     variables: Variables,
     file_root: PathBuf,
-    lines: LineIndex,
+    lines: LineCounter<'a>,
     source: &'a str,
     /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
     kernel: Kernel,
@@ -307,7 +308,7 @@ impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
             budget,
             variables: settings.variables.clone(),
             file_root,
-            lines: LineIndex::new(source),
+            lines: LineCounter::new(source),
             source,
             kernel: Kernel::NotRead,
             sink,
@@ -319,6 +320,40 @@ impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
     /// The file's verdict: the worst entry outcome, or passed when every entry was skipped.
     fn verdict(&self) -> Outcome {
         if self.ran { self.worst } else { Outcome::Passed }
+    }
+}
+
+/// The 1-based line of byte offsets into one source, asked in increasing order (the
+/// entries of a file, in order): each byte is looked at once per run, and no index of the
+/// whole file is built first. An offset before the last one asked counts again from the
+/// start.
+struct LineCounter<'a> {
+    source: &'a str,
+    /// The last offset asked, and the number of `\n` before it.
+    at: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(source: &'a str) -> LineCounter<'a> {
+        LineCounter { source, at: std::cell::Cell::new((0, 0)) }
+    }
+
+    /// The 1-based line of `offset` (as `scenario::LineIndex::line` gives it).
+    fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.source.len());
+        let (mut at, mut newlines) = self.at.get();
+        if offset < at {
+            (at, newlines) = (0, 0);
+        }
+        let between = self.source.as_bytes().get(at..offset).unwrap_or_default();
+        // In fixed chunks, which the compiler turns into wide compares.
+        let mut chunks = between.chunks_exact(32);
+        for chunk in &mut chunks {
+            newlines += chunk.iter().map(|&b| usize::from(b == b'\n')).sum::<usize>();
+        }
+        newlines += chunks.remainder().iter().filter(|&&b| b == b'\n').count();
+        self.at.set((offset, newlines));
+        newlines + 1
     }
 }
 
@@ -381,6 +416,14 @@ impl Kernel {
 
 impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
     async fn run(&mut self, file: &HurlFile, run: &mut FileRun) {
+        if self.sink.is_none() {
+            // Room for every entry that may run, once, rather than regrown (and copied) as
+            // the file goes.
+            let last =
+                self.settings.to_entry.map_or(file.entries.len(), |to| to.min(file.entries.len()));
+            let first = self.settings.from_entry.unwrap_or(1).max(1);
+            run.outcome.entries.reserve((last + 1).saturating_sub(first));
+        }
         let mut previous_end = 0;
         for (i, entry) in file.entries.iter().enumerate() {
             let index = i + 1;
@@ -457,9 +500,13 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             .flatten()
             .cloned()
             .collect();
-        let options =
-            match options::apply(&self.settings.defaults, &entry_options, &mut self.variables) {
-                Ok(options) => options,
+        let settings = self.settings;
+        // Without `[Options]` the run's defaults are the entry's options: borrowed, not copied.
+        let options = if entry_options.is_empty() {
+            Cow::Borrowed(&settings.defaults)
+        } else {
+            match options::apply(&settings.defaults, &entry_options, &mut self.variables) {
+                Ok(options) => Cow::Owned(options),
                 Err(error) => {
                     outcome.outcome = Outcome::Error;
                     outcome.iterations.push(Iteration {
@@ -471,7 +518,8 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                     });
                     return outcome;
                 }
-            };
+            }
+        };
         self.verbose = options.verbose || self.settings.defaults.verbose;
         self.very_verbose = options.very_verbose || self.settings.defaults.very_verbose;
         if options.skip || options.repeat == Some(0) {
@@ -681,11 +729,11 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 return poll;
             }
         }
-        let url = spec.url.as_str().to_owned();
+        let url = spec.url.as_str();
         if let Some(response_spec) = &entry.response {
             let query_context = QueryContext {
                 response: &response,
-                url: &url,
+                url,
                 redirects: &redirects,
                 variables: &self.variables,
             };
@@ -724,15 +772,17 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             if !self.settings.ignore_asserts {
                 let query_context = QueryContext {
                     response: &response,
-                    url: &url,
+                    url,
                     redirects: &redirects,
                     variables: &self.variables,
                 };
-                poll.asserts.extend(assert::eval_other_asserts(
+                // `poll.asserts` has room for every result already (`eval_status_asserts`).
+                assert::push_other_asserts(
                     response_spec,
                     &query_context,
                     &self.file_root,
-                ));
+                    &mut poll.asserts,
+                );
                 poll.asserts.shrink_to_fit();
                 if poll.asserts.iter().any(|a| !a.success) {
                     poll.failure = Some(EntryFailure::Asserts);
@@ -1063,7 +1113,7 @@ fn query_reads_body(kind: &QueryKind) -> bool {
     }
 }
 
-fn entry_index_hint(entry: &Entry, lines: &LineIndex) -> String {
+fn entry_index_hint(entry: &Entry, lines: &LineCounter<'_>) -> String {
     format!("at line {}", lines.line(entry.request.line_span.start))
 }
 
@@ -1163,6 +1213,26 @@ pub fn typed_variable(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The counter gives the lines the file's index gives, for offsets in order (the
+    /// common case), out of order, past the end, and around `\r\n` and multi-byte chars.
+    #[test]
+    fn line_counter_agrees_with_the_line_index() {
+        let long = "GET http://a/\nHTTP 200\n\n".repeat(9);
+        let sources = ["", "GET http://a/\n", "a\nb\r\n\nété\n\nlast", "\n\n\n", &long];
+        for source in sources {
+            let index = scenario::LineIndex::new(source);
+            let offsets: Vec<usize> = (0..=source.len() + 2).collect();
+            let counter = LineCounter::new(source);
+            for &offset in &offsets {
+                assert_eq!(counter.line(offset), index.line(offset), "{source:?} at {offset}");
+            }
+            let counter = LineCounter::new(source);
+            for &offset in offsets.iter().rev().chain(&[1, 0, 3, 2]) {
+                assert_eq!(counter.line(offset), index.line(offset), "{source:?} at {offset}");
+            }
+        }
+    }
 
     #[test]
     fn command_line_variables_are_typed_as_in_hurl() {

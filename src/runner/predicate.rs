@@ -36,7 +36,6 @@ pub fn eval_predicate(
     file_root: &Path,
 ) -> Result<PredicateOutcome, EvalError> {
     let check = check(&predicate.func, value, variables, file_root, predicate.span)?;
-    let not = if predicate.not { "not " } else { "" };
     let success = match check.result {
         Check::Holds(holds) => holds != predicate.not,
         Check::TypeMismatch => false,
@@ -46,7 +45,7 @@ pub fn eval_predicate(
     Ok(PredicateOutcome {
         success,
         actual: value.map_or_else(|| "none".to_owned(), Value::repr),
-        expected: format!("{not}{}", check.expected),
+        expected: if predicate.not { format!("not {}", check.expected) } else { check.expected },
     })
 }
 

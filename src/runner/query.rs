@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use crate::runner::body;
 use crate::runner::error::{EvalError, EvalErrorKind};
-use crate::runner::template::render;
+use crate::runner::template::{render, render_cow};
 use crate::runner::value::Value;
 use crate::runner::variables::Variables;
 use crate::runner::xpath::Document;
@@ -79,19 +79,19 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         QueryKind::Bytes => body::decompressed(response).map(|b| Some(Value::Bytes(b))).map_err(at),
         QueryKind::RawBytes => Ok(Some(Value::Bytes(response.body.to_vec()))),
         QueryKind::Sha256 => {
-            let data = body::decompressed(response).map_err(at)?;
+            let data = body::decompressed_cow(response).map_err(at)?;
             Ok(Some(Value::Bytes(sha2::Sha256::digest(&data).to_vec())))
         }
         QueryKind::Md5 => {
-            let data = body::decompressed(response).map_err(at)?;
+            let data = body::decompressed_cow(response).map_err(at)?;
             Ok(Some(Value::Bytes(md5::Md5::digest(&data).to_vec())))
         }
         QueryKind::Jsonpath(expr) => {
-            let text = render(expr, ctx.variables)?;
+            let text = render_cow(expr, ctx.variables)?;
             let path = parse_jsonpath(&text, expr.span)?;
-            let body = body::text(response).map_err(at)?;
-            let json: serde_json::Value = serde_json::from_str(&body)
-                .map_err(|_| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
+            let body = body::text_cow(response).map_err(at)?;
+            let json = parsed_json(response, &body)
+                .ok_or_else(|| EvalError::new(EvalErrorKind::InvalidJson, query.span))?;
             Ok(eval_jsonpath(&path, &json, true))
         }
         QueryKind::Xpath(expr) => {
@@ -101,7 +101,7 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         }
         QueryKind::Regex(regex) => {
             let re = compile_regex(regex, ctx.variables)?;
-            let body = body::text(response).map_err(at)?;
+            let body = body::text_cow(response).map_err(at)?;
             Ok(first_capture(&re, &body))
         }
         QueryKind::Variable(name) => {
@@ -153,7 +153,7 @@ fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     if let Some(doc) = cached {
         return Ok(doc);
     }
-    let text = body::text(response)?;
+    let text = body::text_cow(response)?;
     let doc = Rc::new(if body::is_html(response) {
         Document::parse_html(&text)?
     } else {
@@ -161,6 +161,37 @@ fn parsed_document(response: &Response) -> Result<Rc<Document>, EvalError> {
     });
     PARSED.with(|cell| *cell.borrow_mut() = Some((response.body.clone(), doc.clone())));
     Ok(doc)
+}
+
+thread_local! {
+    // The last response body parsed as JSON, with its value: the `jsonpath` asserts and
+    // captures of one response parse its body once. Keyed by the body itself (its `Bytes`,
+    // held, so the pointer cannot be reused by another body), as `PARSED` is for XPath: every
+    // response is parsed, even one whose text equals the last one's.
+    static LAST_JSON: RefCell<Option<(bytes::Bytes, Rc<serde_json::Value>)>> =
+        const { RefCell::new(None) };
+}
+
+/// `response`'s body text `text` parsed as JSON (`None`: not JSON), once per response.
+fn parsed_json(response: &Response, text: &str) -> Option<Rc<serde_json::Value>> {
+    let body = &response.body;
+    let kept = LAST_JSON.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(kept, _)| {
+                // Empty bodies may share one static pointer: never kept.
+                !kept.is_empty() && kept.as_ptr() == body.as_ptr() && kept.len() == body.len()
+            })
+            .map(|(_, json)| Rc::clone(json))
+    });
+    if kept.is_some() {
+        return kept;
+    }
+    let json = Rc::new(serde_json::from_str::<serde_json::Value>(text).ok()?);
+    if !body.is_empty() {
+        LAST_JSON.with(|last| *last.borrow_mut() = Some((body.clone(), Rc::clone(&json))));
+    }
+    Some(json)
 }
 
 /// The version as Hurl's `version` query gives it: `1.0`, `1.1`, `2`, `3`.
@@ -225,6 +256,28 @@ fn jsonpath_too_deep(expr: &str) -> bool {
 /// Parses an RFC 9535 JSONPath expression (memoised per thread); one nested too
 /// deeply for the parser is invalid.
 pub(crate) fn parse_jsonpath(
+    expr: &str,
+    span: Span,
+) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
+    // The last one first: a sequential file asks for the same path again and again.
+    let last = LAST_JSONPATH.with(|last| {
+        last.borrow().as_ref().filter(|(text, _)| text == expr).map(|(_, path)| Rc::clone(path))
+    });
+    if let Some(path) = last {
+        return Ok(path);
+    }
+    let path = parse_jsonpath_cached(expr, span)?;
+    LAST_JSONPATH.with(|last| *last.borrow_mut() = Some((expr.to_owned(), Rc::clone(&path))));
+    Ok(path)
+}
+
+thread_local! {
+    static LAST_JSONPATH: RefCell<Option<(String, Rc<serde_json_path::JsonPath>)>> =
+        const { RefCell::new(None) };
+}
+
+/// [`parse_jsonpath`] through the per-thread map.
+fn parse_jsonpath_cached(
     expr: &str,
     span: Span,
 ) -> Result<Rc<serde_json_path::JsonPath>, EvalError> {
@@ -602,6 +655,39 @@ mod tests {
         let path = parse_jsonpath("$.errors[0].id", Span::default()).unwrap();
         let json = serde_json::json!({"errors": [{"id": "e"}]});
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![s("e")])));
+        // The last path parsed is remembered apart from the map: alternating paths, and a
+        // path asked again after another, still give their own queries.
+        let json = serde_json::json!({"a": 1, "b": 2});
+        for expr in ["$.a", "$.b", "$.a", "$.a", "$.b"] {
+            let path = parse_jsonpath(expr, Span::default()).unwrap();
+            let fresh = serde_json_path::JsonPath::parse(expr).unwrap();
+            assert_eq!(eval_jsonpath(&path, &json, true), eval_jsonpath(&fresh, &json, true));
+        }
+        assert!(parse_jsonpath("$[", Span::default()).is_err());
+        // The parsed body is kept for the same response only: another response is parsed
+        // again (even with the same text), an invalid one is no JSON, and the kept one
+        // gives its own value again.
+        let texts = [r#"{"a":1}"#, r#"{"a":1}"#, r#"{"a":2}"#, "not json", r#"{"a":1}"#];
+        let responses: Vec<Response> = texts.iter().map(|t| response(&[], t.as_bytes())).collect();
+        for (text, r) in texts.iter().zip(&responses) {
+            let fresh = serde_json::from_str::<serde_json::Value>(text).ok();
+            assert_eq!(parsed_json(r, text).as_deref(), fresh.as_ref(), "{text}");
+            assert_eq!(parsed_json(r, text).as_deref(), fresh.as_ref(), "{text}, kept");
+        }
+        let first = &responses[0];
+        let kept = parsed_json(first, texts[0]);
+        assert!(kept.is_some_and(|k| {
+            LAST_JSON.with(|last| last.borrow().as_ref().is_some_and(|(_, j)| Rc::ptr_eq(j, &k)))
+        }));
+        let again = parsed_json(&responses[1], texts[1]);
+        assert!(
+            again.is_some_and(|a| !LAST_JSON.with(|last| last
+                .borrow()
+                .as_ref()
+                .is_some_and(|(body, _)| body.as_ptr() == first.body.as_ptr()))
+                && *a == serde_json::json!({"a": 1})),
+            "a second response of the same text is parsed, not served from the first"
+        );
         let path = parse_jsonpath("$.missing", Span::default()).unwrap();
         assert_eq!(eval_jsonpath(&path, &json, false), Some(Value::List(vec![])));
     }

@@ -59,7 +59,7 @@ pub fn render(
     cookies: &CookieStore,
     context: &RequestContext<'_>,
 ) -> Result<RequestSpec, RenderError> {
-    let url_text = template::render(&request.url, variables)?;
+    let url_text = template::render_cow(&request.url, variables)?;
     let raw_target = options.path_as_is.then(|| raw_request_target(url_text.trim())).flatten();
     let mut url = parse_url(url_text.trim()).map_err(|e| RenderError {
         message: format!("invalid URL <{url_text}>: {e}"),
@@ -325,8 +325,28 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
+thread_local! {
+    // The URL parsed last on this thread: a sequential file sends the same one again and
+    // again, found here with one comparison instead of a hash.
+    static LAST_URL: std::cell::RefCell<Option<(String, url::Url)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Parses an absolute URL (memoised per thread).
 fn parse_url(text: &str) -> Result<url::Url, url::ParseError> {
+    let last = LAST_URL.with(|last| {
+        last.borrow().as_ref().filter(|(given, _)| given == text).map(|(_, url)| url.clone())
+    });
+    if let Some(url) = last {
+        return Ok(url);
+    }
+    let url = parse_url_cached(text)?;
+    LAST_URL.with(|last| *last.borrow_mut() = Some((text.to_owned(), url.clone())));
+    Ok(url)
+}
+
+/// [`parse_url`] through the per-thread map.
+fn parse_url_cached(text: &str) -> Result<url::Url, url::ParseError> {
     if let Some(url) = URLS.with(|cache| cache.borrow().get(text).cloned()) {
         return Ok(url);
     }

@@ -6,6 +6,8 @@
 //! its type (an integer stays a number), while one inside a JSON string is
 //! rendered and then JSON-escaped ([`render_json`]).
 
+use std::borrow::Cow;
+
 use crate::runner::error::{EvalError, EvalErrorKind};
 use crate::runner::value::{Value, format_float};
 use crate::runner::variables::Variables;
@@ -16,6 +18,10 @@ use crate::scenario::ast::{
 
 /// Renders a string template.
 pub fn render(template: &Template, variables: &Variables) -> Result<String, EvalError> {
+    if let [TemplateElement::Literal(text)] = template.elements.as_slice() {
+        // The common case, text without placeholders: one copy, no growth.
+        return Ok(text.clone());
+    }
     let mut out = String::new();
     for element in &template.elements {
         match element {
@@ -26,6 +32,18 @@ pub fn render(template: &Template, variables: &Variables) -> Result<String, Eval
         }
     }
     Ok(out)
+}
+
+/// [`render`], borrowing the text of a template without placeholders (nothing to copy).
+pub fn render_cow<'a>(
+    template: &'a Template,
+    variables: &Variables,
+) -> Result<Cow<'a, str>, EvalError> {
+    match template.elements.as_slice() {
+        [TemplateElement::Literal(text)] => Ok(Cow::Borrowed(text)),
+        [] => Ok(Cow::Borrowed("")),
+        _ => render(template, variables).map(Cow::Owned),
+    }
 }
 
 /// Evaluates a placeholder expression to a typed value.
@@ -309,7 +327,18 @@ mod tests {
         for (template, expected) in cases {
             let got = render(template, &vars()).map_err(|e| e.to_string());
             assert_eq!(got.as_deref(), expected.map_err(str::to_owned).as_deref(), "{template:?}");
+            // The borrowing form gives the same text, and borrows only a lone literal.
+            let cow = render_cow(template, &vars());
+            let borrowed = matches!(cow, Ok(Cow::Borrowed(_)));
+            assert_eq!(cow.map(Cow::into_owned).map_err(|e| e.to_string()), got);
+            assert_eq!(
+                borrowed,
+                matches!(template.elements.as_slice(), [TemplateElement::Literal(_)])
+            );
         }
+        let empty = Template { elements: Vec::new(), ..tpl("") };
+        assert!(matches!(render_cow(&empty, &vars()), Ok(Cow::Borrowed(""))));
+        assert_eq!(render(&empty, &vars()).unwrap(), "");
     }
 
     #[test]

@@ -148,10 +148,34 @@ impl Value {
     /// The value as Hurl shows it in assert messages: its type, then its text in angle
     /// brackets (`integer <200>`, `string <abc>`, `list <[1,2]>`, `nodeset <Nodeset(size=2)>`).
     pub fn repr(&self) -> String {
-        match self {
-            Value::Unit => "unit".to_owned(),
-            other => format!("{} <{}>", other.type_name(), other.plain()),
+        if let Value::Unit = self {
+            return "unit".to_owned();
         }
+        let mut out = String::with_capacity(24);
+        self.repr_into(&mut out);
+        out
+    }
+
+    /// Appends [`Value::repr`] to `out` (what an assert's expected and actual texts are
+    /// built from, once per assert: no intermediate strings for the common scalars).
+    pub fn repr_into(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        if let Value::Unit = self {
+            out.push_str("unit");
+            return;
+        }
+        out.push_str(self.type_name());
+        out.push_str(" <");
+        match self {
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Integer(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::BigInteger(s) | Value::String(s) => out.push_str(s),
+            Value::Null => out.push_str("null"),
+            other => out.push_str(&other.plain()),
+        }
+        out.push('>');
     }
 
     /// Hurl's plain text of a value, as inside [`Value::repr`]'s brackets.
@@ -226,6 +250,23 @@ mod tests {
         ];
         for (value, expected) in cases {
             assert_eq!(value.repr(), expected);
+            // The fast path writes what the general form would.
+            let general = match &value {
+                Value::Unit => "unit".to_owned(),
+                other => format!("{} <{}>", other.type_name(), other.plain()),
+            };
+            assert_eq!(value.repr(), general);
+            let mut appended = String::from("x ");
+            value.repr_into(&mut appended);
+            assert_eq!(appended, format!("x {expected}"));
+        }
+        for value in [
+            Value::Bool(false),
+            Value::Integer(-7),
+            Value::Integer(i64::MIN),
+            Value::String(String::new()),
+        ] {
+            assert_eq!(value.repr(), format!("{} <{}>", value.type_name(), value.plain()));
         }
         assert_eq!(date.render().as_deref(), Some("2000-01-01T12:00:00.000000Z"));
         assert_eq!(Value::Unit.render(), None);

@@ -37,6 +37,9 @@ pub fn parse(source: &str) -> (HurlFile, Vec<ParseDiagnostic>) {
     let mut parser = Parser::new(source);
     parser.eat("\u{feff}");
     let mut file = HurlFile::default();
+    // Room for the entries at once: an entry is large, and a file of thousands of them
+    // would otherwise be regrown and copied a dozen times.
+    file.entries.reserve_exact(estimated_entries(source));
     loop {
         parser.skip_blank_lines();
         if parser.eof() {
@@ -53,6 +56,25 @@ pub fn parse(source: &str) -> (HurlFile, Vec<ParseDiagnostic>) {
     let mut diags = parser.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     (file, diags)
+}
+
+/// About how many entries `source` holds, from above: the lines that start at column 1
+/// with an uppercase word and a space or tab (a method line; `HTTP` lines excluded). Only
+/// sizes the entry list: a guess, never a decision (`parse` decides what an entry is).
+fn estimated_entries(source: &str) -> usize {
+    // A plain byte loop: `str::split` costs more per (short) line than the scan itself.
+    let mut rest = source.as_bytes();
+    let mut count = 0;
+    loop {
+        let word = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
+        if word > 0 && matches!(rest.get(word), Some(b' ' | b'\t')) && !rest.starts_with(b"HTTP") {
+            count += 1;
+        }
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => rest = rest.get(end + 1..).unwrap_or_default(),
+            None => return count,
+        }
+    }
 }
 
 /// The section names of the grammar, aliases included.
@@ -535,6 +557,10 @@ impl Parser<'_> {
         }
         if rest.starts_with("base64,") || rest.starts_with("hex,") || rest.starts_with("file,") {
             return true;
+        }
+        // Only `true`, `false` and `null` are left: no need to read the line for any other start.
+        if !matches!(first, 't' | 'f' | 'n') {
+            return false;
         }
         let line = self.src.get(self.pos..self.line_end(self.pos)).unwrap_or("");
         let word = line.split('#').next().unwrap_or("").trim_end();

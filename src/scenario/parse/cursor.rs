@@ -94,18 +94,29 @@ impl<'a> Parser<'a> {
 
     /// The end of the line's content from `from` (before `\r\n` or `\n`).
     pub(super) fn line_end(&self, from: usize) -> usize {
-        let rest = self.src.get(from..).unwrap_or("");
-        let end = rest.find('\n').map_or(self.src.len(), |i| from + i);
+        let end = self.find_newline(from).map_or(self.src.len(), |i| from + i);
         work::charge(end.saturating_sub(from));
         if end > from && self.byte_at(end - 1) == Some(b'\r') { end - 1 } else { end }
     }
 
     /// The start of the line after the one holding `from` (or the end of input).
     pub(super) fn next_line_start(&self, from: usize) -> usize {
-        let rest = self.src.get(from..).unwrap_or("");
-        let next = rest.find('\n').map_or(self.src.len(), |i| from + i + 1);
+        let next = self.find_newline(from).map_or(self.src.len(), |i| from + i + 1);
         work::charge(next.saturating_sub(from));
         next
+    }
+
+    /// Where the next `\n` is, counted from `from`. Most searches start at or near a line
+    /// end (after a request line, a header, a section name): the first bytes are looked at
+    /// one by one, and only a longer line pays for `memchr`'s setup.
+    fn find_newline(&self, from: usize) -> Option<usize> {
+        let bytes = self.src.as_bytes().get(from..).unwrap_or_default();
+        let head = bytes.len().min(NEAR);
+        if let Some(i) = bytes.get(..head).and_then(|b| b.iter().position(|&b| b == b'\n')) {
+            return Some(i);
+        }
+        // `\n` is ASCII, so the text from `from` is a `str` and its `find` is `memchr`.
+        self.src.get(from..).and_then(|rest| rest.find('\n'))
     }
 
     /// Moves to the start of the next line.
@@ -169,7 +180,16 @@ impl<'a> Parser<'a> {
     /// Reads a run of chars satisfying `accept`.
     pub(super) fn read_while(&mut self, accept: impl Fn(char) -> bool) -> (&'a str, Span) {
         let start = self.pos;
-        while let Some(c) = self.peek() {
+        loop {
+            // ASCII, the common case, without decoding a char.
+            let c = match self.peek_byte() {
+                None => break,
+                Some(b) if b.is_ascii() => char::from(b),
+                Some(_) => match self.peek() {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
             if !accept(c) {
                 break;
             }
@@ -179,13 +199,55 @@ impl<'a> Parser<'a> {
         (self.src.get(start..self.pos).unwrap_or(""), Span::new(start, self.pos))
     }
 
+    /// Reads a run of bytes satisfying `accept`, which accepts only ASCII bytes (so the run
+    /// ends on a char boundary): [`Parser::read_while`] without decoding chars.
+    pub(super) fn read_while_ascii(&mut self, accept: impl Fn(u8) -> bool) -> (&'a str, Span) {
+        let start = self.pos;
+        let bytes = self.src.as_bytes().get(start..).unwrap_or_default();
+        let len = bytes.iter().take_while(|&&b| b.is_ascii() && accept(b)).count();
+        self.pos = start + len;
+        work::charge(len);
+        (self.src.get(start..self.pos).unwrap_or(""), Span::new(start, self.pos))
+    }
+
     /// Records a diagnostic.
     pub(super) fn report(&mut self, diag: ParseDiagnostic) {
         self.diags.push(diag);
     }
 }
 
+/// How many bytes [`Parser::find_newline`] looks at one by one before it calls `memchr`.
+const NEAR: usize = 32;
+
 /// Chars of a keyword: letters, digits, `-`, `.`, `_`.
 pub(super) fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The near-then-`memchr` search finds what `str::find` finds, on both sides of the
+    /// near window, from every start (multi-byte chars included).
+    #[test]
+    fn find_newline_agrees_with_str_find() {
+        let mut sources = vec![String::new(), "\n".to_owned(), "no newline".to_owned()];
+        for len in [0, 1, NEAR - 1, NEAR, NEAR + 1, 3 * NEAR] {
+            sources.push(format!("{}\nnext", "é".repeat(len)));
+            sources.push(format!("{}\r\n{}\n", "a".repeat(len), "b".repeat(len)));
+        }
+        for src in &sources {
+            let parser = Parser::new(src);
+            for from in (0..=src.len()).filter(|&i| src.is_char_boundary(i)) {
+                let expected = src.get(from..).and_then(|rest| rest.find('\n'));
+                assert_eq!(parser.find_newline(from), expected, "{src:?} from {from}");
+                assert_eq!(
+                    parser.next_line_start(from),
+                    expected.map_or(src.len(), |i| from + i + 1),
+                    "{src:?} from {from}"
+                );
+            }
+        }
+    }
 }

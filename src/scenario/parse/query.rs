@@ -89,13 +89,13 @@ fn check_operand(name: &str, value: &PredicateValue) -> PResult<()> {
     ))
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// A keyword at the cursor: letters and digits, or a run of comparison symbols.
-    fn keyword(&mut self) -> (&str, Span) {
+    fn keyword(&mut self) -> (&'a str, Span) {
         if matches!(self.peek_byte(), Some(b'=' | b'!' | b'<' | b'>')) {
-            self.read_while(|c| matches!(c, '=' | '!' | '<' | '>'))
+            self.read_while_ascii(|b| matches!(b, b'=' | b'!' | b'<' | b'>'))
         } else {
-            self.read_while(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            self.read_while_ascii(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         }
     }
 
@@ -128,8 +128,7 @@ impl Parser<'_> {
     pub(super) fn query(&mut self) -> PResult<Query> {
         let start = self.pos;
         let (name, name_span) = self.keyword();
-        let name = name.to_owned();
-        let kind = match name.as_str() {
+        let kind = match name {
             "status" => QueryKind::Status,
             "version" => QueryKind::Version,
             "url" => QueryKind::Url,
@@ -150,7 +149,7 @@ impl Parser<'_> {
             "certificate" => QueryKind::Certificate(self.certificate_attribute()?),
             _ => {
                 let span = if name.is_empty() { self.rest_of_line_span(start) } else { name_span };
-                return Err(unknown("query", &name, span, &QUERY_NAMES));
+                return Err(unknown("query", name, span, &QUERY_NAMES));
             }
         };
         Ok(Query { kind, span: Span::new(start, self.pos) })
@@ -303,8 +302,7 @@ impl Parser<'_> {
     fn filter(&mut self) -> PResult<Filter> {
         let start = self.pos;
         let (name, name_span) = self.keyword();
-        let name = name.to_owned();
-        let kind = match name.as_str() {
+        let kind = match name {
             "base64Decode" => FilterKind::Base64Decode,
             "base64Encode" => FilterKind::Base64Encode,
             "base64UrlSafeDecode" => FilterKind::Base64UrlSafeDecode,
@@ -350,7 +348,7 @@ impl Parser<'_> {
             "utf8Decode" => FilterKind::Utf8Decode,
             "utf8Encode" => FilterKind::Utf8Encode,
             "xpath" => FilterKind::Xpath { expr: self.quoted_arg("an XPath expression")? },
-            _ => return Err(unknown("filter", &name, name_span, &FILTER_NAMES)),
+            _ => return Err(unknown("filter", name, name_span, &FILTER_NAMES)),
         };
         Ok(Filter { kind, span: Span::new(start, self.pos) })
     }

@@ -11,6 +11,15 @@ use crate::scenario::parse::cursor::{PResult, Parser};
 use crate::scenario::parse::strings::StrKind;
 use crate::scenario::parse::{LineKind, Part, Parts, SECTION_NAMES};
 
+/// Pushes `item`; the first one gets room for itself only (a request or response has
+/// one or two sections: allocated once, not grown to four).
+fn push_one<T>(list: &mut Vec<T>, item: T) {
+    if list.capacity() == 0 {
+        list.reserve_exact(1);
+    }
+    list.push(item);
+}
+
 impl Parser<'_> {
     /// `key sp* : sp* value`, without the line terminator.
     pub(super) fn key_value(&mut self) -> PResult<KeyValue> {
@@ -91,15 +100,14 @@ impl Parser<'_> {
             self.resync_in_entry();
             return;
         }
-        let canonical = |n: &str| {
+        fn canonical(n: &str) -> &str {
             match n {
                 "QueryStringParams" => "Query",
                 "FormParams" => "Form",
                 "MultipartFormData" => "Multipart",
                 other => other,
             }
-            .to_owned()
-        };
+        }
         let this = canonical(&name.value);
         let defined = parts
             .request_sections
@@ -121,12 +129,12 @@ impl Parser<'_> {
             "Captures" => {
                 let kind = ResponseSectionKind::Captures(self.items(Parser::capture));
                 let span = Span::new(start, self.node_end(start));
-                parts.response_sections.push(ResponseSection { kind, name, span });
+                push_one(&mut parts.response_sections, ResponseSection { kind, name, span });
             }
             "Asserts" => {
                 let kind = ResponseSectionKind::Asserts(self.items(Parser::assert));
                 let span = Span::new(start, self.node_end(start));
-                parts.response_sections.push(ResponseSection { kind, name, span });
+                push_one(&mut parts.response_sections, ResponseSection { kind, name, span });
             }
             other => {
                 let kind = match other {
@@ -158,14 +166,15 @@ impl Parser<'_> {
                     _ => RequestSectionKind::Options(self.items(Parser::option)),
                 };
                 let span = Span::new(start, self.node_end(start));
-                parts.request_sections.push(RequestSection { kind, name, span });
+                push_one(&mut parts.request_sections, RequestSection { kind, name, span });
             }
         }
     }
 
     /// The lines of a section, each read by `item` and ended by `lt`; a bad line is reported and skipped.
     fn items<T>(&mut self, item: fn(&mut Self) -> PResult<T>) -> Vec<T> {
-        let mut items = Vec::new();
+        // Room for the usual one line, so a section of one line is allocated once.
+        let mut items = Vec::with_capacity(1);
         loop {
             self.skip_blank_lines();
             if self.line_kind() != LineKind::Other {

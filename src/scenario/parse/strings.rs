@@ -63,15 +63,25 @@ impl Builder {
         Builder { elements: Vec::new(), text: String::new() }
     }
 
+    /// Adds an element; the first one gets room for itself only (most templates are one
+    /// literal, allocated once rather than grown to four).
+    fn push(&mut self, element: TemplateElement) {
+        if self.elements.capacity() == 0 {
+            self.elements.reserve_exact(1);
+        }
+        self.elements.push(element);
+    }
+
     fn flush(&mut self) {
         if !self.text.is_empty() {
-            self.elements.push(TemplateElement::Literal(std::mem::take(&mut self.text)));
+            let text = std::mem::take(&mut self.text);
+            self.push(TemplateElement::Literal(text));
         }
     }
 
     fn placeholder(&mut self, placeholder: Placeholder) {
         self.flush();
-        self.elements.push(TemplateElement::Placeholder(placeholder));
+        self.push(TemplateElement::Placeholder(placeholder));
     }
 
     fn finish(mut self, delimiter: Option<char>, span: Span) -> Template {

@@ -1511,3 +1511,18 @@ fn large_files_parse_in_linear_time() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[test]
+fn entry_estimate_counts_method_lines_at_column_one() {
+    use super::estimated_entries;
+    assert_eq!(estimated_entries(""), 0);
+    let file = "GET http://a/\nHTTP 200\n[Asserts]\njsonpath \"$.ok\" == true\n\nPOST http://a/\nContent-Type: x\n{\"a\":1}\nHTTP/1.1 201\n";
+    assert_eq!(estimated_entries(file), 2);
+    assert_eq!(parse_ok(file).entries.len(), 2);
+    // Lines that are no request lines are not counted: headers, sections, bodies, `HTTP`.
+    assert_eq!(estimated_entries("HTTP 200\nX-A: b\n[Query]\nGET\nget http://a/\n"), 0);
+    // The estimate only sizes the list: an entry it misses (indented) is still parsed.
+    let indented = "  GET http://a/\nDELETE\thttp://b/\r\n";
+    assert_eq!(estimated_entries(indented), 1);
+    assert_eq!(parse_ok(indented).entries.len(), 2);
+}
