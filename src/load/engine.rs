@@ -154,12 +154,18 @@ impl Shared {
             || self.external.load(Ordering::Relaxed)
     }
 
-    async fn iterate(&self, client: &mut Client, intended: Instant) {
+    /// One iteration; `intended` is the open model's scheduled start (`None`: the closed
+    /// model's, which is now: one clock reading for the start, and no lag).
+    async fn iterate(&self, client: &mut Client, intended: Option<Instant>) {
         let i = self.next_script.get();
         self.next_script.set(i.wrapping_add(1));
         let Some(script) = self.scripts.get(i % self.scripts.len().max(1)) else { return };
         self.active.set(self.active.get() + 1);
-        let lag = Instant::now().saturating_duration_since(intended);
+        let now = Instant::now();
+        let (intended, lag) = match intended {
+            Some(intended) => (intended, now.saturating_duration_since(intended)),
+            None => (now, Duration::ZERO),
+        };
         let mut recorder =
             Recorder { aggregate: &self.aggregate, script, lag: Some(lag), requests: 0 };
         let outcome = execute::run_parsed_into(
@@ -441,7 +447,7 @@ async fn drive(
                 let intended = intended.into_std();
                 handles.retain(|h: &tokio::task::JoinHandle<()>| !h.is_finished());
                 handles.push(tokio::task::spawn_local(async move {
-                    shared.iterate(&mut client, intended).await;
+                    shared.iterate(&mut client, Some(intended)).await;
                     free.borrow_mut().push(client);
                 }));
             };
@@ -569,7 +575,7 @@ async fn wind_down(
 async fn closed_vu(shared: Rc<Shared>, id: u64, client_settings: ClientSettings) {
     let Ok(mut client) = Client::new(client_settings) else { return };
     while !shared.should_stop() && id < shared.target.get() {
-        shared.iterate(&mut client, Instant::now()).await;
+        shared.iterate(&mut client, None).await;
     }
 }
 

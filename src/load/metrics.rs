@@ -265,7 +265,10 @@ impl Aggregate {
                 Some(by_class) => by_class,
                 None => self.requests.entry(name.to_owned()).or_default(),
             };
-            let stats = by_class.entry(class).or_default();
+            let stats = match by_class.get_mut(&class) {
+                Some(stats) => stats,
+                None => by_class.entry(class).or_default(),
+            };
             stats.count += 1;
             stats.latency.record(latency);
             let phases = [
@@ -282,7 +285,12 @@ impl Aggregate {
                 }
             }
             if let Some(status) = attempt.status {
-                *stats.status_codes.entry(status).or_default() += 1;
+                match stats.status_codes.get_mut(&status) {
+                    Some(n) => *n += 1,
+                    None => {
+                        stats.status_codes.insert(status, 1);
+                    }
+                }
             }
             if let Some(error) = error {
                 *stats.errors.entry(error.to_owned()).or_default() += 1;

@@ -106,7 +106,7 @@ fn connection_dto(facts: &AttemptFacts) -> Option<ConnectionDto> {
         idle_ms: ms_opt(c.idle),
         age_ms: ms(c.age),
         idle_eof_seen_before_checkout: c.idle_eof_seen_before_checkout,
-        last_connection_header: c.last_connection_header.clone(),
+        last_connection_header: c.last_connection_header.as_deref().map(str::to_owned),
         last_keep_alive_timeout_ms: ms_opt(c.last_keep_alive_timeout),
         http2: c.http2,
         tls: c.tls,

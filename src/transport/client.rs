@@ -8,9 +8,14 @@
 //! error source chain second; hyper's error kinds alone are never trusted (the
 //! forensics reference, gaps 2 to 4). No retries, no redirects, no decisions.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future as _;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,8 +31,10 @@ use crate::transport::facts::{
     AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
     Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,
 };
-use crate::transport::pool::{Pool, PoolKey, PooledConnection, Sender};
-use crate::transport::request::{HttpVersion, HttpVersionPreference, RequestSpec, Response};
+use crate::transport::pool::{Pool, PooledConnection, Sender, Slot};
+use crate::transport::request::{
+    HttpVersion, HttpVersionPreference, RequestSpec, Response, ResponseHeaders, header_text,
+};
 
 /// Settings of a [`Client`] that hold for all its requests.
 #[derive(Clone, Debug)]
@@ -127,6 +134,15 @@ pub struct Client {
     connector: Connector,
     pool: Pool,
     next_id: u64,
+    /// The attempt deadline's timer, kept from one attempt to the next and moved to each
+    /// new deadline: a later deadline only updates the registered entry, where a fresh
+    /// timeout per attempt registered and removed a timer each time.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The request last built twice in a row, kept to be cloned while it repeats (a load
+    /// VU, a file of the same GET): building parses the target and fills a header map.
+    built: Option<BuiltRequest>,
+    /// The fingerprint of the request built last.
+    last_fingerprint: u64,
 }
 
 /// The state of the attempt in progress, kept outside the future so that a timeout
@@ -136,12 +152,30 @@ struct Attempt {
     start: Instant,
     facts: AttemptFacts,
     conn: Option<PooledConnection>,
-    key: Option<PoolKey>,
+    key: Option<Slot>,
     dispatched_at: Option<Instant>,
     head_at: Option<Instant>,
+    /// When the response's last byte was read (the attempt's end, when it succeeded).
+    end: Option<Instant>,
     request_body_len: u64,
     response_is_close: bool,
-    request: Option<http::Request<Full<Bytes>>>,
+}
+
+impl Attempt {
+    /// An attempt starting now.
+    fn new(request: &RequestSpec) -> Attempt {
+        Attempt {
+            start: Instant::now(),
+            facts: AttemptFacts::new(),
+            conn: None,
+            key: None,
+            dispatched_at: None,
+            head_at: None,
+            end: None,
+            request_body_len: request.body.len() as u64,
+            response_is_close: false,
+        }
+    }
 }
 
 impl Client {
@@ -155,6 +189,9 @@ impl Client {
             connector: Connector::default(),
             pool: Pool::default(),
             next_id: 1,
+            timer: None,
+            built: None,
+            last_fingerprint: 0,
         })
     }
 
@@ -175,11 +212,17 @@ impl Client {
     /// request given back, no byte written) is replaced by another connection, as a dead
     /// one is at checkout: it is recorded in `discarded` (`closed_at_send`), never a failure.
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
-        let first = self.send_once(request).await;
+        // The exchange is assembled here, not returned up through one more future: an
+        // exchange is large, and each level of `async` return copies it.
+        let mut attempt = Attempt::new(request);
+        let result = self.timed_attempt(request, &mut attempt).await;
+        let first = self.finish(&mut attempt, result, request);
         let Some(stale) = stale_connection(&first) else {
             return first;
         };
-        let mut second = self.send_once(request).await;
+        let mut attempt = Attempt::new(request);
+        let result = self.timed_attempt(request, &mut attempt).await;
+        let mut second = self.finish(&mut attempt, result, request);
         let mut discarded = first.facts.discarded;
         discarded.push(stale);
         discarded.append(&mut second.facts.discarded);
@@ -187,32 +230,50 @@ impl Client {
         second
     }
 
-    async fn send_once(&mut self, request: &RequestSpec) -> Exchange {
+    /// One attempt within its deadline (`max_time`, and the caller's deadline if earlier).
+    async fn timed_attempt(
+        &mut self,
+        request: &RequestSpec,
+        attempt: &mut Attempt,
+    ) -> Result<Response, FailureFacts> {
         let max_time = request.options.max_time;
         let own = tokio::time::Instant::now() + max_time;
         let deadline = request.options.deadline.map_or(own, |d| d.min(own));
-        let mut attempt = Attempt {
-            start: Instant::now(),
-            facts: AttemptFacts::new(),
-            conn: None,
-            key: None,
-            dispatched_at: None,
-            head_at: None,
-            request_body_len: request.body.len() as u64,
-            response_is_close: false,
-            request: None,
+        let mut timer = match self.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
         };
-        let outcome =
-            tokio::time::timeout_at(deadline, self.attempt(request, &mut attempt, deadline)).await;
-        let result = match outcome {
-            Ok(result) => result,
-            Err(_elapsed) => {
+        let outcome = {
+            let mut work = std::pin::pin!(self.attempt(request, attempt, deadline));
+            // As `timeout_at`: the attempt first, then the deadline, which is looked at even
+            // when the attempt used up the task's budget.
+            std::future::poll_fn(|cx| {
+                let had_budget = tokio::task::coop::has_budget_remaining();
+                if let Poll::Ready(result) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(result));
+                }
+                let elapsed = if had_budget && !tokio::task::coop::has_budget_remaining() {
+                    Pin::new(&mut tokio::task::coop::unconstrained(timer.as_mut())).poll(cx)
+                } else {
+                    timer.as_mut().poll(cx)
+                };
+                elapsed.map(|()| None)
+            })
+            .await
+        };
+        self.timer = Some(timer);
+        match outcome {
+            Some(result) => result,
+            None => {
                 let limit = if deadline < own {
                     format!("the maximum time of {max_time:?} shared by the request's attempts")
                 } else {
                     format!("the maximum time of {max_time:?}")
                 };
-                let phase = timeout_phase(&attempt);
+                let phase = timeout_phase(attempt);
                 attempt.facts.phase_reached = phase;
                 Err(FailureFacts {
                     phase,
@@ -227,8 +288,7 @@ impl Client {
                     message: format!("the attempt did not complete within {limit}"),
                 })
             }
-        };
-        self.finish(attempt, result, request)
+        }
     }
 
     async fn attempt(
@@ -246,18 +306,27 @@ impl Client {
                 format!("unsupported URL scheme `{}`", request.url.scheme()),
             ));
         }
-        att.request = Some(build_request(request, &self.user_agent).map_err(|message| {
+        let (mut http_request, known_slot) = self.http_request(request).map_err(|message| {
             plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
-        })?);
-        let key = PoolKey::new(&request.url, options);
+        })?;
+        let key = match known_slot {
+            Some(slot) => slot,
+            None => {
+                let slot = self.pool.slot(&request.url, options);
+                self.remember_slot(request, slot);
+                slot
+            }
+        };
 
         // Checkout.
         att.facts.phase_reached = Phase::Checkout;
         let checkout_start = Instant::now();
         if !options.no_keepalive {
-            att.conn = self.checkout(&key, &mut att.facts.discarded).await;
+            att.conn = self.checkout(key, checkout_start, &mut att.facts.discarded).await;
         }
-        att.facts.timings.queue = checkout_start.elapsed();
+        // One reading for the queue time and, on a reused connection, its age and idle time.
+        let checked_out = Instant::now();
+        att.facts.timings.queue = checked_out.saturating_duration_since(checkout_start);
         let reused = att.conn.is_some();
 
         if att.conn.is_none() {
@@ -275,7 +344,7 @@ impl Client {
             ));
         };
 
-        let now = Instant::now();
+        let now = if reused { checked_out } else { Instant::now() };
         let idle = conn.io.idle();
         let http2 = matches!(conn.sender, Sender::H2(_));
         att.facts.connection = Some(ConnectionFacts {
@@ -302,14 +371,6 @@ impl Client {
         }
         conn.uses += 1;
 
-        let Some(mut http_request) = att.request.take() else {
-            return Err(plain_failure(
-                Phase::Write,
-                ErrorKind::Other,
-                Operation::Write,
-                "no request".to_owned(),
-            ));
-        };
         if http2 {
             into_h2(&mut http_request, request).map_err(|message| {
                 plain_failure(Phase::Write, ErrorKind::Other, Operation::Write, message)
@@ -362,38 +423,42 @@ impl Client {
         };
         let status = parts.status.as_u16();
         att.facts.status = Some(status);
-        let framing = framing_of(request, status, &parts.headers, http2);
+        let fields = HeadFields::of(&parts.headers);
+        let framing = framing_of(request, status, &fields, http2);
         att.facts.framing = Some(framing);
-        let connection_header = header_str(&parts.headers, &header::CONNECTION);
-        let keep_alive_timeout = header_str(&parts.headers, &HeaderName::from_static("keep-alive"))
-            .as_deref()
-            .and_then(parse_keep_alive_timeout);
+        let connection = fields.connection.text(&parts.headers, &header::CONNECTION);
         let has_token = |token: &str| {
-            connection_header
+            connection
                 .as_deref()
                 .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         };
         att.response_is_close =
             has_token("close") || (version == HttpVersion::Http10 && !has_token("keep-alive"));
-        conn.last_connection_header = connection_header;
+        // Kept per connection for the next attempt's facts: replaced only when it changes.
+        if conn.last_connection_header.as_deref() != connection.as_deref() {
+            conn.last_connection_header = connection.as_deref().map(Arc::from);
+        }
+        let keep_alive_timeout = fields
+            .keep_alive
+            .text(&parts.headers, &KEEP_ALIVE)
+            .as_deref()
+            .and_then(parse_keep_alive_timeout);
         if keep_alive_timeout.is_some() {
             conn.last_keep_alive_timeout = keep_alive_timeout;
         }
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), header_value_string(value)))
-            .collect();
 
         // Body, within the cap: a Content-Length over it fails before reading.
         let cap = request.options.max_filesize;
         if framing == Framing::ContentLength
-            && let Some(length) = header_str(&parts.headers, &header::CONTENT_LENGTH)
+            && let Some(length) = fields
+                .content_length
+                .text(&parts.headers, &header::CONTENT_LENGTH)
                 .and_then(|v| v.trim().parse::<u64>().ok())
             && length > cap
         {
             return Err(body_too_large(cap, length, "announced by Content-Length"));
         }
+        let headers = ResponseHeaders::from_map(parts.headers);
         let mut data = Vec::new();
         let body_result = match read_body(
             &mut body,
@@ -449,17 +514,62 @@ impl Client {
             body: Bytes::from(data),
             remote_addr: Some(conn.remote_addr),
             peer_certificate: conn.peer_certificate.clone(),
-            duration: att.start.elapsed(),
+            duration: {
+                // The end of the attempt, for the response and the facts alike.
+                let end = att.end.unwrap_or_else(Instant::now);
+                att.end = Some(end);
+                end.saturating_duration_since(att.start)
+            },
         })
+    }
+
+    /// The request as hyper gets it: built by [`build_request`], or cloned from the same
+    /// request built before. A request seen twice in a row is kept for the next time.
+    ///
+    /// With it, the pool slot of a kept request whose pool key is the same (same URL, same
+    /// connection options): the slot need not be looked up again.
+    fn http_request(
+        &mut self,
+        spec: &RequestSpec,
+    ) -> Result<(http::Request<Full<Bytes>>, Option<Slot>), String> {
+        let fingerprint = BuiltRequest::fingerprint(spec);
+        if let Some(built) = &self.built
+            && built.fingerprint == fingerprint
+            && built.matches(spec)
+        {
+            let slot = built.slot.filter(|_| built.key_options.matches(&spec.options));
+            return Ok((built.request(spec), slot));
+        }
+        let request = build_request(spec, &self.user_agent)?;
+        let repeated = fingerprint == self.last_fingerprint;
+        self.last_fingerprint = fingerprint;
+        if repeated {
+            let (parts, body) = request.into_parts();
+            self.built = Some(BuiltRequest::new(spec, parts.clone(), fingerprint));
+            return Ok((http::Request::from_parts(parts, body), None));
+        }
+        Ok((request, None))
+    }
+
+    /// Keeps `slot` with the kept request, when it is `spec`'s and has none yet.
+    fn remember_slot(&mut self, spec: &RequestSpec, slot: Slot) {
+        if let Some(built) = self.built.as_mut()
+            && built.slot.is_none()
+            && built.matches(spec)
+        {
+            built.key_options = KeyOptions::of(&spec.options);
+            built.slot = Some(slot);
+        }
     }
 
     async fn checkout(
         &mut self,
-        key: &PoolKey,
+        key: Slot,
+        now: Instant,
         discarded: &mut Vec<DiscardedConnection>,
     ) -> Option<PooledConnection> {
         loop {
-            let (found, mut dead) = self.pool.checkout(key);
+            let (found, mut dead) = self.pool.checkout(key, now);
             discarded.append(&mut dead);
             let mut conn = found?;
             let ready = match &mut conn.sender {
@@ -557,16 +667,18 @@ impl Client {
     /// into the pool, and builds the exchange.
     fn finish(
         &mut self,
-        mut att: Attempt,
+        att: &mut Attempt,
         result: Result<Response, FailureFacts>,
         request: &RequestSpec,
     ) -> Exchange {
-        let end = Instant::now();
-        let mut facts = att.facts;
+        let end = att.end.unwrap_or_else(Instant::now);
+        let mut facts = std::mem::replace(&mut att.facts, AttemptFacts::new());
         facts.timings.total = end.saturating_duration_since(att.start);
         let timed_out = matches!(&result, Err(f) if f.kind == ErrorKind::Timeout);
+        // One reading of the wrapper's counters for the facts and the pool decision.
+        let mut seen = None;
         if let Some(conn) = att.conn.as_ref() {
-            let io = conn.io.attempt();
+            let io = seen.insert(conn.io.attempt());
             conn.io.end_attempt();
             facts.bytes_written = io.written;
             facts.bytes_read = io.read;
@@ -613,11 +725,10 @@ impl Client {
                     h2.goaway_code = Some(code);
                 }
             }
-            facts.timings = timings(att.dispatched_at, att.head_at, &io, end, facts.timings);
+            facts.timings = timings(att.dispatched_at, att.head_at, io, end, facts.timings);
         }
         // Pool decision: reuse only a connection that saw no error, no EOF, no close.
-        if let (Some(mut conn), Some(key)) = (att.conn.take(), att.key.take()) {
-            let io = conn.io.attempt();
+        if let (Some(mut conn), Some(key), Some(io)) = (att.conn.take(), att.key.take(), seen) {
             let clean = result.is_ok()
                 && io.error.is_none()
                 && !io.eof
@@ -628,12 +739,15 @@ impl Client {
                 && facts.framing != Some(Framing::CloseDelimited);
             if clean && !request.options.no_keepalive {
                 let limit = match conn.last_keep_alive_timeout {
-                    Some(timeout) => self.pool.learn_keep_alive(&key.origin(), timeout),
+                    Some(timeout) => {
+                        let origin = self.pool.origin(key).to_owned();
+                        self.pool.learn_keep_alive(&origin, timeout)
+                    }
                     None => self.settings.default_idle_timeout,
                 };
                 if !limit.is_zero() {
                     conn.idle_limit = limit;
-                    self.pool.checkin(key, conn);
+                    self.pool.checkin(key, conn, end);
                     facts.returned_to_pool = true;
                 }
             }
@@ -919,7 +1033,8 @@ async fn read_body(
     cap: u64,
     limit_rate: Option<u64>,
 ) -> Result<(), BodyError> {
-    let started = tokio::time::Instant::now();
+    // The pace's clock, read only when there is a pace to keep.
+    let started = limit_rate.map(|_| tokio::time::Instant::now());
     let mut paced: u64 = 0;
     while let Some(frame) = body.frame().await {
         if let Ok(chunk) = frame.map_err(BodyError::Hyper)?.into_data() {
@@ -938,7 +1053,7 @@ async fn read_body(
                 }
                 data.extend_from_slice(&chunk);
             }
-            if let Some(rate) = limit_rate.filter(|r| *r > 0) {
+            if let (Some(rate), Some(started)) = (limit_rate.filter(|r| *r > 0), started) {
                 let due = Duration::from_secs_f64(paced as f64 / rate as f64);
                 tokio::time::sleep_until(started + due).await;
             }
@@ -959,7 +1074,7 @@ fn body_too_large(cap: u64, bytes: u64, how: &str) -> FailureFacts {
     )
 }
 
-fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bool) -> Framing {
+fn framing_of(request: &RequestSpec, status: u16, fields: &HeadFields<'_>, http2: bool) -> Framing {
     if request.method.eq_ignore_ascii_case("HEAD")
         || (100..200).contains(&status)
         || status == 204
@@ -968,35 +1083,87 @@ fn framing_of(request: &RequestSpec, status: u16, headers: &HeaderMap, http2: bo
         Framing::None
     } else if http2 {
         Framing::H2Stream
-    } else if headers
-        .get_all(header::TRANSFER_ENCODING)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("chunked")))
-    {
+    } else if fields.chunked {
         Framing::Chunked
-    } else if headers.contains_key(header::CONTENT_LENGTH) {
+    } else if !matches!(fields.content_length, Field::Absent) {
         Framing::ContentLength
     } else {
         Framing::CloseDelimited
     }
 }
 
-fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    let mut values = headers.get_all(name).iter();
-    let mut out = header_value_string(values.next()?);
-    for value in values {
-        out.push_str(", ");
-        out.push_str(&header_value_string(value));
-    }
-    Some(out)
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
+/// The response header fields the transport reads itself, found in one pass over hyper's
+/// map (a lookup by name hashes the name and probes; the pass compares a few names).
+#[derive(Default)]
+struct HeadFields<'a> {
+    connection: Field<'a>,
+    keep_alive: Field<'a>,
+    content_length: Field<'a>,
+    /// A `Transfer-Encoding` value (plain ASCII) names `chunked`, in any case.
+    chunked: bool,
 }
 
-/// UTF-8 where it is, Latin-1 otherwise.
-fn header_value_string(value: &HeaderValue) -> String {
-    match std::str::from_utf8(value.as_bytes()) {
-        Ok(s) => s.to_owned(),
-        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+/// How often a header occurs, and its value when once.
+#[derive(Clone, Copy, Default)]
+enum Field<'a> {
+    #[default]
+    Absent,
+    One(&'a HeaderValue),
+    Many,
+}
+
+impl<'a> HeadFields<'a> {
+    fn of(headers: &'a HeaderMap) -> HeadFields<'a> {
+        let mut fields = HeadFields::default();
+        for (name, value) in headers {
+            if name == header::CONNECTION {
+                fields.connection.add(value);
+            } else if name == header::CONTENT_LENGTH {
+                fields.content_length.add(value);
+            } else if name == header::TRANSFER_ENCODING {
+                fields.chunked |= value.to_str().is_ok_and(|v| {
+                    v.as_bytes().windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"))
+                });
+            } else if name == KEEP_ALIVE {
+                fields.keep_alive.add(value);
+            }
+        }
+        fields
     }
+}
+
+impl<'a> Field<'a> {
+    fn add(&mut self, value: &'a HeaderValue) {
+        *self = match self {
+            Field::Absent => Field::One(value),
+            _ => Field::Many,
+        };
+    }
+
+    /// The field as text: in place when it is one plain ASCII value, otherwise decoded and
+    /// its values joined with `, ` (as [`header_str`] does).
+    fn text(self, headers: &HeaderMap, name: &HeaderName) -> Option<Cow<'a, str>> {
+        match self {
+            Field::Absent => None,
+            Field::One(value) => Some(match value.to_str() {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => Cow::Owned(header_text(value)),
+            }),
+            Field::Many => header_str(headers, name).map(Cow::Owned),
+        }
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let mut values = headers.get_all(name).iter();
+    let mut out = header_text(values.next()?);
+    for value in values {
+        out.push_str(", ");
+        out.push_str(&header_text(value));
+    }
+    Some(out)
 }
 
 /// `timeout=N` from a `Keep-Alive` header value.
@@ -1072,6 +1239,116 @@ fn build_request(
     *request.version_mut() = version;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// A request built by [`build_request`], with what it was built from.
+#[derive(Debug)]
+struct BuiltRequest {
+    fingerprint: u64,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body_len: usize,
+    raw_target: Option<String>,
+    http10: bool,
+    parts: http::request::Parts,
+    /// The pool slot of its URL with `key_options`, once looked up.
+    slot: Option<Slot>,
+    /// The options the pool key reads, as they were when `slot` was looked up.
+    key_options: KeyOptions,
+}
+
+/// What a pool key reads of a request's options (besides the URL).
+#[derive(Debug, Default)]
+struct KeyOptions {
+    http_version: Option<HttpVersionPreference>,
+    insecure: bool,
+    ca_certificates: Vec<std::path::PathBuf>,
+    client_certificate: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    ip_version: Option<crate::transport::request::IpVersion>,
+    resolve: Vec<(String, u16, std::net::IpAddr)>,
+    connect_to: Vec<(String, u16, String, u16)>,
+}
+
+impl KeyOptions {
+    fn of(options: &crate::transport::request::RequestOptions) -> KeyOptions {
+        KeyOptions {
+            http_version: Some(options.http_version),
+            insecure: options.insecure,
+            ca_certificates: options.ca_certificates.clone(),
+            client_certificate: options.client_certificate.clone(),
+            ip_version: Some(options.ip_version),
+            resolve: options.resolve.clone(),
+            connect_to: options.connect_to.clone(),
+        }
+    }
+
+    fn matches(&self, options: &crate::transport::request::RequestOptions) -> bool {
+        self.http_version == Some(options.http_version)
+            && self.ip_version == Some(options.ip_version)
+            && self.insecure == options.insecure
+            && self.ca_certificates == options.ca_certificates
+            && self.client_certificate == options.client_certificate
+            && self.resolve == options.resolve
+            && self.connect_to == options.connect_to
+    }
+}
+
+impl BuiltRequest {
+    fn new(spec: &RequestSpec, parts: http::request::Parts, fingerprint: u64) -> BuiltRequest {
+        BuiltRequest {
+            fingerprint,
+            method: spec.method.clone(),
+            url: spec.url.as_str().to_owned(),
+            headers: spec.headers.clone(),
+            body_len: spec.body.len(),
+            raw_target: spec.options.raw_target.clone(),
+            http10: spec.options.http_version == HttpVersionPreference::Http10,
+            parts,
+            slot: None,
+            key_options: KeyOptions::default(),
+        }
+    }
+
+    /// Everything [`build_request`] reads of a request, hashed (FNV-1a): a cheap first test
+    /// of sameness, so that a request that never repeats costs no copy of itself.
+    fn fingerprint(spec: &RequestSpec) -> u64 {
+        fn feed(hash: &mut u64, bytes: &[u8]) {
+            for &b in bytes {
+                *hash = (*hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            // A separator, so that ("ab", "c") and ("a", "bc") differ.
+            *hash = (*hash ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut hash = 0xcbf2_9ce4_8422_2325;
+        feed(&mut hash, spec.method.as_bytes());
+        feed(&mut hash, spec.url.as_str().as_bytes());
+        for (name, value) in &spec.headers {
+            feed(&mut hash, name.as_bytes());
+            feed(&mut hash, value.as_bytes());
+        }
+        feed(&mut hash, &spec.body.len().to_le_bytes());
+        if let Some(raw) = &spec.options.raw_target {
+            feed(&mut hash, raw.as_bytes());
+        }
+        feed(&mut hash, &[u8::from(spec.options.http_version == HttpVersionPreference::Http10)]);
+        hash
+    }
+
+    /// Whether [`build_request`] would build the same request from `spec`.
+    fn matches(&self, spec: &RequestSpec) -> bool {
+        self.body_len == spec.body.len()
+            && self.http10 == (spec.options.http_version == HttpVersionPreference::Http10)
+            && self.url == spec.url.as_str()
+            && self.method == spec.method
+            && self.raw_target == spec.options.raw_target
+            && self.headers == spec.headers
+    }
+
+    /// A copy of the request built, with `spec`'s body.
+    fn request(&self, spec: &RequestSpec) -> http::Request<Full<Bytes>> {
+        http::Request::from_parts(self.parts.clone(), Full::new(spec.body.clone()))
+    }
 }
 
 /// `n` in decimal, written into `buf` (no formatting machinery on the hot path).

@@ -1163,3 +1163,94 @@ async fn an_invalid_header_fails_before_any_connection() {
     drop(client);
     server.await.unwrap();
 }
+
+/// The parts of a request that go on the wire, to compare two of them.
+fn wire(
+    request: &http::Request<Full<Bytes>>,
+) -> (String, String, http::Version, Vec<(String, Vec<u8>)>) {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    (request.method().to_string(), request.uri().to_string(), request.version(), headers)
+}
+
+#[test]
+fn a_repeated_request_is_cloned_from_the_one_built_before_and_equals_it() {
+    let mut client = client();
+    let mut post = spec("POST", "http://example.com:8080/a?b=1");
+    post.headers = vec![("X-One".to_owned(), "1".to_owned())];
+    post.body = Bytes::from_static(b"hello");
+    let built = build_request(&post, &client.user_agent).unwrap();
+    for _ in 0..3 {
+        let (request, _) = client.http_request(&post).unwrap();
+        assert_eq!(wire(&request), wire(&built));
+    }
+    assert!(client.built.as_ref().is_some_and(|b| b.matches(&post)), "kept once repeated");
+
+    // Any difference that build_request reads gives a request built anew.
+    let mut variants = Vec::new();
+    let mut v = post.clone();
+    v.url = url::Url::parse("http://example.com:8080/a?b=2").unwrap();
+    variants.push(v);
+    let mut v = post.clone();
+    v.body = Bytes::from_static(b"hello!");
+    variants.push(v);
+    let mut v = post.clone();
+    v.headers[0].1 = "2".to_owned();
+    variants.push(v);
+    let mut v = post.clone();
+    v.method = "PUT".to_owned();
+    variants.push(v);
+    let mut v = post.clone();
+    v.options.http_version = HttpVersionPreference::Http10;
+    variants.push(v);
+    let mut v = post.clone();
+    v.options.raw_target = Some("/a/../a?b=1".to_owned());
+    variants.push(v);
+    for variant in &variants {
+        let expected = build_request(variant, &client.user_agent).unwrap();
+        let (request, _) = client.http_request(variant).unwrap();
+        assert_eq!(wire(&request), wire(&expected), "{variant:?}");
+        assert_ne!(wire(&request), wire(&built), "{variant:?}");
+        // Back to the kept one: still equal to a fresh build.
+        assert_eq!(wire(&client.http_request(&post).unwrap().0), wire(&built));
+    }
+}
+
+#[test]
+fn a_kept_request_knows_its_pool_slot_only_while_the_connection_options_are_the_same() {
+    let mut client = client();
+    let get = spec("GET", "https://example.com/a");
+    // What the attempt does: the slot from the kept request, or looked up and remembered.
+    let slot_of = |client: &mut Client, spec: &RequestSpec| {
+        let (_, known) = client.http_request(spec).unwrap();
+        let looked_up = client.pool.slot(&spec.url, &spec.options);
+        if let Some(known) = known {
+            assert_eq!(known, looked_up, "{:?}", spec.options);
+        } else {
+            client.remember_slot(spec, looked_up);
+        }
+        (known.is_some(), looked_up)
+    };
+    assert!(!slot_of(&mut client, &get).0);
+    assert!(!slot_of(&mut client, &get).0, "kept now, its slot remembered");
+    let (known, slot) = slot_of(&mut client, &get);
+    assert!(known, "the third time the slot is known");
+    // The same URL and request with other connection options: another key, looked up.
+    let mut insecure = get.clone();
+    insecure.options.insecure = true;
+    let (known, other) = slot_of(&mut client, &insecure);
+    assert!(!known);
+    assert_ne!(other, slot);
+    let mut resolved = get.clone();
+    resolved.options.resolve = vec![("example.com".to_owned(), 443, "127.0.0.1".parse().unwrap())];
+    let (known, other) = slot_of(&mut client, &resolved);
+    assert!(!known);
+    assert_ne!(other, slot);
+    let mut v4 = get.clone();
+    v4.options.ip_version = IpVersion::V4;
+    assert!(!slot_of(&mut client, &v4).0);
+    assert_eq!(slot_of(&mut client, &get), (true, slot));
+}

@@ -119,11 +119,7 @@ pub(crate) struct TlsSettings {
 
 impl TlsSettings {
     pub(crate) fn from_options(options: &RequestOptions) -> TlsSettings {
-        let (alpn_h2, alpn_h1) = match options.http_version {
-            HttpVersionPreference::Default | HttpVersionPreference::Http2 => (true, true),
-            HttpVersionPreference::Http10 | HttpVersionPreference::Http11 => (false, true),
-            HttpVersionPreference::Http2PriorKnowledge => (true, false),
-        };
+        let (alpn_h2, alpn_h1) = alpn(options.http_version);
         TlsSettings {
             insecure: options.insecure,
             ca_certificates: options.ca_certificates.clone(),
@@ -131,6 +127,23 @@ impl TlsSettings {
             alpn_h2,
             alpn_h1,
         }
+    }
+
+    /// Whether `from_options(options)` would equal these settings, without copying them.
+    pub(crate) fn matches(&self, options: &RequestOptions) -> bool {
+        self.insecure == options.insecure
+            && (self.alpn_h2, self.alpn_h1) == alpn(options.http_version)
+            && self.ca_certificates == options.ca_certificates
+            && self.client_certificate == options.client_certificate
+    }
+}
+
+/// The ALPN protocols offered: (h2, http/1.1).
+fn alpn(version: HttpVersionPreference) -> (bool, bool) {
+    match version {
+        HttpVersionPreference::Default | HttpVersionPreference::Http2 => (true, true),
+        HttpVersionPreference::Http10 | HttpVersionPreference::Http11 => (false, true),
+        HttpVersionPreference::Http2PriorKnowledge => (true, false),
     }
 }
 

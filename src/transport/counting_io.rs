@@ -281,24 +281,70 @@ impl IoState {
         if l.head_end.load(Ordering::Relaxed) != 0 || self.watch_h2.load(Ordering::Relaxed) {
             return;
         }
-        let mut run = l.crlf_run.load(Ordering::Relaxed);
-        for (i, &b) in data.iter().enumerate() {
-            run = match (run, b) {
-                (0 | 2, b'\r') => run + 1,
-                (1 | 3, b'\n') => run + 1,
-                (_, b'\r') => 1,
-                _ => 0,
-            };
-            if run == 4 {
-                l.head_end.store(before + i as u64 + 2, Ordering::Relaxed);
-                break;
-            }
+        let run = l.crlf_run.load(Ordering::Relaxed);
+        let (end, run) = find_head_end(run, data);
+        if let Some(end) = end {
+            // Stored plus one: zero means unknown.
+            l.head_end.store(before + end as u64 + 1, Ordering::Relaxed);
         }
         l.crlf_run.store(run, Ordering::Relaxed);
     }
 
     #[cfg(not(feature = "ledger"))]
     fn on_write(&self, _data: &[u8]) {}
+}
+
+/// The end of a request head: where the first CRLFCRLF ends, given that the bytes written
+/// before `data` end with `run` bytes of it (0..=3). Returns the offset in `data` just past
+/// the CRLFCRLF, if it ends in `data`, and how many bytes of a CRLFCRLF `data` ends with
+/// otherwise (what the next write continues from).
+///
+/// Equivalent to feeding the bytes one by one to the CRLFCRLF automaton, but the body of
+/// the search skips ahead (Horspool): a head of 100 bytes costs about 40 steps, not 100.
+#[cfg(any(feature = "ledger", test))]
+fn find_head_end(run: u64, data: &[u8]) -> (Option<usize>, u64) {
+    const CRLFCRLF: &[u8; 4] = b"\r\n\r\n";
+    // A CRLFCRLF that began in the earlier writes ends within data's first 3 bytes: the
+    // automaton finds it (and all that the carried bytes do) over those bytes.
+    let mut state = run;
+    let head = data.len().min(3);
+    for (i, &b) in data[..head].iter().enumerate() {
+        state = step(state, b);
+        if state == 4 {
+            return (Some(i + 1), 4);
+        }
+    }
+    // Any other CRLFCRLF lies wholly inside data.
+    let mut i = 0;
+    while i + 4 <= data.len() {
+        match data[i + 3] {
+            b'\n' => {
+                if &data[i..i + 4] == CRLFCRLF {
+                    return (Some(i + 4), 4);
+                }
+                i += 2;
+            }
+            b'\r' => i += 1,
+            _ => i += 4,
+        }
+    }
+    if data.len() <= 3 {
+        return (None, state);
+    }
+    // What the next write continues from: the longest end of data that begins a CRLFCRLF.
+    let tail = (1..=3).rev().find(|&k| data.ends_with(&CRLFCRLF[..k])).unwrap_or(0);
+    (None, tail as u64)
+}
+
+/// One byte through the CRLFCRLF automaton (state: how many bytes of it matched).
+#[cfg(any(feature = "ledger", test))]
+fn step(state: u64, b: u8) -> u64 {
+    match (state, b) {
+        (0 | 2, b'\r') => state + 1,
+        (1 | 3, b'\n') => state + 1,
+        (_, b'\r') => 1,
+        _ => 0,
+    }
 }
 
 /// The IO hyper is given: any stream, instrumented.
@@ -539,6 +585,47 @@ mod tests {
             watch.feed(&bytes[..split], &mut on);
             watch.feed(&bytes[split..], &mut on);
             assert_eq!(seen, vec![("rst", 3, 7), ("goaway", 1, 0)], "split at {split}");
+        }
+    }
+
+    /// The automaton, byte by byte: the reference for `find_head_end`.
+    fn automaton(run: u64, data: &[u8]) -> (Option<usize>, u64) {
+        let mut state = run;
+        for (i, &b) in data.iter().enumerate() {
+            state = step(state, b);
+            if state == 4 {
+                return (Some(i + 1), 4);
+            }
+        }
+        (None, state)
+    }
+
+    #[test]
+    fn head_end_search_agrees_with_the_automaton() {
+        // Every string of up to 8 bytes over an alphabet that makes near misses, from every
+        // carried state.
+        let alphabet = [b'\r', b'\n', b'a'];
+        for len in 0..=8_u32 {
+            for mut code in 0..3_usize.pow(len) {
+                let mut data = Vec::new();
+                for _ in 0..len {
+                    data.push(alphabet[code % 3]);
+                    code /= 3;
+                }
+                for run in 0..=3 {
+                    assert_eq!(find_head_end(run, &data), automaton(run, &data), "{run} {data:?}");
+                }
+            }
+        }
+        let head = b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\nbody\r\n\r\n";
+        assert_eq!(find_head_end(0, head), (Some(50), 4));
+        for split in 0..head.len() {
+            let (found, run) = find_head_end(0, &head[..split]);
+            let expected = match found {
+                Some(end) => end,
+                None => split + find_head_end(run, &head[split..]).0.unwrap(),
+            };
+            assert_eq!(expected, 50, "split at {split}");
         }
     }
 

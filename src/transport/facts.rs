@@ -302,7 +302,8 @@ pub struct ConnectionFacts {
     /// An EOF or error had been seen on this connection while it was idle, before checkout.
     pub idle_eof_seen_before_checkout: bool,
     /// The last `Connection` header value received on this connection, before this attempt.
-    pub last_connection_header: Option<String>,
+    /// Shared with the connection (no copy per attempt).
+    pub last_connection_header: Option<std::sync::Arc<str>>,
     /// The last `Keep-Alive: timeout=N` received on this connection, before this attempt.
     pub last_keep_alive_timeout: Option<Duration>,
     /// The HTTP version spoken on the connection.

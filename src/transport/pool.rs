@@ -72,21 +72,34 @@ impl PoolKey {
             host: url_host(url).to_ascii_lowercase(),
             port: url.port_or_known_default().unwrap_or(0),
             tls: tls.then(|| TlsSettings::from_options(options)),
-            version: match options.http_version {
-                HttpVersionPreference::Default => 0,
-                HttpVersionPreference::Http10 => 1,
-                HttpVersionPreference::Http11 => 2,
-                HttpVersionPreference::Http2 => 3,
-                HttpVersionPreference::Http2PriorKnowledge => 4,
-            },
-            ip_version: match options.ip_version {
-                IpVersion::Any => 0,
-                IpVersion::V4 => 4,
-                IpVersion::V6 => 6,
-            },
+            version: version_code(options.http_version),
+            ip_version: ip_version_code(options.ip_version),
             resolve: options.resolve.clone(),
             connect_to: options.connect_to.clone(),
         }
+    }
+
+    /// Whether `PoolKey::new(url, options)` would equal this key, without building one
+    /// (no string is copied on the way of a request).
+    fn matches(&self, url: &url::Url, options: &RequestOptions) -> bool {
+        let host = match url.host() {
+            // Rare: compare the text the key was built from.
+            Some(url::Host::Ipv6(_)) => url_host(url) == self.host,
+            Some(_) => url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&self.host)),
+            None => self.host.is_empty(),
+        };
+        let tls = if url.scheme() == "https" {
+            self.tls.as_ref().is_some_and(|t| t.matches(options))
+        } else {
+            self.tls.is_none()
+        };
+        host && tls
+            && self.scheme == url.scheme()
+            && self.port == url.port_or_known_default().unwrap_or(0)
+            && self.version == version_code(options.http_version)
+            && self.ip_version == ip_version_code(options.ip_version)
+            && self.resolve == options.resolve
+            && self.connect_to == options.connect_to
     }
 
     /// The origin as reported: `scheme://host:port`.
@@ -97,6 +110,37 @@ impl PoolKey {
             format!("{}://{}:{}", self.scheme, self.host, self.port)
         }
     }
+}
+
+fn version_code(version: HttpVersionPreference) -> u8 {
+    match version {
+        HttpVersionPreference::Default => 0,
+        HttpVersionPreference::Http10 => 1,
+        HttpVersionPreference::Http11 => 2,
+        HttpVersionPreference::Http2 => 3,
+        HttpVersionPreference::Http2PriorKnowledge => 4,
+    }
+}
+
+fn ip_version_code(ip_version: IpVersion) -> u8 {
+    match ip_version {
+        IpVersion::Any => 0,
+        IpVersion::V4 => 4,
+        IpVersion::V6 => 6,
+    }
+}
+
+/// Where one key's idle connections are kept: an index into the pool's list of keys, stable
+/// for the pool's life (a key, once seen, is never removed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot(usize);
+
+/// One key, its origin text (built once) and its idle connections.
+#[derive(Debug)]
+struct KeySlot {
+    key: PoolKey,
+    origin: String,
+    idle: Vec<PooledConnection>,
 }
 
 /// The request side of a hyper connection.
@@ -128,7 +172,7 @@ pub(crate) struct PooledConnection {
     pub(crate) idle_since: Option<Instant>,
     /// How many attempts used it so far.
     pub(crate) uses: u32,
-    pub(crate) last_connection_header: Option<String>,
+    pub(crate) last_connection_header: Option<Arc<str>>,
     pub(crate) last_keep_alive_timeout: Option<Duration>,
     /// How long it may stay idle before it is not reused.
     pub(crate) idle_limit: Duration,
@@ -151,28 +195,50 @@ impl Drop for PooledConnection {
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
     /// A list, not a hash map: a file talks to a handful of origins, and comparing a few
-    /// keys costs less than hashing one (its strings and lists) twice per request.
-    idle: Vec<(PoolKey, Vec<PooledConnection>)>,
+    /// keys (in place, against the request's URL and options) costs less than building and
+    /// hashing one per request.
+    slots: Vec<KeySlot>,
     learned: BTreeMap<String, (Duration, &'static str)>,
 }
 
 impl Pool {
-    /// Takes the most recently used live connection for `key`, closing the dead and
+    /// The slot of the key that `url` and `options` give, made on first use.
+    pub(crate) fn slot(&mut self, url: &url::Url, options: &RequestOptions) -> Slot {
+        if let Some(i) = self.slots.iter().position(|s| s.key.matches(url, options)) {
+            return Slot(i);
+        }
+        let key = PoolKey::new(url, options);
+        let origin = key.origin();
+        self.slots.push(KeySlot { key, origin, idle: Vec::new() });
+        Slot(self.slots.len() - 1)
+    }
+
+    /// The origin of a slot's key: `scheme://host:port`.
+    pub(crate) fn origin(&self, slot: Slot) -> &str {
+        self.slots.get(slot.0).map_or("", |s| s.origin.as_str())
+    }
+
+    /// Takes the most recently used live connection for the slot's key, closing the dead and
     /// expired ones on the way; returns the discarded ones' facts too.
+    /// `now` is the checkout's start: idle times are measured to it.
     pub(crate) fn checkout(
         &mut self,
-        key: &PoolKey,
+        slot: Slot,
+        now: Instant,
     ) -> (Option<PooledConnection>, Vec<DiscardedConnection>) {
         let mut discarded = Vec::new();
-        let Some((_, list)) = self.idle.iter_mut().find(|(k, _)| k == key) else {
+        let Some(KeySlot { origin, idle: list, .. }) = self.slots.get_mut(slot.0) else {
             return (None, discarded);
         };
+        if list.is_empty() {
+            return (None, discarded);
+        }
         // Most origins never teach a limit: no origin string to build for them.
-        let learned = if self.learned.is_empty() { None } else { self.learned.get(&key.origin()) };
+        let learned =
+            if self.learned.is_empty() { None } else { self.learned.get(origin.as_str()) };
         let mut found = None;
         let mut learned_close = None;
         while let Some(conn) = list.pop() {
-            let now = Instant::now();
             let idle_since = conn.idle_since.unwrap_or(conn.ready_at);
             let idle = now.saturating_duration_since(idle_since);
             let seen = conn.io.idle();
@@ -213,22 +279,16 @@ impl Pool {
             }
         }
         if let Some(t) = learned_close {
-            self.learn_idle_close(&key.origin(), t);
+            let origin = origin.clone();
+            self.learn_idle_close(&origin, t);
         }
         (found, discarded)
     }
 
-    /// Puts a connection back, idle from now.
-    pub(crate) fn checkin(&mut self, key: PoolKey, mut conn: PooledConnection) {
-        conn.idle_since = Some(Instant::now());
-        let list = match self.idle.iter().position(|(k, _)| *k == key) {
-            Some(i) => &mut self.idle[i].1,
-            None => {
-                self.idle.push((key, Vec::new()));
-                let last = self.idle.len() - 1;
-                &mut self.idle[last].1
-            }
-        };
+    /// Puts a connection back into its slot, idle from `since` (the attempt's end).
+    pub(crate) fn checkin(&mut self, slot: Slot, mut conn: PooledConnection, since: Instant) {
+        conn.idle_since = Some(since);
+        let Some(KeySlot { idle: list, .. }) = self.slots.get_mut(slot.0) else { return };
         list.push(conn);
         if list.len() > MAX_IDLE_PER_KEY {
             list.remove(0);
@@ -270,7 +330,7 @@ impl Pool {
     /// Whether any pooled connection has seen an EOF or error while idle.
     #[cfg(test)]
     pub(crate) fn any_idle_close_seen(&self) -> bool {
-        self.idle.iter().flat_map(|(_, list)| list).any(|c| {
+        self.slots.iter().flat_map(|s| &s.idle).any(|c| {
             let idle = c.io.idle();
             idle.eof_at.is_some() || idle.error.is_some()
         })
@@ -278,7 +338,7 @@ impl Pool {
 
     /// How many idle connections are pooled (all keys).
     pub(crate) fn idle_count(&self) -> usize {
-        self.idle.iter().map(|(_, list)| list.len()).sum()
+        self.slots.iter().map(|s| s.idle.len()).sum()
     }
 }
 
@@ -326,6 +386,39 @@ mod tests {
             pool.learned_idle_limits()[1],
             ("http://b:80".to_owned(), Duration::from_secs(4), SOURCE_OBSERVED_IDLE_CLOSE)
         );
+    }
+
+    #[test]
+    fn a_slot_is_found_by_comparing_in_place_as_the_built_key_would() {
+        let mut pool = Pool::default();
+        let opts = RequestOptions::default();
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let a = pool.slot(&url("http://Example.COM/x"), &opts);
+        assert_eq!(pool.slot(&url("http://example.com:80/y?q"), &opts), a);
+        assert_eq!(pool.origin(a), "http://example.com:80");
+        let v6 = pool.slot(&url("http://[::1]:8080/"), &opts);
+        assert_ne!(v6, a);
+        assert_eq!(pool.slot(&url("http://[0:0::1]:8080/z"), &opts), v6);
+        let tls = pool.slot(&url("https://example.com/"), &opts);
+        let insecure = RequestOptions { insecure: true, ..RequestOptions::default() };
+        let tls_insecure = pool.slot(&url("https://example.com/"), &insecure);
+        assert_ne!(tls, tls_insecure);
+        assert_eq!(pool.slot(&url("https://EXAMPLE.com:443/"), &insecure), tls_insecure);
+        let h10 = RequestOptions {
+            http_version: HttpVersionPreference::Http10,
+            ..RequestOptions::default()
+        };
+        assert_ne!(pool.slot(&url("http://example.com/"), &h10), a);
+        let resolved = RequestOptions {
+            resolve: vec![("example.com".to_owned(), 80, "127.0.0.1".parse().unwrap())],
+            ..RequestOptions::default()
+        };
+        assert_ne!(pool.slot(&url("http://example.com/"), &resolved), a);
+        // Each distinct key once; every match compared equal to the key it found.
+        assert_eq!(pool.slots.len(), 6);
+        for slot in &pool.slots {
+            assert_eq!(slot.origin, slot.key.origin());
+        }
     }
 
     #[test]

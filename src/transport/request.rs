@@ -7,6 +7,7 @@
 //! retries and never follows redirects; the runner does, by rule.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -158,7 +159,7 @@ pub struct Response {
     /// The status code.
     pub status: u16,
     /// Headers in the order received; values decoded as Latin-1 where not UTF-8.
-    pub headers: Vec<(String, String)>,
+    pub headers: ResponseHeaders,
     /// The body exactly as received (still compressed if the server compressed it);
     /// empty when the request did not ask to keep it ([`RequestOptions::keep_body`]).
     pub body: Bytes,
@@ -173,14 +174,168 @@ pub struct Response {
 impl Response {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Every header with this name (case-insensitive), in order.
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.named(name)
+    }
+}
+
+/// A response's header fields: names lower-case, in the order of hyper's map (a name's
+/// values together, in the order received), values as text: UTF-8 where they are, Latin-1
+/// otherwise.
+///
+/// The transport keeps hyper's own map and reads it in place: nothing is copied unless a
+/// value is not plain ASCII, and then the fields are decoded once, on first use.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseHeaders {
+    map: http::HeaderMap,
+    /// Every field as text, in `map`'s order; filled when a read meets a value that is not
+    /// visible ASCII (or given whole by [`FromIterator`]).
+    decoded: OnceLock<Vec<(String, String)>>,
+}
+
+impl ResponseHeaders {
+    /// Keeps hyper's map as it is.
+    pub fn from_map(map: http::HeaderMap) -> ResponseHeaders {
+        ResponseHeaders { map, decoded: OnceLock::new() }
+    }
+
+    /// How many fields.
+    pub fn len(&self) -> usize {
+        match self.decoded.get() {
+            Some(decoded) => decoded.len(),
+            None => self.map.len(),
+        }
+    }
+
+    /// No field at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first value of the header with this name (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        if self.decoded.get().is_none() {
+            match self.map.get(name).map(http::HeaderValue::to_str) {
+                None => return None,
+                Some(Ok(text)) => return Some(text),
+                Some(Err(_)) => {}
+            }
+        }
+        self.decoded().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of the header with this name (case-insensitive), in order.
+    pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        // One lookup of the name, its values walked twice.
+        let values = self.map.get_all(name);
+        let plain = self.decoded.get().is_none() && values.iter().all(|v| v.to_str().is_ok());
+        let (fast, slow) = if plain {
+            (Some(values.into_iter().filter_map(|v| v.to_str().ok())), None)
+        } else {
+            let decoded = self.decoded();
+            let all = decoded.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
+            (None, Some(all.map(|(_, v)| v.as_str())))
+        };
+        fast.into_iter().flatten().chain(slow.into_iter().flatten())
+    }
+
+    /// Every field, in order: (lower-case name, value).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let plain = self.decoded.get().is_none() && self.map.values().all(|v| v.to_str().is_ok());
+        let (fast, slow) = if plain {
+            let fields = self.map.iter();
+            (Some(fields.map(|(n, v)| (n.as_str(), v.to_str().unwrap_or_default()))), None)
+        } else {
+            (None, Some(self.decoded().iter().map(|(n, v)| (n.as_str(), v.as_str()))))
+        };
+        fast.into_iter().flatten().chain(slow.into_iter().flatten())
+    }
+
+    fn decoded(&self) -> &[(String, String)] {
+        self.decoded.get_or_init(|| {
+            self.map.iter().map(|(n, v)| (n.as_str().to_owned(), header_text(v))).collect()
+        })
+    }
+}
+
+/// UTF-8 where it is, Latin-1 otherwise.
+pub(crate) fn header_text(value: &http::HeaderValue) -> String {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(s) => s.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+impl<'a> IntoIterator for &'a ResponseHeaders {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// Fields given as text (tests, and callers that build a response by hand).
+impl FromIterator<(String, String)> for ResponseHeaders {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(fields: I) -> ResponseHeaders {
+        let decoded = OnceLock::new();
+        let _ = decoded.set(fields.into_iter().collect());
+        ResponseHeaders { map: http::HeaderMap::new(), decoded }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    fn map(fields: &[(&str, &[u8])]) -> ResponseHeaders {
+        let mut map = HeaderMap::new();
+        for (name, value) in fields {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        ResponseHeaders::from_map(map)
+    }
+
+    #[test]
+    fn plain_headers_are_read_in_place_case_insensitively_in_order() {
+        let h = map(&[("Set-Cookie", b"a=1"), ("Server", b"nginx"), ("set-cookie", b"b=2")]);
+        assert_eq!(h.get("SERVER"), Some("nginx"));
+        assert_eq!(h.get("x-none"), None);
+        assert_eq!(h.named("Set-Cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("server", "nginx")]
+        );
+        assert_eq!(h.len(), 3);
+        assert!(h.decoded.get().is_none(), "nothing was copied");
+    }
+
+    #[test]
+    fn non_ascii_values_decode_as_utf8_or_latin1() {
+        let h = map(&[("X-Utf8", "é".as_bytes()), ("X-Latin1", b"caf\xe9"), ("X-Plain", b"ok")]);
+        assert_eq!(h.get("x-plain"), Some("ok"));
+        assert_eq!(h.get("x-utf8"), Some("é"));
+        assert_eq!(h.named("X-Latin1").collect::<Vec<_>>(), ["café"]);
+        let all: Vec<(&str, &str)> = (&h).into_iter().collect();
+        assert_eq!(all, [("x-utf8", "é"), ("x-latin1", "café"), ("x-plain", "ok")]);
+    }
+
+    #[test]
+    fn headers_given_as_text_keep_their_order() {
+        let h: ResponseHeaders =
+            [("A".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]
+                .into_iter()
+                .collect();
+        assert_eq!(h.get("a"), Some("1"));
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("A", "1"), ("b", "2")]);
+        assert!(!h.is_empty());
     }
 }
