@@ -214,20 +214,29 @@ impl Client {
     pub async fn send(&mut self, request: &RequestSpec) -> Exchange {
         // The exchange is assembled here, not returned up through one more future: an
         // exchange is large, and each level of `async` return copies it.
-        let mut attempt = Attempt::new(request);
-        let result = self.timed_attempt(request, &mut attempt).await;
-        let first = self.finish(&mut attempt, result, request);
-        let Some(stale) = stale_connection(&first) else {
-            return first;
-        };
-        let mut attempt = Attempt::new(request);
-        let result = self.timed_attempt(request, &mut attempt).await;
-        let mut second = self.finish(&mut attempt, result, request);
-        let mut discarded = first.facts.discarded;
-        discarded.push(stale);
-        discarded.append(&mut second.facts.discarded);
-        second.facts.discarded = discarded;
-        second
+        // One call site of `timed_attempt` (a loop of at most two turns), and nothing of the
+        // first exchange but its discarded connections kept across the second: the future
+        // holds one attempt's state, not two.
+        let mut first: Option<(Vec<DiscardedConnection>, DiscardedConnection)> = None;
+        loop {
+            let mut attempt = Attempt::new(request);
+            let result = self.timed_attempt(request, &mut attempt).await;
+            let mut exchange = self.finish(&mut attempt, result, request);
+            match first.take() {
+                None => {
+                    let Some(stale) = stale_connection(&exchange) else {
+                        return exchange;
+                    };
+                    first = Some((std::mem::take(&mut exchange.facts.discarded), stale));
+                }
+                Some((mut discarded, stale)) => {
+                    discarded.push(stale);
+                    discarded.append(&mut exchange.facts.discarded);
+                    exchange.facts.discarded = discarded;
+                    return exchange;
+                }
+            }
+        }
     }
 
     /// One attempt within its deadline (`max_time`, and the caller's deadline if earlier).
@@ -331,7 +340,10 @@ impl Client {
 
         if att.conn.is_none() {
             att.facts.phase_reached = Phase::Connect;
-            let conn = self.open(request, &mut att.facts, deadline).await?;
+            // Boxed: connecting (TCP, TLS, the HTTP/1 or HTTP/2 handshake) is the large part
+            // of an attempt's future, and a reused connection never runs it; unboxed, every
+            // attempt's future carried (and copied) its state.
+            let conn = Box::pin(self.open(request, &mut att.facts, deadline)).await?;
             att.conn = Some(conn);
         }
         att.key = Some(key);
