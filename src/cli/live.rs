@@ -121,10 +121,14 @@ impl Live {
 
 /// A load layer's part of the status line.
 fn load_status(live: &crate::load::engine::Live) -> String {
+    format!("load {:.0}s: {}", live.elapsed.as_secs_f64(), load_numbers(live))
+}
+
+/// A load's live numbers, as the status line and `shakedown load`'s lines give them.
+fn load_numbers(live: &crate::load::engine::Live) -> String {
     let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
     format!(
-        "load {:.0}s: {:.1} req/s, {} requests, p50 {} p95 {} p99 {}, active {}, dropped {}, assert failures {}, errors {errors}",
-        live.elapsed.as_secs_f64(),
+        "{:.1} req/s, {} requests, p50 {} p95 {} p99 {}, active {}, dropped {}, assert failures {}, errors {errors}",
         live.rate,
         live.requests,
         us(live.p50_us),
@@ -207,20 +211,7 @@ impl LoadObserver for LoadLines<'_> {
         if self.quiet {
             return;
         }
-        let errors = if live.errors.is_empty() { "none".to_owned() } else { counts(&live.errors) };
-        let line = format!(
-            "[{:>6.1}s] {:>9.1} req/s  {} requests  p50 {} p95 {} p99 {}  active {}  dropped {}  assert failures {}  errors: {}",
-            live.elapsed.as_secs_f64(),
-            live.rate,
-            live.requests,
-            us(live.p50_us),
-            us(live.p95_us),
-            us(live.p99_us),
-            live.active_vus,
-            live.dropped,
-            live.assert_failures,
-            errors
-        );
+        let line = format!("[{:>6.1}s] {}", live.elapsed.as_secs_f64(), load_numbers(live));
         let line = redact(&line, self.secrets);
         if self.tty && self.printed {
             self.printer.err(&format!("\x1b[1A\x1b[2K{line}"));
