@@ -288,8 +288,8 @@ fn poll_dto(poll: &Poll, source: &str, lines: &LineIndex) -> PollDto {
                     text: line_text(source, a.span.start),
                     implicit: a.implicit,
                     success: a.success,
-                    actual: a.actual.clone(),
-                    expected: a.expected.clone(),
+                    actual: a.actual.as_deref().map(str::to_owned),
+                    expected: a.expected.as_deref().map(str::to_owned),
                     message: a.message.clone(),
                 }
             })

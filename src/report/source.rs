@@ -58,8 +58,8 @@ pub fn locate(source: &str, index: &LineIndex, assert: &AssertResult) -> FailedA
         line,
         column,
         text: line_text(source, start),
-        expected: assert.expected.clone(),
-        actual: assert.actual.clone(),
+        expected: assert.expected.as_deref().map(str::to_owned),
+        actual: assert.actual.as_deref().map(str::to_owned),
         message: assert.message.clone(),
     }
 }

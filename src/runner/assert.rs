@@ -7,6 +7,7 @@
 //! `HTTP/2`, the header text), as Hurl prints them ("actual value is <404>");
 //! explicit ones carry Hurl's typed form (`integer <404>`).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::runner::body;
@@ -29,9 +30,9 @@ pub struct AssertResult {
     /// Whether the assert holds.
     pub success: bool,
     /// The value found, when the assert could be evaluated.
-    pub actual: Option<String>,
+    pub actual: Option<Cow<'static, str>>,
     /// What was expected, when known.
-    pub expected: Option<String>,
+    pub expected: Option<Cow<'static, str>>,
     /// The evaluation error, when the assert could not be evaluated.
     pub message: Option<String>,
     /// An implicit assert (version, status, header line or body) rather than an `[Asserts]` line.
@@ -42,15 +43,15 @@ impl AssertResult {
     fn compared(
         span: Span,
         success: bool,
-        actual: String,
-        expected: String,
+        actual: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
         implicit: bool,
     ) -> AssertResult {
         AssertResult {
             span,
             success,
-            actual: Some(actual),
-            expected: Some(expected),
+            actual: Some(actual.into()),
+            expected: Some(expected.into()),
             message: None,
             implicit,
         }
@@ -116,20 +117,14 @@ fn push_status_asserts(
             VersionSpec::Http3 => ctx.response.version == HttpVersion::Http3,
             VersionSpec::Any => true,
         };
-        results.push(AssertResult::compared(
-            spec.version.span,
-            success,
-            actual.to_owned(),
-            expected.to_owned(),
-            true,
-        ));
+        results.push(AssertResult::compared(spec.version.span, success, actual, expected, true));
     }
     if let StatusSpec::Code(code) = spec.status.value {
         results.push(AssertResult::compared(
             spec.status.span,
             ctx.response.status == code,
-            ctx.response.status.to_string(),
-            code.to_string(),
+            status_text(ctx.response.status),
+            status_text(code),
             true,
         ));
     }
@@ -183,6 +178,32 @@ fn explicit(assert: &Assert, ctx: &QueryContext<'_>, file_root: &Path) -> Assert
     }
 }
 
+/// A status code's decimal text: borrowed from [`STATUS_DIGITS`] for every code from 100 to
+/// 999 (all that HTTP allows), so a status assert allocates nothing.
+fn status_text(code: u16) -> Cow<'static, str> {
+    let at = usize::from(code).wrapping_sub(100) * 3;
+    match STATUS_DIGITS.get(at..at + 3).map(std::str::from_utf8) {
+        Some(Ok(text)) if (100..1000).contains(&code) => Cow::Borrowed(text),
+        _ => Cow::Owned(code.to_string()),
+    }
+}
+
+/// "100101102…999": the three digits of every code from 100 to 999, in order.
+static STATUS_DIGITS: [u8; 2700] = status_digits();
+
+const fn status_digits() -> [u8; 2700] {
+    let mut out = [0u8; 2700];
+    let mut code = 100;
+    while code < 1000 {
+        let at = (code - 100) * 3;
+        out[at] = b'0' + (code / 100) as u8;
+        out[at + 1] = b'0' + (code / 10 % 10) as u8;
+        out[at + 2] = b'0' + (code % 10) as u8;
+        code += 1;
+    }
+    out
+}
+
 fn version_text(version: VersionSpec) -> Option<&'static str> {
     match version {
         VersionSpec::Any => None,
@@ -210,7 +231,7 @@ fn implicit_header(header: &KeyValue, ctx: &QueryContext<'_>) -> AssertResult {
         [] => {
             let error = EvalError::new(EvalErrorKind::HeaderNotFound(name), header.key.span);
             let mut result = AssertResult::error(&error, header.span, true);
-            result.expected = Some(expected);
+            result.expected = Some(expected.into());
             return result;
         }
         [one] => (*one).to_owned(),
@@ -336,7 +357,13 @@ mod tests {
         let summary: Vec<_> = results
             .iter()
             .map(|a| {
-                (a.success, a.actual.clone(), a.expected.clone(), a.message.clone(), a.implicit)
+                (
+                    a.success,
+                    a.actual.as_deref().map(str::to_owned),
+                    a.expected.as_deref().map(str::to_owned),
+                    a.message.clone(),
+                    a.implicit,
+                )
             })
             .collect();
         let some = |x: &str| Some(x.to_owned());

@@ -274,7 +274,8 @@ struct FileRunner<'a, S: AttemptSink + ?Sized = NoSink> {
     client: &'a mut Client,
     budget: &'a Budget,
     variables: Variables,
-    file_root: PathBuf,
+    /// Borrowed: a load run starts a file per iteration.
+    file_root: Cow<'a, Path>,
     lines: LineCounter<'a>,
     source: &'a str,
     /// The host's TCP counters at the last reading, for the evidence of the next diagnosis.
@@ -289,17 +290,17 @@ struct FileRunner<'a, S: AttemptSink + ?Sized = NoSink> {
 
 impl<'a, S: AttemptSink + ?Sized> FileRunner<'a, S> {
     fn new(
-        path: &Path,
+        path: &'a Path,
         source: &'a str,
         settings: &'a RunSettings,
         client: &'a mut Client,
         budget: &'a Budget,
         sink: Option<&'a mut S>,
     ) -> FileRunner<'a, S> {
-        let file_root = settings
-            .file_root
-            .clone()
-            .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+        let file_root = match &settings.file_root {
+            Some(root) => Cow::Borrowed(root.as_path()),
+            None => path.parent().map_or_else(|| Cow::Owned(PathBuf::new()), Cow::Borrowed),
+        };
         FileRunner {
             settings,
             verbose: settings.defaults.verbose,
@@ -486,7 +487,8 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             url: url_text.clone(),
             url_template: url_text,
             outcome: Outcome::Passed,
-            iterations: Vec::with_capacity(1),
+            // A sink keeps no outcome tree: no room for one either.
+            iterations: if self.sink.is_some() { Vec::new() } else { Vec::with_capacity(1) },
         };
 
         let entry_options: Vec<_> = entry
@@ -530,14 +532,16 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
         let mut iteration_number = 0usize;
         loop {
             iteration_number += 1;
-            let iteration = self.run_iteration(index, iteration_number, entry, &options, run).await;
-            let iteration_outcome = iteration.polls.last().map_or(Outcome::Error, |p| p.outcome);
+            let (iteration, iteration_outcome) =
+                self.run_iteration(index, iteration_number, entry, &options, run).await;
             if let Some(first) = iteration.polls.first().and_then(|p| p.attempts.first())
                 && iteration_number == 1
             {
                 outcome.url.clone_from(&first.url);
             }
-            outcome.iterations.push(iteration);
+            if self.sink.is_none() {
+                outcome.iterations.push(iteration);
+            }
             outcome.outcome = if iteration_number == 1 {
                 iteration_outcome
             } else {
@@ -558,9 +562,11 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
         entry: &Entry,
         options: &EntryOptions,
         run: &mut FileRun,
-    ) -> Iteration {
-        // Nearly every entry runs once: room for one, so a file of thousands of entries stays small.
-        let mut polls = Vec::with_capacity(1);
+    ) -> (Iteration, Outcome) {
+        // Nearly every entry runs once: room for one, so a file of thousands of entries stays
+        // small. A sink takes the polls: none is kept, only the last one's verdict.
+        let mut polls = if self.sink.is_some() { Vec::new() } else { Vec::with_capacity(1) };
+        let mut last_outcome;
         let mut poll_number = 0usize;
         // Hurl's `delay` comes once before the entry's request, not before each retry.
         if !options.delay.is_zero() {
@@ -588,21 +594,10 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 }),
             };
             let retries_left = options.retry.is_none_or(|max| (poll_number as u64) <= max);
+            last_outcome = poll.outcome;
             match self.sink.as_deref_mut() {
                 // The sink takes the poll: only its verdict stays, for the entry's.
-                Some(sink) => {
-                    sink.poll(index, &poll);
-                    polls.clear();
-                    polls.push(Poll {
-                        n: poll.n,
-                        attempts: Vec::new(),
-                        asserts: Vec::new(),
-                        captures: Vec::new(),
-                        failure: None,
-                        outcome: poll.outcome,
-                        warnings: Vec::new(),
-                    });
-                }
+                Some(sink) => sink.poll(index, &poll),
                 None => polls.push(poll),
             }
             if !(pollable && retries_left) {
@@ -617,7 +612,7 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             ));
             tokio::time::sleep(options.retry_interval).await;
         }
-        Iteration { n, polls }
+        (Iteration { n, polls }, last_outcome)
     }
 
     async fn run_poll(
