@@ -225,7 +225,7 @@ fn implicit_header(header: &KeyValue, ctx: &QueryContext<'_>) -> AssertResult {
         Ok(pair) => pair,
         Err(e) => return AssertResult::error(&e, header.span, true),
     };
-    let values: Vec<&str> = ctx.response.headers_named(&name).collect();
+    let values: Vec<&str> = ctx.response.headers_named(name.as_str()).collect();
     let found = values.iter().any(|v| *v == expected);
     let actual = match values.as_slice() {
         [] => {

@@ -17,7 +17,7 @@ pub fn decompressed(response: &Response) -> Result<Vec<u8>, EvalError> {
 /// (the common case: no copy per query).
 pub fn decompressed_cow(response: &Response) -> Result<Cow<'_, [u8]>, EvalError> {
     let mut encodings: Vec<String> = Vec::new();
-    for value in response.headers_named("Content-Encoding") {
+    for value in response.headers_named(&http::header::CONTENT_ENCODING) {
         encodings.extend(
             value.split(',').map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()),
         );
@@ -88,7 +88,7 @@ fn decode_with(
 
 /// Whether the response is HTML (its media type is `text/html`), so XPath parses it as HTML.
 pub fn is_html(response: &Response) -> bool {
-    response.header("Content-Type").is_some_and(|ct| {
+    response.header(&http::header::CONTENT_TYPE).is_some_and(|ct| {
         let media = ct.split(';').next().unwrap_or_default().trim();
         media.eq_ignore_ascii_case("text/html")
     })
@@ -96,7 +96,7 @@ pub fn is_html(response: &Response) -> bool {
 
 /// The `charset` parameter of `Content-Type`, if any.
 fn charset(response: &Response) -> Option<&str> {
-    let content_type = response.header("Content-Type")?;
+    let content_type = response.header(&http::header::CONTENT_TYPE)?;
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
         name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))

@@ -681,7 +681,10 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 }
             };
             if !self.settings.no_cookie_store {
-                run.cookies.store_response_cookies(&spec.url, response.headers_named("set-cookie"));
+                run.cookies.store_response_cookies(
+                    &spec.url,
+                    response.headers_named(&http::header::SET_COOKIE),
+                );
             }
             let Some(next) = next_redirect(&spec, &response, options, redirects.len()) else {
                 break response;
@@ -1147,7 +1150,7 @@ fn next_redirect(
     if !options.location || !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
         return None;
     }
-    let location = response.header("location")?;
+    let location = response.header(&http::header::LOCATION)?;
     if options.max_redirs.is_some_and(|max| followed as u64 >= max) {
         return Some(Err(format!(
             "too many redirects (maximum {})",

@@ -56,8 +56,10 @@ pub fn eval_query(query: &Query, ctx: &QueryContext<'_>) -> Result<Option<Value>
         QueryKind::Ip => Ok(response.remote_addr.map(|a| Value::String(a.ip().to_string()))),
         QueryKind::Header(name) => {
             let name = render(name, ctx.variables)?;
-            let mut values: Vec<Value> =
-                response.headers_named(&name).map(|v| Value::String(v.to_owned())).collect();
+            let mut values: Vec<Value> = response
+                .headers_named(name.as_str())
+                .map(|v| Value::String(v.to_owned()))
+                .collect();
             Ok(match values.len() {
                 0 => None,
                 1 => values.pop(),

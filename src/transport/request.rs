@@ -173,13 +173,35 @@ pub struct Response {
 
 impl Response {
     /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: impl FieldName) -> Option<&str> {
         self.headers.get(name)
     }
 
     /// Every header with this name (case-insensitive), in order.
-    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn headers_named<'a>(
+        &'a self,
+        name: impl FieldName + 'a,
+    ) -> impl Iterator<Item = &'a str> + 'a {
         self.headers.named(name)
+    }
+}
+
+/// A header name to look up: any text (`"Content-Type"`, case-insensitive), or one of
+/// `http::header`'s names, which skips the parse of the text on every lookup.
+pub trait FieldName: http::header::AsHeaderName + Copy {
+    /// The name as text.
+    fn text(&self) -> &str;
+}
+
+impl FieldName for &str {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl FieldName for &http::HeaderName {
+    fn text(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -217,7 +239,7 @@ impl ResponseHeaders {
     }
 
     /// The first value of the header with this name (case-insensitive).
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: impl FieldName) -> Option<&str> {
         if self.decoded.get().is_none() {
             match self.map.get(name).map(http::HeaderValue::to_str) {
                 None => return None,
@@ -225,11 +247,12 @@ impl ResponseHeaders {
                 Some(Err(_)) => {}
             }
         }
+        let name = name.text();
         self.decoded().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Every value of the header with this name (case-insensitive), in order.
-    pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn named<'a>(&'a self, name: impl FieldName + 'a) -> impl Iterator<Item = &'a str> + 'a {
         // One lookup of the name, its values walked twice.
         let values = self.map.get_all(name);
         let plain = self.decoded.get().is_none() && values.iter().all(|v| v.to_str().is_ok());
@@ -237,7 +260,7 @@ impl ResponseHeaders {
             (Some(values.into_iter().filter_map(|v| v.to_str().ok())), None)
         } else {
             let decoded = self.decoded();
-            let all = decoded.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
+            let all = decoded.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name.text()));
             (None, Some(all.map(|(_, v)| v.as_str())))
         };
         fast.into_iter().flatten().chain(slow.into_iter().flatten())
