@@ -10,7 +10,7 @@ use crate::cli::args::MergeArgs;
 use crate::cli::load_cmd::{finish_code, summary, write_result};
 use crate::cli::output::{Printer, write_atomically};
 use crate::exit_code;
-use crate::load::result::{LoadResult, merge};
+use crate::load::result::merge;
 use crate::load::threshold::Threshold;
 use crate::report::{html, json, junit, merge as report_merge};
 
@@ -83,32 +83,18 @@ pub fn run(args: &MergeArgs, printer: &mut Printer) -> u8 {
         printer
             .err(&format!("warning: shard {index} appears twice: kept {kept}, ignored {ignored}"));
     }
-    let mut facts = merged.facts;
-    for t in &extra {
-        if !facts.thresholds.contains(&t.text) {
-            facts.thresholds.push(t.text.clone());
+    let result = match merged.result(&extra) {
+        Ok(result) => result,
+        Err(e) => {
+            printer.error(&format!("error: in a shard's result: {e}"));
+            return exit_code::INPUT;
         }
-    }
-    let mut thresholds = Vec::new();
-    for text in &facts.thresholds {
-        match Threshold::parse(text) {
-            Ok(t) => thresholds.push(t),
-            Err(e) => {
-                printer.error(&format!("error: in a shard's result: {e}"));
-                return exit_code::INPUT;
-            }
-        }
-    }
-    let verdicts: Vec<_> =
-        thresholds.iter().map(|t| t.evaluate(&merged.aggregate, facts.elapsed)).collect();
-    let interrupted = facts.interrupted;
-    let mut result = LoadResult::new(&merged.aggregate, facts, verdicts.clone());
-    result.merged_from.clone_from(&merged.used);
+    };
     printer.err(&format!("merged {} shard(s)", merged.used.len()));
     for line in summary(&result) {
         printer.err(&line);
     }
-    let mut code = finish_code(&verdicts, interrupted);
+    let mut code = finish_code(&result.threshold_results, result.interrupted);
     if let Some(path) = &args.out {
         code = exit_code::combine([code, write_result(&result, path, &[], printer)]);
     }

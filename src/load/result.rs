@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::load::histogram::{HistogramError, Latency, Summary};
 use crate::load::metrics::{Aggregate, AttemptClass, Counters, PHASES, RequestStats};
 use crate::load::shard::{CompleteShards, Shard, ShardSet, ShardSetError};
-use crate::load::threshold::Verdict;
+use crate::load::threshold::{Threshold, ThresholdError, Verdict};
 
 /// The schema name.
 pub const SCHEMA: &str = "shakedown.load/v1";
@@ -325,10 +325,30 @@ pub struct Merged {
     pub duplicates: Vec<(u64, String, String)>,
 }
 
+impl Merged {
+    /// The merged document: the shards' thresholds and `extra` judged on the sum (which one
+    /// shard alone cannot do), and the files it came from.
+    pub fn result(&self, extra: &[Threshold]) -> Result<LoadResult, ThresholdError> {
+        let mut facts = self.facts.clone();
+        for t in extra {
+            if !facts.thresholds.contains(&t.text) {
+                facts.thresholds.push(t.text.clone());
+            }
+        }
+        let thresholds =
+            facts.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
+        let verdicts =
+            thresholds.iter().map(|t| t.evaluate(&self.aggregate, facts.elapsed)).collect();
+        let mut result = LoadResult::new(&self.aggregate, facts, verdicts);
+        result.merged_from.clone_from(&self.used);
+        Ok(result)
+    }
+}
+
 /// Checks that every shard 1..N is present exactly once (a duplicate index keeps the first
 /// file given and names the other), and adds the shards up.
 pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
-    let mut shards = ShardSet::default();
+    let mut docs = Vec::new();
     for (name, text) in inputs {
         let schema = serde_json::from_str::<serde_json::Value>(text)
             .ok()
@@ -346,8 +366,18 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
         if doc.schema != SCHEMA {
             return Err(MergeError::NotAResult(name.clone(), format!("schema `{}`", doc.schema)));
         }
-        let shard = doc.shard.ok_or_else(|| MergeError::NotAShard(name.clone()))?;
-        shards.add(name, Shard { index: shard.index, total: shard.total }, doc)?;
+        docs.push((name.clone(), doc));
+    }
+    merge_docs(docs)
+}
+
+/// [`merge`] of documents already read: a load layer's result from each shard's `run` report.
+pub fn merge_docs(docs: Vec<(String, LoadResult)>) -> Result<Merged, MergeError> {
+    let mut shards = ShardSet::default();
+    for (name, doc) in docs {
+        let shard = doc.shard.as_ref().ok_or_else(|| MergeError::NotAShard(name.clone()))?;
+        let shard = Shard { index: shard.index, total: shard.total };
+        shards.add(&name, shard, doc)?;
     }
     let CompleteShards { total, by_index, duplicates } = shards.complete()?;
     let mut aggregate = Aggregate::default();

@@ -106,12 +106,6 @@ pub fn merge(inputs: &[(String, String)], command_line: &[String]) -> Result<Mer
     let shards: Vec<(String, Report)> = by_index.into_values().collect();
     let mut notes = Vec::new();
     let report = combine(&shards, &used, command_line, &mut notes);
-    for layer in report.layers.iter().flatten().filter(|l| l.load.is_some()) {
-        notes.push(format!(
-            "layer {} is a load layer: every shard ran its whole load, and its results are not merged; the report shows one shard's",
-            layer.name
-        ));
-    }
     let code = exit_code(&report);
     Ok(Merged { report, code, used, duplicates, notes })
 }
@@ -189,7 +183,7 @@ fn combine(
     diagnoses.sort_by(|a, b| a.file.cmp(&b.file));
     let mut totals = TotalsDto::of_files(&files);
     let (layers, servers) = if first.suite.is_some() {
-        let layers = merge_layers(shards);
+        let layers = merge_layers(shards, notes);
         totals.layers = Some(layer_counts(&layers));
         let servers =
             shards.iter().flat_map(|(_, s)| s.servers.iter().flatten().cloned()).collect();
@@ -280,7 +274,7 @@ fn layer_rank(outcome: &str) -> u8 {
 }
 
 /// One layer per name, in the first shard's order: the worst outcome, every shard's files.
-fn merge_layers(shards: &[(String, Report)]) -> Vec<LayerDto> {
+fn merge_layers(shards: &[(String, Report)], notes: &mut Vec<String>) -> Vec<LayerDto> {
     let mut names: Vec<String> = Vec::new();
     for (_, shard) in shards {
         for layer in shard.layers.iter().flatten() {
@@ -305,9 +299,46 @@ fn merge_layers(shards: &[(String, Report)]) -> Vec<LayerDto> {
             layer.not_run_files =
                 all.iter().flat_map(|l| l.not_run_files.iter().cloned()).collect();
             layer.not_run_files.sort();
+            if all.iter().any(|l| l.load.is_some()) {
+                merge_load(&mut layer, shards, notes);
+            }
             Some(layer)
         })
         .collect()
+}
+
+/// A load layer: each shard ran its fraction of the load, so the result is the shards'
+/// results added up (`load::result::merge_docs`) with the thresholds judged on the sum, and
+/// the layer's outcome is what that sum decides. When a shard has no result for the layer
+/// (it failed before its load ran) the worst shard's layer stands, and a note says why.
+fn merge_load(layer: &mut LayerDto, shards: &[(String, Report)], notes: &mut Vec<String>) {
+    let docs: Vec<(String, crate::load::result::LoadResult)> = shards
+        .iter()
+        .filter_map(|(name, shard)| {
+            let found = shard.layers.iter().flatten().find(|l| l.name == layer.name)?;
+            Some((name.clone(), (**found.load.as_ref()?).clone()))
+        })
+        .collect();
+    let result = crate::load::result::merge_docs(docs)
+        .map_err(|e| e.to_string())
+        .and_then(|merged| merged.result(&[]).map_err(|e| format!("in a shard's result: {e}")));
+    match result {
+        Ok(result) => {
+            let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
+            (layer.outcome, layer.note) = if result.interrupted {
+                ("interrupted".to_owned(), Some("the load was interrupted".to_owned()))
+            } else if crossed > 0 {
+                ("failed".to_owned(), Some(format!("{crossed} threshold(s) crossed")))
+            } else {
+                ("passed".to_owned(), None)
+            };
+            layer.load = Some(Box::new(result));
+        }
+        Err(e) => notes.push(format!(
+            "load layer {}: its results are not merged ({e}); the report shows the worst shard's",
+            layer.name
+        )),
+    }
 }
 
 fn layer_counts(layers: &[LayerDto]) -> LayerCountsDto {
@@ -347,6 +378,7 @@ pub fn exit_code(report: &Report) -> u8 {
         codes.push(match (layer.kind.as_str(), layer.outcome.as_str()) {
             (_, "interrupted") => exit_code::INTERRUPTED,
             ("command", "failed" | "error") if layer.command.is_some() => exit_code::COMMAND_LAYER,
+            ("load", "failed") => exit_code::THRESHOLD,
             (_, "error") => exit_code::RUNTIME,
             _ => exit_code::SUCCESS,
         });
@@ -883,10 +915,10 @@ mod tests {
             report.layers = Some(vec![l]);
             ("s".to_owned(), report)
         };
-        let merged = merge_layers(&[
-            shard(layer("passed", &["b.hurl"])),
-            shard(layer("failed", &["a.hurl"])),
-        ]);
+        let merged = merge_layers(
+            &[shard(layer("passed", &["b.hurl"])), shard(layer("failed", &["a.hurl"]))],
+            &mut Vec::new(),
+        );
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].outcome, "failed");
         assert_eq!(merged[0].files, ["a.hurl", "b.hurl"]);

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::exit_code;
 use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
 use crate::load::result::{LoadFaults, LoadResult, RunFacts};
+use crate::load::shard::Shard;
 use crate::load::threshold::Verdict;
 use crate::runner::execute::RunSettings;
 use crate::suite::{Isolation, LayerKind, LoadDef};
@@ -183,8 +184,14 @@ impl Session {
                 return record;
             }
         };
+        // Under `run --shard M/N` this shard runs its fraction of the load (VUs and rate
+        // split so the shards sum), and `merge` adds the shards' results up.
+        let shard = self.settings.shard.as_ref().map(|s| Shard { index: s.index, total: s.total });
         let plan = match def.options().plan() {
-            Ok(plan) => plan,
+            Ok(plan) => match shard {
+                Some(shard) => plan.for_shard(shard),
+                None => plan,
+            },
             Err(e) => {
                 // `suite` checked the options: this is a bug, reported, never a panic.
                 self.record_code(exit_code::RUNTIME);
@@ -230,7 +237,7 @@ impl Session {
             .collect();
         let started: chrono::DateTime<chrono::Utc> = outcome.started.into();
         let facts = RunFacts {
-            shard: None,
+            shard,
             model: plan.describe(),
             files: record.files.iter().map(|p| p.display().to_string()).collect(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

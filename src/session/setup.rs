@@ -175,10 +175,19 @@ pub fn select_files(patterns: &[String], loaded: &mut LoadedSuite) -> Result<(),
 /// path (or round-robin over the suite's files in layer order with `ShardMode::Slice`).
 /// Servers and command layers are left alone: every shard starts the servers and runs every
 /// command layer (one may prepare what the scenarios need, and each shard has servers of its
-/// own); `merge` reports a command layer once. Returns (files kept, files before).
+/// own); `merge` reports a command layer once. A load layer keeps all its files: a shard runs
+/// its fraction of the load (`load::plan::Plan::for_shard`), not a subset of the files.
+/// Returns (files kept, files before), load layers' files not counted.
 pub fn keep_shard_files(shard: Shard, mode: ShardMode, loaded: &mut LoadedSuite) -> (usize, usize) {
     let (mut position, mut kept) = (0, 0);
-    for files in &mut loaded.files {
+    let layers = loaded.suite.layers();
+    for (index, files) in loaded.files.iter_mut().enumerate() {
+        let load = layers.get(index).is_some_and(|layer| {
+            matches!(layer.kind, suite::LayerKind::Scenarios { load: Some(_), .. })
+        });
+        if load {
+            continue;
+        }
         files.retain(|file| {
             let owned = shard.owns(&file.path, position, mode);
             position += 1;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::{
-    Fixture, ShakedownCmd, fixture_bin, processes_marked, repo_root, temp_dir, write_file,
+    Fixture, ShakedownCmd, fixture_bin, processes_marked, read_json, repo_root, temp_dir,
+    write_file,
 };
 
 fn load<S: AsRef<str>>(args: &[S], out: &Path) -> (i32, Value, String) {
@@ -556,6 +557,78 @@ fn a_load_layer_runs_under_run_and_its_thresholds_decide_it() {
     let xml = std::fs::read_to_string(&junit).expect("junit");
     assert!(xml.contains("name=\"p95&lt;1ms\""), "{xml}");
     assert!(xml.contains("<failure"), "{xml}");
+}
+
+/// `run --shard i/2` on a suite with a load layer: each shard runs half the load on all of
+/// the layer's files (not half the files), and `merge` adds the two results up, judges the
+/// thresholds on the sum and decides the layer (and the exit code) from it.
+#[test]
+fn a_load_layer_under_run_shard_runs_a_fraction_of_the_load_and_merges_to_the_sum() {
+    let dir = temp_dir();
+    let marker = marker(dir.path());
+    write_file(dir.path(), "s/a.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    write_file(dir.path(), "s/b.hurl", "GET {{base_url}}/health\nHTTP 200\n");
+    // `requests>=30` holds for the sum of the shards (about 20 each) and for neither alone.
+    write_file(
+        dir.path(),
+        "shakedown.toml",
+        &format!(
+            "{}\n[[layer]]\nname = \"capacity\"\nscenarios = [\"s/*.hurl\"]\nload = {{ vus = 4, max_requests = 40, duration = \"30s\", thresholds = [\"errors==0\", \"requests>=30\"] }}\n",
+            suite_server(&marker)
+        ),
+    );
+    let mut results = Vec::new();
+    for i in [1, 2] {
+        let shard = format!("{i}/2");
+        let report = format!("json=shard-{i}.json");
+        let out = ShakedownCmd::new([
+            "run",
+            "shakedown.toml",
+            "--output-dir",
+            "out",
+            "--no-color",
+            "--shard",
+            &shard[..],
+            "--report",
+            &report[..],
+        ])
+        .current_dir(dir.path())
+        .output();
+        // Alone, a shard's 20 or so requests cross `requests>=30`.
+        assert_eq!(out.code(), 7, "{out:?}");
+        let report = read_json(&dir.path().join(format!("shard-{i}.json")));
+        let layer = &report["layers"][0];
+        assert_eq!(layer["outcome"], "failed", "{report:#}");
+        let load = &layer["load"];
+        assert_eq!(load["shard"]["index"], i, "{load:#}");
+        assert_eq!(load["shard"]["total"], 2, "{load:#}");
+        assert_eq!(load["vus_max"], 2, "half of the 4 VUs: {load:#}");
+        assert_eq!(load["files"].as_array().map(Vec::len), Some(2), "every file: {load:#}");
+        assert_eq!(layer["files"].as_array().map(Vec::len), Some(2), "{layer:#}");
+        results.push(load.clone());
+    }
+    assert!(processes_marked(&marker).is_empty(), "the servers are stopped");
+
+    let out = ShakedownCmd::new(["merge", "shard-1.json", "shard-2.json", "--out", "merged.json"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(out.code(), 0, "the sum holds every threshold: {out:?}");
+    let merged = read_json(&dir.path().join("merged.json"));
+    let layer = &merged["layers"][0];
+    assert_eq!(layer["outcome"], "passed", "{merged:#}");
+    let load = &layer["load"];
+    assert!(load["shard"].is_null(), "{load:#}");
+    assert_eq!(load["merged_from"].as_array().map(Vec::len), Some(2), "{load:#}");
+    assert_eq!(n(load, "requests"), n(&results[0], "requests") + n(&results[1], "requests"));
+    assert_eq!(n(load, "iterations"), n(&results[0], "iterations") + n(&results[1], "iterations"));
+    assert_eq!(load["vus_max"], 4, "{load:#}");
+    assert_eq!(
+        load["latency"]["count"],
+        n(&results[0]["latency"], "count") + n(&results[1]["latency"], "count"),
+        "the histograms are added: {load:#}"
+    );
+    let verdicts = load["threshold_results"].as_array().expect("verdicts");
+    assert!(verdicts.iter().all(|v| v["passed"] == true), "{load:#}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::support::{Fixture, ShakedownCmd, repo_root, temp_dir, write_file};
+use crate::support::{Fixture, ShakedownCmd, read_json, repo_root, temp_dir, write_file};
 
 /// The golden files (tests/golden/): a pass, a flaky pass, an assert and a transport failure.
 const FILES: &[&str] = &["pass.hurl", "flaky.hurl", "assert.hurl", "transport.hurl"];
@@ -23,12 +23,6 @@ fn copy_golden_files(dir: &Path) {
         std::fs::copy(&from, dir.join(name))
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", from.display()));
     }
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 /// What varies between two runs of the same files: times, ports, connection ids.

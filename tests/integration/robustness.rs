@@ -5,9 +5,8 @@
 
 use std::path::Path;
 
-use serde_json::Value;
 
-use crate::support::{Fixture, ShakedownCmd, fixture_bin, temp_dir, write_file};
+use crate::support::{Fixture, ShakedownCmd, fixture_bin, read_json, temp_dir, write_file};
 
 /// Far enough into a line that a column no longer fits in 16 bits.
 const FAR: usize = 70_000;
@@ -24,12 +23,6 @@ fn test_file(fixture: &Fixture, dir: &Path, file: &Path) -> crate::support::RunO
         file.display().to_string(),
     ])
     .output()
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 /// A parse error at character column `FAR + 18` of line 4 (the line is all `é`, two bytes each).

@@ -136,6 +136,13 @@ impl Drop for StartingFixture {
     }
 }
 
+/// A JSON file the binary wrote, read back (a test fails naming the file if it is not there).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
 /// A fresh temporary directory per test.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
