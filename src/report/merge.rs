@@ -312,6 +312,8 @@ fn merge_layers(shards: &[(String, Report)], notes: &mut Vec<String>) -> Vec<Lay
 /// the layer's outcome is what that sum decides. When a shard has no result for the layer
 /// (it failed before its load ran) the worst shard's layer stands, and a note says why.
 fn merge_load(layer: &mut LayerDto, shards: &[(String, Report)], notes: &mut Vec<String>) {
+    // Every shard ran all of the layer's files (sorted already).
+    layer.files.dedup();
     let docs: Vec<(String, crate::load::result::LoadResult)> = shards
         .iter()
         .filter_map(|(name, shard)| {

@@ -616,6 +616,7 @@ fn a_load_layer_under_run_shard_runs_a_fraction_of_the_load_and_merges_to_the_su
     let merged = read_json(&dir.path().join("merged.json"));
     let layer = &merged["layers"][0];
     assert_eq!(layer["outcome"], "passed", "{merged:#}");
+    assert_eq!(layer["files"].as_array().map(Vec::len), Some(2), "each file once: {layer:#}");
     let load = &layer["load"];
     assert!(load["shard"].is_null(), "{load:#}");
     assert_eq!(load["merged_from"].as_array().map(Vec::len), Some(2), "{load:#}");

@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-
 use crate::support::{Fixture, ShakedownCmd, fixture_bin, read_json, temp_dir, write_file};
 
 /// Far enough into a line that a column no longer fits in 16 bits.
