@@ -944,6 +944,15 @@ mod tests {
     }
 
     #[test]
+    fn a_load_layer_that_crossed_a_threshold_gives_the_threshold_code_as_in_one_run() {
+        let mut report = empty_report(&[]);
+        report.layers = Some(vec![layer("capacity", "load", "passed")]);
+        assert_eq!(exit_code(&report), exit_code::SUCCESS);
+        report.layers = Some(vec![layer("capacity", "load", "failed")]);
+        assert_eq!(exit_code(&report), exit_code::THRESHOLD);
+    }
+
+    #[test]
     fn a_failed_command_layer_is_a_failure_with_its_stderr_tail_and_its_cases_read_back() {
         let mut unit = layer("unit", "command", "failed");
         unit.command = Some(crate::report::suite::CommandDto {
