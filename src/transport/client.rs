@@ -724,6 +724,12 @@ impl Client {
             } else {
                 End::Clean
             };
+            // A reset read after the response's own reading of the wrapper (between the end
+            // of the body and this reading) still follows a complete response: the same fact,
+            // so `ended_with` and the diagnosis cannot disagree on it.
+            if result.is_ok() && facts.body_complete == Some(true) && read_was_reset(io, None) {
+                facts.complete_then_reset = true;
+            }
             facts.early_response_after_write_error = result.is_ok()
                 && io.error.as_ref().is_some_and(|e| e.operation == Operation::Write)
                 && att.head_at.is_some();

@@ -459,8 +459,11 @@ fn an_unread_body_reset_is_met_by_the_post_which_gets_its_whole_answer() {
         .iter()
         .filter_map(|d| d["cause"].as_str())
         .collect();
-    // The RST follows the whole response: seen during the POST's attempt (diagnosed there as
-    // an unread request body), or at the GET's checkout (the pool replaced the connection).
+    // The RST follows the whole response: seen during the POST's attempt, up to the moment
+    // the transport decides whether the connection goes back into the pool (diagnosed there
+    // as an unread request body), or at the GET's checkout (the pool replaced the
+    // connection). Seen in between it was once neither (CI, 2026-12-07): the attempt's
+    // facts said `ended_with: rst` but not `complete_then_reset`, and nothing was diagnosed.
     if r["met_by"]["cause"] == "unread_request_body" {
         assert_eq!(causes, ["unread_request_body"], "{report:#}");
     } else {
