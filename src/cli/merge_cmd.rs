@@ -165,6 +165,15 @@ fn merge_reports(args: &MergeArgs, inputs: &[(String, String)], printer: &mut Pr
     printer.err(&format!("Entries:  {}", counts(&report.totals.entries)));
     printer.err(&format!("Requests: {}", report.totals.requests));
     printer.err(&format!("Outcome:  {}", report.outcome));
+    // A load layer's result is merged too: the same summary as `merge` of load results.
+    for layer in report.layers.iter().flatten() {
+        if let Some(load) = &layer.load {
+            printer.err(&format!("layer {}: {}", layer.name, layer.outcome));
+            for line in summary(load) {
+                printer.err(&format!("layer {}: {line}", layer.name));
+            }
+        }
+    }
     let mut document = Vec::new();
     let mut code = merged.code;
     if let Err(e) = json::write_report(report, &mut document) {

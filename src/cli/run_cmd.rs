@@ -145,7 +145,12 @@ fn keep_shard_files(
         return Ok(None);
     };
     let (kept, total) = setup::keep_shard_files(shard, mode, loaded);
-    printer.err(&format!("shard {shard}: {kept} of {total} scenario files"));
+    let loads = loaded.suite.layers().iter().filter(|l| l.kind().load().is_some()).count();
+    let loads = match loads {
+        0 => String::new(),
+        n => format!("; {n} load layer(s), each at this shard's fraction of its load"),
+    };
+    printer.err(&format!("shard {shard}: {kept} of {total} scenario files{loads}"));
     Ok(Some(shard.report_dto(mode)))
 }
 

@@ -182,10 +182,7 @@ pub fn keep_shard_files(shard: Shard, mode: ShardMode, loaded: &mut LoadedSuite)
     let (mut position, mut kept) = (0, 0);
     let layers = loaded.suite.layers();
     for (index, files) in loaded.files.iter_mut().enumerate() {
-        let load = layers.get(index).is_some_and(|layer| {
-            matches!(layer.kind, suite::LayerKind::Scenarios { load: Some(_), .. })
-        });
-        if load {
+        if layers.get(index).is_some_and(|layer| layer.kind().load().is_some()) {
             continue;
         }
         files.retain(|file| {

@@ -426,6 +426,16 @@ pub enum LayerKind {
     },
 }
 
+impl LayerKind {
+    /// A load layer's load: `Some` for `scenarios` with `load = { ... }`.
+    pub fn load(&self) -> Option<&LoadDef> {
+        match self {
+            LayerKind::Scenarios { load, .. } => load.as_ref(),
+            LayerKind::Command { .. } => None,
+        }
+    }
+}
+
 /// `[load]`, or a load layer's `load = { ... }`: the options of `shakedown load`, checked
 /// (a load layer's always name a model; `[load]`'s may leave it to the command line).
 #[derive(Clone, Debug)]

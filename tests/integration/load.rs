@@ -596,6 +596,10 @@ fn a_load_layer_under_run_shard_runs_a_fraction_of_the_load_and_merges_to_the_su
         .output();
         // Alone, a shard's 20 or so requests cross `requests>=30`.
         assert_eq!(out.code(), 7, "{out:?}");
+        let said = format!(
+            "shard {i}/2: 0 of 0 scenario files; 1 load layer(s), each at this shard's fraction of its load"
+        );
+        assert!(out.stderr().contains(&said), "{out:?}");
         let report = read_json(&dir.path().join(format!("shard-{i}.json")));
         let layer = &report["layers"][0];
         assert_eq!(layer["outcome"], "failed", "{report:#}");
@@ -613,6 +617,7 @@ fn a_load_layer_under_run_shard_runs_a_fraction_of_the_load_and_merges_to_the_su
         .current_dir(dir.path())
         .output();
     assert_eq!(out.code(), 0, "the sum holds every threshold: {out:?}");
+    assert!(out.stderr().contains("layer capacity: threshold requests>=30: passed"), "{out:?}");
     let merged = read_json(&dir.path().join("merged.json"));
     let layer = &merged["layers"][0];
     assert_eq!(layer["outcome"], "passed", "{merged:#}");
