@@ -181,11 +181,12 @@ fn explicit(assert: &Assert, ctx: &QueryContext<'_>, file_root: &Path) -> Assert
 /// A status code's decimal text: borrowed from [`STATUS_DIGITS`] for every code from 100 to
 /// 999 (all that HTTP allows), so a status assert allocates nothing.
 fn status_text(code: u16) -> Cow<'static, str> {
-    let at = usize::from(code).wrapping_sub(100) * 3;
-    match STATUS_DIGITS.get(at..at + 3).map(std::str::from_utf8) {
-        Some(Ok(text)) if (100..1000).contains(&code) => Cow::Borrowed(text),
-        _ => Cow::Owned(code.to_string()),
+    if let Some(at) = code.checked_sub(100).map(|n| usize::from(n) * 3)
+        && let Some(Ok(text)) = STATUS_DIGITS.get(at..at + 3).map(std::str::from_utf8)
+    {
+        return Cow::Borrowed(text);
     }
+    Cow::Owned(code.to_string())
 }
 
 /// "100101102…999": the three digits of every code from 100 to 999, in order.
@@ -467,5 +468,13 @@ mod tests {
         assert_eq!(results[3].message.as_deref(), Some("invalid XML body"));
         assert_eq!(results[3].span, Span::new(51, 60));
         assert_eq!(results[4].actual.as_deref(), Some("none"));
+    }
+
+    #[test]
+    fn status_text_is_the_code_in_decimal_for_any_code() {
+        for code in [0, 42, 99, 100, 200, 404, 999, 1000, u16::MAX] {
+            assert_eq!(status_text(code), code.to_string(), "{code}");
+        }
+        assert!(matches!(status_text(503), Cow::Borrowed("503")));
     }
 }
