@@ -41,6 +41,19 @@ pub fn judge(run: &RunDescription<'_>, outcome: &RunOutcome) -> LoadResult {
     LoadResult::new(&outcome.aggregate, facts, verdicts)
 }
 
+/// How a load layer ended, from its result (one shard's, or the shards' merged): interrupted,
+/// failed by the thresholds it crossed, or passed; with the note that says why.
+pub fn layer_outcome(result: &LoadResult) -> (&'static str, Option<String>) {
+    let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
+    if result.interrupted {
+        ("interrupted", Some("the load was interrupted".to_owned()))
+    } else if crossed > 0 {
+        ("failed", Some(format!("{crossed} threshold(s) crossed")))
+    } else {
+        ("passed", None)
+    }
+}
+
 /// The exit code of a finished (or merged) run: interrupted, thresholds, else success.
 pub fn finish_code(verdicts: &[Verdict], interrupted: bool) -> u8 {
     if interrupted {

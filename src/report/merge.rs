@@ -326,14 +326,8 @@ fn merge_load(layer: &mut LayerDto, shards: &[(String, Report)], notes: &mut Vec
         .and_then(|merged| merged.result(&[]).map_err(|e| format!("in a shard's result: {e}")));
     match result {
         Ok(result) => {
-            let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
-            (layer.outcome, layer.note) = if result.interrupted {
-                ("interrupted".to_owned(), Some("the load was interrupted".to_owned()))
-            } else if crossed > 0 {
-                ("failed".to_owned(), Some(format!("{crossed} threshold(s) crossed")))
-            } else {
-                ("passed".to_owned(), None)
-            };
+            let (outcome, note) = crate::load::summary::layer_outcome(&result);
+            (layer.outcome, layer.note) = (outcome.to_owned(), note);
             layer.load = Some(Box::new(result));
         }
         Err(e) => notes.push(format!(

@@ -16,9 +16,9 @@ use tokio::sync::watch;
 
 use crate::exit_code;
 use crate::load::engine::{self, Live, LoadObserver, RunOutcome, Script};
-use crate::load::result::{LoadFaults, LoadResult, RunFacts};
+use crate::load::result::{LoadFaults, LoadResult};
 use crate::load::shard::Shard;
-use crate::load::threshold::Verdict;
+use crate::load::summary::{RunDescription, judge, layer_outcome};
 use crate::runner::execute::RunSettings;
 use crate::suite::{Isolation, LayerKind, LoadDef};
 use crate::transport::client::ClientSettings;
@@ -230,24 +230,14 @@ impl Session {
                 return self.load_failed(record, clock, &format!("the load thread failed: {e}"));
             }
         };
-        let verdicts: Vec<Verdict> = def
-            .thresholds()
-            .iter()
-            .map(|t| t.evaluate(&outcome.aggregate, outcome.elapsed))
-            .collect();
-        let started: chrono::DateTime<chrono::Utc> = outcome.started.into();
-        let facts = RunFacts {
-            shard,
+        let files: Vec<String> = record.files.iter().map(|p| p.display().to_string()).collect();
+        let run = RunDescription {
             model: plan.describe(),
-            files: record.files.iter().map(|p| p.display().to_string()).collect(),
-            started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            elapsed: outcome.elapsed,
-            vus_max: outcome.vus_max,
-            interrupted: outcome.interrupted,
-            thresholds: def.thresholds().iter().map(|t| t.text.clone()).collect(),
+            shard,
+            files: &files,
+            thresholds: def.thresholds(),
         };
-        let result = LoadResult::new(&outcome.aggregate, facts, verdicts);
-        let crossed = result.threshold_results.iter().filter(|v| !v.passed).count();
+        let result = judge(&run, &outcome);
         let path = self.settings.run_dir.join(format!("load-{name}.json"));
         match serde_json::to_string_pretty(&result) {
             Ok(text) => {
@@ -263,13 +253,14 @@ impl Session {
             }
         }
         self.emit(Event::LoadFinished { layer: name, result: &result, path: &path });
-        if outcome.interrupted {
-            record.outcome = "interrupted".to_owned();
-            record.note.get_or_insert_with(|| "the load was interrupted".to_owned());
-        } else if crossed > 0 {
-            record.outcome = "failed".to_owned();
-            record.note.get_or_insert_with(|| format!("{crossed} threshold(s) crossed"));
-            self.record_code(exit_code::THRESHOLD);
+        if let (ended @ ("interrupted" | "failed"), why) = layer_outcome(&result) {
+            record.outcome = ended.to_owned();
+            if let Some(why) = why {
+                record.note.get_or_insert(why);
+            }
+            if ended == "failed" {
+                self.record_code(exit_code::THRESHOLD);
+            }
         }
         record.load = Some(Box::new(result));
         record.duration = clock.elapsed();
