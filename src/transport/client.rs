@@ -488,9 +488,14 @@ impl Client {
             }
             Err(BodyError::Hyper(e)) => Err(e),
         };
-        // Let the connection task run once, so that a reset already queued behind the
-        // last body byte is seen during this attempt (no timer is involved).
-        run_woken_tasks().await;
+        // No yield to the connection task here: a reset already queued behind the last body
+        // byte is in the wrapper by now. hyper ends the body in the poll of its connection
+        // task that then reads the idle socket once more (tokio keeps a socket's closed
+        // readiness, so that read reaches a reset or FIN already received), and on a
+        // current-thread runtime this task runs only after that poll. On `run`'s
+        // multi-thread runtime the two tasks may run at once: a reset read after this point
+        // is met by `finish` or at the next checkout, as it was with a yield (which only
+        // delayed this task). The yield cost a round through both tasks per request.
         let io = conn.io.attempt();
         // A reset ends a close-delimited body as a FIN would: the bytes received are the
         // response, its completeness is unknown (R4, cause g). The facts say how it ended
@@ -784,30 +789,11 @@ impl Client {
                 idle,
             };
             facts.phase_reached = failure.phase;
-            facts.error = Some(failure);
+            facts.error = Some(Box::new(failure));
             out
         });
         Exchange { result, facts }
     }
-}
-
-/// Lets the tasks already woken (hyper's connection task, which the end of the body
-/// woke) run once before this one goes on. Unlike `tokio::task::yield_now`, which defers
-/// the wake-up until the scheduler has polled its IO driver, this costs no `epoll_wait`:
-/// a self-wake puts the task at the back of the run queue. A reset that arrived with
-/// the body is still seen: tokio keeps a socket's closed readiness, so the connection
-/// task's next read reaches the socket.
-async fn run_woken_tasks() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            return std::task::Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        std::task::Poll::Pending
-    })
-    .await;
 }
 
 /// The pooled connection of a failed exchange that hyper gave the request back on, before
