@@ -48,13 +48,13 @@ fn facts(
     if let Some((phase, kind)) = failure {
         f.phase_reached = phase;
         f.ended_with = if kind == ErrorKind::Eof { End::Fin } else { End::Rst };
-        f.error = Some(FailureFacts {
+        f.error = Some(Box::new(FailureFacts {
             phase,
             kind,
             os: (kind == ErrorKind::ConnectionReset).then(|| OsError::from_errno(104)),
             operation: Operation::Read,
             message: String::new(),
-        });
+        }));
     }
     f
 }

@@ -50,7 +50,7 @@ fn the_same_seed_gives_the_same_orders_and_every_order_is_a_permutation() {
 
 fn poll(outcome: Outcome, cause: Option<Cause>) -> Poll {
     let failure = cause.map(|cause| {
-        EntryFailure::Transport(TransportFailed {
+        EntryFailure::Transport(Box::new(TransportFailed {
             failure: None,
             same_on_all: None,
             strict_framing: Vec::new(),
@@ -62,7 +62,7 @@ fn poll(outcome: Outcome, cause: Option<Cause>) -> Poll {
                 may_have_executed: Executed::Unknown,
                 hint: String::new(),
             }),
-        })
+        }))
     });
     Poll {
         n: 1,

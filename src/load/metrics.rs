@@ -379,26 +379,30 @@ mod tests {
         let mut facts = AttemptFacts::new();
         facts.timings.total = Duration::from_millis(2);
         facts.timings.wait = Duration::from_millis(1);
-        facts.error = error.map(|kind| FailureFacts {
-            phase: Phase::AwaitResponse,
-            kind,
-            os: None,
-            operation: Operation::Read,
-            message: "reset".to_owned(),
+        facts.error = error.map(|kind| {
+            Box::new(FailureFacts {
+                phase: Phase::AwaitResponse,
+                kind,
+                os: None,
+                operation: Operation::Read,
+                message: "reset".to_owned(),
+            })
         });
         AttemptRecord {
             n,
             method: "GET".to_owned(),
             url: "http://127.0.0.1/x".to_owned(),
             status,
-            error: error.map(|kind| crate::transport::TransportFailure {
-                kind,
-                phase: Phase::AwaitResponse,
-                os: None,
-                operation: Operation::Read,
-                message: "reset".to_owned(),
-                reused: Some(false),
-                idle: None,
+            error: error.map(|kind| {
+                Box::new(crate::transport::TransportFailure {
+                    kind,
+                    phase: Phase::AwaitResponse,
+                    os: None,
+                    operation: Operation::Read,
+                    message: "reset".to_owned(),
+                    reused: Some(false),
+                    idle: None,
+                })
             }),
             facts,
             decision: retry.then_some(Decision {

@@ -156,13 +156,13 @@ mod tests {
 
     fn failed(phase: Phase, kind: ErrorKind) -> AttemptFacts {
         let mut facts = AttemptFacts::new();
-        facts.error = Some(FailureFacts {
+        facts.error = Some(Box::new(FailureFacts {
             phase,
             kind,
             os: None,
             operation: Operation::Read,
             message: String::new(),
-        });
+        }));
         facts
     }
 

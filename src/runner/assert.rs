@@ -401,34 +401,47 @@ mod tests {
             ],
             span: S,
         };
-        s.body = Some(Body {
-            kind: BodyKind::Json(json(crate::runner::test_support::json_placeholder("id"))),
-            span: S,
-        });
+        s.body = Some(
+            Body {
+                kind: BodyKind::Json(json(crate::runner::test_support::json_placeholder("id"))),
+                span: S,
+            }
+            .into(),
+        );
         assert!(eval(&s, &r)[0].success);
-        s.body = Some(Body {
-            kind: BodyKind::Json(json(JsonValue::Number(Spanned { value: "2".into(), span: S }))),
-            span: S,
-        });
+        s.body = Some(
+            Body {
+                kind: BodyKind::Json(json(JsonValue::Number(Spanned {
+                    value: "2".into(),
+                    span: S,
+                }))),
+                span: S,
+            }
+            .into(),
+        );
         let result = &eval(&s, &r)[0];
         assert!(!result.success);
         assert_eq!(result.expected.as_deref(), Some(r#"{"tags":["a"],"id":2}"#));
 
         let text = response(&[], b"Hello World!");
-        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello World!")), span: S });
+        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello World!")), span: S }.into());
         assert!(eval(&s, &text)[0].success);
-        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello")), span: S });
+        s.body = Some(Body { kind: BodyKind::Oneline(tpl("Hello")), span: S }.into());
         assert!(!eval(&s, &text)[0].success);
-        s.body = Some(Body {
-            kind: BodyKind::Bytes(BytesLiteral::Hex(Spanned {
-                value: b"Hello World!".to_vec(),
+        s.body = Some(
+            Body {
+                kind: BodyKind::Bytes(BytesLiteral::Hex(Spanned {
+                    value: b"Hello World!".to_vec(),
+                    span: S,
+                })),
                 span: S,
-            })),
-            span: S,
-        });
+            }
+            .into(),
+        );
         assert!(eval(&s, &text)[0].success);
-        s.body =
-            Some(Body { kind: BodyKind::Bytes(BytesLiteral::File(tpl("missing.bin"))), span: S });
+        s.body = Some(
+            Body { kind: BodyKind::Bytes(BytesLiteral::File(tpl("missing.bin"))), span: S }.into(),
+        );
         assert_eq!(
             eval(&s, &text)[0].message.as_deref(),
             Some("file `missing.bin` can not be read")

@@ -664,7 +664,7 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             {
                 Ok(response) => response,
                 Err(SendFailure::Transport(failed)) => {
-                    poll.failure = Some(EntryFailure::Transport(failed));
+                    poll.failure = Some(EntryFailure::Transport(Box::new(failed)));
                     poll.outcome = Outcome::Error;
                     return poll;
                 }
@@ -965,7 +965,7 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 method: spec.method.clone(),
                 url,
                 status: exchange.result.as_ref().ok().map(|r| r.status).or(exchange.facts.status),
-                error: exchange.result.as_ref().err().cloned(),
+                error: exchange.result.as_ref().err().cloned().map(Box::new),
                 diagnoses,
                 facts: exchange.facts,
                 decision,

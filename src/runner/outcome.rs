@@ -179,7 +179,9 @@ pub enum EntryFailure {
         span: Option<crate::scenario::ast::Span>,
     },
     /// The transport failed and the policy did not absorb it.
-    Transport(TransportFailed),
+    /// Boxed: the largest failure by far, and a poll that passed carries none; unboxed,
+    /// every poll of the outcome tree had room for it.
+    Transport(Box<TransportFailed>),
     /// The server under test exited during this request (never retried, never flaky).
     ServerCrashed {
         /// How it ended.
@@ -224,8 +226,9 @@ pub struct AttemptRecord {
     pub url: String,
     /// The status, if a response head came (kept when the body then failed).
     pub status: Option<u16>,
-    /// The failure, if any.
-    pub error: Option<TransportFailure>,
+    /// The failure, if any (boxed: most attempts have none, and the outcome tree keeps
+    /// every attempt).
+    pub error: Option<Box<TransportFailure>>,
     /// The diagnoses of this attempt: pooled connections replaced before it, then the
     /// attempt itself when it failed or its connection ended badly.
     pub diagnoses: Vec<Diagnosis>,

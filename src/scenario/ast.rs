@@ -83,8 +83,9 @@ pub struct Request {
     pub headers: Vec<KeyValue>,
     /// `[Query]`, `[Form]`, `[Multipart]`, `[Cookies]`, `[BasicAuth]`, `[Options]`.
     pub sections: Vec<RequestSection>,
-    /// The request body, if any.
-    pub body: Option<Body>,
+    /// The request body, if any (boxed: most requests have none, and every entry of a
+    /// file is kept).
+    pub body: Option<Box<Body>>,
     /// The request line (method and URL).
     pub line_span: Span,
 }
@@ -162,7 +163,7 @@ pub struct Response {
     /// `[Captures]` and `[Asserts]`.
     pub sections: Vec<ResponseSection>,
     /// An implicit body assert.
-    pub body: Option<Body>,
+    pub body: Option<Box<Body>>,
     /// From the status line to the end of the response specification.
     pub span: Span,
 }

@@ -238,7 +238,7 @@ impl Parser<'_> {
             url,
             headers: parts.headers,
             sections: parts.request_sections,
-            body: parts.body,
+            body: parts.body.map(Box::new),
             line_span,
         };
         self.skip_blank_lines();
@@ -359,7 +359,7 @@ impl Parser<'_> {
             status,
             headers: parts.headers,
             sections: parts.response_sections,
-            body: parts.body,
+            body: parts.body.map(Box::new),
             span: Span::new(start, end),
         })
     }

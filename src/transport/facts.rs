@@ -422,8 +422,9 @@ pub struct AttemptFacts {
     pub body_complete: Option<bool>,
     /// How the connection ended during the attempt.
     pub ended_with: End,
-    /// The failure, if the attempt failed.
-    pub error: Option<FailureFacts>,
+    /// The failure, if the attempt failed (boxed: most attempts have none, and the
+    /// outcome tree keeps every attempt's facts).
+    pub error: Option<Box<FailureFacts>>,
     /// The first socket error seen during the attempt, even when the attempt succeeded
     /// (e.g. a write error after which an early response was still read).
     pub socket_error: Option<SocketError>,
