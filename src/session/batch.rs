@@ -49,6 +49,18 @@ pub struct BatchOutcome {
     pub runs: Vec<FileRun>,
     /// Workers that could not start (their file is reported as not run).
     pub errors: Vec<PoolError>,
+    /// The files as parsed, handed back instead of freed when the workers end, so that
+    /// the caller decides when they are freed (`shakedown test` never does: it exits).
+    pub parsed: ParsedFiles,
+}
+
+/// The parsed files of a batch (their syntax trees); freed when dropped.
+pub struct ParsedFiles(Arc<Sources>);
+
+impl std::fmt::Debug for ParsedFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParsedFiles({} distinct files)", self.0.slots.len())
+    }
 }
 
 impl Batch {
@@ -68,6 +80,7 @@ impl Batch {
         let queue = Arc::new(Queue::new(files.len()));
         let workers = jobs.min(files.len()).max(1);
         let sources = Arc::new(Sources::of(&files));
+        let parsed = ParsedFiles(sources.clone());
         let make = {
             let (budget, files, queue) = (budget.clone(), files.clone(), queue.clone());
             move || FileWorker {
@@ -94,7 +107,7 @@ impl Batch {
             runs.push((index, run));
         });
         runs.sort_by_key(|(index, _)| *index);
-        BatchOutcome { runs: runs.into_iter().map(|(_, run)| run).collect(), errors }
+        BatchOutcome { runs: runs.into_iter().map(|(_, run)| run).collect(), errors, parsed }
     }
 }
 

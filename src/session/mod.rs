@@ -55,7 +55,7 @@ pub mod setup;
 
 use std::sync::Arc;
 
-pub use batch::{Batch, BatchOutcome, STDIN_PATH, SharedReporter};
+pub use batch::{Batch, BatchOutcome, ParsedFiles, STDIN_PATH, SharedReporter};
 pub use common::{CommonSettings, Definitions, SUITE_TIMEOUTS, Timeouts};
 pub use engine::{Session, SignalWatch, SuiteOutcome};
 pub use event::{Ending, Event, Reporter, Stamped, emit, emit_entry};
