@@ -29,6 +29,13 @@ pub struct StoredCookie {
     pub http_only: bool,
 }
 
+impl StoredCookie {
+    /// Whether `other` replaces this cookie: the same name, domain and path.
+    fn same_key(&self, other: &StoredCookie) -> bool {
+        self.name == other.name && self.domain == other.domain && self.path == other.path
+    }
+}
+
 /// The cookies of one file.
 #[derive(Clone, Debug, Default)]
 pub struct CookieStore {
@@ -50,23 +57,22 @@ impl CookieStore {
         let now = now_secs();
         for header in set_cookies {
             if let Some(cookie) = parse_set_cookie(header, url, now) {
-                self.cookies.retain(|c| {
-                    !(c.name == cookie.name && c.domain == cookie.domain && c.path == cookie.path)
-                });
-                let expired = cookie.expires.is_some_and(|e| e <= now);
-                if !expired {
-                    self.cookies.push(cookie);
+                if cookie.expires.is_some_and(|e| e <= now) {
+                    self.cookies.retain(|c| !c.same_key(&cookie));
+                } else {
+                    self.add(cookie);
                 }
             }
         }
     }
 
-    /// Adds a cookie read from a cookie file.
+    /// Adds a cookie read from a cookie file. A cookie replacing one of the same name,
+    /// domain and path takes its place, so it keeps its age, as in curl.
     pub fn add(&mut self, cookie: StoredCookie) {
-        self.cookies.retain(|c| {
-            !(c.name == cookie.name && c.domain == cookie.domain && c.path == cookie.path)
-        });
-        self.cookies.push(cookie);
+        match self.cookies.iter_mut().find(|c| c.same_key(&cookie)) {
+            Some(old) => *old = cookie,
+            None => self.cookies.push(cookie),
+        }
     }
 
     /// The `name=value` pairs to send to `url`.
@@ -79,14 +85,21 @@ impl CookieStore {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let path = url.path();
         let secure = url.scheme() == "https";
-        self.cookies
+        let mut matching: Vec<(usize, &StoredCookie)> = self
+            .cookies
             .iter()
-            .filter(|c| c.expires.is_none_or(|e| e > now))
-            .filter(|c| domain_matches(&host, c))
-            .filter(|c| path_matches(path, &c.path))
-            .filter(|c| secure || !c.secure)
-            .map(|c| (c.name.clone(), c.value.clone()))
-            .collect()
+            .enumerate()
+            .filter(|(_, c)| c.expires.is_none_or(|e| e > now))
+            .filter(|(_, c)| domain_matches(&host, c))
+            .filter(|(_, c)| path_matches(path, &c.path))
+            .filter(|(_, c)| secure || !c.secure)
+            .collect();
+        // curl's order (which Hurl sends): longer paths first, then longer domains, then
+        // longer names, then the newer cookie first.
+        matching.sort_by_key(|(age, c)| {
+            std::cmp::Reverse((c.path.len(), c.domain.len(), c.name.len(), *age))
+        });
+        matching.into_iter().map(|(_, c)| (c.name.clone(), c.value.clone())).collect()
     }
 
     /// The store in Netscape cookie-file format (curl's and Hurl's `--cookie-jar`).
@@ -284,6 +297,26 @@ mod tests {
             .collect();
         assert_eq!(api, ["b"]);
         assert!(store.cookies_for(&url("http://127.0.0.2:8000/cookies/echo")).is_empty());
+    }
+
+    #[test]
+    fn cookies_go_out_in_curls_order_and_a_replaced_cookie_keeps_its_age() {
+        let mut store = CookieStore::default();
+        let origin = url("http://127.0.0.1:8000/api/x");
+        store.store_response_cookies(
+            &origin,
+            ["old=1; Path=/", "ab=2; Path=/", "cd=3; Path=/", "deep=4; Path=/api", "z=5; Path=/"]
+                .into_iter(),
+        );
+        // Longer path first, then longer name, then the newer first.
+        let names = |store: &CookieStore| -> Vec<String> {
+            store.cookies_for(&origin).into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(names(&store), ["deep", "old", "cd", "ab", "z"]);
+        // `ab` replaced: it keeps its place among the cookies of its length (older than `cd`).
+        store.store_response_cookies(&origin, ["ab=9; Path=/"].into_iter());
+        assert_eq!(names(&store), ["deep", "old", "cd", "ab", "z"]);
+        assert!(store.cookies_for(&origin).contains(&("ab".to_owned(), "9".to_owned())));
     }
 
     #[test]

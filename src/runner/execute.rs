@@ -640,9 +640,9 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
         };
         let no_cookies = CookieStore::default();
         let cookies = if self.settings.no_cookie_store { &no_cookies } else { &run.cookies };
-        let mut spec =
+        let (mut spec, mut cookie_slot) =
             match request::render(&entry.request, options, &self.variables, cookies, &context) {
-                Ok(spec) => spec,
+                Ok(rendered) => (rendered.spec, rendered.cookie_slot),
                 Err(RenderError { message, span }) => {
                     poll.failure = Some(EntryFailure::Runtime { message, span });
                     poll.outcome = Outcome::Error;
@@ -692,9 +692,17 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             match next {
                 Ok(next) => {
                     redirects.push(Redirect { url: next.url.to_string(), status: response.status });
+                    // The slot moves up by the headers before it that the redirect dropped
+                    // (curl's `Authorization`, on a move to another host).
+                    cookie_slot -= spec.headers[..cookie_slot.min(spec.headers.len())]
+                        .iter()
+                        .filter(|(name, _)| {
+                            !next.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+                        })
+                        .count();
                     spec = next;
                     if !self.settings.no_cookie_store {
-                        refresh_cookie_header(&mut spec, &run.cookies);
+                        refresh_cookie_header(&mut spec, &run.cookies, cookie_slot);
                     }
                 }
                 Err(message) => {
@@ -1184,12 +1192,13 @@ fn next_redirect(
     Some(Ok(next))
 }
 
-fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore) {
+/// The cookie store's cookies for a redirect's URL, in curl's `Cookie` slot.
+fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore, slot: usize) {
     spec.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
     let pairs = cookies.cookies_for(&spec.url);
     if !pairs.is_empty() {
         let line = crate::runner::cookies::cookie_header(&pairs);
-        spec.headers.push(("Cookie".to_owned(), line));
+        spec.headers.insert(slot.min(spec.headers.len()), ("Cookie".to_owned(), line));
     }
 }
 

@@ -51,14 +51,26 @@ pub struct RequestContext<'a> {
     pub source: &'a str,
 }
 
-/// Renders `request` into a [`RequestSpec`].
+/// A rendered request, with where its `Cookie` header goes.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The request.
+    pub spec: RequestSpec,
+    /// The index in `spec.headers` of curl's `Cookie` slot (after curl's own
+    /// `Authorization` and `Accept`, before Hurl's list), where a redirect puts the
+    /// cookies of its new URL.
+    pub cookie_slot: usize,
+}
+
+/// Renders `request` into a [`RequestSpec`], its headers in the order hurl 8.1.0 puts
+/// them on the wire (`tests/integration/conformance.rs`, `scripts/wire-compare`).
 pub fn render(
     request: &Request,
     options: &EntryOptions,
     variables: &Variables,
     cookies: &CookieStore,
     context: &RequestContext<'_>,
-) -> Result<RequestSpec, RenderError> {
+) -> Result<Rendered, RenderError> {
     let url_text = template::render_cow(&request.url, variables)?;
     let raw_target = options.path_as_is.then(|| raw_request_target(url_text.trim())).flatten();
     let mut url = parse_url(url_text.trim()).map_err(|e| RenderError {
@@ -72,6 +84,9 @@ pub fn render(
         });
     }
 
+    // The headers Hurl hands to curl as its own list, in Hurl's order: the file's
+    // headers, `[BasicAuth]`, `-H`, `[Options] header`; then (below) the implicit
+    // `Content-Type`, `User-Agent`, `user`'s `Authorization` and `Accept-Encoding`.
     let mut headers: Vec<(String, String)> = Vec::new();
     for header in &request.headers {
         headers.push((
@@ -79,15 +94,28 @@ pub fn render(
             template::render(&header.value, variables)?,
         ));
     }
-    // curl's order, as Hurl builds it: the file's headers, then `-H`, then `[Options] header`.
+    let mut section_auth: Option<String> = None;
+    for section in &request.sections {
+        if let RequestSectionKind::BasicAuth(Some(kv)) = &section.kind {
+            section_auth = Some(format!(
+                "{}:{}",
+                template::render(&kv.key, variables)?,
+                template::render(&kv.value, variables)?
+            ));
+        }
+    }
+    if let Some(credentials) = &section_auth {
+        headers.push(("Authorization".to_owned(), basic(credentials)));
+    }
     for header in context.extra_headers.iter().chain(&options.headers) {
         headers.push((header.name.clone(), header.value.clone()));
     }
 
     let mut body: Option<(Vec<u8>, Option<String>)> = None;
     let mut request_cookies: Vec<(String, String)> = Vec::new();
-    // Credentials in the URL (percent-decoded, as curl does) unless `user` gives some.
-    let mut basic_auth: Option<String> = options.user.clone().or_else(|| url_credentials(&url));
+    // Credentials in the URL (percent-decoded, as curl does): curl's own, used when no
+    // other `Authorization` is given.
+    let mut curl_auth: Option<String> = url_credentials(&url);
     if !url.username().is_empty() || url.password().is_some() {
         let _ = url.set_username("");
         let _ = url.set_password(None);
@@ -99,24 +127,18 @@ pub fn render(
             RequestSectionKind::Form(params) if params.is_empty() => {}
             RequestSectionKind::Multipart(params) if params.is_empty() => {}
             RequestSectionKind::Query(params) => {
-                let mut pairs = url.query_pairs_mut();
-                for param in params {
-                    pairs.append_pair(
-                        &template::render(&param.key, variables)?,
-                        &template::render(&param.value, variables)?,
-                    );
+                let mut query = url.query().unwrap_or_default().to_owned();
+                if !query.is_empty() {
+                    query.push('&');
                 }
+                encode_params(&mut query, params, variables)?;
+                url.set_query(Some(&query));
             }
             RequestSectionKind::Form(params) => {
-                let mut encoder = url::form_urlencoded::Serializer::new(String::new());
-                for param in params {
-                    encoder.append_pair(
-                        &template::render(&param.key, variables)?,
-                        &template::render(&param.value, variables)?,
-                    );
-                }
+                let mut encoded = String::new();
+                encode_params(&mut encoded, params, variables)?;
                 body = Some((
-                    encoder.finish().into_bytes(),
+                    encoded.into_bytes(),
                     Some("application/x-www-form-urlencoded".to_owned()),
                 ));
             }
@@ -131,44 +153,62 @@ pub fn render(
                     ));
                 }
             }
-            RequestSectionKind::BasicAuth(Some(kv)) => {
-                basic_auth = Some(format!(
-                    "{}:{}",
-                    template::render(&kv.key, variables)?,
-                    template::render(&kv.value, variables)?
-                ));
-            }
-            RequestSectionKind::BasicAuth(None) | RequestSectionKind::Options(_) => {}
+            RequestSectionKind::BasicAuth(_) | RequestSectionKind::Options(_) => {}
         }
     }
     if let Some(request_body) = &request.body {
         body = Some(render_body(request_body, variables, context)?);
     }
-    if basic_auth.is_none()
+    if curl_auth.is_none()
         && let Some(netrc) = &options.netrc
     {
-        basic_auth = netrc_credentials(netrc, &url)?;
+        curl_auth = netrc_credentials(netrc, &url)?;
     }
 
     let has = |headers: &[(String, String)], name: &str| {
         headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
     let (body_bytes, content_type) = body.unwrap_or_default();
+    // curl writes a multipart body's `Content-Type` itself, after `Content-Length`.
+    let mut content_headers: Vec<(String, String)> = Vec::new();
     if let Some(content_type) = content_type
         && !has(&headers, "content-type")
     {
-        headers.push(("Content-Type".to_owned(), content_type));
+        if content_type.starts_with("multipart/") {
+            content_headers.push(("Content-Length".to_owned(), body_bytes.len().to_string()));
+            content_headers.push(("Content-Type".to_owned(), content_type));
+        } else {
+            headers.push(("Content-Type".to_owned(), content_type));
+        }
+    }
+    if !has(&headers, "user-agent") {
+        let agent = context.user_agent.unwrap_or(crate::transport::DEFAULT_USER_AGENT);
+        headers.push(("User-Agent".to_owned(), agent.to_owned()));
+    }
+    // What curl writes before Hurl's list, in curl's order: its own `Authorization`
+    // (the URL's credentials, netrc, or the AWS signature), `Accept`, `Cookie`.
+    let mut curl_headers: Vec<(String, String)> = Vec::new();
+    if options.aws_sigv4.is_none() && !has(&headers, "authorization") {
+        if let Some(user) = &options.user {
+            headers.push(("Authorization".to_owned(), basic(user)));
+        } else if let Some(credentials) = &curl_auth {
+            curl_headers.push(("Authorization".to_owned(), basic(credentials)));
+        }
+    }
+    if options.compressed && !has(&headers, "accept-encoding") {
+        headers.push(("Accept-Encoding".to_owned(), "gzip, deflate, br".to_owned()));
     }
     if let Some(provider) = &options.aws_sigv4 {
         let scope = crate::runner::sigv4::parse_provider(provider)
             .map_err(|message| RenderError { message, span: None })?;
-        let Some((access_key, secret_key)) = basic_auth.as_deref().and_then(|u| u.split_once(':'))
-        else {
+        let keys = options.user.clone().or(section_auth).or(curl_auth);
+        let Some((access_key, secret_key)) = keys.as_deref().and_then(|u| u.split_once(':')) else {
             return Err(RenderError {
                 message: "aws-sigv4 needs the keys in `user: ACCESS_KEY:SECRET_KEY`".to_owned(),
                 span: None,
             });
         };
+        // curl signs its list (Hurl's), not the multipart `Content-Type` it writes itself.
         let signature = crate::runner::sigv4::sign(
             &scope,
             access_key,
@@ -179,36 +219,62 @@ pub fn render(
             &body_bytes,
             chrono::Utc::now(),
         );
-        headers.extend(signature);
-    } else if let Some(credentials) = basic_auth
-        && !has(&headers, "authorization")
-    {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-        headers.push(("Authorization".to_owned(), format!("Basic {encoded}")));
+        curl_headers.extend(signature);
     }
+    if !has(&headers, "accept") {
+        curl_headers.push(("Accept".to_owned(), "*/*".to_owned()));
+    }
+    let cookie_slot = curl_headers.len();
     let mut all_cookies = cookies.cookies_for(&url);
     all_cookies.extend(request_cookies);
     if !all_cookies.is_empty() && !has(&headers, "cookie") {
         let line = crate::runner::cookies::cookie_header(&all_cookies);
-        headers.push(("Cookie".to_owned(), line));
+        curl_headers.push(("Cookie".to_owned(), line));
     }
-    if options.compressed && !has(&headers, "accept-encoding") {
-        headers.push(("Accept-Encoding".to_owned(), "gzip, deflate, br".to_owned()));
-    }
-    if let Some(agent) = context.user_agent
-        && !has(&headers, "user-agent")
-    {
-        headers.push(("User-Agent".to_owned(), agent.to_owned()));
-    }
+    curl_headers.append(&mut headers);
+    curl_headers.append(&mut content_headers);
+    let headers = curl_headers;
 
-    Ok(RequestSpec {
+    let spec = RequestSpec {
         method: request.method.value.clone(),
         url,
         headers,
         body: Bytes::from(body_bytes),
         options: RequestOptions { raw_target, ..transport_options(options, context)? },
-    })
+    };
+    Ok(Rendered { spec, cookie_slot })
 }
+
+/// `Authorization: Basic` of `user:password`.
+fn basic(credentials: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+}
+
+/// `name=value` pairs joined by `&` as Hurl writes them for `[Query]` and `[Form]`: the
+/// name as written, the value percent-encoded as curl's `curl_easy_escape` does (all but
+/// ASCII letters, digits and `-._~`).
+fn encode_params(
+    out: &mut String,
+    params: &[crate::scenario::ast::KeyValue],
+    variables: &Variables,
+) -> Result<(), RenderError> {
+    for (i, param) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&template::render(&param.key, variables)?);
+        out.push('=');
+        out.extend(percent_encoding::utf8_percent_encode(
+            &template::render(&param.value, variables)?,
+            CURL_ESCAPE,
+        ));
+    }
+    Ok(())
+}
+
+/// What `curl_easy_escape` encodes: everything but RFC 3986's unreserved characters.
+const CURL_ESCAPE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// The request target exactly as written in `url` (`--path-as-is`): from the
 /// path to the end of the query, dot segments kept.
@@ -451,7 +517,9 @@ fn multipart(
     variables: &Variables,
     root: &Path,
 ) -> Result<(Vec<u8>, Option<String>), RenderError> {
-    let boundary = format!("shakedown-boundary-{}", uuid::Uuid::new_v4().simple());
+    // curl's shape: 24 dashes and 16 random hex digits (so the body is as long as Hurl's).
+    let random = uuid::Uuid::new_v4().as_u128() as u64;
+    let boundary = format!("------------------------{random:016x}");
     let mut out: Vec<u8> = Vec::new();
     for param in params {
         out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());

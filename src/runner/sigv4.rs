@@ -1,7 +1,7 @@
 //! AWS Signature Version 4 for a rendered request (`--aws-sigv4`, `[Options] aws-sigv4`),
 //! as curl signs it: provider `aws:amz:REGION:SERVICE`, credentials from `user`
-//! (`ACCESS_KEY:SECRET_KEY`), signed headers `content-type` (when present), `host`
-//! and `x-amz-date`.
+//! (`ACCESS_KEY:SECRET_KEY`), signed headers `host`, `x-amz-date` and every header of
+//! the request's own list (a unit test holds a signature hurl 8.1.0 sent).
 //!
 //! Pure: the time is handed in.
 
@@ -47,10 +47,26 @@ pub fn sign(
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
-    let mut signed: Vec<(String, String)> =
-        vec![("host".to_owned(), host), ("x-amz-date".to_owned(), amz_date.clone())];
-    if let Some((_, value)) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
-        signed.push(("content-type".to_owned(), value.trim().to_owned()));
+    // As curl signs: `host`, `x-amz-date` and every header of the request's own list (for
+    // Hurl: the file's, `-H`, the implicit content type, the user agent), a name given
+    // twice signed once with its values joined by `,`.
+    let mut signed: Vec<(String, String)> = vec![("x-amz-date".to_owned(), amz_date.clone())];
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        signed.push(("host".to_owned(), host));
+    }
+    for (name, value) in headers {
+        let name = name.to_ascii_lowercase();
+        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        if value.is_empty() {
+            continue;
+        }
+        match signed.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => {
+                values.push(',');
+                values.push_str(&value);
+            }
+            None => signed.push((name, value)),
+        }
     }
     signed.sort();
     let canonical_headers: String = signed.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
@@ -76,13 +92,13 @@ pub fn sign(
     let k_signing = hmac(&k_service, b"aws4_request");
     let signature = hex::encode(hmac(&k_signing, string_to_sign.as_bytes()));
     vec![
-        ("X-Amz-Date".to_owned(), amz_date),
         (
             "Authorization".to_owned(),
             format!(
                 "AWS4-HMAC-SHA256 Credential={access_key}/{credential_scope}, SignedHeaders={signed_headers}, Signature={signature}"
             ),
         ),
+        ("X-Amz-Date".to_owned(), amz_date),
     ]
 }
 
@@ -153,13 +169,47 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_is_the_one_hurl_8_1_0_sent() {
+        // Hurl's corpus, tests_ok/aws_sigv4_option.hurl, as hurl 8.1.0 (libcurl 8.22)
+        // sent it on 2026-12-07 (captured by scripts/wire-compare): same keys, time,
+        // headers and body give the same Authorization, byte for byte.
+        let url = url::Url::parse("http://localhost:8000/aws-sigv4").unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T05:15:27Z").unwrap().to_utc();
+        let scope = parse_provider("aws:amz:eu-central-1:hurltest").unwrap();
+        let list = [
+            ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+            ("User-Agent".to_owned(), "hurl/8.1.0".to_owned()),
+        ];
+        let headers = sign(
+            &scope,
+            "someAccessKeyId",
+            "someSecretKey",
+            "POST",
+            &url,
+            &list,
+            b"test=test",
+            now,
+        );
+        assert_eq!(
+            headers,
+            [
+                (
+                    "Authorization".to_owned(),
+                    "AWS4-HMAC-SHA256 Credential=someAccessKeyId/20261207/eu-central-1/hurltest/aws4_request, SignedHeaders=content-type;host;user-agent;x-amz-date, Signature=e82c021d4e8aeb7f7a385fcf46bf50f2abbaa4ec081023b39333695feee4e159".to_owned()
+                ),
+                ("X-Amz-Date".to_owned(), "20261207T051527Z".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
     fn authorization_names_the_scope_and_headers() {
         let url = url::Url::parse("http://localhost:8000/aws?b=2&a=1").unwrap();
         let now = chrono::DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z").unwrap().to_utc();
         let scope = parse_provider("aws:amz:eu-central-1:svc").unwrap();
         let headers = sign(&scope, "AK", "SK", "GET", &url, &[], b"", now);
-        assert_eq!(headers[0], ("X-Amz-Date".to_owned(), "20240102T030405Z".to_owned()));
-        let auth = &headers[1].1;
+        assert_eq!(headers[1], ("X-Amz-Date".to_owned(), "20240102T030405Z".to_owned()));
+        let auth = &headers[0].1;
         assert!(
             auth.starts_with("AWS4-HMAC-SHA256 Credential=AK/20240102/eu-central-1/svc/aws4_request, SignedHeaders=host;x-amz-date, Signature="),
             "{auth}"

@@ -36,6 +36,12 @@ use crate::transport::request::{
     HttpVersion, HttpVersionPreference, RequestSpec, Response, ResponseHeaders, header_text,
 };
 
+/// The `User-Agent` shakedown sends unless told otherwise. The hurl-compatible token lets
+/// servers that recognise Hurl's user agent (as curl's is recognised) treat shakedown the
+/// same way.
+pub const DEFAULT_USER_AGENT: &str =
+    concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)");
+
 /// Settings of a [`Client`] that hold for all its requests.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
@@ -48,10 +54,7 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> ClientSettings {
         ClientSettings {
-            // The hurl-compatible token lets servers that recognise Hurl's user agent
-            // (as curl's is recognised) treat shakedown the same way.
-            user_agent: concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)")
-                .to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
             default_idle_timeout: Duration::from_secs(1),
         }
     }
@@ -1182,9 +1185,10 @@ fn parse_keep_alive_timeout(value: &str) -> Option<Duration> {
     })
 }
 
-/// The request as hyper gets it over HTTP/1: `Host`, `User-Agent`, `Accept` first
-/// unless given (curl's order), then the user's headers in order, then
-/// `Content-Length`. Built before checkout, so that an invalid request costs no connection.
+/// The request as hyper gets it over HTTP/1, its headers in curl's order: `Host` first
+/// (the request's own, if it has one, as curl moves it there), then the request's
+/// headers in order, then `User-Agent` and `Accept` if it has none, then `Content-Length`.
+/// Built before checkout, so that an invalid request costs no connection.
 fn build_request(
     spec: &RequestSpec,
     user_agent: &HeaderValue,
@@ -1206,31 +1210,37 @@ fn build_request(
     };
     let has = |name: &str| spec.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let mut headers = HeaderMap::with_capacity(spec.headers.len() + 4);
-    if !has("host") {
-        let host = url.host_str().unwrap_or_default();
-        let mut value = String::with_capacity(host.len() + 6);
-        value.push_str(host);
-        if let Some(port) = url.port() {
-            value.push(':');
-            value.push_str(itoa(port, &mut [0; 5]));
+    let given_host = spec.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("host"));
+    let host_value = match given_host {
+        Some((_, value)) => HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| "invalid value for header `host`".to_owned())?,
+        None => {
+            let host = url.host_str().unwrap_or_default();
+            let mut value = String::with_capacity(host.len() + 6);
+            value.push_str(host);
+            if let Some(port) = url.port() {
+                value.push(':');
+                value.push_str(itoa(port, &mut [0; 5]));
+            }
+            HeaderValue::from_str(&value).map_err(|_| format!("invalid host `{value}`"))?
         }
-        headers.insert(
-            header::HOST,
-            HeaderValue::from_str(&value).map_err(|_| format!("invalid host `{value}`"))?,
-        );
+    };
+    headers.insert(header::HOST, host_value);
+    for (name, value) in &spec.headers {
+        if name.eq_ignore_ascii_case("host") {
+            continue;
+        }
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        let value = HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| format!("invalid value for header `{name}`"))?;
+        headers.append(name, value);
     }
     if !has("user-agent") {
         headers.insert(header::USER_AGENT, user_agent.clone());
     }
     if !has("accept") {
         headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-    }
-    for (name, value) in &spec.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("invalid header name `{name}`"))?;
-        let value = HeaderValue::from_bytes(value.as_bytes())
-            .map_err(|_| format!("invalid value for header `{name}`"))?;
-        headers.append(name, value);
     }
     let needs_length = !spec.body.is_empty()
         || matches!(method, http::Method::POST | http::Method::PUT | http::Method::PATCH);

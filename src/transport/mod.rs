@@ -26,7 +26,9 @@ pub mod facts;
 mod pool;
 pub mod request;
 
-pub use client::{Client, ClientSettings, Exchange, TransportError, TransportFailure};
+pub use client::{
+    Client, ClientSettings, DEFAULT_USER_AGENT, Exchange, TransportError, TransportFailure,
+};
 pub use facts::{
     AttemptFacts, ConnectionFacts, ConnectionId, DiscardedConnection, End, ErrorKind, FailureFacts,
     Framing, H2Facts, Operation, OsError, Phase, SocketError, Timings,

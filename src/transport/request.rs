@@ -19,7 +19,8 @@ pub struct RequestSpec {
     pub method: String,
     /// The absolute URL.
     pub url: url::Url,
-    /// Headers in order, sent as given (the transport adds `Host`, `Content-Length`
+    /// Headers in order, sent as given, but for a `Host` header, which goes first as
+    /// curl sends it (the transport adds `Host` when there is none, `Content-Length`,
     /// and, unless present, `User-Agent` and `Accept`).
     pub headers: Vec<(String, String)>,
     /// The body bytes (empty for none).

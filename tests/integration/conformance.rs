@@ -156,7 +156,7 @@ fn requests_carry_the_headers_hurl_sends_and_no_others() {
         &[],
     );
     let names: Vec<&String> = echo["headers"].as_object().unwrap().keys().collect();
-    assert_eq!(names, ["host", "user-agent", "accept"], "{echo}");
+    assert_eq!(names, ["host", "accept", "user-agent"], "{echo}");
     assert_eq!(echo["raw_query"], Value::Null, "{echo}");
     assert!(echo["headers"]["user-agent"].as_str().unwrap().contains("hurl"), "{echo}");
 
@@ -173,6 +173,54 @@ fn requests_carry_the_headers_hurl_sends_and_no_others() {
     let port = fixture.base_url.rsplit(':').next().unwrap();
     let echo = echoed(&fixture, &format!("GET http://bob%40x:secret@127.0.0.1:{port}/echo\n"), &[]);
     assert_eq!(echo["headers"]["authorization"], "Basic Ym9iQHg6c2VjcmV0", "{echo}");
+}
+
+/// The bytes the fixture service's `/fault/wire` received for the last request of `hurl`.
+fn wire(fixture: &Fixture, hurl: &str, extra: &[&str]) -> String {
+    let dir = temp_dir();
+    let mut flags = vec!["--output", "-"];
+    flags.extend_from_slice(extra);
+    let out = run(fixture, dir.path(), hurl, &flags);
+    assert_eq!(out.code(), 0, "{out:?}");
+    out.stdout()
+}
+
+const USER_AGENT: &str = concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)");
+
+#[test]
+fn requests_go_on_the_wire_as_hurl_8_1_0_sends_them() {
+    // The expected bytes are what hurl 8.1.0 sent for the same file and flags (by
+    // `scripts/wire-compare`'s method), but for the User-Agent: curl's header order
+    // (Host, Accept, Cookie, then Hurl's list: the file's headers, -H, Content-Type,
+    // User-Agent, `--user`, `--compressed`), a given Host moved first, `[Query]` and
+    // `[Form]` names as written and values escaped as curl_easy_escape does.
+    let fixture = Fixture::start(&[]);
+    let hurl = "POST {{base_url}}/fault/wire?a=1\nHost: custom.example\nX-Second: two\n[Query]\nq: a b*c~\n$top: 5\n[Form]\nname[0]: x=y&z é\n[Cookies]\nc: 1\n";
+    let sent = wire(&fixture, hurl, &["-H", "X-Cli: cli", "--user", "u:p", "--compressed"]);
+    let expected = format!(
+        "POST /fault/wire?a=1&q=a%20b%2Ac~&$top=5 HTTP/1.1\r\nHost: custom.example\r\nAccept: */*\r\nCookie: c=1\r\nX-Second: two\r\nX-Cli: cli\r\nContent-Type: application/x-www-form-urlencoded\r\nUser-Agent: {USER_AGENT}\r\nAuthorization: Basic dTpw\r\nAccept-Encoding: gzip, deflate, br\r\nContent-Length: 26\r\n\r\nname[0]=x%3Dy%26z%20%C3%A9"
+    );
+    assert_eq!(sent, expected);
+
+    // curl's own Authorization (the URL's credentials) right after Host; the cookie
+    // store's cookies longest name first, then newest first; a multipart body's
+    // Content-Type after its Content-Length, with a boundary of curl's shape.
+    let port = fixture.base_url.rsplit(':').next().unwrap();
+    let hurl = format!(
+        "GET http://127.0.0.1:{port}/cookies/set\nConnection: close\nHTTP 200\n\nPOST http://bob:pw@127.0.0.1:{port}/fault/wire\nAccept: text/plain\n[MultipartFormData]\nfield: value\n"
+    );
+    let sent = wire(&fixture, &hurl, &[]);
+    let boundary = sent
+        .split_once("boundary=")
+        .and_then(|(_, rest)| rest.split_once("\r\n"))
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or_else(|| panic!("no boundary: {sent}"));
+    assert_eq!(boundary.len(), 40, "{sent}");
+    assert!(boundary.starts_with(&"-".repeat(24)), "{sent}");
+    let expected = format!(
+        "POST /fault/wire HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic Ym9iOnB3\r\nCookie: session=abc123; prefs=compact; theme=dark; lang=en-US\r\nAccept: text/plain\r\nUser-Agent: {USER_AGENT}\r\nContent-Length: 145\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n--{boundary}--\r\n"
+    );
+    assert_eq!(sent, expected);
 }
 
 #[test]
@@ -229,7 +277,7 @@ fn path_as_is_netrc_and_aws_sigv4_shape_the_request() {
     assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKID/"), "{echo}");
     assert!(
         auth.contains(
-            "/eu-central-1/svc/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="
+            "/eu-central-1/svc/aws4_request, SignedHeaders=content-type;host;user-agent;x-amz-date, Signature="
         ),
         "{echo}"
     );
@@ -333,6 +381,18 @@ fn a_file_on_standard_input_runs_when_no_file_is_named() {
     let out = ShakedownCmd::new(["test", "--repeat", "3"]).stdin_file(&file).output();
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(out.stderr().matches("-: Success (1 request(s)").count(), 3, "{out:?}");
+}
+
+#[test]
+fn a_file_named_twice_runs_twice() {
+    let fixture = Fixture::start(&[]);
+    let dir = temp_dir();
+    let file =
+        write_file(dir.path(), "a.hurl", &format!("GET {}/health\nHTTP 200\n", fixture.base_url));
+    let path = file.display().to_string();
+    let out = ShakedownCmd::new(["test", "--jobs", "1", &path, &path]).output();
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(out.stderr().matches("a.hurl: Success (1 request(s)").count(), 2, "{out:?}");
 }
 
 #[test]
