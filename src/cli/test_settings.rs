@@ -51,7 +51,7 @@ pub(crate) fn prepare(args: &TestArgs) -> Result<Prepared, UsageError> {
             "no .hurl file to run: give files, directories or --glob".to_owned(),
         ));
     }
-    files.dedup();
+    // A file named twice runs twice, as with Hurl (no dedup).
     // A shard runs its part of the files (a stable hash of the path by default); an empty
     // part is a run of nothing, not an error: the other shards have the files.
     if let Some((shard, mode)) = edge::resolve_shard(&args.shard)? {
