@@ -692,14 +692,14 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
             match next {
                 Ok(next) => {
                     redirects.push(Redirect { url: next.url.to_string(), status: response.status });
-                    // The slot moves up by the headers before it that the redirect dropped
-                    // (curl's `Authorization`, on a move to another host).
-                    cookie_slot -= spec.headers[..cookie_slot.min(spec.headers.len())]
-                        .iter()
-                        .filter(|(name, _)| {
-                            !next.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-                        })
-                        .count();
+                    // The slots move up by the headers before them that the redirect
+                    // dropped (curl's `Authorization`, on a move to another host).
+                    let mut next = next;
+                    let kept =
+                        |name: &str| next.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                    cookie_slot =
+                        spec.headers.iter().take(cookie_slot).filter(|(n, _)| kept(n)).count();
+                    next.default_slots = spec.default_slots.after_removal(&spec.headers, kept);
                     spec = next;
                     if !self.settings.no_cookie_store {
                         refresh_cookie_header(&mut spec, &run.cookies, cookie_slot);
@@ -1192,13 +1192,21 @@ fn next_redirect(
     Some(Ok(next))
 }
 
-/// The cookie store's cookies for a redirect's URL, in curl's `Cookie` slot.
+/// The cookie store's cookies for a redirect's URL, in curl's `Cookie` slot (the default
+/// `Accept` stays before it, the default `User-Agent` after it).
 fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore, slot: usize) {
-    spec.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
+    let is_cookie = |name: &str| name.eq_ignore_ascii_case("cookie");
+    let slots = spec.default_slots.after_removal(&spec.headers, |name| !is_cookie(name));
+    let slot = spec.headers.iter().take(slot).filter(|(n, _)| !is_cookie(n)).count();
+    spec.headers.retain(|(n, _)| !is_cookie(n));
+    spec.default_slots = slots;
     let pairs = cookies.cookies_for(&spec.url);
     if !pairs.is_empty() {
         let line = crate::runner::cookies::cookie_header(&pairs);
-        spec.headers.insert(slot.min(spec.headers.len()), ("Cookie".to_owned(), line));
+        let slot = slot.min(spec.headers.len());
+        spec.headers.insert(slot, ("Cookie".to_owned(), line));
+        spec.default_slots.user_agent =
+            slots.user_agent.map(|at| if at >= slot { at + 1 } else { at });
     }
 }
 

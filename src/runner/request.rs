@@ -19,7 +19,7 @@ use crate::runner::variables::Variables;
 use crate::scenario::ast::{
     Body, BodyKind, BytesLiteral, MultilineKind, MultipartParam, Request, RequestSectionKind, Span,
 };
-use crate::transport::request::{RequestOptions, RequestSpec};
+use crate::transport::request::{DefaultSlots, RequestOptions, RequestSpec};
 
 /// A request could not be rendered.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,8 +57,8 @@ pub struct Rendered {
     /// The request.
     pub spec: RequestSpec,
     /// The index in `spec.headers` of curl's `Cookie` slot (after curl's own
-    /// `Authorization` and `Accept`, before Hurl's list), where a redirect puts the
-    /// cookies of its new URL.
+    /// `Authorization` and the default `Accept`, before Hurl's list), where a redirect
+    /// puts the cookies of its new URL.
     pub cookie_slot: usize,
 }
 
@@ -181,12 +181,17 @@ pub fn render(
             headers.push(("Content-Type".to_owned(), content_type));
         }
     }
+    // The default User-Agent is the transport's, written at its slot in Hurl's list.
+    let mut user_agent_in_list = None;
     if !has(&headers, "user-agent") {
-        let agent = context.user_agent.unwrap_or(crate::transport::DEFAULT_USER_AGENT);
-        headers.push(("User-Agent".to_owned(), agent.to_owned()));
+        match context.user_agent {
+            Some(agent) => headers.push(("User-Agent".to_owned(), agent.to_owned())),
+            None => user_agent_in_list = Some(headers.len()),
+        }
     }
     // What curl writes before Hurl's list, in curl's order: its own `Authorization`
-    // (the URL's credentials, netrc, or the AWS signature), `Accept`, `Cookie`.
+    // (the URL's credentials, netrc, or the AWS signature), `Accept` (the transport's
+    // default, at its slot), `Cookie`.
     let mut curl_headers: Vec<(String, String)> = Vec::new();
     if options.aws_sigv4.is_none() && !has(&headers, "authorization") {
         if let Some(user) = &options.user {
@@ -208,38 +213,47 @@ pub fn render(
                 span: None,
             });
         };
-        // curl signs its list (Hurl's), not the multipart `Content-Type` it writes itself.
+        // curl signs its list (Hurl's, the User-Agent included), not the multipart
+        // `Content-Type` it writes itself.
+        let mut signed = headers.clone();
+        if let Some(at) = user_agent_in_list {
+            signed.insert(
+                at,
+                ("User-Agent".to_owned(), crate::transport::DEFAULT_USER_AGENT.to_owned()),
+            );
+        }
         let signature = crate::runner::sigv4::sign(
             &scope,
             access_key,
             secret_key,
             &request.method.value,
             &url,
-            &headers,
+            &signed,
             &body_bytes,
             chrono::Utc::now(),
         );
         curl_headers.extend(signature);
     }
-    if !has(&headers, "accept") {
-        curl_headers.push(("Accept".to_owned(), "*/*".to_owned()));
-    }
     let cookie_slot = curl_headers.len();
+    let accept = (!has(&headers, "accept")).then_some(cookie_slot);
     let mut all_cookies = cookies.cookies_for(&url);
     all_cookies.extend(request_cookies);
     if !all_cookies.is_empty() && !has(&headers, "cookie") {
         let line = crate::runner::cookies::cookie_header(&all_cookies);
         curl_headers.push(("Cookie".to_owned(), line));
     }
-    curl_headers.append(&mut headers);
-    curl_headers.append(&mut content_headers);
-    let headers = curl_headers;
+    let user_agent = user_agent_in_list.map(|at| at + curl_headers.len());
+    if !curl_headers.is_empty() {
+        headers.splice(0..0, curl_headers);
+    }
+    headers.append(&mut content_headers);
 
     let spec = RequestSpec {
         method: request.method.value.clone(),
         url,
         headers,
         body: Bytes::from(body_bytes),
+        default_slots: DefaultSlots { accept, user_agent },
         options: RequestOptions { raw_target, ..transport_options(options, context)? },
     };
     Ok(Rendered { spec, cookie_slot })

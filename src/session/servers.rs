@@ -512,6 +512,7 @@ async fn probe_external(url: &url::Url, ready: &suite::Readiness) -> Result<(), 
             url: target.clone(),
             headers: Vec::new(),
             body: bytes::Bytes::new(),
+            default_slots: crate::transport::DefaultSlots::default(),
             options: RequestOptions {
                 connect_timeout: Duration::from_secs(2),
                 max_time: Duration::from_secs(2),

@@ -1187,7 +1187,8 @@ fn parse_keep_alive_timeout(value: &str) -> Option<Duration> {
 
 /// The request as hyper gets it over HTTP/1, its headers in curl's order: `Host` first
 /// (the request's own, if it has one, as curl moves it there), then the request's
-/// headers in order, then `User-Agent` and `Accept` if it has none, then `Content-Length`.
+/// headers in order, with `Accept` and `User-Agent` at their slots if it has none, then
+/// `Content-Length`.
 /// Built before checkout, so that an invalid request costs no connection.
 fn build_request(
     spec: &RequestSpec,
@@ -1226,7 +1227,26 @@ fn build_request(
         }
     };
     headers.insert(header::HOST, host_value);
-    for (name, value) in &spec.headers {
+    let needs_accept = !has("accept");
+    let needs_user_agent = !has("user-agent");
+    let slots = spec.default_slots;
+    let last = spec.headers.len();
+    // The defaults whose slot is `at` (`None`: right after Host; past the end: last).
+    let defaults = |headers: &mut HeaderMap, at: Option<usize>| {
+        let here = |slot: Option<usize>| match (slot, at) {
+            (Some(slot), Some(at)) => slot.min(last) == at,
+            (slot, at) => slot == at,
+        };
+        if needs_accept && here(slots.accept) {
+            headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        if needs_user_agent && here(slots.user_agent) {
+            headers.insert(header::USER_AGENT, user_agent.clone());
+        }
+    };
+    defaults(&mut headers, None);
+    for (index, (name, value)) in spec.headers.iter().enumerate() {
+        defaults(&mut headers, Some(index));
         if name.eq_ignore_ascii_case("host") {
             continue;
         }
@@ -1236,12 +1256,7 @@ fn build_request(
             .map_err(|_| format!("invalid value for header `{name}`"))?;
         headers.append(name, value);
     }
-    if !has("user-agent") {
-        headers.insert(header::USER_AGENT, user_agent.clone());
-    }
-    if !has("accept") {
-        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-    }
+    defaults(&mut headers, Some(last));
     let needs_length = !spec.body.is_empty()
         || matches!(method, http::Method::POST | http::Method::PUT | http::Method::PATCH);
     if needs_length && !has("content-length") && !has("transfer-encoding") {

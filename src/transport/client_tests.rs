@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::transport::request::{IpVersion, RequestOptions};
+use crate::transport::request::{DefaultSlots, IpVersion, RequestOptions};
 
 fn spec(method: &str, url: &str) -> RequestSpec {
     RequestSpec {
@@ -18,6 +18,7 @@ fn spec(method: &str, url: &str) -> RequestSpec {
         url: url::Url::parse(url).unwrap(),
         headers: Vec::new(),
         body: Bytes::new(),
+        default_slots: DefaultSlots::default(),
         options: RequestOptions { max_time: Duration::from_secs(10), ..RequestOptions::default() },
     }
 }

@@ -21,12 +21,36 @@ pub struct RequestSpec {
     pub url: url::Url,
     /// Headers in order, sent as given, but for a `Host` header, which goes first as
     /// curl sends it (the transport adds `Host` when there is none, `Content-Length`,
-    /// and, unless present, `User-Agent` and `Accept`).
+    /// and, unless present, `User-Agent` and `Accept` at their [`DefaultSlots`]).
     pub headers: Vec<(String, String)>,
     /// The body bytes (empty for none).
     pub body: Bytes,
+    /// Where the transport's default `Accept` and `User-Agent` go when `headers` has none.
+    pub default_slots: DefaultSlots,
     /// Per-request connection options.
     pub options: RequestOptions,
+}
+
+/// Where, among [`RequestSpec::headers`], the transport writes its default `Accept` and
+/// `User-Agent` (when the request has none): before the header at that index, after the
+/// last one if the index is past the end; `None`, right after `Host`. The runner puts
+/// them where curl and Hurl do, without building the two headers for every request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DefaultSlots {
+    /// The default `Accept: */*`.
+    pub accept: Option<usize>,
+    /// The default `User-Agent`.
+    pub user_agent: Option<usize>,
+}
+
+impl DefaultSlots {
+    /// The slots after headers were removed: each moves up by the removed headers before it.
+    pub fn after_removal(self, before: &[(String, String)], kept: impl Fn(&str) -> bool) -> Self {
+        let moved = |slot: Option<usize>| {
+            slot.map(|at| before.iter().take(at).filter(|(name, _)| kept(name)).count())
+        };
+        DefaultSlots { accept: moved(self.accept), user_agent: moved(self.user_agent) }
+    }
 }
 
 /// Options that change how one request is sent.
