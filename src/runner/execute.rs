@@ -1232,6 +1232,43 @@ pub fn typed_variable(text: &str) -> Value {
 mod tests {
     use super::*;
 
+    fn headers(names: &[&str]) -> Vec<(String, String)> {
+        names.iter().map(|n| ((*n).to_owned(), "v".to_owned())).collect()
+    }
+
+    /// A redirect's cookies go to curl's slot: after the default `Accept`, before Hurl's
+    /// list (here a custom `Accept`), the default `User-Agent` moving down past them.
+    #[test]
+    fn a_redirects_cookies_go_to_curls_slot_and_the_default_slots_follow() {
+        let mut store = CookieStore::default();
+        let url = url::Url::parse("http://127.0.0.1:9/next").unwrap();
+        store.store_response_cookies(&url, ["c=1"].into_iter());
+        let mut spec = RequestSpec {
+            method: "GET".to_owned(),
+            url,
+            headers: headers(&["Accept", "X-Custom"]),
+            body: bytes::Bytes::new(),
+            default_slots: crate::transport::DefaultSlots { accept: None, user_agent: Some(2) },
+            options: crate::transport::RequestOptions::default(),
+        };
+        refresh_cookie_header(&mut spec, &store, 0);
+        let names: Vec<&str> = spec.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Cookie", "Accept", "X-Custom"]);
+        assert_eq!(spec.default_slots.user_agent, Some(3));
+
+        // Again (the next hop): the old Cookie is replaced in place, the slots stay.
+        refresh_cookie_header(&mut spec, &store, 0);
+        let names: Vec<&str> = spec.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Cookie", "Accept", "X-Custom"]);
+        assert_eq!(spec.default_slots.user_agent, Some(3));
+
+        // Dropped headers before a slot move it up.
+        let before = headers(&["Authorization", "Cookie", "Content-Type", "X"]);
+        let slots = crate::transport::DefaultSlots { accept: Some(1), user_agent: Some(3) };
+        let moved = slots.after_removal(&before, |n| n != "Authorization" && n != "Content-Type");
+        assert_eq!(moved, crate::transport::DefaultSlots { accept: Some(0), user_agent: Some(1) });
+    }
+
     /// The counter gives the lines the file's index gives, for offsets in order (the
     /// common case), out of order, past the end, and around `\r\n` and multi-byte chars.
     #[test]
