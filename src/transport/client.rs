@@ -1277,6 +1277,7 @@ struct BuiltRequest {
     method: String,
     url: String,
     headers: Vec<(String, String)>,
+    default_slots: crate::transport::request::DefaultSlots,
     body_len: usize,
     raw_target: Option<String>,
     http10: bool,
@@ -1330,6 +1331,7 @@ impl BuiltRequest {
             method: spec.method.clone(),
             url: spec.url.as_str().to_owned(),
             headers: spec.headers.clone(),
+            default_slots: spec.default_slots,
             body_len: spec.body.len(),
             raw_target: spec.options.raw_target.clone(),
             http10: spec.options.http_version == HttpVersionPreference::Http10,
@@ -1357,6 +1359,10 @@ impl BuiltRequest {
             feed(&mut hash, value.as_bytes());
         }
         feed(&mut hash, &spec.body.len().to_le_bytes());
+        // The same headers with the defaults at other slots go out in another order.
+        for slot in [spec.default_slots.accept, spec.default_slots.user_agent] {
+            feed(&mut hash, &slot.map_or(u64::MAX, |at| at as u64).to_le_bytes());
+        }
         if let Some(raw) = &spec.options.raw_target {
             feed(&mut hash, raw.as_bytes());
         }
@@ -1371,6 +1377,7 @@ impl BuiltRequest {
             && self.url == spec.url.as_str()
             && self.method == spec.method
             && self.raw_target == spec.options.raw_target
+            && self.default_slots == spec.default_slots
             && self.headers == spec.headers
     }
 

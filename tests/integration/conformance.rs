@@ -26,14 +26,20 @@ fn run(fixture: &Fixture, dir: &Path, hurl: &str, extra: &[&str]) -> RunOutput {
     ShakedownCmd::new(&args).current_dir(dir).output()
 }
 
-/// The `/echo` answer to the last request of `hurl` (written with `--output -`).
-fn echoed(fixture: &Fixture, hurl: &str, extra: &[&str]) -> Value {
+/// The body of the last response to `hurl` (written with `--output -`); the run must pass.
+fn last_body(fixture: &Fixture, hurl: &str, extra: &[&str]) -> String {
     let dir = temp_dir();
     let mut flags = vec!["--output", "-"];
     flags.extend_from_slice(extra);
     let out = run(fixture, dir.path(), hurl, &flags);
     assert_eq!(out.code(), 0, "{out:?}");
-    serde_json::from_str(&out.stdout()).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    out.stdout()
+}
+
+/// The `/echo` answer to the last request of `hurl`.
+fn echoed(fixture: &Fixture, hurl: &str, extra: &[&str]) -> Value {
+    let body = last_body(fixture, hurl, extra);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 #[test]
@@ -177,12 +183,7 @@ fn requests_carry_the_headers_hurl_sends_and_no_others() {
 
 /// The bytes the fixture service's `/fault/wire` received for the last request of `hurl`.
 fn wire(fixture: &Fixture, hurl: &str, extra: &[&str]) -> String {
-    let dir = temp_dir();
-    let mut flags = vec!["--output", "-"];
-    flags.extend_from_slice(extra);
-    let out = run(fixture, dir.path(), hurl, &flags);
-    assert_eq!(out.code(), 0, "{out:?}");
-    out.stdout()
+    last_body(fixture, hurl, extra)
 }
 
 const USER_AGENT: &str = concat!("shakedown/", env!("CARGO_PKG_VERSION"), " (hurl-compatible)");
@@ -381,6 +382,26 @@ fn a_file_on_standard_input_runs_when_no_file_is_named() {
     let out = ShakedownCmd::new(["test", "--repeat", "3"]).stdin_file(&file).output();
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(out.stderr().matches("-: Success (1 request(s)").count(), 3, "{out:?}");
+}
+
+#[test]
+fn the_same_headers_with_the_default_user_agent_elsewhere_are_built_anew() {
+    // Two requests with the same header list: the file's `Authorization` (the default
+    // User-Agent after it) and `user`'s (the User-Agent before it, as Hurl's list has it).
+    // The transport keeps the built request of a repeat (the second); it must not reuse it
+    // for the third.
+    let fixture = Fixture::start(&[]);
+    let file_auth = "GET {{base_url}}/fault/wire\nAuthorization: Basic dTpw\nHTTP 200\n\n";
+    let hurl = format!(
+        "{file_auth}{file_auth}GET {{{{base_url}}}}/fault/wire\n[Options]\nuser: u:p\nHTTP 200\n"
+    );
+    let sent = wire(&fixture, &hurl, &["--no-keepalive"]);
+    assert!(
+        sent.ends_with(&format!(
+            "Accept: */*\r\nUser-Agent: {USER_AGENT}\r\nAuthorization: Basic dTpw\r\n\r\n"
+        )),
+        "{sent}"
+    );
 }
 
 #[test]
