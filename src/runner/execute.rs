@@ -41,7 +41,7 @@ use crate::scenario::ast::{
 };
 use crate::transport::client::Client;
 use crate::transport::facts::AttemptFacts;
-use crate::transport::request::{RequestSpec, Response};
+use crate::transport::request::{RequestSpec, Response, kept_before};
 
 /// Everything that shapes a run, validated at the edge (the command line).
 #[derive(Clone, Default)]
@@ -690,15 +690,13 @@ impl<S: AttemptSink + ?Sized> FileRunner<'_, S> {
                 break response;
             };
             match next {
-                Ok(next) => {
+                Ok(mut next) => {
                     redirects.push(Redirect { url: next.url.to_string(), status: response.status });
                     // The slots move up by the headers before them that the redirect
                     // dropped (curl's `Authorization`, on a move to another host).
-                    let mut next = next;
                     let kept =
                         |name: &str| next.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-                    cookie_slot =
-                        spec.headers.iter().take(cookie_slot).filter(|(n, _)| kept(n)).count();
+                    cookie_slot = kept_before(&spec.headers, cookie_slot, kept);
                     next.default_slots = spec.default_slots.after_removal(&spec.headers, kept);
                     spec = next;
                     if !self.settings.no_cookie_store {
@@ -1197,7 +1195,7 @@ fn next_redirect(
 fn refresh_cookie_header(spec: &mut RequestSpec, cookies: &CookieStore, slot: usize) {
     let is_cookie = |name: &str| name.eq_ignore_ascii_case("cookie");
     let slots = spec.default_slots.after_removal(&spec.headers, |name| !is_cookie(name));
-    let slot = spec.headers.iter().take(slot).filter(|(n, _)| !is_cookie(n)).count();
+    let slot = kept_before(&spec.headers, slot, |name| !is_cookie(name));
     spec.headers.retain(|(n, _)| !is_cookie(n));
     spec.default_slots = slots;
     let pairs = cookies.cookies_for(&spec.url);

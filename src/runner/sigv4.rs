@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn the_signature_is_the_one_hurl_8_1_0_sent() {
-        // Hurl's corpus, tests_ok/aws_sigv4_option.hurl, as hurl 8.1.0 (libcurl 8.22)
+        // Hurl's corpus, tests_ok/aws_sigv4_option.hurl, as hurl 8.1.0 (libcurl 7.88.1)
         // sent it on 2026-12-07 (captured by scripts/wire-compare): same keys, time,
         // headers and body give the same Authorization, byte for byte.
         let url = url::Url::parse("http://localhost:8000/aws-sigv4").unwrap();

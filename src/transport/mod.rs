@@ -36,5 +36,5 @@ pub use facts::{
 pub use pool::{SOURCE_KEEP_ALIVE_HEADER, SOURCE_OBSERVED_IDLE_CLOSE};
 pub use request::{
     DEFAULT_MAX_FILESIZE, DefaultSlots, HttpVersion, HttpVersionPreference, IpVersion,
-    RequestOptions, RequestSpec, Response,
+    RequestOptions, RequestSpec, Response, kept_before,
 };

@@ -46,11 +46,15 @@ pub struct DefaultSlots {
 impl DefaultSlots {
     /// The slots after headers were removed: each moves up by the removed headers before it.
     pub fn after_removal(self, before: &[(String, String)], kept: impl Fn(&str) -> bool) -> Self {
-        let moved = |slot: Option<usize>| {
-            slot.map(|at| before.iter().take(at).filter(|(name, _)| kept(name)).count())
-        };
+        let moved = |slot: Option<usize>| slot.map(|at| kept_before(before, at, &kept));
         DefaultSlots { accept: moved(self.accept), user_agent: moved(self.user_agent) }
     }
+}
+
+/// Where index `at` of `headers` lands once the headers not `kept` (by name) are removed:
+/// the number of kept headers before it.
+pub fn kept_before(headers: &[(String, String)], at: usize, kept: impl Fn(&str) -> bool) -> usize {
+    headers.iter().take(at).filter(|(name, _)| kept(name)).count()
 }
 
 /// Options that change how one request is sent.
